@@ -39,11 +39,16 @@ amalgamate() {
     echo "// --------------------------------------------------------------------------------------------"
     echo "// kernels/: the kit's own device code, compiled at run time by NVRTC"
     echo "// --------------------------------------------------------------------------------------------"
+    echo "#if defined(__GNUC__)"
+    echo "#define KGRL__KERNEL_SOURCE static const char __attribute__((unused))"
+    echo "#else"
+    echo "#define KGRL__KERNEL_SOURCE static const char"
+    echo "#endif"
     for k in kernels/*.cu kernels/*.cuh; do
       [ -f "$k" ] || continue
       local sym
       sym=$(basename "$k" | tr '.-' '__')
-      echo "static const char kgrl__kernel_$sym[] ="
+      echo "KGRL__KERNEL_SOURCE kgrl__kernel_$sym[] ="
       # one C string literal per line: escape backslashes and quotes, keep the newline
       sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$/\\n"/' "$k"
       echo ";"

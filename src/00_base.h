@@ -38,6 +38,13 @@
 #  define KGRL_FREE(p) free(p)
 #endif
 
+// Zero-initialize a struct in a way both C (`{0}`) and C++ (`{}`) accept under -Wextra.
+#ifdef __cplusplus
+#  define KGRL_ZERO {}
+#else
+#  define KGRL_ZERO {0}
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -219,7 +226,7 @@ void kgrl_buf_free(kgrl_buf *b) { kgrl_free(b->data); b->data = NULL; b->len = b
 char *kgrl_read_file(const char *path, size_t *len, kgrl_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) { kgrl_err_set(err, "%s: %s", path, strerror(errno)); return NULL; }
-    kgrl_buf b = {0};
+    kgrl_buf b = KGRL_ZERO;
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) kgrl_buf_append(&b, chunk, n);
