@@ -82,7 +82,7 @@ static void test_module_launch(void) {
     float *ha = (float *)kgrl_malloc(n * 4), *hb = (float *)kgrl_malloc(n * 4), *hc = (float *)kgrl_malloc(n * 4);
     for (int i = 0; i < n; i++) { ha[i] = (float)i; hb[i] = 0.5f * (float)i; }
     float *da, *db, *dc;
-    KGRL_CUDA_CHECK(cudaMalloc(&da, n * 4)); KGRL_CUDA_CHECK(cudaMalloc(&db, n * 4)); KGRL_CUDA_CHECK(cudaMalloc(&dc, n * 4));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&da, n * 4)); KGRL_CUDA_CHECK(cudaMalloc((void **)&db, n * 4)); KGRL_CUDA_CHECK(cudaMalloc((void **)&dc, n * 4));
     KGRL_CUDA_CHECK(cudaMemcpy(da, ha, n * 4, cudaMemcpyHostToDevice));
     KGRL_CUDA_CHECK(cudaMemcpy(db, hb, n * 4, cudaMemcpyHostToDevice));
     void *args[] = {&da, &db, &dc, &n};
@@ -108,7 +108,7 @@ static void test_philox_gpu_equals_cpu(void) {
     cudaKernel_t fill = kgrl_ctx_kernel(ctx, src.data, "kgrl_fill_uniform_f32");
     unsigned long long n = 100003, key = 99, stream = kgrl_stream_id("gpu-test");
     float lo = 0.0f, hi = 1.0f, *d;
-    KGRL_CUDA_CHECK(cudaMalloc(&d, n * 4));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&d, n * 4));
     void *args[] = {&d, &n, &key, &stream, &lo, &hi};
     kgrl_launch(ctx, fill, kgrl_dim3(64, 1, 1), kgrl_dim3(256, 1, 1), 0, args);
     float *h = (float *)kgrl_malloc(n * 4);
@@ -131,8 +131,8 @@ static void test_cublas_sgemm_matches_cpu(void) {
     for (int i = 0; i < M * K; i++) A[i] = 2 * kgrl_rng_uniform(&r) - 1;
     for (int i = 0; i < K * N; i++) B[i] = 2 * kgrl_rng_uniform(&r) - 1;
     float *dA, *dB, *dC;
-    KGRL_CUDA_CHECK(cudaMalloc(&dA, sizeof(float) * M * K)); KGRL_CUDA_CHECK(cudaMalloc(&dB, sizeof(float) * K * N));
-    KGRL_CUDA_CHECK(cudaMalloc(&dC, sizeof(float) * M * N));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&dA, sizeof(float) * M * K)); KGRL_CUDA_CHECK(cudaMalloc((void **)&dB, sizeof(float) * K * N));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&dC, sizeof(float) * M * N));
     KGRL_CUDA_CHECK(cudaMemcpy(dA, A, sizeof(float) * M * K, cudaMemcpyHostToDevice));
     KGRL_CUDA_CHECK(cudaMemcpy(dB, B, sizeof(float) * K * N, cudaMemcpyHostToDevice));
     // row-major C = A B is column-major C^T = B^T A^T: swap the operands
