@@ -52,6 +52,7 @@ typedef struct kgrl_ctx {
     // the kit's own kernels, compiled on first use (kgrl_ctx_kernel)
     int nkernels;
     kgrl__ctx_kernel kernels[64];
+    void *builtins;                 // state of the reference builtins (src/21_builtins.h): cuDNN, plans
 } kgrl_ctx;
 
 // Never fails for lack of a GPU or a driver: then has_gpu is false and no_gpu_reason is set.
@@ -170,6 +171,7 @@ kgrl_ctx *kgrl_ctx_create(const kgrl_ctx_desc *desc) {
 
 void kgrl_ctx_destroy(kgrl_ctx *ctx) {
     if (!ctx) return;
+    kgrl_builtins_release(ctx);
     if (ctx->has_gpu) {
         for (int i = 0; i < ctx->nkernels; i++) kgrl_module_unload(&ctx->kernels[i].mod);
         KGRL_CUBLAS_CHECK(cublasLtDestroy(ctx->cublaslt));
