@@ -532,6 +532,7 @@ typedef struct kgrl__prog {
     int *kids; int nkids, ckids;
     // forward
     int nfwd, fwd_line, fwd_site, fwd_site_end;
+    int ndrop, drop_start[32], drop_end[32];   // #include lines of host runtime headers, blanked for NVRTC
     int fwd_params, fwd_params_end, fwd_body, fwd_body_end; // X ranges: inside the parens / braces
     int nparams;                    // slots 0..nparams-1 are forward's parameters
     int body;                       // root statement
@@ -711,6 +712,20 @@ static const char *const kgrl__headers[] = {
 };
 static const char *const kgrl__header_prefixes[] = {"cuda/std/", "cuda/", "crt/", "cooperative_groups/", "nv/"};
 
+// Host runtime headers that models habitually include: NVRTC needs none of them (threadIdx, dim3,
+// the math functions are built in), so their #include lines are blanked in the device source
+// instead of rejecting the candidate. Anything they would declare for host code is still rejected
+// where forward uses it.
+static const char *const kgrl__dropped_headers[] = {
+    "cuda_runtime.h", "cuda_runtime_api.h", "cuda.h", "device_launch_parameters.h", "math.h", "cmath",
+};
+
+static bool kgrl__header_dropped(const char *h) {
+    for (size_t k = 0; k < sizeof kgrl__dropped_headers / sizeof kgrl__dropped_headers[0]; k++)
+        if (!strcmp(h, kgrl__dropped_headers[k])) return true;
+    return false;
+}
+
 static bool kgrl__header_ok(const char *h) {
     if (strstr(h, "..")) return false;
     for (size_t k = 0; k < sizeof kgrl__headers / sizeof kgrl__headers[0]; k++) if (!strcmp(h, kgrl__headers[k])) return true;
@@ -774,6 +789,11 @@ static void kgrl__directive(kgrl__prog *P, const kgrl__tok *d) {
             if (q && q - s < (long)sizeof hdr) snprintf(hdr, sizeof hdr, "%.*s", (int)(q - s), s);
         }
         if (!hdr[0]) { KGRL__REJECT(P, d->line, "malformed or computed #include"); return; }
+        if (kgrl__header_dropped(hdr) && P->ndrop < 32) {
+            P->drop_start[P->ndrop] = d->start;
+            P->drop_end[P->ndrop++] = d->start + d->len;
+            return;
+        }
         if (!kgrl__header_ok(hdr))
             KGRL__REJECT(P, d->line, "#include <%s> is not allowed: only headers NVRTC ships (cuda_fp16.h, cuda_bf16.h, "
                                      "cooperative_groups.h, mma.h, cuda/std/..., ...); device code needs no host headers", hdr);
@@ -3146,8 +3166,11 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     // device code: forward's definition removed, its newlines kept so NVRTC's line numbers match
     out->device_src = (char *)kgrl_malloc((size_t)len + 1);
     int k = 0;
-    for (int i = 0; i < len; i++)
-        if (i < P->fwd_site || i >= P->fwd_site_end || out->code[i] == '\n') out->device_src[k++] = out->code[i];
+    for (int i = 0; i < len; i++) {
+        bool keep = i < P->fwd_site || i >= P->fwd_site_end;
+        for (int d = 0; d < P->ndrop; d++) keep = keep && (i < P->drop_start[d] || i >= P->drop_end[d]);
+        if (keep || out->code[i] == '\n') out->device_src[k++] = out->code[i];
+    }
     out->device_src[k] = 0;
     out->nkernels = P->nkernels;
     out->kernels = (kgrl_kernel_decl *)kgrl_malloc((size_t)(P->nkernels ? P->nkernels : 1) * sizeof(kgrl_kernel_decl));

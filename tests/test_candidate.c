@@ -177,8 +177,16 @@ static void test_forbidden(void) {
            "host function 'launch_it' is not allowed", 2);
     REJECT(KERN "struct S { int a; };\nint S_get(S s) { return s.a; }\nvoid forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }",
            "host function 'S_get'", 3);
-    REJECT("#include <cuda_runtime.h>\n" KERN "void forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }",
-           "#include <cuda_runtime.h> is not allowed", 1);
+    // host runtime headers are dropped from the device source, not rejected (NVRTC needs none of them)
+    {
+        kgrl_candidate c;
+        kgrl_candidate_parse("#include <cuda_runtime.h>\n#include <cmath>\n" KERN "void forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }",
+                             SIG, false, &c);
+        KT_CHECK(c.status == KGRL_STATUS_OK, "cuda_runtime.h accepted: %s", c.message);
+        KT_CHECK(c.device_src && !strstr(c.device_src, "cuda_runtime") && !strstr(c.device_src, "cmath") &&
+                 strncmp(c.device_src, "\n\n", 2) == 0, "dropped includes are blanked, lines kept");
+        kgrl_candidate_free(&c);
+    }
     REJECT("#include \"my_kernels.h\"\n" KERN "void forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }",
            "#include <my_kernels.h> is not allowed", 1);
     REJECT("#include <cstdio>\n" KERN "void forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }", "#include <cstdio>", 1);

@@ -1,0 +1,10 @@
+// CPU reference for L1/22 (Tanh): plain loop in double.
+static void cpu_ref_L1_022(const kgrl_task_io *io) {
+    const float *x = (const float *)io->ptr[0];
+    float *out = (float *)io->ptr[1];
+    long n = io->ival[2] * io->ival[3];
+    for (long i = 0; i < n; i++) {
+        double v = x[i];
+        out[i] = (float)(tanh(v));
+    }
+}

@@ -1,0 +1,12 @@
+__device__ __forceinline__ float act(float x) {
+    const float alpha = 1.6732632423543772f, scale = 1.0507009873554805f;
+    return x > 0.0f ? scale * x : scale * alpha * expm1f(x);
+}
+__global__ void act_kernel(const float* x, float* out, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i < n) out[i] = act(x[i]);
+}
+void forward(const float* x, float* out, int batch_size, int dim) {
+    long n = (long)batch_size * dim;
+    act_kernel<<<(n + 255) / 256, 256>>>(x, out, n);
+}

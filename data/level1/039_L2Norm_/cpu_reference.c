@@ -1,0 +1,12 @@
+// CPU reference for L1/39 (L2Norm_): row reduction in double.
+static void cpu_ref_L1_039(const kgrl_task_io *io) {
+    const float *x = (const float *)io->ptr[0];
+    float *y = (float *)io->ptr[1];
+    long B = io->ival[2], D = io->ival[3];
+    for (long r = 0; r < B; r++) {
+        double s = 0.0;
+        for (long j = 0; j < D; j++) { double v = x[r * D + j]; s += v * v; }
+        double d = sqrt(s);
+        for (long j = 0; j < D; j++) y[r * D + j] = (float)(x[r * D + j] / d);
+    }
+}

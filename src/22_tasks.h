@@ -1,0 +1,1063 @@
+// Tasks: the KernelBench-mirroring task suite (data/level1, data/level2; format in
+// data/TASK_FORMAT.md). Loading, size expressions, input generation (CPU and GPU, identical values
+// from the counter-based RNG), the variants the verifier tests, prompts, splits, sampling.
+
+typedef enum kgrl_param_kind { KGRL_PARAM_INPUT, KGRL_PARAM_OUTPUT, KGRL_PARAM_SIZE, KGRL_PARAM_SCALAR } kgrl_param_kind;
+typedef enum kgrl_elem { KGRL_ELEM_F32, KGRL_ELEM_I64, KGRL_ELEM_I32 } kgrl_elem;
+
+#define KGRL_TASK_MAX_PARAMS 32
+typedef struct kgrl_task_param {
+    char name[64];
+    kgrl_param_kind kind;
+    kgrl_elem elem;                 // INPUT/OUTPUT element type; SCALAR: F32 = float, I32 = int, I64 = long
+    char ctype[32];                 // C type as in the signature: "const float*", "float*", "int", "float", ...
+    int ndim; char shape[KGRL_MAX_DIMS][128];  // INPUT/OUTPUT: dimension expressions over size names
+    char dist[128];                 // INPUT: distribution (TASK_FORMAT.md)
+    char post[4][32]; int npost;    // INPUT: transforms after drawing
+    bool fixed_dist;
+    int64_t value, smoke, min, multiple_of;  // SIZE
+    bool free;                      // SIZE
+    double scalar;                  // SCALAR value
+} kgrl_task_param;
+
+typedef struct kgrl_task {
+    char id[16];                    // "L1/19"
+    int level, number;
+    char name[128];
+    char dir[512];                  // data/level1/019_ReLU
+    char *description;
+    char *signature;                // "void forward(const float* x, float* out, int batch_size, int dim)"
+    int nparams; kgrl_task_param params[KGRL_TASK_MAX_PARAMS];
+    double atol, rtol;
+    char min_bytes[1024], flops[1024]; // expressions over size names
+    char *excluded;                 // NULL or the reason
+    char *reference_src;            // reference.cu contents
+    int nsolutions; char solution_files[8][128]; char solution_kinds[8][32];
+    int nwrong; char wrong_files[16][128]; char wrong_expect[16][32];
+} kgrl_task;
+
+// Load one task directory, or all tasks under a root (data/): sorted by level, number.
+KGRL_API bool kgrl_task_load(const char *dir, kgrl_task *out, kgrl_err *err);
+KGRL_API void kgrl_task_free(kgrl_task *t);
+typedef struct kgrl_task_set { int n; kgrl_task *tasks; } kgrl_task_set;
+KGRL_API bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err);
+KGRL_API void kgrl_tasks_free(kgrl_task_set *s);
+KGRL_API const kgrl_task *kgrl_tasks_find(const kgrl_task_set *s, const char *id); // "L1/19" or "L1/019"
+
+// Sizes: a concrete assignment of every SIZE param (indexed like params; non-size entries unused).
+typedef struct kgrl_sizes { int64_t v[KGRL_TASK_MAX_PARAMS]; } kgrl_sizes;
+KGRL_API kgrl_sizes kgrl_task_main_sizes(const kgrl_task *t);
+KGRL_API kgrl_sizes kgrl_task_smoke_sizes(const kgrl_task *t);
+// Evaluate a size expression ("(H+2*pad-K)/stride+1") under sizes; false + err on a bad expression.
+KGRL_API bool kgrl_task_eval_expr(const kgrl_task *t, const kgrl_sizes *s, const char *expr, int64_t *out, kgrl_err *err);
+KGRL_API int64_t kgrl_task_numel(const kgrl_task *t, const kgrl_sizes *s, int param);   // INPUT/OUTPUT elements
+KGRL_API double kgrl_task_min_bytes(const kgrl_task *t, const kgrl_sizes *s);
+KGRL_API double kgrl_task_flops(const kgrl_task *t, const kgrl_sizes *s);
+
+// Variants (DESIGN §3.3), derived from the run's seed (each variant's input seed mixes the run seed,
+// the task id and the variant index with kgrl_stream_mix): 0 main sizes; 1 main sizes, another
+// seed; 2 main sizes, other distribution unless the param is fixed_dist (rand/uniform(a,b) ->
+// uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged); 3 odd sizes:
+// every free size that is even moves by a few (v-13, v+7, ... for v >= 64; v-1, v+1, ... below),
+// staying >= min and a multiple of multiple_of, off multiples of 32 (odd free sizes stay); 4 smoke
+// sizes. Indices 5..7 (when asked for) are main sizes with further seeds. nvariants <= 0 means 5.
+typedef struct kgrl_variant {
+    int index; char name[32];
+    kgrl_sizes sizes;
+    uint64_t seed;                  // input seed for this variant
+    bool alt_dist;                  // variant 2
+} kgrl_variant;
+#define KGRL_MAX_VARIANTS 8
+KGRL_API int kgrl_task_variants(const kgrl_task *t, uint64_t run_seed, int nvariants, kgrl_variant *out);
+
+// Input generation: input param `p` of the task under variant v. The value of element i depends
+// only on (v->seed, p, i) (Philox key = v->seed, stream = kgrl_stream_mix(id("task input"), p),
+// index = i; posts triu/tril/symmetric read the last two dims), so the CPU fill and the GPU fill
+// (kernels/fill.cu) agree bit for bit; the "softmax" post sums in another order on the GPU and
+// agrees to 1 ulp. The GPU fill runs on ctx->stream and does not synchronize.
+KGRL_API void kgrl_task_fill_input_cpu(const kgrl_task *t, const kgrl_variant *v, int p, void *dst);
+KGRL_API void kgrl_task_fill_input_gpu(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, int p, void *dst_device);
+
+// CPU references (data/levelL/NNN_Name/cpu_reference.c) all have this signature, named
+// cpu_ref_L<level>_<NNN> (e.g. cpu_ref_L1_019). Tensors and values are indexed by param index.
+typedef struct kgrl_task_io {
+    const kgrl_task *task;
+    const kgrl_sizes *sizes;
+    void *ptr[KGRL_TASK_MAX_PARAMS];     // INPUT (read only) and OUTPUT tensors, host memory
+    int64_t ival[KGRL_TASK_MAX_PARAMS];  // SIZE values (and integer SCALARs)
+    double dval[KGRL_TASK_MAX_PARAMS];   // SCALAR values
+} kgrl_task_io;
+typedef void (*kgrl_cpu_ref_fn)(const kgrl_task_io *io);
+
+// Prompts (seeds 000/001 show the reference code; seed 002 a natural-language description).
+typedef enum kgrl_prompt_style { KGRL_PROMPT_REFERENCE, KGRL_PROMPT_DESCRIPTION } kgrl_prompt_style;
+KGRL_API char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style); // kgrl_free it
+
+
+// ---- splits and sampling (seeds 001 and 002) --------------------------------------------------
+// Named splits, as indices into a loaded kgrl_task_set (excluded tasks never enter a train split):
+//   "all", "level1", "level2"        every non-excluded task (of that level)
+//   "seed001_train", "seed001_test"  seed 001's random 80:20 split of level 1 (80 train, 20 test,
+//                                    scaled to however many level-1 tasks exist), a permutation drawn
+//                                    from `seed` (Philox, stream "split seed001")
+//   "seed002_rl"                     seed 002's two RL tasks: "fused GEMM + bias + ReLU" = L2/76
+//                                    Gemm_Add_ReLU and "fused Conv2d + BatchNorm + ReLU", for which
+//                                    KernelBench has no exact problem; the nearest is L2/52
+//                                    Conv2d_Activation_BatchNorm
+//   "seed002_test"                   seed 002's held-out "tasks 100-119": counting KernelBench's
+//                                    problems from 0 over level 1 (100) then level 2, L2/1..L2/20
+//   "seed002_train"                  the other non-excluded tasks (seed 002 trained on KernelBook,
+//                                    not KernelBench; this is the kit's stand-in)
+// Writes at most `cap` indices into idx (sorted by level, number; seed001 sets in permutation
+// order) and returns how many there are, or -1 with err set for an unknown name.
+KGRL_API int kgrl_tasks_split(const kgrl_task_set *s, const char *name, uint64_t seed, int *idx, int cap, kgrl_err *err);
+
+// A task sampler a curriculum can steer: one weight per task of a set (default 1; excluded tasks
+// 0), changed by the caller at any time; draws are Philox-driven from `seed` (stream "task
+// sampler"), so a run's sequence of tasks is reproducible.
+typedef struct kgrl_task_sampler {
+    int n;                          // tasks in the set
+    double *weight;                 // (n) caller-owned semantics: set with kgrl_task_sampler_set
+    kgrl_rng rng;
+} kgrl_task_sampler;
+KGRL_API void kgrl_task_sampler_init(kgrl_task_sampler *ts, const kgrl_task_set *s, uint64_t seed);
+KGRL_API void kgrl_task_sampler_set(kgrl_task_sampler *ts, int task_index, double weight); // weight >= 0
+KGRL_API int kgrl_task_sampler_next(kgrl_task_sampler *ts);  // a task index, or -1 if every weight is 0
+KGRL_API void kgrl_task_sampler_free(kgrl_task_sampler *ts);
+
+// kgrl:implementation
+#include <dirent.h> // kgrl_tasks_load_all lists data/levelN/ (lead: move to 00_base's implementation includes)
+
+static bool kgrl__is_ident_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// ---- size expressions ----------------------------------------------------------------------
+// Recursive descent over integers: expr = term {(+|-) term}; term = unary {(*|/|%) unary};
+// unary = -unary | +unary | primary; primary = integer | name | ( expr ). C semantics for / and %.
+typedef struct kgrl__expr {
+    const kgrl_task *t; const kgrl_sizes *s;
+    const char *src, *p;
+    kgrl_err *err; bool failed;
+} kgrl__expr;
+
+static void kgrl__expr_fail(kgrl__expr *e, const char *what) {
+    if (!e->failed) kgrl_err_set(e->err, "size expression \"%s\" at column %d: %s", e->src, (int)(e->p - e->src) + 1, what);
+    e->failed = true;
+}
+static void kgrl__expr_ws(kgrl__expr *e) { while (*e->p == ' ' || *e->p == '\t') e->p++; }
+
+// The value of a size (or integer scalar) named name[0..n), or false.
+static bool kgrl__task_lookup(const kgrl_task *t, const kgrl_sizes *s, const char *name, size_t n, int64_t *out) {
+    for (int i = 0; i < t->nparams; i++) {
+        const kgrl_task_param *q = &t->params[i];
+        if (strlen(q->name) != n || strncmp(q->name, name, n) != 0) continue;
+        if (q->kind == KGRL_PARAM_SIZE) { *out = s ? s->v[i] : q->value; return true; }
+        if (q->kind == KGRL_PARAM_SCALAR && q->scalar == floor(q->scalar)) { *out = (int64_t)q->scalar; return true; }
+    }
+    return false;
+}
+
+static int64_t kgrl__expr_sum(kgrl__expr *e);
+static int64_t kgrl__expr_primary(kgrl__expr *e) {
+    kgrl__expr_ws(e);
+    const char *c = e->p;
+    if (*c == '(') {
+        e->p++;
+        int64_t v = kgrl__expr_sum(e);
+        kgrl__expr_ws(e);
+        if (*e->p != ')') { kgrl__expr_fail(e, "expected ')'"); return 0; }
+        e->p++;
+        return v;
+    }
+    if (*c >= '0' && *c <= '9') {
+        int64_t v = 0;
+        while (*e->p >= '0' && *e->p <= '9') {
+            int digit = *e->p - '0';
+            if (v > (INT64_MAX - digit) / 10) { kgrl__expr_fail(e, "integer too large"); return 0; }
+            v = v * 10 + digit;
+            e->p++;
+        }
+        return v;
+    }
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_') {
+        while ((*e->p >= 'a' && *e->p <= 'z') || (*e->p >= 'A' && *e->p <= 'Z') || *e->p == '_' || (*e->p >= '0' && *e->p <= '9')) e->p++;
+        int64_t v;
+        if (!kgrl__task_lookup(e->t, e->s, c, (size_t)(e->p - c), &v)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "unknown name \"%.*s\" (not a size parameter of the task)", (int)(e->p - c), c);
+            e->p = c;
+            kgrl__expr_fail(e, msg);
+            return 0;
+        }
+        return v;
+    }
+    kgrl__expr_fail(e, *c ? "expected a number, a name or '('" : "unexpected end");
+    return 0;
+}
+static int64_t kgrl__expr_unary(kgrl__expr *e) {
+    kgrl__expr_ws(e);
+    if (*e->p == '-') { e->p++; return -kgrl__expr_unary(e); }
+    if (*e->p == '+') { e->p++; return kgrl__expr_unary(e); }
+    return kgrl__expr_primary(e);
+}
+static int64_t kgrl__expr_term(kgrl__expr *e) {
+    int64_t v = kgrl__expr_unary(e);
+    for (;;) {
+        kgrl__expr_ws(e);
+        char op = *e->p;
+        if (op != '*' && op != '/' && op != '%') return v;
+        e->p++;
+        int64_t r = kgrl__expr_unary(e);
+        if (e->failed) return 0;
+        if (op == '*') {
+            int64_t out;
+            if (__builtin_mul_overflow(v, r, &out)) { kgrl__expr_fail(e, "overflow in '*'"); return 0; }
+            v = out;
+        } else {
+            if (r == 0) { kgrl__expr_fail(e, op == '/' ? "division by zero" : "modulo by zero"); return 0; }
+            v = op == '/' ? v / r : v % r;
+        }
+    }
+}
+static int64_t kgrl__expr_sum(kgrl__expr *e) {
+    int64_t v = kgrl__expr_term(e);
+    for (;;) {
+        kgrl__expr_ws(e);
+        char op = *e->p;
+        if (op != '+' && op != '-') return v;
+        e->p++;
+        int64_t r = kgrl__expr_term(e), out;
+        if (e->failed) return 0;
+        if (op == '+' ? __builtin_add_overflow(v, r, &out) : __builtin_sub_overflow(v, r, &out)) {
+            kgrl__expr_fail(e, "overflow"); return 0;
+        }
+        v = out;
+    }
+}
+
+bool kgrl_task_eval_expr(const kgrl_task *t, const kgrl_sizes *s, const char *expr, int64_t *out, kgrl_err *err) {
+    kgrl__expr e;
+    e.t = t; e.s = s; e.src = expr; e.p = expr; e.err = err; e.failed = false;
+    int64_t v = kgrl__expr_sum(&e);
+    kgrl__expr_ws(&e);
+    if (!e.failed && *e.p) kgrl__expr_fail(&e, "unexpected character");
+    if (e.failed) return false;
+    *out = v;
+    return true;
+}
+
+kgrl_sizes kgrl_task_main_sizes(const kgrl_task *t) {
+    kgrl_sizes s;
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < t->nparams; i++) if (t->params[i].kind == KGRL_PARAM_SIZE) s.v[i] = t->params[i].value;
+    return s;
+}
+kgrl_sizes kgrl_task_smoke_sizes(const kgrl_task *t) {
+    kgrl_sizes s;
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < t->nparams; i++) if (t->params[i].kind == KGRL_PARAM_SIZE) s.v[i] = t->params[i].smoke;
+    return s;
+}
+
+int64_t kgrl_task_numel(const kgrl_task *t, const kgrl_sizes *s, int param) {
+    const kgrl_task_param *q = &t->params[param];
+    if (q->kind != KGRL_PARAM_INPUT && q->kind != KGRL_PARAM_OUTPUT) return 0;
+    int64_t n = 1;
+    for (int d = 0; d < q->ndim; d++) {
+        int64_t v;
+        kgrl_err err;
+        if (!kgrl_task_eval_expr(t, s, q->shape[d], &v, &err))
+            KGRL_FATAL("task %s, param %s: %s", t->id, q->name, err.msg); // the loader checked these at main sizes
+        if (v < 0) v = 0;
+        n *= v;
+    }
+    return n;
+}
+
+static double kgrl__task_cost(const kgrl_task *t, const kgrl_sizes *s, const char *expr) {
+    int64_t v;
+    kgrl_err err;
+    if (!expr[0]) return 0.0;
+    if (!kgrl_task_eval_expr(t, s, expr, &v, &err)) KGRL_FATAL("task %s: %s", t->id, err.msg);
+    return (double)v;
+}
+double kgrl_task_min_bytes(const kgrl_task *t, const kgrl_sizes *s) { return kgrl__task_cost(t, s, t->min_bytes); }
+double kgrl_task_flops(const kgrl_task *t, const kgrl_sizes *s) { return kgrl__task_cost(t, s, t->flops); }
+
+// ---- loading -------------------------------------------------------------------------------
+static size_t kgrl__elem_size(kgrl_elem e) { return e == KGRL_ELEM_F32 || e == KGRL_ELEM_I32 ? 4 : 8; }
+
+// Split "void forward(T1 a, T2 b, ...)" into normalized types ("const float*") and names.
+// Returns the count, or -1 with err set.
+static int kgrl__parse_signature(const char *sig, char types[][32], char names[][64], int cap, kgrl_err *err, const char *where) {
+    const char *p = sig;
+    while (*p == ' ') p++;
+    if (strncmp(p, "void", 4) != 0) { kgrl_err_set(err, "%s: signature must start with \"void forward(\"", where); return -1; }
+    p += 4;
+    while (*p == ' ') p++;
+    if (strncmp(p, "forward", 7) != 0) { kgrl_err_set(err, "%s: signature must start with \"void forward(\"", where); return -1; }
+    p += 7;
+    while (*p == ' ') p++;
+    if (*p != '(') { kgrl_err_set(err, "%s: signature: expected '(' after forward", where); return -1; }
+    p++;
+    const char *close = strrchr(p, ')');
+    if (!close) { kgrl_err_set(err, "%s: signature: missing ')'", where); return -1; }
+    int n = 0;
+    while (p < close) {
+        const char *end = p;
+        while (end < close && *end != ',') end++;
+        // one parameter: p..end; the name is the last identifier, the type everything before it
+        const char *ne = end;
+        while (ne > p && ne[-1] == ' ') ne--;
+        const char *nb = ne;
+        while (nb > p && kgrl__is_ident_char(nb[-1])) nb--;
+        if (nb == ne) { kgrl_err_set(err, "%s: signature: parameter %d has no name", where, n + 1); return -1; }
+        if (n >= cap) { kgrl_err_set(err, "%s: signature: more than %d parameters", where, cap); return -1; }
+        if ((size_t)(ne - nb) >= 64) { kgrl_err_set(err, "%s: signature: parameter name too long", where); return -1; }
+        memcpy(names[n], nb, (size_t)(ne - nb));
+        names[n][ne - nb] = 0;
+        // normalize the type: single spaces between words, no space before '*'
+        char tb[64];
+        size_t k = 0;
+        bool space = false;
+        for (const char *c = p; c < nb; c++) {
+            if (*c == ' ' || *c == '\t' || *c == '\n') { space = k > 0; continue; }
+            if (space && *c != '*' && k + 1 < sizeof tb) tb[k++] = ' ';
+            space = false;
+            if (k + 1 < sizeof tb) tb[k++] = *c;
+        }
+        tb[k] = 0;
+        if (k == 0 || k >= 32) { kgrl_err_set(err, "%s: signature: parameter \"%s\" has a bad type", where, names[n]); return -1; }
+        memcpy(types[n], tb, k + 1);
+        n++;
+        p = end < close ? end + 1 : close;
+    }
+    return n;
+}
+
+static bool kgrl__parse_elem(const char *dtype, kgrl_elem *out) {
+    if (!strcmp(dtype, "f32")) *out = KGRL_ELEM_F32;
+    else if (!strcmp(dtype, "i64")) *out = KGRL_ELEM_I64;
+    else if (!strcmp(dtype, "i32")) *out = KGRL_ELEM_I32;
+    else return false;
+    return true;
+}
+static const char *kgrl__elem_ctype(kgrl_elem e, bool is_const) {
+    if (e == KGRL_ELEM_F32) return is_const ? "const float*" : "float*";
+    if (e == KGRL_ELEM_I64) return is_const ? "const long long*" : "long long*";
+    return is_const ? "const int*" : "int*";
+}
+
+// A dist string, parsed: kind 0 uniform(a,b), 1 normal*a, 2 randint[a,b), 3 const a. bound(expr)
+// needs sizes (its fan-in), so it is resolved against them.
+typedef struct kgrl__dist { int kind; double a, b; } kgrl__dist;
+static bool kgrl__parse_dist(const kgrl_task *t, const kgrl_sizes *s, const char *d, kgrl__dist *out, kgrl_err *err) {
+    double a = 0, b = 0;
+    int n = 0;
+    if (!strcmp(d, "rand")) { out->kind = 0; out->a = 0; out->b = 1; return true; }
+    if (!strcmp(d, "randn")) { out->kind = 1; out->a = 1; out->b = 0; return true; }
+    if (sscanf(d, "uniform(%lf ,%lf)%n", &a, &b, &n) == 2 && d[n] == 0 && a < b) { out->kind = 0; out->a = a; out->b = b; return true; }
+    if (sscanf(d, "randint(%lf ,%lf)%n", &a, &b, &n) == 2 && d[n] == 0 && a < b && a == floor(a) && b == floor(b)) {
+        out->kind = 2; out->a = a; out->b = b; return true;
+    }
+    if (sscanf(d, "const(%lf)%n", &a, &n) == 1 && d[n] == 0) { out->kind = 3; out->a = a; out->b = 0; return true; }
+    size_t len = strlen(d);
+    if (!strncmp(d, "bound(", 6) && len > 7 && d[len - 1] == ')') {
+        char expr[128];
+        if (len - 7 >= sizeof expr) { kgrl_err_set(err, "dist \"%s\": expression too long", d); return false; }
+        memcpy(expr, d + 6, len - 7);
+        expr[len - 7] = 0;
+        int64_t fan_in;
+        if (!kgrl_task_eval_expr(t, s, expr, &fan_in, err)) return false;
+        if (fan_in <= 0) { kgrl_err_set(err, "dist \"%s\": fan-in %lld is not positive", d, (long long)fan_in); return false; }
+        out->kind = 0; out->b = 1.0 / sqrt((double)fan_in); out->a = -out->b;
+        return true;
+    }
+    kgrl_err_set(err, "unknown dist \"%s\" (rand, randn, uniform(a,b), randint(a,b), bound(expr), const(v))", d);
+    return false;
+}
+
+// post transforms: code 1 triu, 2 tril, 3 symmetric, 4 softmax, 5 abs, 6 sign, 7 add(v)
+static int kgrl__post_code(const char *p, double *v) {
+    int n = 0;
+    *v = 0;
+    if (!strcmp(p, "triu")) return 1;
+    if (!strcmp(p, "tril")) return 2;
+    if (!strcmp(p, "symmetric")) return 3;
+    if (!strcmp(p, "softmax")) return 4;
+    if (!strcmp(p, "abs")) return 5;
+    if (!strcmp(p, "sign")) return 6;
+    if (sscanf(p, "add(%lf)%n", v, &n) == 1 && p[n] == 0) return 7;
+    return 0;
+}
+
+static bool kgrl__json_str(const kgrl_json *o, const char *key, bool required, const char **out, kgrl_err *err, const char *where) {
+    const kgrl_json *j = kgrl_json_get(o, key);
+    if (!j || j->type == KGRL_JSON_NULL) {
+        if (required) { kgrl_err_set(err, "%s: missing field \"%s\"", where, key); return false; }
+        *out = NULL;
+        return true;
+    }
+    if (j->type != KGRL_JSON_STRING) { kgrl_err_set(err, "%s: field \"%s\" must be a string", where, key); return false; }
+    *out = j->string;
+    return true;
+}
+static bool kgrl__json_i64(const kgrl_json *o, const char *key, bool required, int64_t dflt, int64_t *out, kgrl_err *err, const char *where) {
+    const kgrl_json *j = kgrl_json_get(o, key);
+    if (!j) {
+        if (required) { kgrl_err_set(err, "%s: missing field \"%s\"", where, key); return false; }
+        *out = dflt;
+        return true;
+    }
+    if (j->type != KGRL_JSON_NUMBER || j->number != floor(j->number) || fabs(j->number) > 9007199254740992.0) {
+        kgrl_err_set(err, "%s: field \"%s\" must be an integer", where, key);
+        return false;
+    }
+    *out = (int64_t)j->number;
+    return true;
+}
+static bool kgrl__copy(char *dst, size_t cap, const char *src, kgrl_err *err, const char *where, const char *field) {
+    size_t n = strlen(src);
+    if (n >= cap) { kgrl_err_set(err, "%s: field \"%s\" is longer than %zu characters", where, field, cap - 1); return false; }
+    memcpy(dst, src, n + 1);
+    return true;
+}
+
+static bool kgrl__task_param(kgrl_task *t, const kgrl_json *pj, int i, kgrl_err *err, const char *path) {
+    kgrl_task_param *q = &t->params[i];
+    char where[1024];
+    snprintf(where, sizeof where, "%s: params[%d]", path, i);
+    if (!pj || pj->type != KGRL_JSON_OBJECT) { kgrl_err_set(err, "%s: must be an object", where); return false; }
+    const char *name, *kind, *s;
+    if (!kgrl__json_str(pj, "name", true, &name, err, where)) return false;
+    if (!kgrl__copy(q->name, sizeof q->name, name, err, where, "name")) return false;
+    snprintf(where, sizeof where, "%s: params[%d] (\"%s\")", path, i, name);
+    if (!kgrl__json_str(pj, "kind", true, &kind, err, where)) return false;
+    if (!strcmp(kind, "input")) q->kind = KGRL_PARAM_INPUT;
+    else if (!strcmp(kind, "output")) q->kind = KGRL_PARAM_OUTPUT;
+    else if (!strcmp(kind, "size")) q->kind = KGRL_PARAM_SIZE;
+    else if (!strcmp(kind, "scalar")) q->kind = KGRL_PARAM_SCALAR;
+    else { kgrl_err_set(err, "%s: kind \"%s\" is not input, output, size or scalar", where, kind); return false; }
+    q->min = 1; q->multiple_of = 1;
+    if (q->kind == KGRL_PARAM_INPUT || q->kind == KGRL_PARAM_OUTPUT) {
+        if (!kgrl__json_str(pj, "dtype", false, &s, err, where)) return false;
+        if (!s) s = "f32";
+        if (!kgrl__parse_elem(s, &q->elem)) { kgrl_err_set(err, "%s: dtype \"%s\" is not f32, i64 or i32", where, s); return false; }
+        const kgrl_json *sh = kgrl_json_get(pj, "shape");
+        if (!sh || sh->type != KGRL_JSON_ARRAY || sh->count < 1 || sh->count > KGRL_MAX_DIMS) {
+            kgrl_err_set(err, "%s: \"shape\" must be an array of 1..%d dimensions", where, KGRL_MAX_DIMS);
+            return false;
+        }
+        q->ndim = sh->count;
+        for (int d = 0; d < sh->count; d++) {
+            const kgrl_json *e = &sh->items[d];
+            if (e->type == KGRL_JSON_NUMBER && e->number == floor(e->number)) snprintf(q->shape[d], sizeof q->shape[d], "%lld", (long long)e->number);
+            else if (e->type == KGRL_JSON_STRING) { if (!kgrl__copy(q->shape[d], sizeof q->shape[d], e->string, err, where, "shape")) return false; }
+            else { kgrl_err_set(err, "%s: shape[%d] must be an integer or an expression string", where, d); return false; }
+        }
+        snprintf(q->ctype, sizeof q->ctype, "%s", kgrl__elem_ctype(q->elem, q->kind == KGRL_PARAM_INPUT));
+    }
+    if (q->kind == KGRL_PARAM_INPUT) {
+        if (!kgrl__json_str(pj, "dist", true, &s, err, where)) return false;
+        if (!kgrl__copy(q->dist, sizeof q->dist, s, err, where, "dist")) return false;
+        q->fixed_dist = kgrl_json_bool_or(pj, "fixed_dist", false);
+        const kgrl_json *post = kgrl_json_get(pj, "post");
+        if (post) {
+            if (post->type != KGRL_JSON_ARRAY || post->count > 4) { kgrl_err_set(err, "%s: \"post\" must be an array of at most 4 strings", where); return false; }
+            for (int k = 0; k < post->count; k++) {
+                const kgrl_json *e = &post->items[k];
+                double v;
+                if (e->type != KGRL_JSON_STRING) { kgrl_err_set(err, "%s: post[%d] must be a string", where, k); return false; }
+                int code = kgrl__post_code(e->string, &v);
+                if (!code) { kgrl_err_set(err, "%s: unknown post \"%s\" (triu, tril, symmetric, softmax, abs, sign, add(v))", where, e->string); return false; }
+                if (code == 3 && k != 0) { kgrl_err_set(err, "%s: post \"symmetric\" must come first", where); return false; }
+                if (code == 4 && k != post->count - 1) { kgrl_err_set(err, "%s: post \"softmax\" must come last", where); return false; }
+                if (code == 4 && q->elem != KGRL_ELEM_F32) { kgrl_err_set(err, "%s: post \"softmax\" needs dtype f32", where); return false; }
+                if (!kgrl__copy(q->post[k], sizeof q->post[k], e->string, err, where, "post")) return false;
+            }
+            q->npost = post->count;
+        }
+    }
+    if (q->kind == KGRL_PARAM_SIZE) {
+        if (!kgrl__json_i64(pj, "value", true, 0, &q->value, err, where)) return false;
+        if (!kgrl__json_i64(pj, "smoke", false, q->value, &q->smoke, err, where)) return false;
+        if (!kgrl__json_i64(pj, "min", false, 1, &q->min, err, where)) return false;
+        if (!kgrl__json_i64(pj, "multiple_of", false, 1, &q->multiple_of, err, where)) return false;
+        q->free = kgrl_json_bool_or(pj, "free", false);
+        if (q->multiple_of < 1) { kgrl_err_set(err, "%s: multiple_of must be >= 1", where); return false; }
+        if (q->value < q->min || q->smoke < q->min) { kgrl_err_set(err, "%s: value and smoke must be >= min (%lld)", where, (long long)q->min); return false; }
+        if (q->value % q->multiple_of || q->smoke % q->multiple_of) { kgrl_err_set(err, "%s: value and smoke must be multiples of %lld", where, (long long)q->multiple_of); return false; }
+    }
+    if (q->kind == KGRL_PARAM_SCALAR) {
+        const kgrl_json *v = kgrl_json_get(pj, "value");
+        if (!v || v->type != KGRL_JSON_NUMBER) { kgrl_err_set(err, "%s: a scalar needs a numeric \"value\"", where); return false; }
+        q->scalar = v->number;
+    }
+    return true;
+}
+
+void kgrl_task_free(kgrl_task *t) {
+    if (!t) return;
+    kgrl_free(t->description);
+    kgrl_free(t->signature);
+    kgrl_free(t->excluded);
+    kgrl_free(t->reference_src);
+    memset(t, 0, sizeof *t);
+}
+
+// After the fields are in: the signature against the params, every shape and cost at main and
+// smoke sizes, every dist.
+static bool kgrl__task_check(kgrl_task *t, kgrl_err *err, const char *path) {
+    char types[KGRL_TASK_MAX_PARAMS + 1][32], names[KGRL_TASK_MAX_PARAMS + 1][64];
+    char where[1024];
+    snprintf(where, sizeof where, "%s: signature", path);
+    int n = kgrl__parse_signature(t->signature, types, names, KGRL_TASK_MAX_PARAMS + 1, err, where);
+    if (n < 0) return false;
+    if (n != t->nparams) { kgrl_err_set(err, "%s: the signature has %d parameters but \"params\" lists %d", path, n, t->nparams); return false; }
+    for (int i = 0; i < n; i++) {
+        kgrl_task_param *q = &t->params[i];
+        if (strcmp(names[i], q->name)) { kgrl_err_set(err, "%s: signature parameter %d is \"%s\" but params[%d] is \"%s\"", path, i + 1, names[i], i, q->name); return false; }
+        const char *ty = types[i];
+        bool ok;
+        if (q->kind == KGRL_PARAM_INPUT || q->kind == KGRL_PARAM_OUTPUT) ok = !strcmp(ty, q->ctype);
+        else if (q->kind == KGRL_PARAM_SIZE) ok = !strcmp(ty, "int") || !strcmp(ty, "long") || !strcmp(ty, "long long");
+        else {
+            ok = true;
+            if (!strcmp(ty, "float") || !strcmp(ty, "double")) q->elem = KGRL_ELEM_F32;
+            else if (!strcmp(ty, "int")) q->elem = KGRL_ELEM_I32;
+            else if (!strcmp(ty, "long") || !strcmp(ty, "long long")) q->elem = KGRL_ELEM_I64;
+            else ok = false;
+        }
+        if (!ok) { kgrl_err_set(err, "%s: parameter \"%s\" has type \"%s\" in the signature, which does not fit its kind/dtype%s%s", path, q->name, ty, q->ctype[0] ? " (expected " : "", q->ctype[0] ? q->ctype : ""); return false; }
+        if (q->kind != KGRL_PARAM_INPUT && q->kind != KGRL_PARAM_OUTPUT) snprintf(q->ctype, sizeof q->ctype, "%s", ty);
+        if (q->kind == KGRL_PARAM_SIZE && !strcmp(ty, "int") && (q->value > INT32_MAX || q->smoke > INT32_MAX)) {
+            kgrl_err_set(err, "%s: size \"%s\" does not fit the int of the signature", path, q->name); return false;
+        }
+    }
+    kgrl_sizes sz[2] = {kgrl_task_main_sizes(t), kgrl_task_smoke_sizes(t)};
+    for (int k = 0; k < 2; k++) {
+        const char *which = k ? "smoke" : "main";
+        for (int i = 0; i < t->nparams; i++) {
+            kgrl_task_param *q = &t->params[i];
+            if (q->kind != KGRL_PARAM_INPUT && q->kind != KGRL_PARAM_OUTPUT) continue;
+            int64_t v;
+            for (int d = 0; d < q->ndim; d++) {
+                if (!kgrl_task_eval_expr(t, &sz[k], q->shape[d], &v, err)) {
+                    char m[KGRL_ERR_MAX];
+                    snprintf(m, sizeof m, "%s", err ? err->msg : "");
+                    kgrl_err_set(err, "%s: param \"%s\" shape[%d] at %s sizes: %s", path, q->name, d, which, m);
+                    return false;
+                }
+                if (v <= 0) { kgrl_err_set(err, "%s: param \"%s\" shape[%d] = \"%s\" is %lld at %s sizes", path, q->name, d, q->shape[d], (long long)v, which); return false; }
+            }
+            if (q->kind == KGRL_PARAM_INPUT) {
+                kgrl__dist dist;
+                kgrl_err e2;
+                if (!kgrl__parse_dist(t, &sz[k], q->dist, &dist, &e2)) { kgrl_err_set(err, "%s: param \"%s\": %s", path, q->name, e2.msg); return false; }
+            }
+        }
+        const char *costs[2] = {t->min_bytes, t->flops};
+        for (int c = 0; c < 2; c++) {
+            int64_t v;
+            kgrl_err e2;
+            if (costs[c][0] && !kgrl_task_eval_expr(t, &sz[k], costs[c], &v, &e2)) { kgrl_err_set(err, "%s: %s at %s sizes: %s", path, c ? "flops" : "min_bytes", which, e2.msg); return false; }
+        }
+    }
+    return true;
+}
+
+bool kgrl_task_load(const char *dir, kgrl_task *t, kgrl_err *err) {
+    memset(t, 0, sizeof *t);
+    char path[600];
+    snprintf(path, sizeof path, "%s/task.json", dir);
+    if (!kgrl__copy(t->dir, sizeof t->dir, dir, err, path, "(directory)")) return false;
+    kgrl_json *j = kgrl_json_parse_file(path, err);
+    if (!j) return false;
+    bool ok = false;
+    const char *s;
+    int64_t v;
+    if (j->type != KGRL_JSON_OBJECT) { kgrl_err_set(err, "%s: must hold a JSON object", path); goto done; }
+    if (!kgrl__json_str(j, "id", true, &s, err, path) || !kgrl__copy(t->id, sizeof t->id, s, err, path, "id")) goto done;
+    if (!kgrl__json_i64(j, "level", true, 0, &v, err, path)) goto done;
+    t->level = (int)v;
+    if (!kgrl__json_i64(j, "number", true, 0, &v, err, path)) goto done;
+    t->number = (int)v;
+    {
+        char want[32];
+        snprintf(want, sizeof want, "L%d/%d", t->level, t->number);
+        if (strcmp(want, t->id)) { kgrl_err_set(err, "%s: id \"%s\" does not match level %d and number %d (\"%s\")", path, t->id, t->level, t->number, want); goto done; }
+    }
+    if (!kgrl__json_str(j, "name", true, &s, err, path) || !kgrl__copy(t->name, sizeof t->name, s, err, path, "name")) goto done;
+    if (!kgrl__json_str(j, "description", true, &s, err, path)) goto done;
+    t->description = kgrl_strdup(s);
+    if (!kgrl__json_str(j, "signature", true, &s, err, path)) goto done;
+    t->signature = kgrl_strdup(s);
+    {
+        const kgrl_json *params = kgrl_json_get(j, "params");
+        if (!params || params->type != KGRL_JSON_ARRAY || params->count < 1) { kgrl_err_set(err, "%s: \"params\" must be a non-empty array", path); goto done; }
+        if (params->count > KGRL_TASK_MAX_PARAMS) { kgrl_err_set(err, "%s: more than %d params", path, KGRL_TASK_MAX_PARAMS); goto done; }
+        t->nparams = params->count;
+        for (int i = 0; i < params->count; i++) if (!kgrl__task_param(t, &params->items[i], i, err, path)) goto done;
+        for (int i = 0; i < t->nparams; i++)
+            for (int k = 0; k < i; k++)
+                if (!strcmp(t->params[i].name, t->params[k].name)) { kgrl_err_set(err, "%s: two params are named \"%s\"", path, t->params[i].name); goto done; }
+    }
+    {
+        const kgrl_json *tol = kgrl_json_get(j, "tolerance");
+        if (!tol || tol->type != KGRL_JSON_OBJECT) { kgrl_err_set(err, "%s: missing object \"tolerance\"", path); goto done; }
+        t->atol = kgrl_json_number_or(tol, "atol", 1e-4);
+        t->rtol = kgrl_json_number_or(tol, "rtol", 1e-4);
+        if (!(t->atol >= 0) || !(t->rtol >= 0)) { kgrl_err_set(err, "%s: tolerance atol/rtol must be >= 0", path); goto done; }
+        if ((t->atol > 1e-4 || t->rtol > 1e-4) && !kgrl_json_get(tol, "reason")) { kgrl_err_set(err, "%s: a tolerance looser than 1e-4 needs a \"reason\"", path); goto done; }
+    }
+    if (!kgrl__json_str(j, "min_bytes", true, &s, err, path) || !kgrl__copy(t->min_bytes, sizeof t->min_bytes, s, err, path, "min_bytes")) goto done;
+    if (!kgrl__json_str(j, "flops", true, &s, err, path) || !kgrl__copy(t->flops, sizeof t->flops, s, err, path, "flops")) goto done;
+    if (!kgrl__json_str(j, "excluded", false, &s, err, path)) goto done;
+    if (s) t->excluded = kgrl_strdup(s);
+    {
+        const kgrl_json *sol = kgrl_json_get(j, "solutions");
+        if (sol && (sol->type != KGRL_JSON_ARRAY || sol->count > 8)) { kgrl_err_set(err, "%s: \"solutions\" must be an array of at most 8", path); goto done; }
+        for (int i = 0; sol && i < sol->count; i++) {
+            const char *f, *k;
+            char w[800];
+            snprintf(w, sizeof w, "%s: solutions[%d]", path, i);
+            if (!kgrl__json_str(&sol->items[i], "file", true, &f, err, w) || !kgrl__copy(t->solution_files[i], sizeof t->solution_files[i], f, err, w, "file")) goto done;
+            if (!kgrl__json_str(&sol->items[i], "kind", false, &k, err, w)) goto done;
+            if (!kgrl__copy(t->solution_kinds[i], sizeof t->solution_kinds[i], k ? k : "", err, w, "kind")) goto done;
+            t->nsolutions++;
+        }
+        const kgrl_json *wr = kgrl_json_get(j, "wrong");
+        if (wr && (wr->type != KGRL_JSON_ARRAY || wr->count > 16)) { kgrl_err_set(err, "%s: \"wrong\" must be an array of at most 16", path); goto done; }
+        for (int i = 0; wr && i < wr->count; i++) {
+            const char *f, *e;
+            char w[800];
+            snprintf(w, sizeof w, "%s: wrong[%d]", path, i);
+            if (!kgrl__json_str(&wr->items[i], "file", true, &f, err, w) || !kgrl__copy(t->wrong_files[i], sizeof t->wrong_files[i], f, err, w, "file")) goto done;
+            if (!kgrl__json_str(&wr->items[i], "expect", true, &e, err, w) || !kgrl__copy(t->wrong_expect[i], sizeof t->wrong_expect[i], e, err, w, "expect")) goto done;
+            t->nwrong++;
+        }
+    }
+    if (!kgrl__task_check(t, err, path)) goto done;
+    {
+        char rp[700];
+        snprintf(rp, sizeof rp, "%s/reference.cu", dir);
+        t->reference_src = kgrl_read_file(rp, NULL, err);
+        if (!t->reference_src) goto done;
+    }
+    ok = true;
+done:
+    kgrl_json_free(j);
+    if (!ok) kgrl_task_free(t);
+    return ok;
+}
+
+static int kgrl__task_cmp(const void *a, const void *b) {
+    const kgrl_task *x = (const kgrl_task *)a, *y = (const kgrl_task *)b;
+    if (x->level != y->level) return x->level < y->level ? -1 : 1;
+    return (x->number > y->number) - (x->number < y->number);
+}
+
+bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err) {
+    out->n = 0;
+    out->tasks = NULL;
+    int cap = 0;
+    for (int level = 1; level <= 9; level++) {
+        char ld[600];
+        snprintf(ld, sizeof ld, "%s/level%d", root, level);
+        DIR *d = opendir(ld);
+        if (!d) continue;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.') continue;
+            char td[1200], tj[1300];
+            snprintf(td, sizeof td, "%s/%s", ld, e->d_name);
+            snprintf(tj, sizeof tj, "%s/task.json", td);
+            if (!kgrl_file_exists(tj)) continue;
+            if (out->n == cap) {
+                cap = cap ? 2 * cap : 64;
+                out->tasks = (kgrl_task *)kgrl_realloc(out->tasks, (size_t)cap * sizeof(kgrl_task));
+            }
+            if (!kgrl_task_load(td, &out->tasks[out->n], err)) { closedir(d); kgrl_tasks_free(out); return false; }
+            if (out->tasks[out->n].level != level) {
+                kgrl_err_set(err, "%s: level %d but the task lies under level%d/", tj, out->tasks[out->n].level, level);
+                out->n++;
+                closedir(d); kgrl_tasks_free(out); return false;
+            }
+            out->n++;
+        }
+        closedir(d);
+    }
+    qsort(out->tasks, (size_t)out->n, sizeof(kgrl_task), kgrl__task_cmp);
+    for (int i = 1; i < out->n; i++)
+        if (kgrl__task_cmp(&out->tasks[i - 1], &out->tasks[i]) == 0) {
+            kgrl_err_set(err, "%s and %s are both task %s", out->tasks[i - 1].dir, out->tasks[i].dir, out->tasks[i].id);
+            kgrl_tasks_free(out);
+            return false;
+        }
+    return true;
+}
+
+void kgrl_tasks_free(kgrl_task_set *s) {
+    for (int i = 0; i < s->n; i++) kgrl_task_free(&s->tasks[i]);
+    kgrl_free(s->tasks);
+    s->tasks = NULL;
+    s->n = 0;
+}
+
+const kgrl_task *kgrl_tasks_find(const kgrl_task_set *s, const char *id) {
+    int level, number, n = 0;
+    if (sscanf(id, "L%d/%d%n", &level, &number, &n) != 2 || id[n]) return NULL;
+    for (int i = 0; i < s->n; i++) if (s->tasks[i].level == level && s->tasks[i].number == number) return &s->tasks[i];
+    return NULL;
+}
+
+// ---- variants ------------------------------------------------------------------------------
+// A free size moved off alignment: an odd size stays (it is unaligned already); an even one becomes
+// the first of v-13, v+7, v-5, v+3, v-1, v+1, ... (v >= 64) or v-1, v+1, v-3, v+3, ... (small v,
+// so that the bytes stay similar), rounded down to multiple_of, that is >= min, differs from v and
+// is not a multiple of 32. Steps this small keep the total bytes within a few percent of main.
+static int64_t kgrl__odd_size(const kgrl_task_param *q) {
+    static const int64_t big[] = {-13, 7, -5, 3, -1, 1, 13, 29, 45, 61};
+    static const int64_t small[] = {-1, 1, -3, 3, 5, 7, 9, 11, 13, 15};
+    int64_t m = q->multiple_of;
+    if (m == 1 && q->value % 2 == 1) return q->value;
+    const int64_t *steps = q->value >= 64 ? big : small;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < 10; k++) {
+            int64_t v = q->value + steps[k] * (m > 1 ? m : 1);
+            v -= v % m;
+            if (v < q->min || v == q->value) continue;
+            if (pass == 0 && v % 32 == 0) continue; // second pass: multiple_of forces multiples of 32
+            return v;
+        }
+    }
+    return q->value;
+}
+
+int kgrl_task_variants(const kgrl_task *t, uint64_t run_seed, int nvariants, kgrl_variant *out) {
+    if (nvariants <= 0) nvariants = 5;
+    if (nvariants > KGRL_MAX_VARIANTS) nvariants = KGRL_MAX_VARIANTS;
+    // one seed per (run, task, variant): the task's id keeps tasks of one run independent
+    uint64_t base = kgrl_stream_mix(kgrl_stream_mix(kgrl_stream_id("verifier inputs"), run_seed), kgrl_stream_id(t->id));
+    static const char *names[KGRL_MAX_VARIANTS] = {"main", "main_seed2", "alt_dist", "odd_sizes", "smoke", "main_seed3", "main_seed4", "main_seed5"};
+    for (int k = 0; k < nvariants; k++) {
+        kgrl_variant *v = &out[k];
+        memset(v, 0, sizeof *v);
+        v->index = k;
+        snprintf(v->name, sizeof v->name, "%s", names[k]);
+        v->seed = kgrl_stream_mix(base, (uint64_t)k);
+        v->sizes = k == 4 ? kgrl_task_smoke_sizes(t) : kgrl_task_main_sizes(t);
+        v->alt_dist = k == 2;
+        if (k == 3)
+            for (int i = 0; i < t->nparams; i++)
+                if (t->params[i].kind == KGRL_PARAM_SIZE && t->params[i].free) v->sizes.v[i] = kgrl__odd_size(&t->params[i]);
+    }
+    return nvariants;
+}
+
+// ---- input generation ----------------------------------------------------------------------
+// Host copy of struct kgrl_fill_args in kernels/fill.cu (same 8-byte fields, same order).
+typedef struct kgrl__fill_args {
+    void *dst;
+    long long elem, n;
+    unsigned long long key, stream;
+    long long dist;
+    double a, b;
+    long long npost;
+    long long post[4];
+    double postv[4];
+    long long rows, cols;
+} kgrl__fill_args;
+
+// Everything a fill needs, resolved on the host: the dist (with the alt-dist rule applied), posts,
+// last two dims. Alt dist (variant 2, unless fixed_dist): rand/uniform(a,b) -> uniform(-2w, 2w)
+// with w = max(|a|,|b|) (signed and wider); randn, bound, const -> x2; randint unchanged.
+static kgrl__fill_args kgrl__fill_setup(const kgrl_task *t, const kgrl_variant *v, int p, void *dst) {
+    const kgrl_task_param *q = &t->params[p];
+    if (q->kind != KGRL_PARAM_INPUT) KGRL_FATAL("task %s: param %d (%s) is not an input", t->id, p, q->name);
+    kgrl__fill_args f;
+    memset(&f, 0, sizeof f);
+    f.dst = dst;
+    f.elem = q->elem == KGRL_ELEM_F32 ? 0 : q->elem == KGRL_ELEM_I64 ? 1 : 2;
+    f.n = kgrl_task_numel(t, &v->sizes, p);
+    f.key = v->seed;
+    f.stream = kgrl_stream_mix(kgrl_stream_id("task input"), (uint64_t)p);
+    kgrl__dist d;
+    kgrl_err err;
+    if (!kgrl__parse_dist(t, &v->sizes, q->dist, &d, &err)) KGRL_FATAL("task %s: param %s: %s", t->id, q->name, err.msg);
+    if (v->alt_dist && !q->fixed_dist) {
+        if (d.kind == 0 && !strncmp(q->dist, "bound(", 6)) { d.a *= 2; d.b *= 2; }
+        else if (d.kind == 0) { double w = fmax(fabs(d.a), fabs(d.b)); d.a = -2 * w; d.b = 2 * w; }
+        else if (d.kind == 1 || d.kind == 3) d.a *= 2;
+    }
+    f.dist = d.kind; f.a = d.a; f.b = d.b;
+    f.npost = q->npost;
+    for (int k = 0; k < q->npost; k++) f.post[k] = kgrl__post_code(q->post[k], &f.postv[k]);
+    int64_t rows = 1, cols = 1;
+    kgrl_sizes s = v->sizes;
+    if (q->ndim >= 1 && !kgrl_task_eval_expr(t, &s, q->shape[q->ndim - 1], &cols, &err)) KGRL_FATAL("task %s: %s", t->id, err.msg);
+    if (q->ndim >= 2 && !kgrl_task_eval_expr(t, &s, q->shape[q->ndim - 2], &rows, &err)) KGRL_FATAL("task %s: %s", t->id, err.msg);
+    f.rows = rows; f.cols = cols;
+    for (int k = 0; k < q->npost; k++)
+        if ((f.post[k] == 3) && rows != cols) KGRL_FATAL("task %s: param %s: post \"symmetric\" needs square matrices, got %lldx%lld", t->id, q->name, (long long)rows, (long long)cols);
+    return f;
+}
+
+// The draw of element i, exactly as kgrl_fill_draw in kernels/fill.cu.
+static double kgrl__fill_draw(const kgrl__fill_args *f, uint64_t i) {
+    if (f->dist == 0) return (double)(float)(f->a + (f->b - f->a) * (double)kgrl_uniform_at(f->key, f->stream, i));
+    if (f->dist == 1) return (double)(float)((double)kgrl_normal_at(f->key, f->stream, i) * f->a);
+    if (f->dist == 2) {
+        uint64_t span = (uint64_t)(int64_t)(f->b - f->a);
+        return f->a + (double)(((uint64_t)kgrl_u32_at(f->key, f->stream, i) * span) >> 32);
+    }
+    return f->a;
+}
+
+void kgrl_task_fill_input_cpu(const kgrl_task *t, const kgrl_variant *v, int p, void *dst) {
+    kgrl__fill_args f = kgrl__fill_setup(t, v, p, dst);
+    int64_t mat = f.rows * f.cols;
+    bool softmax = false;
+    for (int64_t i = 0; i < f.n; i++) {
+        int64_t m = i % mat, r = m / f.cols, c = m % f.cols;
+        double x = kgrl__fill_draw(&f, (uint64_t)i);
+        for (int k = 0; k < f.npost; k++) {
+            long long code = f.post[k];
+            if (code == 1) { if (c < r) x = 0.0; }
+            else if (code == 2) { if (c > r) x = 0.0; }
+            else if (code == 3) x = (double)(float)((x + kgrl__fill_draw(&f, (uint64_t)(i - m + c * f.cols + r))) * 0.5);
+            else if (code == 4) softmax = true;
+            else if (code == 5) x = fabs(x);
+            else if (code == 6) x = x < 0.0 ? -1.0 : 1.0;
+            else if (code == 7) x = (double)(float)(x + f.postv[k]);
+        }
+        if (f.elem == 0) ((float *)dst)[i] = (float)x;
+        else if (f.elem == 1) ((long long *)dst)[i] = (long long)x;
+        else ((int *)dst)[i] = (int)x;
+    }
+    if (!softmax) return;
+    // softmax over the last dim, in double (the GPU sums in another order: results agree to ~1 ulp)
+    float *x = (float *)dst;
+    for (int64_t row = 0; row < f.n / f.cols; row++) {
+        float *px = x + row * f.cols;
+        double mx = -1e300, sum = 0.0;
+        for (int64_t c = 0; c < f.cols; c++) mx = fmax(mx, (double)px[c]);
+        for (int64_t c = 0; c < f.cols; c++) sum += exp((double)px[c] - mx);
+        for (int64_t c = 0; c < f.cols; c++) px[c] = (float)(exp((double)px[c] - mx) / sum);
+    }
+}
+
+// The fill kernels: philox.cuh pasted in front of fill.cu. kgrl_ctx_kernel caches by source
+// pointer, so the pasted source is made once per ctx and lives as long as the ctx (looked up by
+// kernel name first).
+static cudaKernel_t kgrl__fill_kernel(kgrl_ctx *ctx, const char *name) {
+    for (int i = 0; i < ctx->nkernels; i++)
+        if (!strcmp(ctx->kernels[i].name, name)) return ctx->kernels[i].kernel;
+    const char *src = NULL;
+    for (int i = 0; i < ctx->nkernels; i++)
+        if (!strcmp(ctx->kernels[i].name, "kgrl_fill") || !strcmp(ctx->kernels[i].name, "kgrl_fill_softmax")) src = ctx->kernels[i].src;
+    if (!src) {
+        kgrl_buf b = {NULL, 0, 0};
+        kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
+        kgrl_buf_puts(&b, kgrl__kernel_fill_cu);
+        src = b.data; // owned by the ctx from here on (one per ctx, never freed before the process ends)
+    }
+    return kgrl_ctx_kernel(ctx, src, name);
+}
+
+void kgrl_task_fill_input_gpu(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, int p, void *dst_device) {
+    if (!ctx->has_gpu) KGRL_FATAL("kgrl_task_fill_input_gpu: no GPU (%s)", ctx->no_gpu_reason);
+    kgrl__fill_args f = kgrl__fill_setup(t, v, p, dst_device);
+    if (f.n == 0) return;
+    bool softmax = f.npost > 0 && f.post[f.npost - 1] == 4;
+    if (softmax) f.npost--; // the row pass below
+    cudaKernel_t k = kgrl__fill_kernel(ctx, "kgrl_fill");
+    long long blocks = (f.n + 255) / 256;
+    if (blocks > 65535LL * 8) blocks = 65535LL * 8;
+    void *args[1] = {&f};
+    dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
+    KGRL_CUDA_CHECK(cudaLaunchKernel((const void *)k, grid, block, args, 0, ctx->stream));
+    if (softmax) {
+        cudaKernel_t ks = kgrl__fill_kernel(ctx, "kgrl_fill_softmax");
+        float *x = (float *)dst_device;
+        long long nrows = f.n / f.cols, cols = f.cols;
+        long long sb = nrows < 65535 ? nrows : 65535;
+        void *sargs[3] = {&x, &nrows, &cols};
+        dim3 sgrid = {(unsigned)sb, 1, 1};
+        KGRL_CUDA_CHECK(cudaLaunchKernel((const void *)ks, sgrid, block, sargs, 0, ctx->stream));
+    }
+    KGRL_CUDA_CHECK(cudaGetLastError());
+}
+
+// ---- prompts -------------------------------------------------------------------------------
+static const char kgrl__prompt_rules[] =
+    "Write a CUDA implementation of the operation below.\n"
+    "\n"
+    "Answer with one fenced code block (```cuda) holding two parts:\n"
+    "1. Device code, compiled by NVRTC: __global__ kernels (templates allowed), __device__ helpers,\n"
+    "   __constant__/__shared__ memory, #define, constexpr, inline PTX. Only headers NVRTC ships\n"
+    "   (cuda_fp16.h, cuda_bf16.h, ...) may be included; no host headers.\n"
+    "2. One host launcher with exactly the signature given below. It is interpreted, not compiled,\n"
+    "   and may only use: locals of type int/unsigned/long/long long/size_t/float/double/bool/dim3\n"
+    "   and pointers for scratch; arithmetic, comparisons, ?:, if/else, bounded for/while, min/max,\n"
+    "   sizeof of scalar types, pointer arithmetic on the tensor and scratch pointers; kernel launches\n"
+    "   k<<<grid, block[, smem[, 0]]>>>(args) (also k<T, 128><<<...>>>); cudaMalloc(&p, bytes) and\n"
+    "   cudaFree(p) for scratch; cudaMemset/cudaMemsetAsync(p, v, bytes) on outputs and scratch;\n"
+    "   cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, n).\n"
+    "   Anything else (streams, events, memcpy, library calls such as cuBLAS/cuDNN, printf, host math\n"
+    "   on tensor data) is rejected.\n"
+    "All pointers are device pointers to contiguous row-major fp32 data unless the signature says\n"
+    "otherwise. Every output element must be written (outputs start as NaN); inputs must not be\n"
+    "modified. Your kernel is tested on several inputs and sizes (including odd sizes that are not\n"
+    "multiples of 32 and tiny sizes) against the reference with |out - ref| <= atol + rtol*|ref|,\n"
+    "then timed against the reference; faster correct code earns more.\n";
+
+static const char kgrl__prompt_example[] =
+    "Example (a different task: out = a + b for n elements, signature\n"
+    "void forward(const float* a, const float* b, float* out, int n)):\n"
+    "```cuda\n"
+    "__global__ void add_kernel(const float* a, const float* b, float* out, long n) {\n"
+    "    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n"
+    "    if (i < n) out[i] = a[i] + b[i];\n"
+    "}\n"
+    "void forward(const float* a, const float* b, float* out, int n) {\n"
+    "    int threads = 256;\n"
+    "    long blocks = ((long)n + threads - 1) / threads;\n"
+    "    add_kernel<<<blocks, threads>>>(a, b, out, n);\n"
+    "}\n"
+    "```\n";
+
+// "x: (batch_size, dim) = (4096, 65536), U[0,1)" lines for the description style.
+static void kgrl__prompt_params(kgrl_buf *b, const kgrl_task *t) {
+    kgrl_sizes s = kgrl_task_main_sizes(t);
+    for (int i = 0; i < t->nparams; i++) {
+        const kgrl_task_param *q = &t->params[i];
+        if (q->kind == KGRL_PARAM_INPUT || q->kind == KGRL_PARAM_OUTPUT) {
+            kgrl_buf_printf(b, "- %s (%s, %s): shape (", q->name, q->kind == KGRL_PARAM_INPUT ? "input" : "output", q->ctype);
+            for (int d = 0; d < q->ndim; d++) kgrl_buf_printf(b, "%s%s", d ? ", " : "", q->shape[d]);
+            kgrl_buf_puts(b, ") = (");
+            for (int d = 0; d < q->ndim; d++) {
+                int64_t v = 0;
+                kgrl_task_eval_expr(t, &s, q->shape[d], &v, NULL);
+                kgrl_buf_printf(b, "%s%lld", d ? ", " : "", (long long)v);
+            }
+            kgrl_buf_puts(b, ")");
+            if (q->kind == KGRL_PARAM_INPUT) {
+                const char *d = q->dist;
+                if (!strcmp(d, "rand")) d = "uniform in [0, 1)";
+                else if (!strcmp(d, "randn")) d = "standard normal";
+                else if (!strncmp(d, "bound(", 6)) d = "uniform in +-1/sqrt(fan_in) (PyTorch's default init)";
+                kgrl_buf_printf(b, ", values %s", d);
+                for (int k = 0; k < q->npost; k++) kgrl_buf_printf(b, "%s%s", k ? ", " : " then ", q->post[k]);
+            }
+            kgrl_buf_puts(b, "\n");
+        } else if (q->kind == KGRL_PARAM_SIZE) {
+            kgrl_buf_printf(b, "- %s (%s): %lld%s\n", q->name, q->ctype, (long long)q->value,
+                            q->free ? " (may vary between tests)" : " (fixed)");
+        } else {
+            kgrl_buf_printf(b, "- %s (%s): %.9g\n", q->name, q->ctype, q->scalar);
+        }
+    }
+}
+
+char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style) {
+    kgrl_buf b = {NULL, 0, 0};
+    kgrl_buf_puts(&b, kgrl__prompt_rules);
+    kgrl_buf_printf(&b, "\nTask %s %s.\n", t->id, t->name);
+    if (style == KGRL_PROMPT_REFERENCE) {
+        kgrl_buf_puts(&b, "Here is the reference implementation (it may call library routines that you may not):\n```cuda\n");
+        kgrl_buf_puts(&b, t->reference_src ? t->reference_src : "");
+        if (b.len && b.data[b.len - 1] != '\n') kgrl_buf_puts(&b, "\n");
+        kgrl_buf_puts(&b, "```\n");
+    } else {
+        kgrl_buf_printf(&b, "%s\n", t->description);
+    }
+    kgrl_buf_puts(&b, "Parameters (sizes as tested first):\n");
+    kgrl__prompt_params(&b, t);
+    kgrl_buf_printf(&b, "Tolerance: atol = %g, rtol = %g.\n\n", t->atol, t->rtol);
+    kgrl_buf_puts(&b, kgrl__prompt_example);
+    kgrl_buf_printf(&b, "\nNow write the code for task %s. Your launcher must be:\n%s\n", t->id, t->signature);
+    return b.data;
+}
+
+// ---- splits and sampling -------------------------------------------------------------------
+static bool kgrl__split_has(const int *ids, int n, int level, const kgrl_task *t) {
+    if (t->level != level) return false;
+    for (int i = 0; i < n; i++) if (ids[i] == t->number) return true;
+    return false;
+}
+
+int kgrl_tasks_split(const kgrl_task_set *s, const char *name, uint64_t seed, int *idx, int cap, kgrl_err *err) {
+    int n = 0;
+#define KGRL__SPLIT_ADD(i) do { if (n < cap) idx[n] = (i); n++; } while (0)
+    if (!strcmp(name, "all") || !strcmp(name, "level1") || !strcmp(name, "level2")) {
+        int level = !strcmp(name, "all") ? 0 : name[5] - '0';
+        for (int i = 0; i < s->n; i++)
+            if (!s->tasks[i].excluded && (!level || s->tasks[i].level == level)) KGRL__SPLIT_ADD(i);
+        return n;
+    }
+    if (!strcmp(name, "seed001_train") || !strcmp(name, "seed001_test")) {
+        // Fisher-Yates over the non-excluded level-1 tasks; the first 20% (rounded) are the test set
+        int m = 0;
+        int *all = (int *)kgrl_malloc(sizeof(int) * (size_t)(s->n + 1));
+        for (int i = 0; i < s->n; i++) if (s->tasks[i].level == 1 && !s->tasks[i].excluded) all[m++] = i;
+        kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("split seed001"));
+        for (int i = m - 1; i > 0; i--) {
+            int j = (int)kgrl_rng_below(&r, (uint32_t)(i + 1));
+            int tmp = all[i]; all[i] = all[j]; all[j] = tmp;
+        }
+        int ntest = (m + 2) / 5; // 20% of 100 = 20
+        bool test = !strcmp(name, "seed001_test");
+        for (int i = test ? 0 : ntest; i < (test ? ntest : m); i++) KGRL__SPLIT_ADD(all[i]);
+        kgrl_free(all);
+        return n;
+    }
+    static const int rl[] = {52, 76};
+    if (!strcmp(name, "seed002_rl")) {
+        for (int i = 0; i < s->n; i++) if (!s->tasks[i].excluded && kgrl__split_has(rl, 2, 2, &s->tasks[i])) KGRL__SPLIT_ADD(i);
+        return n;
+    }
+    if (!strcmp(name, "seed002_test") || !strcmp(name, "seed002_train")) {
+        bool test = !strcmp(name, "seed002_test");
+        for (int i = 0; i < s->n; i++) {
+            const kgrl_task *t = &s->tasks[i];
+            bool in_test = t->level == 2 && t->number >= 1 && t->number <= 20;
+            if (t->excluded) continue;
+            if (test ? in_test : (!in_test && !kgrl__split_has(rl, 2, 2, t))) KGRL__SPLIT_ADD(i);
+        }
+        return n;
+    }
+#undef KGRL__SPLIT_ADD
+    kgrl_err_set(err, "unknown split \"%s\" (all, level1, level2, seed001_train, seed001_test, seed002_rl, seed002_train, seed002_test)", name);
+    return -1;
+}
+
+void kgrl_task_sampler_init(kgrl_task_sampler *ts, const kgrl_task_set *s, uint64_t seed) {
+    ts->n = s->n;
+    ts->weight = (double *)kgrl_calloc((size_t)(s->n + 1), sizeof(double));
+    for (int i = 0; i < s->n; i++) ts->weight[i] = s->tasks[i].excluded ? 0.0 : 1.0;
+    ts->rng = kgrl_rng_make(seed, kgrl_stream_id("task sampler"));
+}
+void kgrl_task_sampler_set(kgrl_task_sampler *ts, int i, double w) {
+    KGRL_CHECK(i >= 0 && i < ts->n, "task sampler: index %d out of range [0, %d)", i, ts->n);
+    KGRL_CHECK(w >= 0 && isfinite(w), "task sampler: weight %g must be finite and >= 0", w);
+    ts->weight[i] = w;
+}
+int kgrl_task_sampler_next(kgrl_task_sampler *ts) {
+    double total = 0;
+    for (int i = 0; i < ts->n; i++) total += ts->weight[i];
+    if (total <= 0) return -1;
+    // a 53-bit uniform from two draws, so small weights are not lost to 24-bit rounding
+    double u = ((double)(kgrl_rng_u32(&ts->rng) >> 5) * 67108864.0 + (double)(kgrl_rng_u32(&ts->rng) >> 6)) / 9007199254740992.0;
+    double x = u * total, acc = 0;
+    int last = -1;
+    for (int i = 0; i < ts->n; i++) {
+        if (ts->weight[i] <= 0) continue;
+        acc += ts->weight[i];
+        last = i;
+        if (x < acc) return i;
+    }
+    return last;
+}
+void kgrl_task_sampler_free(kgrl_task_sampler *ts) { kgrl_free(ts->weight); ts->weight = NULL; ts->n = 0; }
