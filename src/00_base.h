@@ -131,6 +131,12 @@ KGRL_API double kgrl_now_s(void);
 #include <time.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 
 #if defined(__GNUC__)
 #  define KGRL_PRIVATE static __attribute__((unused))

@@ -276,7 +276,20 @@ bool kgrl_nvrtc_compile(const char *src, const char *arch, const char *const *op
     }
     nvrtcProgram prog;
     KGRL_NVRTC_CHECK(nvrtcCreateProgram(&prog, src, "candidate.cu", 0, NULL, NULL));
-    for (int i = 0; i < nnames; i++) KGRL_NVRTC_CHECK(nvrtcAddNameExpression(prog, name_exprs[i]));
+    // a bad name expression is the candidate's problem (data), not the kit's
+    for (int i = 0; i < nnames; i++) {
+        nvrtcResult ne = nvrtcAddNameExpression(prog, name_exprs[i]);
+        if (ne != NVRTC_SUCCESS) {
+            kgrl_buf b = KGRL_ZERO;
+            kgrl_buf_printf(&b, "invalid kernel name expression \"%s\": %s", name_exprs[i], nvrtcGetErrorString(ne));
+            out->log = b.data;
+            out->nnames = nnames;
+            out->lowered = (char **)kgrl_calloc((size_t)nnames, sizeof(char *));
+            KGRL_NVRTC_CHECK(nvrtcDestroyProgram(&prog));
+            out->compile_ms = 1e3 * (kgrl_now_s() - t0);
+            return false;
+        }
+    }
     // the target, the C++ dialect, and the toolkit's headers (cuda_fp16.h, cuda/std, ...) when present
     const char *opts[64];
     int n = 0;
@@ -291,9 +304,15 @@ bool kgrl_nvrtc_compile(const char *src, const char *arch, const char *const *op
     nvrtcResult r = nvrtcCompileProgram(prog, n, opts);
     size_t log_size = 0;
     KGRL_NVRTC_CHECK(nvrtcGetProgramLogSize(prog, &log_size));
-    out->log = (char *)kgrl_malloc(log_size + 1);
-    KGRL_NVRTC_CHECK(nvrtcGetProgramLog(prog, out->log));
-    out->log[log_size] = 0;
+    kgrl_buf logb = KGRL_ZERO;
+    if (r != NVRTC_SUCCESS && r != NVRTC_ERROR_COMPILATION)  // e.g. a name expression NVRTC could not instantiate
+        kgrl_buf_printf(&logb, "NVRTC: %s\n", nvrtcGetErrorString(r));
+    char *nvlog = (char *)kgrl_malloc(log_size + 1);
+    KGRL_NVRTC_CHECK(nvrtcGetProgramLog(prog, nvlog));
+    nvlog[log_size] = 0;
+    kgrl_buf_puts(&logb, nvlog);
+    kgrl_free(nvlog);
+    out->log = logb.data;
     out->nnames = nnames;
     out->lowered = (char **)kgrl_calloc((size_t)(nnames > 0 ? nnames : 1), sizeof(char *));
     if (r == NVRTC_SUCCESS) {

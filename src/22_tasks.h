@@ -58,8 +58,8 @@ KGRL_API double kgrl_task_flops(const kgrl_task *t, const kgrl_sizes *s);
 // the task id and the variant index with kgrl_stream_mix): 0 main sizes; 1 main sizes, another
 // seed; 2 main sizes, other distribution unless the param is fixed_dist (rand/uniform(a,b) ->
 // uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged); 3 odd sizes:
-// every free size that is even moves by a few (v-13, v+7, ... for v >= 64; v-1, v+1, ... below),
-// staying >= min and a multiple of multiple_of, off multiples of 32 (odd free sizes stay); 4 smoke
+// every free size moves up by a few (v+7, v+13, ... for v >= 64; v+1, v+3, ... below), staying a
+// multiple of multiple_of, off multiples of 32, and larger than main (hard-coded shapes fail); 4 smoke
 // sizes. Indices 5..7 (when asked for) are main sizes with further seeds. nvariants <= 0 means 5.
 typedef struct kgrl_variant {
     int index; char name[32];
@@ -126,7 +126,6 @@ KGRL_API int kgrl_task_sampler_next(kgrl_task_sampler *ts);  // a task index, or
 KGRL_API void kgrl_task_sampler_free(kgrl_task_sampler *ts);
 
 // kgrl:implementation
-#include <dirent.h> // kgrl_tasks_load_all lists data/levelN/ (lead: move to 00_base's implementation includes)
 
 static bool kgrl__is_ident_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -713,21 +712,21 @@ const kgrl_task *kgrl_tasks_find(const kgrl_task_set *s, const char *id) {
 }
 
 // ---- variants ------------------------------------------------------------------------------
-// A free size moved off alignment: an odd size stays (it is unaligned already); an even one becomes
-// the first of v-13, v+7, v-5, v+3, v-1, v+1, ... (v >= 64) or v-1, v+1, v-3, v+3, ... (small v,
-// so that the bytes stay similar), rounded down to multiple_of, that is >= min, differs from v and
-// is not a multiple of 32. Steps this small keep the total bytes within a few percent of main.
+// A free size moved off alignment and *up*: the first of v+7, v+13, v+3, v+1, v+29, ... (v >= 64) or
+// v+1, v+3, v+5, ... (small v), rounded down to multiple_of, that is >= min, larger than v and not a
+// multiple of 32. Larger than main on purpose: a kernel whose grid or loop bounds are hard-coded for
+// the main shape leaves the extra elements unwritten (they stay poisoned) and fails. Steps this
+// small keep the total bytes within a few percent of main.
 static int64_t kgrl__odd_size(const kgrl_task_param *q) {
-    static const int64_t big[] = {-13, 7, -5, 3, -1, 1, 13, 29, 45, 61};
-    static const int64_t small[] = {-1, 1, -3, 3, 5, 7, 9, 11, 13, 15};
-    int64_t m = q->multiple_of;
-    if (m == 1 && q->value % 2 == 1) return q->value;
+    static const int64_t big[] = {7, 13, 3, 1, 29, 45, 61, 77, 93, 109};
+    static const int64_t small[] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19};
+    int64_t m = q->multiple_of > 0 ? q->multiple_of : 1;
     const int64_t *steps = q->value >= 64 ? big : small;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t k = 0; k < 10; k++) {
-            int64_t v = q->value + steps[k] * (m > 1 ? m : 1);
+            int64_t v = q->value + steps[k] * m;
             v -= v % m;
-            if (v < q->min || v == q->value) continue;
+            if (v < q->min || v <= q->value) continue;
             if (pass == 0 && v % 32 == 0) continue; // second pass: multiple_of forces multiples of 32
             return v;
         }

@@ -203,13 +203,16 @@ KGRL_API const kgrl_verifier_desc *kgrl_verifier_resolved(const kgrl_verifier *v
 KGRL_API int kgrl_verifier_ngpus(const kgrl_verifier *v);
 KGRL_API int kgrl_verifier_worker_starts(const kgrl_verifier *v);
 
+// Trusted code only (references, the kit's tests): run `src` (candidate format; builtins allowed
+// when allow_builtins) once in *this* process on the task's inputs for variant v (the values of
+// kgrl_task_fill_input_cpu, generated on the GPU) and copy each OUTPUT param p to outputs_host[p]
+// (caller-allocated, numel elements). No isolation, no poisoning checks: never give it a candidate.
+#define KGRL_HAS_TASK_RUN_INPROCESS 1
+KGRL_API bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
+                                      bool allow_builtins, void **outputs_host, kgrl_err *err);
+
 // kgrl:implementation
 // Implementation-only system headers of this part (process pool).
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 extern char **environ;                               // POSIX; declared by unistd.h only under _GNU_SOURCE
 
 static const char *const kgrl__vf_stage_names[KGRL_STAGE_COUNT] = {"format", "compile", "smoke", "correctness", "timing"};
@@ -632,6 +635,7 @@ static kgrl_status kgrl__vf_scratch_alloc(const kgrl_launch_seq *seq, uint64_t b
 // Resolve a symbolic pointer; false when buf+offset lies outside its buffer.
 static bool kgrl__vf_resolve_ptr(const kgrl__vf_env *e, const kgrl__vf_scratch *s, int buf, int64_t offset, char **out, uint64_t *size) {
     char *base = NULL; uint64_t n = 0;
+    if (buf == -1 && offset == 0) { *out = NULL; if (size) *size = 0; return true; } // nullptr / NULL
     if (buf >= 0 && buf < KGRL_TASK_MAX_PARAMS && e->dev[buf]) { base = e->dev[buf]; n = e->bytes[buf]; }
     else if (buf >= KGRL_SCRATCH_BASE && buf - KGRL_SCRATCH_BASE < s->n && s->p[buf - KGRL_SCRATCH_BASE]) {
         base = s->p[buf - KGRL_SCRATCH_BASE]; n = s->bytes[buf - KGRL_SCRATCH_BASE];
@@ -1838,4 +1842,60 @@ void kgrl_verify_batch(kgrl_verifier *v, const kgrl_verify_job *jobs, int n, kgr
         }
     }
     kgrl_free(pfd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process runs of trusted code: the worker's env, scratch and replay, without the worker.
+bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
+                             bool allow_builtins, void **outputs_host, kgrl_err *err) {
+    KGRL_CHECK(ctx->has_gpu, "kgrl_task_run_inprocess needs a GPU: %s", ctx->no_gpu_reason);
+    kgrl_candidate c;
+    kgrl_candidate_parse(src, t->signature, allow_builtins, &c);
+    if (c.status != KGRL_STATUS_OK) {
+        kgrl_err_set(err, "%s: %s", kgrl_status_name(c.status), c.message);
+        kgrl_candidate_free(&c);
+        return false;
+    }
+    kgrl__wk w;
+    memset(&w, 0, sizeof w);
+    w.ctx = ctx;
+    kgrl__vf_env e;
+    kgrl__vf_env_setup(&w, t, v, &e);
+    kgrl_launch_seq seq;
+    kgrl_status st = KGRL_STATUS_OK;
+    char msg[1024] = "";
+    memset(&seq, 0, sizeof seq);
+    kgrl_cubin cb;
+    memset(&cb, 0, sizeof cb);
+    kgrl__vf_scratch scratch;
+    memset(&scratch, 0, sizeof scratch);
+    kgrl_module m;
+    memset(&m, 0, sizeof m);
+    cudaKernel_t kern[256];
+    bool loaded = false;
+    if (!kgrl_candidate_record(&c, e.args, t->nparams, &seq, &st, msg, sizeof msg)) goto done;
+    kgrl_nvrtc_compile(c.device_src, ctx->arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs,
+                       c.nname_exprs, ctx->desc.cache_dir, &cb);
+    if (!cb.ok) { st = KGRL_STATUS_COMPILE_ERROR; snprintf(msg, sizeof msg, "%.900s", cb.log); goto done; }
+    if (c.nname_exprs > 256) { st = KGRL_STATUS_COMPILE_ERROR; snprintf(msg, sizeof msg, "more than 256 kernels"); goto done; }
+    st = kgrl__vf_load_kernels(&cb, c.nname_exprs, &m, kern, msg, sizeof msg);
+    if (st != KGRL_STATUS_OK) goto done;
+    loaded = true;
+    st = kgrl__vf_scratch_alloc(&seq, (uint64_t)16 << 30, &scratch, msg, sizeof msg);
+    if (st != KGRL_STATUS_OK) goto done;
+    st = kgrl__vf_replay(&w, &seq, kern, &e, &scratch, allow_builtins, true, msg, sizeof msg);
+    if (st != KGRL_STATUS_OK) goto done;
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));  // trusted code: a fault here is the kit's bug
+    for (int p = 0; p < t->nparams; p++)
+        if (t->params[p].kind == KGRL_PARAM_OUTPUT && e.bytes[p])
+            KGRL_CUDA_CHECK(cudaMemcpy(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost));
+done:
+    if (st != KGRL_STATUS_OK) kgrl_err_set(err, "%s: %s", kgrl_status_name(st), msg);
+    if (loaded) kgrl_module_unload(&m);
+    kgrl__vf_scratch_free(&scratch);
+    kgrl_cubin_free(&cb);
+    kgrl_launch_seq_free(&seq);
+    kgrl__vf_env_free(&e);
+    kgrl_candidate_free(&c);
+    return st == KGRL_STATUS_OK;
 }

@@ -1,0 +1,209 @@
+// exp03_grpo — GRPO against the verifier (seed 001 §3.4, Figure 3), with the best-of-N (seed 002),
+// two-stage (seed 000) and curriculum (seed 002 §3.4) variants as flags.
+//
+// Reproduces: seed 001 Figure 3, GRPO loss (top) and reward (bottom) over 200 steps on the 80-task
+// level-1 training split, and its held-out table: compiled / correct / fast_1 / geometric-mean speedup
+// on the 20 test tasks before and after GRPO (seed 001 found no improvement: "compilation rates remain
+// identical"). The policy is the kit's default model (exp00_base; built when missing), optionally
+// starting from exp02's SFT adapter (--adapter results/exp02_sft_adapter, as seed 001 ran SFT first).
+//
+// Recipe (src/30_trainer.h: kgrl_rl_train, kgrl_rl_evaluate, kgrl_verifier_reward_fn):
+//   from seed 001 (kept): G = 6 rollouts per prompt, batch size 1 prompt per step, 200 steps, LoRA rank
+//             32 (its GRPO rank), β = 0 (no KL), μ = 1, TRL's per-token normalization (loss_type dapo),
+//             temperature 1, the composite reward α·compiled + β·correct + γ·min(speedup, 3)·correct
+//             with 0.5 / 1.0 / 0.5 (24_rewards.h), held-out evaluation greedy (temperature 0)
+//   changed:  lr 1e-4 instead of 1e-5 (a tiny model from scratch; see exp02), alpha 64 (2·rank);
+//             the description prompt (seed 002 style; exp02 says why); max 512 new tokens; no LLM judge
+//             (the hook kgrl_verifier_reward.judge exists; no judge model runs here)
+//   --mode best_of_n: seed 002, N = 10, keep the top K = 3, SFT on them, lr as above
+//   --mode two_stage: seed 000, frontend reward (−10 / +1) for the first half, midend (−10 / 1 + speedup)
+//   --curriculum:     seed 002 §3.4 p(level 2) schedule, with level-2 tasks added to the training prompts
+//
+// Build and run:
+//   ./build.sh amalgamate && ./build.sh exp03_grpo && ./exp03_grpo
+// Flags: --quick (4 steps, G 4, 64 new tokens, 4 held-out tasks; < 2 min), --seed S (default 1234),
+//   --model DIR (default models/kgrl-tiny;
+//   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing), --out CSV (default results/exp03_grpo.csv), --adapter DIR,
+//   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run).
+// Expected time on one H100: ~10-15 min (200 steps of 6 rollouts; plus exp00 when the model is missing,
+//   ~5 min today); --quick < 2 min.
+// Inputs: the default model, data/level1 (and data/level2 with --curriculum) tasks.
+// Output: results/exp03_grpo.csv, tidy long format: phase,step,metric,value
+//   phase rl, per step: reward_mean, reward_std, frac_compiled, frac_correct, speedup_mean_correct, loss,
+//   kl, clip_frac, entropy, frac_zero_var, completion_len, tokens_per_s, t_generate, t_verify, t_update,
+//   grad_norm, lr, stage, p_level2 (Figure 3 plots loss and reward_mean)
+//   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
+//   reward_mean. Checkpoints every 50 steps in results/exp03_grpo_run/ (--resume continues one).
+#define KGRL_IMPLEMENTATION
+#include "kgrl.h"
+
+static void add_eval_rows(kgrl_train_log *log, const char *phase, int step, const kgrl_rl_eval *e) {
+    kgrl_train_log_add(log, phase, step, "n", e->n);
+    kgrl_train_log_add(log, phase, step, "frac_compiled", e->frac_compiled);
+    kgrl_train_log_add(log, phase, step, "frac_correct", e->frac_correct);
+    kgrl_train_log_add(log, phase, step, "frac_fast1", e->frac_fast1);
+    kgrl_train_log_add(log, phase, step, "geomean_speedup", e->geomean_speedup);
+    kgrl_train_log_add(log, phase, step, "reward_mean", e->reward_mean);
+}
+
+// Prompts of tasks idx[0..n) that fit max_prompt tokens; ids live in store[] (n entries).
+static int make_prompts(const kgrl_task_set *ts, const int *idx, int n, const kgrl_tokenizer *tok, int max_prompt,
+                        kgrl_tokens *store, kgrl_rl_prompt *out, int *skipped) {
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        const kgrl_task *t = &ts->tasks[idx[i]];
+        if (!kgrl_task_chat_tokens(t, KGRL_PROMPT_DESCRIPTION, tok, KGRL_CHAT_CHATML, &store[i], NULL)) continue;
+        if (store[i].n > max_prompt) { (*skipped)++; continue; }
+        out[np].ids = store[i].ids; out[np].n = store[i].n; out[np].level = t->level; out[np].task = idx[i];
+        np++;
+    }
+    return np;
+}
+
+int main(int argc, char **argv) {
+    kgrl_flags f = kgrl_flags_init(argc, argv);
+    bool quick = kgrl_flag_bool(&f, "--quick", "4 steps, G 4, 64 new tokens (< 2 min)");
+    int64_t seed = kgrl_flag_int(&f, "--seed", 1234, "LoRA init, prompts, sampling and verifier seed");
+    const char *model_dir = kgrl_flag_str(&f, "--model", "", "base model directory (HF format; default models/kgrl-tiny, quick: models/kgrl-tiny-quick)");
+    const char *out = kgrl_flag_str(&f, "--out", "results/exp03_grpo.csv", "output CSV");
+    const char *adapter = kgrl_flag_str(&f, "--adapter", "", "start from this peft adapter (e.g. results/exp02_sft_adapter)");
+    const char *mode = kgrl_flag_str(&f, "--mode", "grpo", "grpo | best_of_n | two_stage");
+    bool curriculum = kgrl_flag_bool(&f, "--curriculum", "seed 002's adaptive level-1/level-2 curriculum");
+    int64_t steps_flag = kgrl_flag_int(&f, "--steps", 0, "RL steps (0: 200, quick 4)");
+    bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
+    if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
+    // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
+    if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
+    bool bon = !strcmp(mode, "best_of_n"), two = !strcmp(mode, "two_stage");
+    if (!bon && !two && strcmp(mode, "grpo")) { fprintf(stderr, "exp03_grpo: --mode must be grpo, best_of_n or two_stage, not \"%s\"\n", mode); return 2; }
+    // defaults (seed 001 Table: GRPO; the top comment says what changed and why)
+    int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 200, rank = 32, max_new = quick ? 64 : 512;
+    float lr = 1e-4f, alpha = 64;
+    int max_test = quick ? 4 : 0, ckpt_every = 50;
+    const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
+    const char *run_dir = "results/exp03_grpo_run";
+
+    kgrl_ctx_desc cd = KGRL_ZERO;
+    cd.seed = (uint64_t)seed;
+    kgrl_ctx *ctx = kgrl_ctx_create(&cd);
+    kgrl_logger logger = KGRL_ZERO;
+    logger.min_level = KGRL_LOG_INFO;
+    kgrl_err err = KGRL_ZERO;
+    double t0 = kgrl_now_s();
+    kgrl_default_model_desc md = KGRL_ZERO;
+    md.dir = model_dir; md.quick = quick; md.ctx = ctx; md.seed = 1234; md.logger = &logger;
+    if (!kgrl_default_model_ensure(&md, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    kgrl_model *m = kgrl_model_load(model_dir, &err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tokenizer.json", model_dir);
+    kgrl_tokenizer *tok = m ? kgrl_tokenizer_load(path, &err) : NULL;
+    kgrl_task_set ts;
+    if (!tok || !kgrl_tasks_load_all("data", &ts, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    int max_tokens = m->cfg.max_pos < 2560 ? m->cfg.max_pos : 2560;   // longest description prompt ~1.5k + 512
+    int *tr = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n), *te = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n);
+    int ntr = kgrl_tasks_split(&ts, "seed001_train", split_seed, tr, ts.n, &err);
+    int nte = kgrl_tasks_split(&ts, "seed001_test", split_seed, te, ts.n, &err);
+    if (ntr < 0 || nte < 0) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    if (curriculum) {   // add level 2 (minus seed 002's held-out L2/1..20) for the curriculum to draw from
+        int *l2 = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n), *hold = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n);
+        int n2 = kgrl_tasks_split(&ts, "level2", split_seed, l2, ts.n, &err);
+        int nh = kgrl_tasks_split(&ts, "seed002_test", split_seed, hold, ts.n, &err);
+        for (int i = 0; i < n2; i++) {
+            bool held = false;
+            for (int k = 0; k < nh; k++) held |= hold[k] == l2[i];
+            if (!held) tr[ntr++] = l2[i];
+        }
+        kgrl_free(l2); kgrl_free(hold);
+    }
+    if (max_test && nte > max_test) nte = max_test;
+    int skipped = 0;
+    kgrl_tokens *store = (kgrl_tokens *)kgrl_calloc((size_t)(ntr + nte), sizeof(kgrl_tokens));
+    kgrl_rl_prompt *train = (kgrl_rl_prompt *)kgrl_calloc((size_t)ntr, sizeof(kgrl_rl_prompt));
+    kgrl_rl_prompt *test = (kgrl_rl_prompt *)kgrl_calloc((size_t)nte, sizeof(kgrl_rl_prompt));
+    int np_tr = make_prompts(&ts, tr, ntr, tok, max_tokens - max_new, store, train, &skipped);
+    int np_te = make_prompts(&ts, te, nte, tok, max_tokens - max_new, store + ntr, test, &skipped);
+    int longest = 0;
+    for (int i = 0; i < np_tr; i++) if (train[i].n > longest) longest = train[i].n;
+    for (int i = 0; i < np_te; i++) if (test[i].n > longest) longest = test[i].n;
+    max_tokens = longest + max_new;
+    kgrl_log(&logger, KGRL_LOG_INFO, "exp03: %d train and %d held-out prompts (%d skipped: too long), T %d", np_tr, np_te,
+             skipped, max_tokens);
+    if (np_tr == 0) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
+
+    kgrl_lora *lora = NULL;
+    if (adapter[0] && !(lora = kgrl_lora_load(adapter, &m->cfg, &err))) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    kgrl_policy_desc pd = KGRL_ZERO;
+    pd.lora.rank = rank; pd.lora.alpha = alpha; pd.lora.seed = (uint64_t)seed; pd.seed = (uint64_t)seed;
+    // CPU activations keep (L, B, NH, T, T) attention probabilities: few rows there
+    pd.max_rows = ctx->has_gpu ? 6 : 2; pd.max_tokens = max_tokens; pd.sample_rows = bon ? 10 : ctx->has_gpu ? 24 : G;
+    kgrl_policy *p = kgrl_policy_create(ctx, m, lora, &pd, &err);
+    if (!p) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    kgrl_verifier_desc vd = KGRL_ZERO;
+    vd.seed = (uint64_t)seed;
+    kgrl_verifier_reward vr;
+    memset(&vr, 0, sizeof vr);
+    vr.verifier = kgrl_verifier_create(&vd); vr.tasks = &ts; vr.tok = tok;   // stage 0: composite (seed 001)
+    vr.stage_reward[1].preset = KGRL_REWARD_FRONTEND;                         // seed 000 two-stage
+    vr.stage_reward[2].preset = KGRL_REWARD_MIDEND;
+    int stop[2] = {kgrl_tokenizer_eot_id(tok), kgrl_tokenizer_eos_id(tok)};
+    kgrl_sample_desc greedy = KGRL_ZERO;
+    greedy.greedy = true; greedy.max_new_tokens = max_new; greedy.seed = (uint64_t)seed; greedy.stop_ids = stop; greedy.n_stop = 2;
+
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_rl_eval before = KGRL_ZERO, after = KGRL_ZERO;
+    if (!resume && np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &before, &err)) {
+        fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
+    }
+    if (!resume) add_eval_rows(&log, "heldout_before", 0, &before);
+    kgrl_rl_desc rd = KGRL_ZERO;
+    rd.mode = bon ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO;
+    rd.grpo.group_size = bon ? 10 : G;   // best-of-N: seed 002's N = 10
+    rd.keep_top = 3; rd.prompts_per_step = 1; rd.iterations = 1; rd.steps = steps;
+    rd.sample.max_new_tokens = max_new; rd.sample.temperature = 1.0f; rd.sample.stop_ids = stop; rd.sample.n_stop = 2;
+    rd.lr.lr = lr; rd.two_stage_at = two ? steps / 2 : 0; rd.curriculum = curriculum;
+    rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
+    rd.reward = kgrl_verifier_reward_fn; rd.reward_user = &vr; rd.logger = &logger;
+    if (!kgrl_rl_train(p, train, np_tr, &rd, &log, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    if (np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &after, &err)) {
+        fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
+    }
+    add_eval_rows(&log, "heldout_after", steps, &after);
+
+    kgrl_mkdirs("results", NULL);
+    kgrl_csv *csv = kgrl_csv_open(out, &err);
+    if (!csv) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    kgrl_grpo_desc gr = kgrl_grpo_desc_resolve(&rd.grpo);
+    kgrl_csv_meta(csv, "experiment", "exp03_grpo (seed 001 Figure 3; held-out compiled/correct/fast_1/geomean before/after)");
+    kgrl_csv_meta(csv, "kgrl_version", "%s", KGRL_VERSION_STRING);
+    kgrl_csv_meta(csv, "device", "%s", ctx->has_gpu ? ctx->device_name : ctx->no_gpu_reason);
+    kgrl_csv_meta(csv, "backend", "%s", kgrl_backend_name(p->backend));
+    kgrl_csv_meta(csv, "seed", "%lld", (long long)seed);
+    kgrl_csv_meta(csv, "model", "%s (V %d C %d L %d) adapter %s", model_dir, m->cfg.vocab_size, m->cfg.hidden_size,
+                  m->cfg.n_layers, adapter[0] ? adapter : "new");
+    kgrl_csv_meta(csv, "mode", "%s%s%s", mode, curriculum ? " + curriculum" : "", quick ? " (quick)" : "");
+    kgrl_csv_meta(csv, "lora", "rank %d alpha %g targets all 7", rank, (double)alpha);
+    kgrl_csv_meta(csv, "grpo", "G %d B 1 steps %d mu 1 beta %g loss_type %d scale %d eps %g/%g lr %g constant max_new %d "
+                  "temperature 1", gr.group_size, steps, (double)gr.beta, (int)gr.loss_type, (int)gr.scale_rewards,
+                  (double)gr.epsilon_low, (double)gr.epsilon_high, (double)lr, max_new);
+    kgrl_csv_meta(csv, "reward", "%s", two ? "frontend then midend (seed 000)" : "composite 0.5/1.0/0.5 r_max 3 (seed 001)");
+    kgrl_csv_meta(csv, "data", "split seed001 (seed %llu): %d train / %d held-out prompts, %d skipped",
+                  (unsigned long long)split_seed, np_tr, np_te, skipped);
+    kgrl_csv_meta(csv, "verifier", "%s, %lld candidates verified in %.1f s", ctx->has_gpu ? "full funnel" : "compile only (no GPU)",
+                  (long long)vr.n_verified, vr.verify_s);
+    kgrl_csv_meta(csv, "wall_s", "%.1f", kgrl_now_s() - t0);
+    kgrl_train_log_header(csv);
+    kgrl_train_log_rows(&log, csv);
+    if (!kgrl_csv_close(csv, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    printf("exp03_grpo: %d steps, reward %.3f (first) -> %.3f (last); held-out compiled %.2f -> %.2f, correct %.2f -> %.2f, "
+           "fast_1 %.2f -> %.2f; %.0f s; wrote %s\n", steps, kgrl_train_log_get(&log, "rl", 1, "reward_mean"),
+           kgrl_train_log_get(&log, "rl", steps, "reward_mean"), before.frac_compiled, after.frac_compiled,
+           before.frac_correct, after.frac_correct, before.frac_fast1, after.frac_fast1, kgrl_now_s() - t0, out);
+    kgrl_verifier_destroy(vr.verifier);
+    kgrl_policy_destroy(p);
+    if (lora) kgrl_lora_free(lora);
+    for (int i = 0; i < ntr + nte; i++) kgrl_tokens_free(&store[i]);
+    kgrl_free(store); kgrl_free(train); kgrl_free(test); kgrl_free(tr); kgrl_free(te);
+    kgrl_train_log_free(&log); kgrl_tasks_free(&ts); kgrl_tokenizer_free(tok); kgrl_model_free(m);
+    kgrl_flags_free(&f); kgrl_ctx_destroy(ctx);
+    return 0;
+}

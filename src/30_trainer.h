@@ -1,0 +1,1495 @@
+// Training: the loops of the seed reports over the engines. A policy (the model being trained, on
+// the CPU reference engine or the GPU engine behind one interface), the SFT loop (seed 001 §3.3,
+// seed 002 §3.1.1), the RL loop (GRPO as TRL's GRPOTrainer; best-of-N SFT of seed 002; the two-stage
+// frontend/midend rewards of seed 000; seed 002's adaptive curriculum), a tidy training log, and
+// checkpoints that resume a run bit for bit.
+//
+//   kgrl_policy_desc pd = {.lora = {.rank = 8}, .max_rows = 8, .max_tokens = 512, .seed = 1};
+//   kgrl_policy *p = kgrl_policy_create(ctx, model, NULL, &pd, &err);     // CPU or GPU (pd.backend)
+//   kgrl_sft_desc sd = {.epochs = 5, .batch_size = 16, .run_dir = "runs/sft"};
+//   kgrl_train_log log = KGRL_ZERO;
+//   kgrl_sft_train(p, &train, &eval, &sd, &log, &err);                    // log: (phase, step, metric, value)
+//   kgrl_rl_desc rd = {.grpo = {.group_size = 6}, .reward = kgrl_verifier_reward_fn, .reward_user = &vr};
+//   kgrl_rl_train(p, prompts, n_prompts, &rd, &log, &err);
+//
+// Determinism: every random choice is a pure function of (seed, purpose, step, item): the SFT data
+// order (stream "sft order" mixed with the epoch), the RL prompt draws (stream "rl prompts"), the
+// sampled tokens (sequence id = step * rows + row, see src/15_sampling.h) and LoRA dropout (a
+// counter kept in the policy). A checkpoint holds the trained parameters, the AdamW moments and
+// step, those counters, the curriculum state and the log, so `resume` continues a run exactly:
+// the numbers equal an uninterrupted run's (timings aside).
+//
+// Checkpoints (llm.c style): run_dir/ckpt_<step 8 digits>/ with state.bin (everything resume needs),
+// weights/ (the adapter in peft's format, or the full model in HF format) and DONE, written last.
+// Each file is written atomically; a directory without DONE is ignored by resume.
+
+// ---------------------------------------------------------------------------------------------
+// The policy: the engine interface the loops use.
+typedef enum kgrl_backend { KGRL_BACKEND_AUTO = 0, KGRL_BACKEND_CPU, KGRL_BACKEND_GPU } kgrl_backend;
+KGRL_API const char *kgrl_backend_name(kgrl_backend b);   // "auto", "cpu", "gpu"
+
+// Zero means default:
+//   backend       AUTO: the GPU engine when the ctx has a GPU, else the CPU reference
+//   full          false: train a LoRA adapter (lora desc, or the adapter given to create); true:
+//                 train every base weight (CPU only for now; see kgrl_policy_create)
+//   max_rows      8 sequences per forward/backward (the micro-batch; loops accumulate gradients)
+//   max_tokens    min(1024, max_pos): T capacity of a row (prompt + completion)
+//   sample_rows   max_rows: sequences sampled at once (B*G; more prompts are sampled in chunks)
+//   adamw         torch defaults (13_train.h)
+//   max_grad_norm 1.0 (transformers' TrainingArguments); negative: no clipping
+//   dtype         bf16 on the GPU (CPU is always fp32)
+//   seed          the run's seed (LoRA init when the policy creates the adapter, dropout masks)
+typedef struct kgrl_policy_desc {
+    kgrl_backend backend;
+    bool full;
+    kgrl_lora_desc lora;
+    int max_rows, max_tokens, sample_rows;
+    kgrl_adamw_desc adamw;
+    float max_grad_norm;
+    kgrl_engine_dtype dtype;
+    uint64_t seed;
+} kgrl_policy_desc;
+
+typedef struct kgrl_policy {
+    kgrl_policy_desc desc;       // resolved
+    kgrl_backend backend;        // CPU or GPU
+    kgrl_ctx *ctx;
+    kgrl_model *m;               // borrowed; with `full` on the CPU it is trained in place
+    kgrl_lora *lora;             // NULL when full
+    bool own_lora;
+    size_t n_train;              // trained parameters
+    int step;                    // optimizer steps taken
+    uint64_t dropout_counter;    // forward passes with dropout so far
+    // CPU
+    float *grads, *adam_m, *adam_v;  // (n_train)
+    kgrl_model_acts *acts;           // training forward/backward: max_rows x max_tokens
+    kgrl_model_acts *sacts;          // sampling: sample_rows x max_tokens
+    // the last training forward (for the backward)
+    int last_n, last_T;
+    float last_temp;
+    bool have_forward;
+    int *targets;                    // (max_rows * max_tokens)
+    float *lse, *dlp_full;           // (max_rows * max_tokens); dlp_full: scratch for callers of backward
+    // the SFT pass's packing buffers (max_rows * max_tokens each), so a step allocates nothing
+    int *buf_tokens, *buf_mask;
+    float *buf_tmask, *buf_lp;
+    // GPU
+    kgrl_engine *engine;
+    kgrl_gpu_model *gm;
+    kgrl_gpu_lora *gl;
+    kgrl_gpu_acts *ga, *gsa;         // training, sampling
+} kgrl_policy;
+
+// Creates the policy on `m` (borrowed, must outlive it). lora: an adapter to train (borrowed; NULL:
+// one is created from desc->lora, or none with desc->full). Returns NULL with err set on a bad desc
+// or a combination the engines cannot do (full training on the GPU engine: it trains LoRA only).
+KGRL_API kgrl_policy *kgrl_policy_create(kgrl_ctx *ctx, kgrl_model *m, kgrl_lora *lora, const kgrl_policy_desc *desc,
+                                         kgrl_err *err);
+KGRL_API void kgrl_policy_destroy(kgrl_policy *p);
+
+// B prompts x G completions (src/15_sampling.h conventions; seq_ids NULL = 0..B*G-1). Prompts are
+// sampled in chunks of sample_rows / G prompts, which changes nothing (samples are per sequence).
+KGRL_API bool kgrl_policy_sample(kgrl_policy *p, const int *const *prompts, const int *prompt_lens, int B, int G,
+                                 const uint64_t *seq_ids, const kgrl_sample_desc *sd, kgrl_sample_result *out,
+                                 kgrl_err *err);
+
+// Per-token log-probabilities of n <= max_rows rows of tokens (n, T), mask (n, T) (1 = real token;
+// padding left or right): lp (n, T) where lp[r, t] = log p(tokens[r, t+1] | tokens[r, <= t]) under
+// logits / temperature, and 0 at the last position. Modes:
+typedef enum kgrl_lp_mode {
+    KGRL_LP_TRAIN = 0,   // the policy with LoRA dropout; kept for kgrl_policy_backward
+    KGRL_LP_EVAL,        // the policy, no dropout (old logprobs, evaluation)
+    KGRL_LP_REF          // the reference: LoRA disabled (the base model; for KL)
+} kgrl_lp_mode;
+KGRL_API void kgrl_policy_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const int *tokens, const int *mask, int n, int T,
+                                   float temperature, float *lp);
+// Backward of the last KGRL_LP_TRAIN call from dlp (n, T) = dloss/dlp; accumulates into the gradients.
+KGRL_API void kgrl_policy_backward(kgrl_policy *p, const float *dlp);
+// Clip (max_grad_norm), AdamW at lr, zero the gradients. Returns the gradient norm before clipping.
+KGRL_API double kgrl_policy_step(kgrl_policy *p, float lr);
+KGRL_API void kgrl_policy_zero_grad(kgrl_policy *p);
+// Trained parameters, AdamW moments, step and counters as bytes (appended to out), and back.
+KGRL_API void kgrl_policy_state_save(kgrl_policy *p, kgrl_buf *out);
+KGRL_API bool kgrl_policy_state_load(kgrl_policy *p, const char *data, size_t len, size_t *used, kgrl_err *err);
+// The trained weights for other tools: the adapter in peft's format (LoRA) or the model in HF
+// format (full, fp32), into dir. On the GPU the parameters are downloaded first.
+KGRL_API bool kgrl_policy_save_weights(kgrl_policy *p, const char *dir, kgrl_err *err);
+
+// ---------------------------------------------------------------------------------------------
+// The training log: tidy long rows (phase, step, metric, value), e.g. ("sft", 12, "train_loss", 0.31).
+typedef struct kgrl_log_entry { char phase[16]; char metric[32]; int32_t step; double value; } kgrl_log_entry;
+typedef struct kgrl_train_log { int n, cap; kgrl_log_entry *e; } kgrl_train_log;
+KGRL_API void kgrl_train_log_add(kgrl_train_log *l, const char *phase, int step, const char *metric, double value);
+// The value of (phase, step, metric), or NaN when absent (the last one when repeated).
+KGRL_API double kgrl_train_log_get(const kgrl_train_log *l, const char *phase, int step, const char *metric);
+// Rows into a CSV whose header is phase,step,metric,value (kgrl_train_log_header writes it).
+KGRL_API void kgrl_train_log_header(kgrl_csv *csv);
+KGRL_API void kgrl_train_log_rows(const kgrl_train_log *l, kgrl_csv *csv);
+KGRL_API void kgrl_train_log_free(kgrl_train_log *l);
+
+// ---------------------------------------------------------------------------------------------
+// SFT data: token sequences whose tokens after prompt_len are the completion (the loss's tokens).
+typedef struct kgrl_sft_example { int *tokens; int n, prompt_len; } kgrl_sft_example;
+typedef struct kgrl_sft_data { int n, cap; kgrl_sft_example *ex; } kgrl_sft_data;
+KGRL_API void kgrl_sft_data_add(kgrl_sft_data *d, const int *tokens, int n, int prompt_len);
+// A chat example: [system] user -> assistant, formatted with the family's template; the completion
+// is the assistant turn with its end-of-turn token. Returns false (err set) when it exceeds max_tokens.
+KGRL_API bool kgrl_sft_data_add_chat(kgrl_sft_data *d, const kgrl_tokenizer *tok, kgrl_chat_family family,
+                                     const char *system, const char *user, const char *assistant, int max_tokens,
+                                     kgrl_err *err);
+KGRL_API void kgrl_sft_data_free(kgrl_sft_data *d);
+
+// Zero means default:
+//   epochs 5, batch_size 16, lr {constant, 1e-4} (seed 001 Table: SFT epochs 5, LoRA 8, lr 1e-4, batch 16)
+//   max_steps 0 = epochs * ceil(n / batch_size)
+//   eval_every 0 = max(1, steps / 16); eval_max 0 = every eval example
+//   checkpoint_every 0 = never; run_dir NULL = nothing written; resume: continue from run_dir
+// on_step (may be NULL) runs after each step's log rows (and checkpoint); returning false stops.
+typedef bool (*kgrl_step_fn)(int step, const kgrl_train_log *log, void *user);
+typedef struct kgrl_sft_desc {
+    int epochs, batch_size, max_steps;
+    kgrl_lr_desc lr;
+    int eval_every, eval_max;
+    int checkpoint_every;
+    const char *run_dir;
+    bool resume;
+    uint64_t seed;
+    kgrl_step_fn on_step; void *user;
+    const kgrl_logger *logger;
+} kgrl_sft_desc;
+// Log rows (phase "sft"): train_loss, lr, grad_norm, tokens, tokens_per_s at every step; eval_loss at
+// step 0 (before training), every eval_every steps and at the end.
+KGRL_API bool kgrl_sft_train(kgrl_policy *p, const kgrl_sft_data *train, const kgrl_sft_data *eval,
+                             const kgrl_sft_desc *desc, kgrl_train_log *log, kgrl_err *err);
+// Token-mean cross-entropy of the completions of the first max_examples (0 = all) examples.
+KGRL_API double kgrl_sft_eval_loss(kgrl_policy *p, const kgrl_sft_data *data, int max_examples);
+
+// ---------------------------------------------------------------------------------------------
+// RL. Prompts carry their token ids, a level (for the curriculum) and a caller's task index.
+typedef struct kgrl_rl_prompt { const int *ids; int n; int level; int task; } kgrl_rl_prompt;
+// What a reward function says about one completion.
+typedef struct kgrl_rl_outcome { double reward; bool compiled, correct; double speedup; } kgrl_rl_outcome;
+// Rewards for n completions; prompts[i] is completion i's prompt; stage is 0 (single stage) or 1/2
+// (two-stage runs: 1 frontend before two_stage_at, 2 midend after).
+typedef void (*kgrl_rl_reward_fn)(void *user, int stage, const kgrl_rl_prompt *const *prompts,
+                                  const int *const *completions, const int *lens, int n, kgrl_rl_outcome *out);
+
+typedef enum kgrl_rl_mode {
+    KGRL_RL_GRPO = 0,      // TRL GRPO (13_train.h's loss with every option of kgrl_grpo_desc)
+    KGRL_RL_BEST_OF_N      // seed 002: N = group_size completions, keep the top keep_top, SFT on them
+} kgrl_rl_mode;
+
+// Zero means default:
+//   grpo              13_train.h defaults (G 8; best-of-N: N 10)
+//   prompts_per_step  1 (seed 001: batch size 1)     iterations  1 (μ; TRL)
+//   steps             200 (seed 001 Figure 3)        keep_top    3 (seed 002 K)
+//   sample            temperature 1, max_new_tokens 256; seed = desc seed
+//   lr                {constant, 1e-5} (seed 001: RFT lr 1e-5)
+//   two_stage_at      0 = one stage                  curriculum  off (seed 002 §3.4: p(level 2) =
+//                     0.1 + 0.4 * acc1 / 0.4 below acc1 = 0.4, else 0.5, acc1 an EMA (0.2) of level-1 correctness)
+typedef struct kgrl_rl_desc {
+    kgrl_rl_mode mode;
+    kgrl_grpo_desc grpo;
+    int prompts_per_step, iterations, steps, keep_top;
+    kgrl_sample_desc sample;
+    kgrl_lr_desc lr;
+    int two_stage_at;
+    bool curriculum;
+    int checkpoint_every;
+    const char *run_dir;
+    bool resume;
+    uint64_t seed;
+    kgrl_rl_reward_fn reward; void *reward_user;
+    kgrl_step_fn on_step; void *user;
+    const kgrl_logger *logger;
+} kgrl_rl_desc;
+// Log rows (phase "rl"), per step: reward_mean, reward_std, frac_compiled, frac_correct,
+// speedup_mean_correct (arithmetic mean over correct, timed completions; NaN if none), loss, kl,
+// clip_frac (TRL's clip_ratio/region_mean), entropy (mean -logprob of the sampled tokens, a Monte
+// Carlo estimate), frac_zero_var (groups whose rewards all tie), completion_len, tokens_per_s,
+// t_generate, t_verify, t_update (seconds), grad_norm, lr, stage, p_level2.
+KGRL_API bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
+                            kgrl_train_log *log, kgrl_err *err);
+
+// Held-out evaluation: one completion per prompt with `sd` (seed 001: greedy), scored by `reward`.
+typedef struct kgrl_rl_eval {
+    int n;
+    double frac_compiled, frac_correct, frac_fast1;  // fast_1: correct and speedup > 1
+    double geomean_speedup;  // over correct, timed completions; NaN if none
+    double reward_mean;
+} kgrl_rl_eval;
+KGRL_API bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
+                               kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err);
+
+// ---------------------------------------------------------------------------------------------
+// The verifier as a reward function. Completions are decoded with `tok`; prompt->task indexes
+// `tasks`. stage_reward[stage] scores each record (kgrl_reward_apply; zero = composite), so a
+// two-stage run sets stage_reward[1] = frontend, stage_reward[2] = midend. judge (may be NULL) is the
+// seed 001 judge hook: J in [0, 1] for a completion, added as λ·J by the reward desc.
+typedef struct kgrl_verifier_reward {
+    kgrl_verifier *verifier;
+    const kgrl_task_set *tasks;
+    const kgrl_tokenizer *tok;
+    kgrl_reward_desc stage_reward[3];
+    double (*judge)(const kgrl_task *task, const char *completion, void *user);
+    void *judge_user;
+    int64_t n_verified;          // running totals (for logs)
+    double verify_s;
+} kgrl_verifier_reward;
+KGRL_API void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const *prompts,
+                                      const int *const *completions, const int *lens, int n, kgrl_rl_outcome *out);
+
+// A task's prompt as a chat conversation (one user turn, generation prompt), tokenized into out.
+KGRL_API bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style, const kgrl_tokenizer *tok,
+                                    kgrl_chat_family family, kgrl_tokens *out, kgrl_err *err);
+
+// ---------------------------------------------------------------------------------------------
+// The default model (DESIGN §5): no weights can be downloaded where the kit is developed, so the kit
+// trains its own tiny Qwen2-architecture model and byte-level BPE tokenizer from scratch on its task
+// corpus and saves them in HF format (config.json, model.safetensors, tokenizer.json,
+// tokenizer_config.json with a ChatML template), loadable by transformers.
+//
+// Corpus (kgrl_default_corpus): for every task under data_root whose id is not in the held-out split
+// (seed001_test drawn with split_seed, so exp02/exp03 evaluate on tasks the model never saw), its
+// reference.cu, its verified solution_*.cu, and a ChatML conversation "user: the task's prompt ->
+// assistant: ```cuda <solution>```" per solution (the description prompt); plus every kernels_dir/*.cu and *.cuh of the kit.
+// Documents are separated by <|endoftext|>.
+//
+// Sizes (zero = default; "gpu" is the default, "cpu" with quick or when the engine cannot train
+// every weight on the GPU — src/14_engine_gpu.h trains LoRA only today):
+//   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 512, batch 32, 2000 steps, lr 1e-3 (~11M params;
+//        sized for <= 10 min on one H100: ~16k tokens a step, ~1 TFLOP a step)
+//   cpu: V 1024, C 64, L 2, NH 4, KVH 2, HS 16, F 192, T 256, batch 8, 150 steps (quick: 20), lr 3e-3 (~0.2M)
+// AdamW (weight decay 0.1, betas 0.9/0.95 as GPT-style pretraining), cosine schedule, 5% warmup.
+typedef struct kgrl_default_model_desc {
+    const char *dir;             // default "models/kgrl-tiny"
+    const char *data_root;       // default "data"
+    const char *kernels_dir;     // default "kernels"
+    bool quick;
+    kgrl_ctx *ctx;               // may be NULL (CPU)
+    uint64_t seed;               // model init, data order
+    uint64_t split_seed;         // default 1234: the held-out split kept out of the corpus
+    int vocab_size, hidden, layers, heads, kv_heads, head_dim, ffn, seq_len, batch, steps;
+    float lr;
+    const kgrl_logger *logger;
+} kgrl_default_model_desc;
+// The corpus text (appended to out) and, optionally, the conversations as SFT examples' text.
+KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, kgrl_buf *out,
+                                  int *n_docs, kgrl_err *err);
+// Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
+// tests/oracles/check_default_model.py, DONE last). log (may be NULL) gets the pretraining's rows
+// (phase "sft", as kgrl_sft_train writes them: the pretraining is that loop over token windows).
+KGRL_API bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_log *log, kgrl_err *err);
+// Builds it unless dir/DONE exists (a progress line says so).
+KGRL_API bool kgrl_default_model_ensure(const kgrl_default_model_desc *desc, kgrl_err *err);
+// "```cuda\n<code>\n```": the assistant turn the corpus and SFT use (kgrl_free it).
+KGRL_API char *kgrl_solution_completion(const char *code);
+
+// kgrl:implementation
+// (for listing kernels/ in kgrl_default_corpus; belongs at the top of 00_base.h's implementation: lead, please move)
+
+const char *kgrl_backend_name(kgrl_backend b) {
+    return b == KGRL_BACKEND_CPU ? "cpu" : b == KGRL_BACKEND_GPU ? "gpu" : "auto";
+}
+
+// ---- policy ----------------------------------------------------------------------------------
+
+static void kgrl__cuda_ok(cudaError_t e, const char *what) {
+    if (e != cudaSuccess) KGRL_FATAL_HINT(kgrl__cuda_hint(e), "%s: %s", what, cudaGetErrorString(e));
+}
+
+kgrl_policy *kgrl_policy_create(kgrl_ctx *ctx, kgrl_model *m, kgrl_lora *lora, const kgrl_policy_desc *desc,
+                                kgrl_err *err) {
+    kgrl_policy_desc d = KGRL_ZERO;
+    if (desc) d = *desc;
+    if (d.max_rows <= 0) d.max_rows = 8;
+    if (d.max_tokens <= 0) d.max_tokens = 1024;
+    if (d.max_tokens > m->cfg.max_pos) d.max_tokens = m->cfg.max_pos;
+    if (d.sample_rows <= 0) d.sample_rows = d.max_rows;
+    if (d.max_grad_norm == 0) d.max_grad_norm = 1.0f;   // transformers' TrainingArguments.max_grad_norm
+    if (d.full && lora) { kgrl_err_set(err, "policy: full training and an adapter were both given"); return NULL; }
+    kgrl_backend be = d.backend;
+    if (be == KGRL_BACKEND_AUTO) be = (ctx && ctx->has_gpu) ? KGRL_BACKEND_GPU : KGRL_BACKEND_CPU;
+    if (be == KGRL_BACKEND_GPU && !(ctx && ctx->has_gpu)) {
+        kgrl_err_set(err, "policy: backend gpu asked for but there is no GPU (%s)", ctx ? ctx->no_gpu_reason : "no ctx");
+        return NULL;
+    }
+    if (be == KGRL_BACKEND_GPU && d.full) {
+        // seam: src/14_engine_gpu.h's model-level backward trains LoRA only (base weights frozen)
+        kgrl_err_set(err, "policy: full-parameter training needs the CPU backend for now: the GPU engine "
+                          "(src/14_engine_gpu.h) trains LoRA only");
+        return NULL;
+    }
+    kgrl_policy *p = (kgrl_policy *)kgrl_calloc(1, sizeof *p);
+    p->desc = d; p->backend = be; p->ctx = ctx; p->m = m;
+    if (!d.full) {
+        if (lora) p->lora = lora;
+        else {
+            kgrl_lora_desc ld = d.lora;
+            if (!ld.seed) ld.seed = d.seed;
+            p->lora = kgrl_lora_create(&m->cfg, &ld);
+            p->own_lora = true;
+        }
+        p->n_train = p->lora->n_params;
+    } else {
+        p->n_train = m->n_params;
+    }
+    size_t nt = (size_t)d.max_rows * d.max_tokens;
+    p->targets = (int *)kgrl_calloc(nt, sizeof(int));
+    p->lse = (float *)kgrl_calloc(nt, sizeof(float));
+    p->dlp_full = (float *)kgrl_calloc(nt, sizeof(float));
+    p->buf_tokens = (int *)kgrl_calloc(nt, sizeof(int));
+    p->buf_mask = (int *)kgrl_calloc(nt, sizeof(int));
+    p->buf_tmask = (float *)kgrl_calloc(nt, sizeof(float));
+    p->buf_lp = (float *)kgrl_calloc(nt, sizeof(float));
+    if (be == KGRL_BACKEND_CPU) {
+        p->grads = (float *)kgrl_calloc(p->n_train, sizeof(float));
+        p->adam_m = (float *)kgrl_calloc(p->n_train, sizeof(float));
+        p->adam_v = (float *)kgrl_calloc(p->n_train, sizeof(float));
+        p->acts = kgrl_model_acts_create(&m->cfg, p->lora, d.max_rows, d.max_tokens);
+        p->sacts = kgrl_model_acts_create(&m->cfg, p->lora, d.sample_rows, d.max_tokens);
+    } else {
+        p->engine = kgrl_engine_create(ctx);
+        p->gm = kgrl_gpu_model_upload(p->engine, m, d.dtype);
+        p->gl = kgrl_gpu_lora_upload(p->engine, p->lora, d.dtype);
+        kgrl_engine_desc ed = KGRL_ZERO;
+        ed.max_batch = d.max_rows; ed.max_tokens = d.max_tokens; ed.training = true;
+        p->ga = kgrl_gpu_acts_create(p->engine, p->gm, p->gl, &ed);
+        kgrl_engine_desc sd = KGRL_ZERO;
+        sd.max_batch = d.sample_rows; sd.max_tokens = d.max_tokens; sd.last_logits = true;
+        p->gsa = kgrl_gpu_acts_create(p->engine, p->gm, p->gl, &sd);
+    }
+    return p;
+}
+
+void kgrl_policy_destroy(kgrl_policy *p) {
+    if (!p) return;
+    if (p->backend == KGRL_BACKEND_GPU) {
+        kgrl_gpu_acts_free(p->ga); kgrl_gpu_acts_free(p->gsa);
+        kgrl_gpu_lora_free(p->gl); kgrl_gpu_model_free(p->gm);
+        kgrl_engine_destroy(p->engine);
+    }
+    kgrl_model_acts_free(p->acts); kgrl_model_acts_free(p->sacts);
+    kgrl_free(p->grads); kgrl_free(p->adam_m); kgrl_free(p->adam_v);
+    kgrl_free(p->targets); kgrl_free(p->lse); kgrl_free(p->dlp_full);
+    kgrl_free(p->buf_tokens); kgrl_free(p->buf_mask); kgrl_free(p->buf_tmask); kgrl_free(p->buf_lp);
+    if (p->own_lora) kgrl_lora_free(p->lora);
+    kgrl_free(p);
+}
+
+bool kgrl_policy_sample(kgrl_policy *p, const int *const *prompts, const int *prompt_lens, int B, int G,
+                        const uint64_t *seq_ids, const kgrl_sample_desc *sd, kgrl_sample_result *out, kgrl_err *err) {
+    int per = p->desc.sample_rows / (G > 0 ? G : 1);   // prompts per chunk
+    if (G <= 0 || B <= 0 || per < 1) {
+        kgrl_err_set(err, "sample: B %d x G %d does not fit sample_rows %d", B, G, p->desc.sample_rows);
+        return false;
+    }
+    int max_new = sd && sd->max_new_tokens > 0 ? sd->max_new_tokens : 256;   // 15_sampling.h's default
+    memset(out, 0, sizeof *out);
+    out->n_seq = B * G; out->max_new = max_new;
+    out->tokens = (int *)kgrl_calloc((size_t)B * G * max_new, sizeof(int));
+    out->logprobs = (float *)kgrl_calloc((size_t)B * G * max_new, sizeof(float));
+    out->raw_logprobs = (float *)kgrl_calloc((size_t)B * G * max_new, sizeof(float));
+    out->lengths = (int *)kgrl_calloc((size_t)B * G, sizeof(int));
+    out->stopped = (bool *)kgrl_calloc((size_t)B * G, sizeof(bool));
+    uint64_t *ids = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * (size_t)B * G);
+    for (int s = 0; s < B * G; s++) ids[s] = seq_ids ? seq_ids[s] : (uint64_t)s;
+    bool ok = true;
+    for (int b0 = 0; b0 < B && ok; b0 += per) {
+        int nb = B - b0 < per ? B - b0 : per;
+        kgrl_sample_result r;
+        if (p->backend == KGRL_BACKEND_CPU)
+            ok = kgrl_sample_cpu(p->m, p->lora, p->sacts, prompts + b0, prompt_lens + b0, nb, G, ids + (size_t)b0 * G,
+                                 sd, NULL, NULL, &r, err);
+        else
+            ok = kgrl_gpu_sample(p->engine, p->gm, p->gl, p->gsa, prompts + b0, prompt_lens + b0, nb, G,
+                                 ids + (size_t)b0 * G, sd, NULL, NULL, &r, err);
+        if (!ok) break;
+        size_t off = (size_t)b0 * G * max_new, n = (size_t)nb * G * max_new;
+        memcpy(out->tokens + off, r.tokens, n * sizeof(int));
+        memcpy(out->logprobs + off, r.logprobs, n * sizeof(float));
+        memcpy(out->raw_logprobs + off, r.raw_logprobs, n * sizeof(float));
+        memcpy(out->lengths + (size_t)b0 * G, r.lengths, (size_t)nb * G * sizeof(int));
+        memcpy(out->stopped + (size_t)b0 * G, r.stopped, (size_t)nb * G * sizeof(bool));
+        kgrl_sample_result_free(&r);
+    }
+    kgrl_free(ids);
+    if (!ok) kgrl_sample_result_free(out);
+    return ok;
+}
+
+void kgrl_policy_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const int *tokens, const int *mask, int n, int T,
+                          float temperature, float *lp) {
+    KGRL_CHECK(n > 0 && n <= p->desc.max_rows && T > 0 && T <= p->desc.max_tokens,
+               "policy_logprobs: %d rows x %d tokens exceed the policy's %d x %d", n, T, p->desc.max_rows,
+               p->desc.max_tokens);
+    int V = p->m->cfg.vocab_size, N = n * T;
+    // targets: the next token; the last position (and padding) predicts nothing
+    for (int r = 0; r < n; r++)
+        for (int t = 0; t < T; t++) {
+            int i = r * T + t;
+            bool real = t + 1 < T && (!mask || (mask[i] && mask[i + 1]));
+            p->targets[i] = real ? tokens[i + 1] : 0;
+        }
+    bool train = mode == KGRL_LP_TRAIN;
+    bool drop = train && p->lora && p->lora->desc.dropout > 0;
+    uint64_t dseed = kgrl_stream_mix(p->desc.seed ^ kgrl_stream_id("lora dropout"), p->dropout_counter);
+    if (drop) p->dropout_counter++;
+    const kgrl_lora *lora = mode == KGRL_LP_REF ? NULL : p->lora;
+    if (p->backend == KGRL_BACKEND_CPU) {
+        kgrl_model_acts *a = p->acts;
+        a->lora_dropout = drop; a->dropout_seed = dseed;
+        kgrl_model_forward(p->m, lora, a, tokens, NULL, mask, n, T);
+        kgrl_logprobs_forward(lp, p->lse, a->logits, p->targets, temperature, N, V);
+    } else {
+        kgrl_gpu_acts *a = p->ga;
+        a->lora_dropout = drop; a->dropout_seed = dseed;
+        cudaStream_t st = p->ctx->stream;
+        kgrl_gpu_model_forward(p->engine, p->gm, mode == KGRL_LP_REF ? NULL : p->gl, a, tokens, NULL, mask, n, T);
+        kgrl__cuda_ok(cudaMemcpyAsync(a->targets, p->targets, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st),
+                      "policy_logprobs: targets upload");
+        kgrl_gpu_logprobs_forward(p->engine, a->lp, a->lp_lse, a->logits, a->targets, temperature, N, V, a->bf16);
+        kgrl__cuda_ok(cudaMemcpyAsync(lp, a->lp, sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost, st),
+                      "policy_logprobs: download");
+        kgrl__cuda_ok(cudaStreamSynchronize(st), "policy_logprobs: sync");
+    }
+    // positions that predict nothing carry 0
+    for (int i = 0; i < N; i++) {
+        int t = i % T;
+        if (!(t + 1 < T && (!mask || (mask[i] && mask[i + 1])))) lp[i] = 0;
+    }
+    p->have_forward = train;
+    p->last_n = n; p->last_T = T; p->last_temp = temperature;
+}
+
+void kgrl_policy_backward(kgrl_policy *p, const float *dlp) {
+    KGRL_CHECK(p->have_forward, "policy_backward without a preceding KGRL_LP_TRAIN forward");
+    int V = p->m->cfg.vocab_size, N = p->last_n * p->last_T;
+    if (p->backend == KGRL_BACKEND_CPU) {
+        kgrl_model_acts *a = p->acts;
+        memset(a->dlogits, 0, sizeof(float) * (size_t)N * V);
+        kgrl_logprobs_backward(a->dlogits, dlp, a->logits, p->lse, p->targets, p->last_temp, N, V);
+        if (p->desc.full) kgrl_model_backward(p->m, NULL, a, p->grads, NULL);
+        else kgrl_model_backward(p->m, p->lora, a, NULL, p->grads);
+    } else {
+        kgrl_gpu_acts *a = p->ga;
+        cudaStream_t st = p->ctx->stream;
+        kgrl__cuda_ok(cudaMemsetAsync(a->dlogits, 0, a->esize * (size_t)N * V, st), "policy_backward: zero dlogits");
+        kgrl__cuda_ok(cudaMemcpyAsync(a->dlp, dlp, sizeof(float) * (size_t)N, cudaMemcpyHostToDevice, st),
+                      "policy_backward: dlp upload");
+        kgrl_gpu_logprobs_backward(p->engine, a->dlogits, a->dlp, a->logits, a->lp_lse, a->targets, p->last_temp, N, V,
+                                   a->bf16);
+        kgrl_gpu_model_backward(p->engine, p->gm, p->gl, a);
+    }
+    p->have_forward = false;
+}
+
+void kgrl_policy_zero_grad(kgrl_policy *p) {
+    if (p->backend == KGRL_BACKEND_CPU) memset(p->grads, 0, sizeof(float) * p->n_train);
+    else kgrl_gpu_lora_zero_grad(p->engine, p->gl);
+}
+
+double kgrl_policy_step(kgrl_policy *p, float lr) {
+    double norm;
+    if (p->backend == KGRL_BACKEND_CPU) {
+        float *g[1] = {p->grads};
+        size_t n[1] = {p->n_train};
+        norm = kgrl_clip_grad_norm(g, n, 1, p->desc.max_grad_norm > 0 ? p->desc.max_grad_norm : 0);
+        float *params = p->desc.full ? p->m->params : p->lora->params;
+        kgrl_adamw_step(&p->desc.adamw, lr, p->step + 1, params, p->grads, p->adam_m, p->adam_v, p->n_train);
+        memset(p->grads, 0, sizeof(float) * p->n_train);
+    } else {
+        norm = kgrl_gpu_lora_step(p->engine, p->gl, &p->desc.adamw, lr, p->desc.max_grad_norm > 0 ? p->desc.max_grad_norm : 0);
+    }
+    p->step++;
+    return norm;
+}
+
+// state: "KGPS" u32 version, u64 n_train, i32 step, u64 dropout_counter, params, m, v (fp32)
+void kgrl_policy_state_save(kgrl_policy *p, kgrl_buf *out) {
+    uint32_t version = 1;
+    uint64_t n = p->n_train;
+    int32_t step = p->step;
+    kgrl_buf_append(out, "KGPS", 4);
+    kgrl_buf_append(out, &version, 4);
+    kgrl_buf_append(out, &n, 8);
+    kgrl_buf_append(out, &step, 4);
+    kgrl_buf_append(out, &p->dropout_counter, 8);
+    size_t bytes = sizeof(float) * p->n_train;
+    if (p->backend == KGRL_BACKEND_CPU) {
+        kgrl_buf_append(out, p->desc.full ? p->m->params : p->lora->params, bytes);
+        kgrl_buf_append(out, p->adam_m, bytes);
+        kgrl_buf_append(out, p->adam_v, bytes);
+    } else {
+        float *h = (float *)kgrl_malloc(bytes);
+        const float *src[3] = {p->gl->params, p->gl->m, p->gl->v};
+        for (int i = 0; i < 3; i++) {
+            kgrl__cuda_ok(cudaMemcpy(h, src[i], bytes, cudaMemcpyDeviceToHost), "policy_state_save: download");
+            kgrl_buf_append(out, h, bytes);
+        }
+        kgrl_free(h);
+    }
+}
+
+bool kgrl_policy_state_load(kgrl_policy *p, const char *data, size_t len, size_t *used, kgrl_err *err) {
+    size_t bytes = sizeof(float) * p->n_train, need = 28 + 3 * bytes;
+    uint32_t version; uint64_t n; int32_t step;
+    if (len < 28 || memcmp(data, "KGPS", 4) != 0) { kgrl_err_set(err, "policy state: bad magic or truncated"); return false; }
+    memcpy(&version, data + 4, 4); memcpy(&n, data + 8, 8); memcpy(&step, data + 16, 4);
+    if (version != 1) { kgrl_err_set(err, "policy state: version %u, expected 1", version); return false; }
+    if (n != p->n_train) {
+        kgrl_err_set(err, "policy state: %llu trained parameters, this policy has %zu (another model or LoRA config?)",
+                     (unsigned long long)n, p->n_train);
+        return false;
+    }
+    if (len < need) { kgrl_err_set(err, "policy state: truncated (%zu of %zu bytes)", len, need); return false; }
+    memcpy(&p->dropout_counter, data + 20, 8);
+    p->step = step;
+    const char *q = data + 28;
+    if (p->backend == KGRL_BACKEND_CPU) {
+        memcpy(p->desc.full ? p->m->params : p->lora->params, q, bytes);
+        memcpy(p->adam_m, q + bytes, bytes);
+        memcpy(p->adam_v, q + 2 * bytes, bytes);
+        memset(p->grads, 0, bytes);
+    } else {
+        memcpy(p->lora->params, q, bytes);
+        float *dst[3] = {p->gl->params, p->gl->m, p->gl->v};
+        for (int i = 0; i < 3; i++)
+            kgrl__cuda_ok(cudaMemcpy(dst[i], q + (size_t)i * bytes, bytes, cudaMemcpyHostToDevice), "policy_state_load: upload");
+        p->gl->step = step;
+        kgrl_gpu_lora_sync(p->engine, p->gl);
+        kgrl_gpu_lora_zero_grad(p->engine, p->gl);
+    }
+    if (used) *used = need;
+    return true;
+}
+
+bool kgrl_policy_save_weights(kgrl_policy *p, const char *dir, kgrl_err *err) {
+    if (p->desc.full) return kgrl_model_save(p->m, dir, KGRL_DTYPE_F32, err);
+    if (p->backend == KGRL_BACKEND_GPU) kgrl_gpu_lora_download(p->engine, p->gl, p->lora);
+    return kgrl_lora_save(p->lora, dir, err);
+}
+
+// ---- log ---------------------------------------------------------------------------------------
+
+void kgrl_train_log_add(kgrl_train_log *l, const char *phase, int step, const char *metric, double value) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->e = (kgrl_log_entry *)kgrl_realloc(l->e, sizeof(kgrl_log_entry) * (size_t)l->cap);
+    }
+    kgrl_log_entry *e = &l->e[l->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->phase, sizeof e->phase, "%s", phase);
+    snprintf(e->metric, sizeof e->metric, "%s", metric);
+    e->step = step; e->value = value;
+}
+
+double kgrl_train_log_get(const kgrl_train_log *l, const char *phase, int step, const char *metric) {
+    for (int i = l->n - 1; i >= 0; i--)
+        if (l->e[i].step == step && !strcmp(l->e[i].phase, phase) && !strcmp(l->e[i].metric, metric)) return l->e[i].value;
+    return NAN;
+}
+
+void kgrl_train_log_header(kgrl_csv *csv) {
+    static const char *const cols[] = {"phase", "step", "metric", "value"};
+    kgrl_csv_header(csv, cols, 4);
+}
+
+void kgrl_train_log_rows(const kgrl_train_log *l, kgrl_csv *csv) {
+    for (int i = 0; i < l->n; i++) {
+        kgrl_csv_field_str(csv, l->e[i].phase);
+        kgrl_csv_field_int(csv, l->e[i].step);
+        kgrl_csv_field_str(csv, l->e[i].metric);
+        kgrl_csv_field_num(csv, l->e[i].value);
+        kgrl_csv_end_row(csv);
+    }
+}
+
+void kgrl_train_log_free(kgrl_train_log *l) { kgrl_free(l->e); memset(l, 0, sizeof *l); }
+
+// ---- SFT data ------------------------------------------------------------------------------------
+
+void kgrl_sft_data_add(kgrl_sft_data *d, const int *tokens, int n, int prompt_len) {
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->ex = (kgrl_sft_example *)kgrl_realloc(d->ex, sizeof(kgrl_sft_example) * (size_t)d->cap);
+    }
+    kgrl_sft_example *e = &d->ex[d->n++];
+    e->tokens = (int *)kgrl_malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (n > 0) memcpy(e->tokens, tokens, sizeof(int) * (size_t)n);
+    e->n = n; e->prompt_len = prompt_len;
+}
+
+bool kgrl_sft_data_add_chat(kgrl_sft_data *d, const kgrl_tokenizer *tok, kgrl_chat_family family, const char *system,
+                            const char *user, const char *assistant, int max_tokens, kgrl_err *err) {
+    kgrl_chat_msg msgs[3];
+    int nm = 0;
+    if (system) { msgs[nm].role = "system"; msgs[nm].content = system; nm++; }
+    msgs[nm].role = "user"; msgs[nm].content = user; nm++;
+    char *prompt = kgrl_chat_format(family, msgs, nm, true, err);
+    if (!prompt) return false;
+    msgs[nm].role = "assistant"; msgs[nm].content = assistant; nm++;
+    char *full = kgrl_chat_format(family, msgs, nm, false, err);
+    if (!full) { kgrl_free(prompt); return false; }
+    size_t pl = strlen(prompt);
+    bool ok = strncmp(full, prompt, pl) == 0;
+    if (!ok) kgrl_err_set(err, "sft data: the chat template's full conversation does not start with its prompt");
+    kgrl_tokens ids = KGRL_ZERO;
+    if (ok) {
+        // prompt and completion tokenized separately (as TRL does), so the boundary is exact
+        kgrl_tokenizer_encode(tok, prompt, pl, false, &ids);
+        int np = ids.n;
+        kgrl_tokenizer_encode(tok, full + pl, strlen(full + pl), false, &ids);
+        if (max_tokens > 0 && ids.n > max_tokens) {
+            kgrl_err_set(err, "sft data: example of %d tokens exceeds max_tokens %d", ids.n, max_tokens);
+            ok = false;
+        } else {
+            kgrl_sft_data_add(d, ids.ids, ids.n, np);
+        }
+    }
+    kgrl_tokens_free(&ids); kgrl_free(prompt); kgrl_free(full);
+    return ok;
+}
+
+void kgrl_sft_data_free(kgrl_sft_data *d) {
+    for (int i = 0; i < d->n; i++) kgrl_free(d->ex[i].tokens);
+    kgrl_free(d->ex);
+    memset(d, 0, sizeof *d);
+}
+
+// ---- checkpoints -------------------------------------------------------------------------------
+// state.bin: "KGCK" u32 version, char kind[8], i32 step, f64 acc1, i32 n_log, n_log entries, policy state
+
+static void kgrl__ckpt_dir(char *out, size_t cap, const char *run_dir, int step) {
+    snprintf(out, cap, "%s/ckpt_%08d", run_dir, step);
+}
+
+static bool kgrl__write_log_csv(const char *run_dir, const char *kind, const kgrl_train_log *log, kgrl_err *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/log.csv", run_dir);
+    kgrl_csv *csv = kgrl_csv_open(path, err);
+    if (!csv) return false;
+    kgrl_csv_meta(csv, "kgrl_version", "%s", KGRL_VERSION_STRING);
+    kgrl_csv_meta(csv, "loop", "%s", kind);
+    kgrl_train_log_header(csv);
+    kgrl_train_log_rows(log, csv);
+    return kgrl_csv_close(csv, err);
+}
+
+static bool kgrl__ckpt_save(kgrl_policy *p, const char *run_dir, const char *kind, int step, double acc1,
+                            const kgrl_train_log *log, kgrl_err *err) {
+    char dir[4096], path[4200];
+    kgrl__ckpt_dir(dir, sizeof dir, run_dir, step);
+    if (!kgrl_mkdirs(dir, err)) return false;
+    kgrl_buf b = KGRL_ZERO;
+    uint32_t version = 1;
+    char k[8] = {0};
+    snprintf(k, sizeof k, "%s", kind);
+    int32_t s = step, nl = log ? log->n : 0;
+    kgrl_buf_append(&b, "KGCK", 4);
+    kgrl_buf_append(&b, &version, 4);
+    kgrl_buf_append(&b, k, 8);
+    kgrl_buf_append(&b, &s, 4);
+    kgrl_buf_append(&b, &acc1, 8);
+    kgrl_buf_append(&b, &nl, 4);
+    if (nl) kgrl_buf_append(&b, log->e, sizeof(kgrl_log_entry) * (size_t)nl);
+    kgrl_policy_state_save(p, &b);
+    snprintf(path, sizeof path, "%s/state.bin", dir);
+    bool ok = kgrl_write_file_atomic(path, b.data, b.len, err);
+    kgrl_buf_free(&b);
+    snprintf(path, sizeof path, "%s/weights", dir);
+    ok = ok && kgrl_policy_save_weights(p, path, err);
+    ok = ok && kgrl__write_log_csv(run_dir, kind, log, err);
+    // DONE last: a directory without it is an interrupted checkpoint, never resumed from
+    snprintf(path, sizeof path, "%s/DONE", dir);
+    ok = ok && kgrl_write_file_atomic(path, "done\n", 5, err);
+    char name[64];
+    int nn = snprintf(name, sizeof name, "ckpt_%08d\n", step);
+    snprintf(path, sizeof path, "%s/LATEST", run_dir);
+    ok = ok && kgrl_write_file_atomic(path, name, (size_t)nn, err);
+    return ok;
+}
+
+// Loads run_dir's latest complete checkpoint. Returns 1 loaded, 0 none there, -1 error.
+static int kgrl__ckpt_load(kgrl_policy *p, const char *run_dir, const char *kind, int *step, double *acc1,
+                           kgrl_train_log *log, kgrl_err *err) {
+    char path[4200], dir[4096];
+    snprintf(path, sizeof path, "%s/LATEST", run_dir);
+    char *latest = kgrl_read_file(path, NULL, NULL);
+    if (!latest) return 0;
+    char *nl = strchr(latest, '\n');
+    if (nl) *nl = 0;
+    snprintf(dir, sizeof dir, "%s/%s", run_dir, latest);
+    kgrl_free(latest);
+    snprintf(path, sizeof path, "%s/DONE", dir);
+    if (!kgrl_file_exists(path)) { kgrl_err_set(err, "resume: %s has no DONE marker", dir); return -1; }
+    snprintf(path, sizeof path, "%s/state.bin", dir);
+    size_t len;
+    char *data = kgrl_read_file(path, &len, err);
+    if (!data) return -1;
+    int rc = -1;
+    uint32_t version; int32_t s, n; double a;
+    char k[9] = {0};
+    if (len < 32 || memcmp(data, "KGCK", 4) != 0) { kgrl_err_set(err, "resume: %s is not a kgrl checkpoint", path); goto done; }
+    memcpy(&version, data + 4, 4); memcpy(k, data + 8, 8); memcpy(&s, data + 16, 4); memcpy(&a, data + 20, 8);
+    memcpy(&n, data + 28, 4);
+    if (version != 1) { kgrl_err_set(err, "resume: %s has version %u, expected 1", path, version); goto done; }
+    if (strcmp(k, kind) != 0) { kgrl_err_set(err, "resume: %s is a %s checkpoint, this is a %s run", path, k, kind); goto done; }
+    {
+        size_t off = 32 + sizeof(kgrl_log_entry) * (size_t)(n < 0 ? 0 : n);
+        if (n < 0 || off > len) { kgrl_err_set(err, "resume: %s is truncated", path); goto done; }
+        if (!kgrl_policy_state_load(p, data + off, len - off, NULL, err)) goto done;
+        if (log) {
+            log->n = 0;
+            for (int i = 0; i < n; i++) {
+                kgrl_log_entry e;
+                memcpy(&e, data + 32 + sizeof(kgrl_log_entry) * (size_t)i, sizeof e);
+                e.phase[sizeof e.phase - 1] = 0; e.metric[sizeof e.metric - 1] = 0;
+                kgrl_train_log_add(log, e.phase, e.step, e.metric, e.value);
+            }
+        }
+    }
+    *step = s; *acc1 = a;
+    rc = 1;
+done:
+    kgrl_free(data);
+    return rc;
+}
+
+// A permutation of 0..n-1 from (seed, stream): Fisher-Yates on the counter-based generator.
+static void kgrl__perm(int *out, int n, uint64_t seed, uint64_t stream) {
+    kgrl_rng r = kgrl_rng_make(seed, stream);
+    for (int i = 0; i < n; i++) out[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)kgrl_rng_below(&r, (uint32_t)(i + 1));
+        int t = out[i]; out[i] = out[j]; out[j] = t;
+    }
+}
+
+// ---- SFT -------------------------------------------------------------------------------------------
+
+// Packs examples ex[0..n) right-padded into tokens/mask (n, T) and the loss mask tmask (n, T) over
+// the positions that predict a completion token. Longer examples are cut at T. Returns T.
+static int kgrl__sft_pack(const kgrl_sft_example *const *ex, int n, int Tmax, int *tokens, int *mask, float *tmask) {
+    int T = 1;
+    for (int r = 0; r < n; r++) if (ex[r]->n > T) T = ex[r]->n;
+    if (T > Tmax) T = Tmax;
+    for (int r = 0; r < n; r++) {
+        int len = ex[r]->n < T ? ex[r]->n : T;
+        for (int t = 0; t < T; t++) {
+            int i = r * T + t;
+            tokens[i] = t < len ? ex[r]->tokens[t] : 0;
+            mask[i] = t < len;
+            tmask[i] = (t + 1 < len && t + 1 >= ex[r]->prompt_len) ? 1.0f : 0.0f;
+        }
+    }
+    return T;
+}
+
+static double kgrl__count_completion(const kgrl_sft_example *const *ex, int n, int Tmax) {
+    double c = 0;
+    for (int r = 0; r < n; r++) {
+        int len = ex[r]->n < Tmax ? ex[r]->n : Tmax;
+        int pl = ex[r]->prompt_len < 1 ? 1 : ex[r]->prompt_len;
+        if (len > pl) c += len - pl;
+    }
+    return c;
+}
+
+// One pass over rows ex[0..n) in micro-batches: sum over completion tokens of -lp / norm. With train,
+// the gradient of that sum is accumulated.
+static double kgrl__sft_pass(kgrl_policy *p, const kgrl_sft_example *const *ex, int n, double norm, bool train) {
+    int R = p->desc.max_rows, Tmax = p->desc.max_tokens;
+    int *tokens = p->buf_tokens, *mask = p->buf_mask;
+    float *tmask = p->buf_tmask, *lp = p->buf_lp, *dlp = p->dlp_full;   // dlp_full is free between backwards
+    double loss = 0;
+    for (int r0 = 0; r0 < n; r0 += R) {
+        int nb = n - r0 < R ? n - r0 : R;
+        int T = kgrl__sft_pack(ex + r0, nb, Tmax, tokens, mask, tmask);
+        kgrl_policy_logprobs(p, train ? KGRL_LP_TRAIN : KGRL_LP_EVAL, tokens, mask, nb, T, 1.0f, lp);
+        double s = 0;
+        for (int i = 0; i < nb * T; i++) { s -= (double)tmask[i] * lp[i]; dlp[i] = (float)(-tmask[i] / norm); }
+        loss += s / norm;
+        if (train) kgrl_policy_backward(p, dlp);
+    }
+    return loss;
+}
+
+double kgrl_sft_eval_loss(kgrl_policy *p, const kgrl_sft_data *data, int max_examples) {
+    int n = max_examples > 0 && max_examples < data->n ? max_examples : data->n;
+    if (n <= 0) return NAN;
+    const kgrl_sft_example **ex = (const kgrl_sft_example **)kgrl_malloc(sizeof(void *) * (size_t)n);
+    for (int i = 0; i < n; i++) ex[i] = &data->ex[i];
+    double c = kgrl__count_completion(ex, n, p->desc.max_tokens);
+    double loss = c > 0 ? kgrl__sft_pass(p, ex, n, c, false) : NAN;
+    kgrl_free(ex);
+    return loss;
+}
+
+bool kgrl_sft_train(kgrl_policy *p, const kgrl_sft_data *train, const kgrl_sft_data *eval, const kgrl_sft_desc *desc,
+                    kgrl_train_log *log, kgrl_err *err) {
+    kgrl_sft_desc d = KGRL_ZERO;
+    if (desc) d = *desc;
+    if (!train || train->n <= 0) { kgrl_err_set(err, "sft: no training examples"); return false; }
+    if (d.epochs <= 0) d.epochs = 5;             // seed 001 Table (SFT): epochs 5
+    if (d.batch_size <= 0) d.batch_size = 16;    // seed 001: batch size 16
+    if (d.lr.lr <= 0) d.lr.lr = 1e-4f;           // seed 001: lr 1e-4
+    int spe = (train->n + d.batch_size - 1) / d.batch_size;
+    int steps = d.max_steps > 0 ? d.max_steps : d.epochs * spe;
+    if (d.lr.total_steps <= 0) d.lr.total_steps = steps;
+    if (d.eval_every <= 0) d.eval_every = steps / 16 > 1 ? steps / 16 : 1;
+    if ((d.resume || d.checkpoint_every > 0) && !d.run_dir) { kgrl_err_set(err, "sft: resume and checkpoints need run_dir"); return false; }
+    if (d.run_dir && !kgrl_mkdirs(d.run_dir, err)) return false;
+    int start = 0;
+    double acc1 = 0;
+    if (d.resume) {
+        int rc = kgrl__ckpt_load(p, d.run_dir, "sft", &start, &acc1, log, err);
+        if (rc < 0) return false;
+        if (rc > 0) kgrl_log(d.logger, KGRL_LOG_INFO, "sft: resumed %s at step %d", d.run_dir, start);
+    }
+    bool has_eval = eval && eval->n > 0;
+    if (start == 0) {
+        kgrl_policy_zero_grad(p);
+        if (has_eval) kgrl_train_log_add(log, "sft", 0, "eval_loss", kgrl_sft_eval_loss(p, eval, d.eval_max));
+    }
+    int *perm = (int *)kgrl_malloc(sizeof(int) * (size_t)train->n);
+    const kgrl_sft_example **batch = (const kgrl_sft_example **)kgrl_malloc(sizeof(void *) * (size_t)d.batch_size);
+    int cur_epoch = -1;
+    bool ok = true;
+    for (int step = start; step < steps && ok; step++) {
+        double t0 = kgrl_now_s();
+        int epoch = step / spe;
+        if (epoch != cur_epoch) {
+            kgrl__perm(perm, train->n, d.seed, kgrl_stream_mix(kgrl_stream_id("sft order"), (uint64_t)epoch));
+            cur_epoch = epoch;
+        }
+        int b0 = (step % spe) * d.batch_size, nb = train->n - b0 < d.batch_size ? train->n - b0 : d.batch_size;
+        for (int i = 0; i < nb; i++) batch[i] = &train->ex[perm[b0 + i]];
+        // token mean over the whole batch (transformers normalizes by num_items_in_batch under accumulation)
+        double ntok = kgrl__count_completion(batch, nb, p->desc.max_tokens);
+        double loss = ntok > 0 ? kgrl__sft_pass(p, batch, nb, ntok, true) : 0;
+        float lr = kgrl_lr_at(&d.lr, step);
+        double gn = kgrl_policy_step(p, lr);
+        double dt = kgrl_now_s() - t0;
+        int s1 = step + 1;
+        kgrl_train_log_add(log, "sft", s1, "train_loss", loss);
+        kgrl_train_log_add(log, "sft", s1, "lr", lr);
+        kgrl_train_log_add(log, "sft", s1, "grad_norm", gn);
+        kgrl_train_log_add(log, "sft", s1, "tokens", ntok);
+        kgrl_train_log_add(log, "sft", s1, "tokens_per_s", dt > 0 ? ntok / dt : NAN);
+        if (has_eval && (s1 % d.eval_every == 0 || s1 == steps))
+            kgrl_train_log_add(log, "sft", s1, "eval_loss", kgrl_sft_eval_loss(p, eval, d.eval_max));
+        kgrl_log(d.logger, KGRL_LOG_INFO, "sft step %d/%d loss %.4f lr %.3g gnorm %.3f %.0f tok/s", s1, steps, loss, lr, gn,
+                 dt > 0 ? ntok / dt : 0.0);
+        if (d.checkpoint_every > 0 && (s1 % d.checkpoint_every == 0 || s1 == steps))
+            ok = kgrl__ckpt_save(p, d.run_dir, "sft", s1, acc1, log, err);
+        if (ok && d.on_step && !d.on_step(s1, log, d.user)) break;
+    }
+    kgrl_free(perm); kgrl_free(batch);
+    if (ok && d.run_dir) ok = kgrl__write_log_csv(d.run_dir, "sft", log, err);
+    return ok;
+}
+
+// ---- RL ------------------------------------------------------------------------------------------
+
+// seed 002 §3.4: the share of level-2 prompts from the level-1 accuracy
+static double kgrl__curriculum_p2(double acc1) { return acc1 < 0.4 ? 0.1 + 0.4 * acc1 / 0.4 : 0.5; }
+
+// Prompt of slot b at step s: a pure function of (seed, step, slot) and the curriculum's p2.
+static int kgrl__draw_prompt(const kgrl_rl_prompt *prompts, int n, uint64_t seed, int step, int b, bool curriculum,
+                             double p2) {
+    uint64_t st = kgrl_stream_mix(kgrl_stream_id("rl prompts"), (uint64_t)step);
+    float u0 = kgrl_uniform_at(seed, st, 2 * (uint64_t)b), u1 = kgrl_uniform_at(seed, st, 2 * (uint64_t)b + 1);
+    if (curriculum) {
+        int want = u0 < p2 ? 2 : 1, cnt = 0;
+        for (int i = 0; i < n; i++) cnt += (prompts[i].level == 2) == (want == 2);
+        if (cnt > 0) {
+            int k = (int)(u1 * cnt);
+            if (k >= cnt) k = cnt - 1;
+            for (int i = 0; i < n; i++)
+                if ((prompts[i].level == 2) == (want == 2) && k-- == 0) return i;
+        }
+    }
+    int k = (int)(u1 * n);
+    return k >= n ? n - 1 : k;
+}
+
+// Rows of prompt (left-padded to P) + completion (right-padded to Tc): tokens, mask (n, P+Tc) and the
+// completion mask cmask (n, Tc).
+static void kgrl__rl_pack(const kgrl_rl_prompt *const *pr, const kgrl_sample_result *r, const int *rows, int n, int P,
+                          int *tokens, int *mask, float *cmask) {
+    int Tc = r->max_new, T = P + Tc;
+    for (int i = 0; i < n; i++) {
+        int s = rows[i], pad = P - pr[s]->n, len = r->lengths[s];
+        for (int t = 0; t < T; t++) { tokens[i * T + t] = 0; mask[i * T + t] = 0; }
+        for (int t = 0; t < pr[s]->n; t++) { tokens[i * T + pad + t] = pr[s]->ids[t]; mask[i * T + pad + t] = 1; }
+        for (int j = 0; j < Tc; j++) {
+            bool real = j < len;
+            tokens[i * T + P + j] = real ? r->tokens[(size_t)s * Tc + j] : 0;
+            mask[i * T + P + j] = real;
+            cmask[i * Tc + j] = real ? 1.0f : 0.0f;
+        }
+    }
+}
+
+// Completion-space logprobs (n, Tc) from full-row logprobs (n, P+Tc): token P+j is predicted at P+j-1.
+static void kgrl__to_completion(const float *lp_full, int n, int P, int Tc, float *lp) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < Tc; j++) lp[i * Tc + j] = lp_full[(size_t)i * (P + Tc) + P + j - 1];
+}
+static void kgrl__from_completion(const float *d, int n, int P, int Tc, float *d_full) {
+    memset(d_full, 0, sizeof(float) * (size_t)n * (P + Tc));
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < Tc; j++) d_full[(size_t)i * (P + Tc) + P + j - 1] = d[i * Tc + j];
+}
+
+typedef struct kgrl__rl_buf {
+    int *tokens, *mask;           // (R, T)
+    float *cmask, *lp_full, *d_full, *lp, *dlp;   // (R, T) / (R, Tc)
+} kgrl__rl_buf;
+
+// Logprobs of rows[0..n) in completion space into out (n, Tc), micro-batched.
+static void kgrl__rl_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const kgrl_rl_prompt *const *pr,
+                              const kgrl_sample_result *r, const int *rows, int n, int P, float temp, kgrl__rl_buf *b,
+                              float *out) {
+    int R = p->desc.max_rows, Tc = r->max_new;
+    for (int r0 = 0; r0 < n; r0 += R) {
+        int nb = n - r0 < R ? n - r0 : R;
+        kgrl__rl_pack(pr, r, rows + r0, nb, P, b->tokens, b->mask, b->cmask);
+        kgrl_policy_logprobs(p, mode, b->tokens, b->mask, nb, P + Tc, temp, b->lp_full);
+        kgrl__to_completion(b->lp_full, nb, P, Tc, out + (size_t)r0 * Tc);
+    }
+}
+
+bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
+                   kgrl_train_log *log, kgrl_err *err) {
+    kgrl_rl_desc d = KGRL_ZERO;
+    if (desc) d = *desc;
+    if (n_prompts <= 0) { kgrl_err_set(err, "rl: no prompts"); return false; }
+    if (!d.reward) { kgrl_err_set(err, "rl: no reward function"); return false; }
+    bool bon = d.mode == KGRL_RL_BEST_OF_N;
+    if (bon && d.grpo.group_size <= 0) d.grpo.group_size = 10;   // seed 002: N = 10
+    if (d.keep_top <= 0) d.keep_top = 3;                         // seed 002: K = 3
+    if (d.prompts_per_step <= 0) d.prompts_per_step = 1;         // seed 001: batch size 1
+    if (d.iterations <= 0) d.iterations = 1;                     // TRL num_iterations (μ)
+    if (d.steps <= 0) d.steps = 200;                             // seed 001 Figure 3: 200 steps
+    if (d.lr.lr <= 0) d.lr.lr = 1e-5f;                           // seed 001: RFT lr 1e-5
+    if (d.lr.total_steps <= 0) d.lr.total_steps = d.steps * d.iterations;
+    if (d.sample.max_new_tokens <= 0) d.sample.max_new_tokens = 256;
+    if (d.sample.temperature <= 0) d.sample.temperature = 1.0f;
+    d.sample.seed = d.seed;
+    if (d.grpo.max_completion_length <= 0) d.grpo.max_completion_length = d.sample.max_new_tokens;
+    kgrl_grpo_desc g = kgrl_grpo_desc_resolve(&d.grpo);
+    int B = d.prompts_per_step, G = g.group_size, S = B * G, Tc = d.sample.max_new_tokens;
+    int Pmax = 0;
+    for (int i = 0; i < n_prompts; i++) if (prompts[i].n > Pmax) Pmax = prompts[i].n;
+    if (Pmax + Tc > p->desc.max_tokens) {
+        kgrl_err_set(err, "rl: longest prompt (%d) + max_new_tokens (%d) exceeds the policy's max_tokens %d", Pmax, Tc,
+                     p->desc.max_tokens);
+        return false;
+    }
+    if ((d.resume || d.checkpoint_every > 0) && !d.run_dir) { kgrl_err_set(err, "rl: resume and checkpoints need run_dir"); return false; }
+    if (d.run_dir && !kgrl_mkdirs(d.run_dir, err)) return false;
+    int start = 0;
+    double acc1 = 0;   // curriculum: EMA of level-1 correctness
+    if (d.resume) {
+        int rc = kgrl__ckpt_load(p, d.run_dir, "rl", &start, &acc1, log, err);
+        if (rc < 0) return false;
+        if (rc > 0) kgrl_log(d.logger, KGRL_LOG_INFO, "rl: resumed %s at step %d", d.run_dir, start);
+    }
+    if (start == 0) kgrl_policy_zero_grad(p);
+    int R = p->desc.max_rows, T = Pmax + Tc;
+    kgrl__rl_buf b;
+    b.tokens = (int *)kgrl_malloc(sizeof(int) * (size_t)R * T);
+    b.mask = (int *)kgrl_malloc(sizeof(int) * (size_t)R * T);
+    b.cmask = (float *)kgrl_malloc(sizeof(float) * (size_t)R * Tc);
+    b.lp_full = (float *)kgrl_malloc(sizeof(float) * (size_t)R * T);
+    b.d_full = (float *)kgrl_malloc(sizeof(float) * (size_t)R * T);
+    b.lp = (float *)kgrl_malloc(sizeof(float) * (size_t)R * Tc);
+    b.dlp = (float *)kgrl_malloc(sizeof(float) * (size_t)R * Tc);
+    const kgrl_rl_prompt **pr = (const kgrl_rl_prompt **)kgrl_malloc(sizeof(void *) * (size_t)S);
+    const int **pids = (const int **)kgrl_malloc(sizeof(void *) * (size_t)B);
+    int *plens = (int *)kgrl_malloc(sizeof(int) * (size_t)B), *rows = (int *)kgrl_malloc(sizeof(int) * (size_t)S);
+    uint64_t *seq_ids = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * (size_t)S);
+    const int **comp = (const int **)kgrl_malloc(sizeof(void *) * (size_t)S);
+    kgrl_rl_outcome *oc = (kgrl_rl_outcome *)kgrl_malloc(sizeof(kgrl_rl_outcome) * (size_t)S);
+    float *rew = (float *)kgrl_malloc(sizeof(float) * (size_t)S), *adv = (float *)kgrl_malloc(sizeof(float) * (size_t)S);
+    bool *stdz = (bool *)kgrl_malloc(sizeof(bool) * (size_t)S), *trunc = (bool *)kgrl_malloc(sizeof(bool) * (size_t)S);
+    float *old_lp = (float *)kgrl_malloc(sizeof(float) * (size_t)S * Tc), *ref_lp = (float *)kgrl_malloc(sizeof(float) * (size_t)S * Tc);
+    float *cm_all = (float *)kgrl_malloc(sizeof(float) * (size_t)S * Tc);
+    bool ok = true;
+    for (int step = start; step < d.steps && ok; step++) {
+        int stage = d.two_stage_at > 0 ? (step < d.two_stage_at ? 1 : 2) : 0;
+        double p2 = d.curriculum ? kgrl__curriculum_p2(acc1) : NAN;
+        // 1. prompts and samples
+        double t0 = kgrl_now_s();
+        int P = 1;
+        for (int bi = 0; bi < B; bi++) {
+            int k = kgrl__draw_prompt(prompts, n_prompts, d.seed, step, bi, d.curriculum, p2);
+            pids[bi] = prompts[k].ids; plens[bi] = prompts[k].n;
+            if (prompts[k].n > P) P = prompts[k].n;
+            for (int j = 0; j < G; j++) pr[bi * G + j] = &prompts[k];
+        }
+        for (int s = 0; s < S; s++) seq_ids[s] = (uint64_t)step * (uint64_t)S + (uint64_t)s;
+        kgrl_sample_result sr;
+        if (!kgrl_policy_sample(p, pids, plens, B, G, seq_ids, &d.sample, &sr, err)) { ok = false; break; }
+        double t1 = kgrl_now_s();
+        // 2. rewards
+        for (int s = 0; s < S; s++) {
+            comp[s] = sr.tokens + (size_t)s * Tc;
+            oc[s].reward = 0; oc[s].compiled = oc[s].correct = false; oc[s].speedup = NAN;
+        }
+        d.reward(d.reward_user, stage, pr, comp, sr.lengths, S, oc);
+        double t2 = kgrl_now_s();
+        double rsum = 0, rsq = 0, ncomp = 0, ncorr = 0, spsum = 0, nsp = 0, ntok = 0, ent = 0, l1n = 0, l1c = 0;
+        for (int s = 0; s < S; s++) {
+            rew[s] = (float)oc[s].reward;
+            rsum += oc[s].reward; rsq += oc[s].reward * oc[s].reward;
+            ncomp += oc[s].compiled; ncorr += oc[s].correct;
+            if (oc[s].correct && isfinite(oc[s].speedup)) { spsum += oc[s].speedup; nsp++; }
+            if (pr[s]->level == 1) { l1n++; l1c += oc[s].correct; }
+            trunc[s] = !sr.stopped[s];
+            ntok += sr.lengths[s];
+            for (int j = 0; j < sr.lengths[s]; j++) ent -= sr.logprobs[(size_t)s * Tc + j];
+            for (int j = 0; j < Tc; j++) cm_all[(size_t)s * Tc + j] = j < sr.lengths[s] ? 1.0f : 0.0f;
+        }
+        double rmean = rsum / S, rstd = S > 1 ? sqrt(fmax(0.0, (rsq - S * rmean * rmean) / (S - 1))) : 0;
+        // 3. update
+        double loss = 0, kl = 0, clip = 0, act = 0, gn = 0;
+        float lr = 0;
+        int zero_groups = kgrl_grpo_advantages(&g, rew, S, adv, stdz);
+        if (!bon) {
+            for (int s = 0; s < S; s++) rows[s] = s;
+            if (d.iterations > 1) kgrl__rl_logprobs(p, KGRL_LP_EVAL, pr, &sr, rows, S, P, d.sample.temperature, &b, old_lp);
+            if (g.beta != 0) kgrl__rl_logprobs(p, KGRL_LP_REF, pr, &sr, rows, S, P, d.sample.temperature, &b, ref_lp);
+            // the DAPO normalizer: active completion tokens of the whole generation batch
+            double num_items = 0;
+            for (int s = 0; s < S; s++)
+                if (!(g.mask_truncated_completions && trunc[s])) num_items += sr.lengths[s];
+            int nmicro = (S + R - 1) / R;
+            for (int it = 0; it < d.iterations; it++) {
+                loss = kl = clip = act = 0;
+                for (int r0 = 0; r0 < S; r0 += R) {
+                    int nb = S - r0 < R ? S - r0 : R;
+                    kgrl__rl_pack(pr, &sr, rows + r0, nb, P, b.tokens, b.mask, b.cmask);
+                    kgrl_policy_logprobs(p, KGRL_LP_TRAIN, b.tokens, b.mask, nb, P + Tc, d.sample.temperature, b.lp_full);
+                    kgrl__to_completion(b.lp_full, nb, P, Tc, b.lp);
+                    kgrl_grpo_stats st;
+                    double l = kgrl_grpo_loss(&g, b.lp, d.iterations > 1 ? old_lp + (size_t)r0 * Tc : NULL,
+                                              g.beta != 0 ? ref_lp + (size_t)r0 * Tc : NULL, b.cmask, adv + r0,
+                                              trunc + r0, stdz + r0, nb, Tc, num_items, b.dlp, &st);
+                    // micro-batches add up to the batch's loss: DAPO already divides by the batch's
+                    // tokens; per-sequence means (grpo, dr_grpo) weigh by rows; bnpo averages (as TRL's accumulation)
+                    double w = 1.0;
+                    if (g.loss_type == KGRL_GRPO_LOSS_GRPO || g.loss_type == KGRL_GRPO_LOSS_DR_GRPO) w = (double)nb / S;
+                    else if (g.loss_type == KGRL_GRPO_LOSS_BNPO) w = 1.0 / nmicro;
+                    for (int i = 0; i < nb * Tc; i++) b.dlp[i] = (float)(b.dlp[i] * w);
+                    loss += w * l;
+                    kl += st.kl_mean * st.active_tokens; clip += st.clip_region * st.active_tokens; act += st.active_tokens;
+                    kgrl__from_completion(b.dlp, nb, P, Tc, b.d_full);
+                    kgrl_policy_backward(p, b.d_full);
+                }
+                lr = kgrl_lr_at(&d.lr, p->step);
+                gn = kgrl_policy_step(p, lr);
+            }
+            kl = act > 0 ? kl / act : 0; clip = act > 0 ? clip / act : 0;
+        } else {
+            // best-of-N: per group keep the keep_top highest rewards (ties: lower index), SFT on them
+            int nk = 0;
+            for (int bi = 0; bi < B; bi++) {
+                int K = d.keep_top < G ? d.keep_top : G;
+                bool *taken = stdz;   // reuse as scratch
+                for (int j = 0; j < G; j++) taken[bi * G + j] = false;
+                for (int k = 0; k < K; k++) {
+                    int best = -1;
+                    for (int j = 0; j < G; j++)
+                        if (!taken[bi * G + j] && (best < 0 || rew[bi * G + j] > rew[best])) best = bi * G + j;
+                    taken[best] = true;
+                    rows[nk++] = best;
+                }
+            }
+            double norm = 0;
+            for (int i = 0; i < nk; i++) norm += sr.lengths[rows[i]];
+            for (int r0 = 0; r0 < nk && norm > 0; r0 += R) {
+                int nb = nk - r0 < R ? nk - r0 : R;
+                kgrl__rl_pack(pr, &sr, rows + r0, nb, P, b.tokens, b.mask, b.cmask);
+                kgrl_policy_logprobs(p, KGRL_LP_TRAIN, b.tokens, b.mask, nb, P + Tc, 1.0f, b.lp_full);
+                kgrl__to_completion(b.lp_full, nb, P, Tc, b.lp);
+                for (int i = 0; i < nb * Tc; i++) { loss -= b.cmask[i] * b.lp[i] / norm; b.dlp[i] = (float)(-b.cmask[i] / norm); }
+                kgrl__from_completion(b.dlp, nb, P, Tc, b.d_full);
+                kgrl_policy_backward(p, b.d_full);
+            }
+            lr = kgrl_lr_at(&d.lr, p->step);
+            gn = kgrl_policy_step(p, lr);
+        }
+        double t3 = kgrl_now_s();
+        if (d.curriculum && l1n > 0) acc1 = 0.8 * acc1 + 0.2 * (l1c / l1n);
+        int s1 = step + 1;
+        const char *ph = "rl";
+        kgrl_train_log_add(log, ph, s1, "reward_mean", rmean);
+        kgrl_train_log_add(log, ph, s1, "reward_std", rstd);
+        kgrl_train_log_add(log, ph, s1, "frac_compiled", ncomp / S);
+        kgrl_train_log_add(log, ph, s1, "frac_correct", ncorr / S);
+        kgrl_train_log_add(log, ph, s1, "speedup_mean_correct", nsp > 0 ? spsum / nsp : NAN);
+        kgrl_train_log_add(log, ph, s1, "loss", loss);
+        kgrl_train_log_add(log, ph, s1, "kl", kl);
+        kgrl_train_log_add(log, ph, s1, "clip_frac", clip);
+        kgrl_train_log_add(log, ph, s1, "entropy", ntok > 0 ? ent / ntok : NAN);
+        kgrl_train_log_add(log, ph, s1, "frac_zero_var", (double)zero_groups / B);
+        kgrl_train_log_add(log, ph, s1, "completion_len", ntok / S);
+        kgrl_train_log_add(log, ph, s1, "tokens_per_s", t1 > t0 ? ntok / (t1 - t0) : NAN);
+        kgrl_train_log_add(log, ph, s1, "t_generate", t1 - t0);
+        kgrl_train_log_add(log, ph, s1, "t_verify", t2 - t1);
+        kgrl_train_log_add(log, ph, s1, "t_update", t3 - t2);
+        kgrl_train_log_add(log, ph, s1, "grad_norm", gn);
+        kgrl_train_log_add(log, ph, s1, "lr", lr);
+        kgrl_train_log_add(log, ph, s1, "stage", stage);
+        kgrl_train_log_add(log, ph, s1, "p_level2", p2);
+        kgrl_log(d.logger, KGRL_LOG_INFO, "rl step %d/%d reward %.3f±%.3f correct %.2f loss %.4f gen %.1fs verify %.1fs update %.1fs",
+                 s1, d.steps, rmean, rstd, ncorr / S, loss, t1 - t0, t2 - t1, t3 - t2);
+        kgrl_sample_result_free(&sr);
+        if (d.checkpoint_every > 0 && (s1 % d.checkpoint_every == 0 || s1 == d.steps))
+            ok = kgrl__ckpt_save(p, d.run_dir, "rl", s1, acc1, log, err);
+        if (ok && d.on_step && !d.on_step(s1, log, d.user)) break;
+    }
+    kgrl_free(b.tokens); kgrl_free(b.mask); kgrl_free(b.cmask); kgrl_free(b.lp_full); kgrl_free(b.d_full);
+    kgrl_free(b.lp); kgrl_free(b.dlp); kgrl_free(pr); kgrl_free(pids); kgrl_free(plens); kgrl_free(rows);
+    kgrl_free(seq_ids); kgrl_free(comp); kgrl_free(oc); kgrl_free(rew); kgrl_free(adv); kgrl_free(stdz);
+    kgrl_free(trunc); kgrl_free(old_lp); kgrl_free(ref_lp); kgrl_free(cm_all);
+    if (ok && d.run_dir) ok = kgrl__write_log_csv(d.run_dir, "rl", log, err);
+    return ok;
+}
+
+bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
+                      kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err) {
+    memset(out, 0, sizeof *out);
+    if (n <= 0) { kgrl_err_set(err, "evaluate: no prompts"); return false; }
+    const int **pids = (const int **)kgrl_malloc(sizeof(void *) * (size_t)n);
+    const kgrl_rl_prompt **pr = (const kgrl_rl_prompt **)kgrl_malloc(sizeof(void *) * (size_t)n);
+    int *plens = (int *)kgrl_malloc(sizeof(int) * (size_t)n);
+    uint64_t *ids = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        pids[i] = prompts[i].ids; plens[i] = prompts[i].n; pr[i] = &prompts[i];
+        ids[i] = (1ull << 40) + (uint64_t)i;   // off the training runs' sequence ids (step * rows + row)
+    }
+    kgrl_sample_result sr;
+    bool ok = kgrl_policy_sample(p, pids, plens, n, 1, ids, sd, &sr, err);
+    if (ok) {
+        const int **comp = (const int **)kgrl_malloc(sizeof(void *) * (size_t)n);
+        kgrl_rl_outcome *oc = (kgrl_rl_outcome *)kgrl_calloc((size_t)n, sizeof(kgrl_rl_outcome));
+        for (int i = 0; i < n; i++) { comp[i] = sr.tokens + (size_t)i * sr.max_new; oc[i].speedup = NAN; }
+        reward(reward_user, 0, pr, comp, sr.lengths, n, oc);
+        double lsum = 0, nsp = 0;
+        out->n = n;
+        for (int i = 0; i < n; i++) {
+            out->frac_compiled += oc[i].compiled; out->frac_correct += oc[i].correct;
+            out->frac_fast1 += oc[i].correct && isfinite(oc[i].speedup) && oc[i].speedup > 1;
+            out->reward_mean += oc[i].reward;
+            if (oc[i].correct && isfinite(oc[i].speedup) && oc[i].speedup > 0) { lsum += log(oc[i].speedup); nsp++; }
+        }
+        out->frac_compiled /= n; out->frac_correct /= n; out->frac_fast1 /= n; out->reward_mean /= n;
+        out->geomean_speedup = nsp > 0 ? exp(lsum / nsp) : NAN;
+        kgrl_free(comp); kgrl_free(oc);
+        kgrl_sample_result_free(&sr);
+    }
+    kgrl_free(pids); kgrl_free(pr); kgrl_free(plens); kgrl_free(ids);
+    return ok;
+}
+
+// ---- the verifier as a reward ----------------------------------------------------------------------
+
+void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const *prompts, const int *const *completions,
+                             const int *lens, int n, kgrl_rl_outcome *out) {
+    kgrl_verifier_reward *vr = (kgrl_verifier_reward *)user;
+    double t0 = kgrl_now_s();
+    kgrl_verify_job *jobs = (kgrl_verify_job *)kgrl_calloc((size_t)n, sizeof(kgrl_verify_job));
+    kgrl_record *recs = (kgrl_record *)kgrl_calloc((size_t)n, sizeof(kgrl_record));
+    kgrl_buf *texts = (kgrl_buf *)kgrl_calloc((size_t)n, sizeof(kgrl_buf));
+    for (int i = 0; i < n; i++) {
+        int t = prompts[i]->task;
+        KGRL_CHECK(t >= 0 && t < vr->tasks->n, "verifier reward: prompt task %d outside the task set (%d)", t, vr->tasks->n);
+        kgrl_tokenizer_decode(vr->tok, completions[i], lens[i], true, &texts[i]);
+        if (!texts[i].data) kgrl_buf_append(&texts[i], "", 0);
+        jobs[i].task = &vr->tasks->tasks[t];
+        jobs[i].completion = texts[i].data;
+        if (vr->judge) { jobs[i].has_judge = true; jobs[i].judge = vr->judge(jobs[i].task, texts[i].data, vr->judge_user); }
+    }
+    kgrl_verify_batch(vr->verifier, jobs, n, recs);
+    int st = stage >= 0 && stage < 3 ? stage : 0;
+    for (int i = 0; i < n; i++) {
+        // rescored under this stage's preset; the record keeps every component
+        out[i].reward = kgrl_reward_apply(&vr->stage_reward[st], &recs[i], jobs[i].has_judge, jobs[i].judge);
+        out[i].compiled = recs[i].compiled;
+        out[i].correct = recs[i].correct && recs[i].status == KGRL_STATUS_OK;
+        out[i].speedup = out[i].correct ? recs[i].speedup : NAN;
+        kgrl_buf_free(&texts[i]);
+    }
+    vr->n_verified += n;
+    vr->verify_s += kgrl_now_s() - t0;
+    kgrl_free(jobs); kgrl_free(recs); kgrl_free(texts);
+}
+
+bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style, const kgrl_tokenizer *tok,
+                           kgrl_chat_family family, kgrl_tokens *out, kgrl_err *err) {
+    char *text = kgrl_task_prompt(t, style);
+    if (!text) { kgrl_err_set(err, "task %s: no prompt", t->id); return false; }
+    kgrl_chat_msg msg;
+    msg.role = "user"; msg.content = text;
+    char *chat = kgrl_chat_format(family, &msg, 1, true, err);
+    kgrl_free(text);
+    if (!chat) return false;
+    kgrl_tokenizer_encode(tok, chat, strlen(chat), false, out);
+    kgrl_free(chat);
+    return true;
+}
+
+// ---- the default model --------------------------------------------------------------------------
+
+char *kgrl_solution_completion(const char *code) {
+    kgrl_buf b = KGRL_ZERO;
+    size_t n = strlen(code);
+    while (n > 0 && (code[n - 1] == '\n' || code[n - 1] == ' ')) n--;
+    kgrl_buf_puts(&b, "```cuda\n");
+    kgrl_buf_append(&b, code, n);
+    kgrl_buf_puts(&b, "\n```");
+    return b.data;
+}
+
+static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
+    kgrl_buf_puts(out, text);
+    kgrl_buf_puts(out, "<|endoftext|>");
+    (*n_docs)++;
+}
+
+bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, kgrl_buf *out, int *n_docs,
+                         kgrl_err *err) {
+    kgrl_task_set ts;
+    if (!kgrl_tasks_load_all(data_root, &ts, err)) return false;
+    int *held = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
+    int nh = kgrl_tasks_split(&ts, "seed001_test", split_seed, held, ts.n, err);
+    if (nh < 0) { kgrl_free(held); kgrl_tasks_free(&ts); return false; }
+    int nd = 0;
+    char path[1200];
+    for (int i = 0; i < ts.n; i++) {
+        bool is_held = false;
+        for (int k = 0; k < nh; k++) is_held |= held[k] == i;
+        if (is_held) continue;
+        const kgrl_task *t = &ts.tasks[i];
+        if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
+        // the description prompt (seed 002 style): the reference-code prompt of seed 001 runs ~1.9k tokens
+        // under the tiny tokenizer, the description ~1.2k, which leaves room for a completion in 2048
+        char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
+        for (int s = 0; s < t->nsolutions; s++) {
+            snprintf(path, sizeof path, "%s/%s", t->dir, t->solution_files[s]);
+            char *code = kgrl_read_file(path, NULL, NULL);
+            if (!code) continue;
+            kgrl__add_doc(out, code, &nd);
+            if (prompt) {
+                char *answer = kgrl_solution_completion(code);
+                kgrl_chat_msg msgs[2];
+                msgs[0].role = "user"; msgs[0].content = prompt;
+                msgs[1].role = "assistant"; msgs[1].content = answer;
+                char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
+                if (chat) kgrl__add_doc(out, chat, &nd);
+                kgrl_free(chat); kgrl_free(answer);
+            }
+            kgrl_free(code);
+        }
+        kgrl_free(prompt);
+    }
+    kgrl_free(held);
+    kgrl_tasks_free(&ts);
+    // the kit's own kernels, in name order
+    DIR *dir = opendir(kernels_dir);
+    if (!dir) { kgrl_err_set(err, "corpus: cannot open %s: %s", kernels_dir, strerror(errno)); return false; }
+    char *names[256];
+    int nn = 0;
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL && nn < 256) {
+        size_t l = strlen(de->d_name);
+        if ((l > 3 && !strcmp(de->d_name + l - 3, ".cu")) || (l > 4 && !strcmp(de->d_name + l - 4, ".cuh")))
+            names[nn++] = kgrl_strdup(de->d_name);
+    }
+    closedir(dir);
+    qsort(names, (size_t)nn, sizeof(char *), kgrl__cmp_str);
+    for (int i = 0; i < nn; i++) {
+        snprintf(path, sizeof path, "%s/%s", kernels_dir, names[i]);
+        char *code = kgrl_read_file(path, NULL, NULL);
+        if (code) kgrl__add_doc(out, code, &nd);
+        kgrl_free(code); kgrl_free(names[i]);
+    }
+    if (n_docs) *n_docs = nd;
+    return true;
+}
+
+// Whether the GPU engine can train every weight. Seam: src/14_engine_gpu.h's backward trains LoRA only
+// (base weights frozen); when it gains a full-parameter backward, the policy's GPU path and this
+// answer change together.
+static bool kgrl__gpu_trains_full(void) { return false; }
+
+static bool kgrl__write_tokenizer_config(const char *dir, int max_pos, kgrl_err *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_printf(&b,
+        "{\n  \"tokenizer_class\": \"PreTrainedTokenizerFast\",\n  \"bos_token\": null,\n"
+        "  \"eos_token\": \"<|im_end|>\",\n  \"pad_token\": \"<|endoftext|>\",\n  \"unk_token\": null,\n"
+        "  \"model_max_length\": %d,\n  \"clean_up_tokenization_spaces\": false,\n"
+        "  \"chat_template\": \"{%% for message in messages %%}{{'<|im_start|>' + message['role'] + '\\n' + "
+        "message['content'] + '<|im_end|>' + '\\n'}}{%% endfor %%}{%% if add_generation_prompt %%}"
+        "{{ '<|im_start|>assistant\\n' }}{%% endif %%}\"\n}\n", max_pos);
+    bool ok = kgrl_write_file_atomic(path, b.data, b.len, err);
+    kgrl_buf_free(&b);
+    return ok;
+}
+
+// Logits of a fixed text under the CPU reference, for tests/oracles/check_default_model.py.
+static bool kgrl__write_logits_fixture(const kgrl_model *m, const kgrl_tokenizer *tok, const char *dir, kgrl_err *err) {
+    const char *text = "__global__ void relu_kernel(const float* x, float* y, int n) { int i = threadIdx.x; }";
+    kgrl_tokens ids = KGRL_ZERO;
+    kgrl_tokenizer_encode(tok, text, strlen(text), false, &ids);
+    int T = ids.n, V = m->cfg.vocab_size;
+    kgrl_model_acts *a = kgrl_model_acts_create(&m->cfg, NULL, 1, T);
+    kgrl_model_forward(m, NULL, a, ids.ids, NULL, NULL, 1, T);
+    int pos[3] = {0, T / 2, T - 1};
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_printf(&b, "{\"text\": \"%s\",\n \"ids\": [", text);
+    for (int i = 0; i < T; i++) kgrl_buf_printf(&b, "%s%d", i ? ", " : "", ids.ids[i]);
+    kgrl_buf_printf(&b, "],\n \"vocab_size\": %d,\n \"positions\": [%d, %d, %d],\n \"logits\": [", V, pos[0], pos[1], pos[2]);
+    for (int k = 0; k < 3; k++) {
+        kgrl_buf_puts(&b, k ? ",\n  [" : "\n  [");
+        for (int v = 0; v < V; v++) kgrl_buf_printf(&b, "%s%.8g", v ? ", " : "", (double)a->logits[(size_t)pos[k] * V + v]);
+        kgrl_buf_puts(&b, "]");
+    }
+    kgrl_buf_puts(&b, "]}\n");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/kgrl_logits.json", dir);
+    bool ok = kgrl_write_file_atomic(path, b.data, b.len, err);
+    kgrl_buf_free(&b); kgrl_tokens_free(&ids); kgrl_model_acts_free(a);
+    return ok;
+}
+
+bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_log *log, kgrl_err *err) {
+    kgrl_default_model_desc d = KGRL_ZERO;
+    if (desc) d = *desc;
+    if (!d.dir) d.dir = "models/kgrl-tiny";
+    if (!d.data_root) d.data_root = "data";
+    if (!d.kernels_dir) d.kernels_dir = "kernels";
+    if (!d.split_seed) d.split_seed = 1234;
+    bool big = !d.quick && d.ctx && d.ctx->has_gpu && kgrl__gpu_trains_full();
+    if (!d.quick && !big)
+        kgrl_log(d.logger, KGRL_LOG_WARN, "default model: the GPU engine cannot train every weight yet: "
+                                          "building the CPU-sized model on the CPU");
+    // sizes: see the API comment
+    if (!d.vocab_size) d.vocab_size = big ? 4096 : 1024;
+    if (!d.hidden) d.hidden = big ? 384 : 64;
+    if (!d.layers) d.layers = big ? 6 : 2;
+    if (!d.heads) d.heads = big ? 6 : 4;
+    if (!d.kv_heads) d.kv_heads = 2;
+    if (!d.head_dim) d.head_dim = d.hidden / d.heads;
+    if (!d.ffn) d.ffn = big ? 1024 : 192;
+    if (!d.seq_len) d.seq_len = big ? 512 : 256;
+    if (!d.batch) d.batch = big ? 32 : 8;
+    if (!d.steps) d.steps = big ? 2000 : d.quick ? 20 : 150;
+    if (d.lr <= 0) d.lr = big ? 1e-3f : 3e-3f;
+    if (!kgrl_mkdirs(d.dir, err)) return false;
+    char path[4200];
+    double t0 = kgrl_now_s();
+    // 1. corpus
+    kgrl_buf corpus = KGRL_ZERO;
+    int ndocs = 0;
+    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, &corpus, &ndocs, err)) return false;
+    snprintf(path, sizeof path, "%s/corpus.txt", d.dir);
+    if (!kgrl_write_file_atomic(path, corpus.data, corpus.len, err)) { kgrl_buf_free(&corpus); return false; }
+    kgrl_log(d.logger, KGRL_LOG_INFO, "default model: corpus of %d documents, %zu bytes", ndocs, corpus.len);
+    // 2. tokenizer
+    kgrl_bpe_train_desc bd = KGRL_ZERO;
+    bd.vocab_size = d.vocab_size;
+    kgrl_buf tj = KGRL_ZERO;
+    bool ok = kgrl_bpe_train(corpus.data, corpus.len, &bd, &tj, err);
+    snprintf(path, sizeof path, "%s/tokenizer.json", d.dir);
+    ok = ok && kgrl_write_file_atomic(path, tj.data, tj.len, err);
+    kgrl_tokenizer *tok = ok ? kgrl_tokenizer_from_json(tj.data, tj.len, err) : NULL;
+    kgrl_buf_free(&tj);
+    if (!tok) { kgrl_buf_free(&corpus); return false; }
+    kgrl_log(d.logger, KGRL_LOG_INFO, "default model: tokenizer of %d tokens (%.0f s)", kgrl_tokenizer_vocab_size(tok),
+             kgrl_now_s() - t0);
+    // 3. model
+    kgrl_model_config c;
+    memset(&c, 0, sizeof c);
+    c.family = KGRL_FAMILY_QWEN2;
+    c.vocab_size = kgrl_tokenizer_vocab_size(tok); c.hidden_size = d.hidden; c.n_layers = d.layers;
+    c.n_heads = d.heads; c.n_kv_heads = d.kv_heads; c.head_dim = d.head_dim; c.ffn_size = d.ffn;
+    c.max_pos = 4096;   // prompts with a task's reference code plus a completion fit
+    c.rms_eps = 1e-6f; c.rope_theta = 10000.0f; c.qkv_bias = true; c.tie_embeddings = true;
+    c.bos_token_id = -1; c.eos_token_id = kgrl_tokenizer_eot_id(tok); c.initializer_range = 0.02f;
+    if (!kgrl_model_config_check(&c, err)) { kgrl_tokenizer_free(tok); kgrl_buf_free(&corpus); return false; }
+    kgrl_model *m = kgrl_model_create(&c);
+    kgrl_model_init_random(m, d.seed);
+    // 4. data: the token stream cut into windows of seq_len; every 20th window is held out for eval
+    kgrl_tokens ids = KGRL_ZERO;
+    kgrl_tokenizer_encode(tok, corpus.data, corpus.len, false, &ids);
+    kgrl_buf_free(&corpus);
+    kgrl_sft_data train = KGRL_ZERO, eval = KGRL_ZERO;
+    for (int w = 0; (size_t)(w + 1) * d.seq_len <= (size_t)ids.n; w++)
+        kgrl_sft_data_add(w % 20 == 19 ? &eval : &train, ids.ids + (size_t)w * d.seq_len, d.seq_len, 0);
+    kgrl_log(d.logger, KGRL_LOG_INFO, "default model: %d tokens, %d train and %d eval windows of %d; %zu parameters",
+             ids.n, train.n, eval.n, d.seq_len, m->n_params);
+    kgrl_tokens_free(&ids);
+    // 5. pretraining (full parameters)
+    kgrl_policy_desc pd = KGRL_ZERO;
+    pd.backend = big ? KGRL_BACKEND_GPU : KGRL_BACKEND_CPU;
+    pd.full = true; pd.max_rows = d.batch < 8 ? d.batch : 8; pd.max_tokens = d.seq_len; pd.seed = d.seed;
+    pd.adamw.weight_decay = 0.1f; pd.adamw.beta2 = 0.95f;   // GPT-style pretraining
+    kgrl_policy *p = kgrl_policy_create(d.ctx, m, NULL, &pd, err);
+    ok = p != NULL;
+    kgrl_train_log local = KGRL_ZERO;
+    if (ok) {
+        kgrl_sft_desc sd = KGRL_ZERO;
+        sd.batch_size = d.batch; sd.max_steps = d.steps; sd.seed = d.seed;
+        sd.lr.schedule = KGRL_LR_COSINE; sd.lr.lr = d.lr; sd.lr.warmup_steps = d.steps / 20;
+        sd.eval_every = d.steps / 5 > 0 ? d.steps / 5 : 1; sd.eval_max = 8;
+        sd.logger = d.logger;
+        ok = kgrl_sft_train(p, &train, &eval, &sd, log ? log : &local, err);
+    }
+    kgrl_sft_data_free(&train); kgrl_sft_data_free(&eval);
+    kgrl_policy_destroy(p);
+    // 6. save (HF format) and the oracle's fixture; DONE last
+    ok = ok && kgrl_model_save(m, d.dir, KGRL_DTYPE_F32, err);
+    ok = ok && kgrl__write_tokenizer_config(d.dir, c.max_pos, err);
+    ok = ok && kgrl__write_logits_fixture(m, tok, d.dir, err);
+    if (ok) {
+        const kgrl_train_log *l = log ? log : &local;
+        snprintf(path, sizeof path, "%s/train_log.csv", d.dir);
+        kgrl_csv *csv = kgrl_csv_open(path, err);
+        ok = csv != NULL;
+        if (ok) {
+            kgrl_csv_meta(csv, "kgrl_version", "%s", KGRL_VERSION_STRING);
+            kgrl_csv_meta(csv, "model", "qwen2 V %d C %d L %d NH %d KVH %d HS %d F %d params %zu", c.vocab_size,
+                          c.hidden_size, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.ffn_size, m->n_params);
+            kgrl_csv_meta(csv, "pretrain", "seq_len %d batch %d steps %d lr %g cosine seed %llu", d.seq_len, d.batch,
+                          d.steps, (double)d.lr, (unsigned long long)d.seed);
+            kgrl_train_log_header(csv);
+            kgrl_train_log_rows(l, csv);
+            ok = kgrl_csv_close(csv, err);
+        }
+    }
+    snprintf(path, sizeof path, "%s/DONE", d.dir);
+    ok = ok && kgrl_write_file_atomic(path, "done\n", 5, err);
+    kgrl_train_log_free(&local);
+    kgrl_model_free(m);
+    kgrl_tokenizer_free(tok);
+    if (ok) kgrl_log(d.logger, KGRL_LOG_INFO, "default model: saved to %s (%.0f s)", d.dir, kgrl_now_s() - t0);
+    return ok;
+}
+
+bool kgrl_default_model_ensure(const kgrl_default_model_desc *desc, kgrl_err *err) {
+    const char *dir = desc && desc->dir ? desc->dir : "models/kgrl-tiny";
+    char path[4200];
+    snprintf(path, sizeof path, "%s/DONE", dir);
+    if (kgrl_file_exists(path)) return true;
+    kgrl_log(desc ? desc->logger : NULL, KGRL_LOG_INFO, "default model %s is missing: building it (corpus, tokenizer, pretraining)", dir);
+    return kgrl_default_model_build(desc, NULL, err);
+}

@@ -1,0 +1,411 @@
+// tests/test_trainer.c — the training loops (src/30_trainer.h) on the CPU reference engine with a tiny
+// random model: SFT overfits a tiny dataset, GRPO and best-of-N raise a toy reward, a run killed with
+// SIGKILL and resumed equals an uninterrupted run bit for bit, and the log CSV is well formed. The GPU
+// case (policy on the GPU engine vs the CPU engine) skips without a GPU.
+#define KGRL_IMPLEMENTATION
+#include "kgrl.h"
+#include "tests/kt.h"
+#include <signal.h>
+
+// init_std: 0.02 (HF's default) gives near-uniform logits; LoRA tests use 0.2, where the frozen
+// embeddings are large enough for a low-rank change to move the logits by several nats.
+static kgrl_model *tiny_model_std(uint64_t seed, float init_std) {
+    kgrl_model_config c;
+    memset(&c, 0, sizeof c);
+    c.family = KGRL_FAMILY_QWEN2;
+    c.vocab_size = 16; c.hidden_size = 32; c.n_layers = 2; c.n_heads = 4; c.n_kv_heads = 2; c.head_dim = 8;
+    c.ffn_size = 48; c.max_pos = 64; c.rms_eps = 1e-6f; c.rope_theta = 10000.0f; c.qkv_bias = true;
+    c.bos_token_id = -1; c.eos_token_id = 15; c.initializer_range = init_std; c.tie_embeddings = true;
+    kgrl_model *m = kgrl_model_create(&c);
+    kgrl_model_init_random(m, seed);
+    return m;
+}
+static kgrl_model *tiny_model(uint64_t seed) { return tiny_model_std(seed, 0.2f); }
+
+// four short "prompt -> completion" sequences over ids 1..14
+static void tiny_data(kgrl_sft_data *d) {
+    static const int seqs[4][10] = {
+        {1, 2, 3, 4, 5, 6, 7, 8, 9, 15}, {2, 9, 4, 4, 1, 3, 12, 13, 14, 15},
+        {3, 1, 11, 10, 9, 8, 7, 6, 5, 15}, {4, 14, 2, 7, 7, 3, 9, 1, 2, 15}};
+    for (int i = 0; i < 4; i++) kgrl_sft_data_add(d, seqs[i], 10, 2);
+}
+
+static const kgrl_logger quiet = {NULL, NULL, KGRL_LOG_WARN};   // the loops' per-step info lines off
+
+static kgrl_policy *make_policy(kgrl_model *m, bool full, float dropout) {
+    kgrl_policy_desc pd;
+    memset(&pd, 0, sizeof pd);
+    pd.backend = KGRL_BACKEND_CPU; pd.full = full;
+    pd.lora.rank = 4; pd.lora.alpha = 8; pd.lora.dropout = dropout; pd.lora.seed = 5;
+    pd.max_rows = 3; pd.max_tokens = 32; pd.sample_rows = 8; pd.seed = 11;
+    kgrl_err err = KGRL_ZERO;
+    kgrl_policy *p = kgrl_policy_create(NULL, m, NULL, &pd, &err);
+    KGRL_CHECK(p, "policy: %s", err.msg);
+    return p;
+}
+
+static void test_sft_overfits(void) {
+    kgrl_model *m = tiny_model_std(1, 0.02f);
+    kgrl_policy *p = make_policy(m, true, 0);
+    kgrl_sft_data data = KGRL_ZERO;
+    tiny_data(&data);
+    kgrl_sft_desc d;
+    memset(&d, 0, sizeof d);
+    d.batch_size = 4; d.max_steps = 60; d.lr.lr = 1e-2f; d.seed = 3; d.logger = &quiet;
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(kgrl_sft_train(p, &data, &data, &d, &log, &err), "sft: %s", err.msg);
+    double first = kgrl_train_log_get(&log, "sft", 1, "train_loss"), last = kgrl_train_log_get(&log, "sft", 60, "train_loss");
+    double e0 = kgrl_train_log_get(&log, "sft", 0, "eval_loss"), e1 = kgrl_train_log_get(&log, "sft", 60, "eval_loss");
+    // a random init predicts ~uniformly over 16 ids: ln 16 = 2.77; the data are 32 memorizable tokens
+    KT_CHECK(first > 2.5 && first < 3.0, "first loss %.3f should be near ln 16", first);
+    // 0.3: loose bound for 60 full-parameter AdamW steps at lr 1e-2 on 4 sequences (reaches ~0.05 here)
+    KT_CHECK(last < 0.3, "SFT did not overfit: loss %.3f after 60 steps", last);
+    KT_CHECK(fabs(e0 - first) < 0.05, "eval loss before training %.4f vs first train loss %.4f", e0, first);
+    KT_CHECK(e1 < 0.3, "eval loss (same data) %.3f", e1);
+    kgrl_train_log_free(&log); kgrl_sft_data_free(&data);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+static void test_sft_lora_learns(void) {
+    kgrl_model *m = tiny_model(2);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_sft_data data = KGRL_ZERO;
+    tiny_data(&data);
+    kgrl_sft_desc d;
+    memset(&d, 0, sizeof d);
+    d.batch_size = 2; d.max_steps = 40; d.lr.lr = 3e-2f; d.seed = 3; d.logger = &quiet;
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(kgrl_sft_train(p, &data, &data, &d, &log, &err), "sft: %s", err.msg);
+    double e0 = kgrl_train_log_get(&log, "sft", 0, "eval_loss"), e1 = kgrl_train_log_get(&log, "sft", 40, "eval_loss");
+    // LoRA on a frozen random base learns less than full training; still well below the start
+    KT_CHECK(e1 < 0.7 * e0, "LoRA SFT eval loss %.3f -> %.3f", e0, e1);
+    // the reference (LoRA disabled) is still the untouched base
+    int toks[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15};
+    float lp_ref[10], lp_pol[10];
+    kgrl_policy_logprobs(p, KGRL_LP_REF, toks, NULL, 1, 10, 1.0f, lp_ref);
+    kgrl_policy_logprobs(p, KGRL_LP_EVAL, toks, NULL, 1, 10, 1.0f, lp_pol);
+    double sref = 0, spol = 0;
+    for (int i = 0; i < 9; i++) { sref += lp_ref[i]; spol += lp_pol[i]; }
+    KT_CHECK(spol > sref + 1.0, "trained policy logp %.3f should beat the reference %.3f", spol, sref);
+    KT_CHECK(lp_ref[9] == 0 && lp_pol[9] == 0, "the last position predicts nothing");
+    kgrl_train_log_free(&log); kgrl_sft_data_free(&data);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+// toy reward: how many times token 7 appears in the completion
+static void count7(void *user, int stage, const kgrl_rl_prompt *const *prompts, const int *const *c, const int *lens, int n,
+                   kgrl_rl_outcome *out) {
+    (void)user; (void)stage; (void)prompts;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        for (int j = 0; j < lens[i]; j++) k += c[i][j] == 7;
+        out[i].reward = k; out[i].compiled = true; out[i].correct = k >= 2; out[i].speedup = 1.0 + k;
+    }
+}
+
+static const int rl_p0[] = {1, 2, 3}, rl_p1[] = {4, 5}, rl_p2[] = {9, 8, 7, 6};
+
+static void rl_prompts(kgrl_rl_prompt *pr) {
+    pr[0].ids = rl_p0; pr[0].n = 3; pr[0].level = 1; pr[0].task = 0;
+    pr[1].ids = rl_p1; pr[1].n = 2; pr[1].level = 2; pr[1].task = 1;
+    pr[2].ids = rl_p2; pr[2].n = 4; pr[2].level = 1; pr[2].task = 2;
+}
+
+static kgrl_rl_desc rl_desc(kgrl_rl_mode mode, int steps) {
+    kgrl_rl_desc d;
+    memset(&d, 0, sizeof d);
+    d.mode = mode; d.grpo.group_size = 8; d.prompts_per_step = 2; d.steps = steps; d.seed = 21;
+    d.sample.max_new_tokens = 8; d.lr.lr = 3e-2f; d.reward = count7; d.logger = &quiet;
+    return d;
+}
+
+static double mean_metric(const kgrl_train_log *log, const char *metric, int s0, int s1) {
+    double s = 0;
+    for (int i = s0; i <= s1; i++) s += kgrl_train_log_get(log, "rl", i, metric);
+    return s / (s1 - s0 + 1);
+}
+
+static void test_grpo_raises_reward(void) {
+    kgrl_model *m = tiny_model(3);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    kgrl_rl_desc d = rl_desc(KGRL_RL_GRPO, 30);
+    d.iterations = 2; d.grpo.beta = 0.04f;   // exercise old and reference logprobs
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
+    double r0 = mean_metric(&log, "reward_mean", 1, 5), r1 = mean_metric(&log, "reward_mean", 26, 30);
+    // start: 8 tokens at ~1/16 each -> ~0.5 sevens; GRPO should at least triple it in 30 steps
+    KT_CHECK(r0 < 1.5, "initial reward %.3f", r0);
+    KT_CHECK(r1 > 3 * r0 && r1 > 1.5, "GRPO did not raise the reward: %.3f -> %.3f", r0, r1);
+    KT_CHECK(kgrl_train_log_get(&log, "rl", 30, "kl") > 0, "KL is logged when beta != 0");
+    double ent = kgrl_train_log_get(&log, "rl", 1, "entropy");
+    KT_CHECK(ent > 2.0 && ent < 3.0, "entropy %.3f of a near-uniform 16-way sampler should be near ln 16", ent);
+    kgrl_train_log_free(&log);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+static void test_best_of_n_and_curriculum(void) {
+    kgrl_model *m = tiny_model(4);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    kgrl_rl_desc d = rl_desc(KGRL_RL_BEST_OF_N, 20);
+    d.grpo.group_size = 0;            // best-of-N default N = 10
+    d.prompts_per_step = 1; d.curriculum = true; d.two_stage_at = 10;
+    kgrl_policy_desc pd = p->desc;
+    KT_CHECK(pd.sample_rows >= 8, "sample rows");
+    kgrl_policy_destroy(p);
+    pd.sample_rows = 10; pd.max_rows = 3;
+    kgrl_err err = KGRL_ZERO;
+    p = kgrl_policy_create(NULL, m, NULL, &pd, &err);
+    kgrl_train_log log = KGRL_ZERO;
+    KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
+    double r0 = mean_metric(&log, "reward_mean", 1, 5), r1 = mean_metric(&log, "reward_mean", 16, 20);
+    KT_CHECK(r1 > 2 * r0, "best-of-N did not raise the reward: %.3f -> %.3f", r0, r1);
+    KT_CHECK(kgrl_train_log_get(&log, "rl", 1, "stage") == 1 && kgrl_train_log_get(&log, "rl", 11, "stage") == 2,
+             "two-stage switch at step 10");
+    // the curriculum starts at 10% level 2 and rises with level-1 correctness (seed 002 §3.4)
+    KT_CLOSE(kgrl_train_log_get(&log, "rl", 1, "p_level2"), 0.1, 1e-12, 0, "p_level2 at the start");
+    KT_CHECK(kgrl_train_log_get(&log, "rl", 20, "p_level2") > 0.1, "p_level2 should rise as level 1 gets correct");
+    kgrl_train_log_free(&log);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+// ---- kill and resume ----------------------------------------------------------------------------
+
+static bool kill_at_5(int step, const kgrl_train_log *log, void *user) {
+    (void)log; (void)user;
+    if (step == 5) raise(SIGKILL);
+    return true;
+}
+// GPU variant (no fork once CUDA is up): the run stops itself after step 5
+static bool stop_at_5(int step, const kgrl_train_log *log, void *user) { (void)log; (void)user; return step != 5; }
+
+typedef struct run_out { kgrl_train_log log; float *params; size_t n; int tokens[16 * 8]; } run_out;
+
+// One run (rl or sft) in run_dir; interrupt: after step 5 the run dies by SIGKILL (CPU, in a child)
+// or stops (GPU); resume: continue it. ctx NULL: the CPU engine.
+static bool run_once(kgrl_ctx *ctx, bool rl, const char *run_dir, bool interrupt, bool resume, run_out *out) {
+    kgrl_model *m = tiny_model(7);
+    kgrl_policy *p;
+    if (!ctx) p = make_policy(m, false, 0.1f);      // LoRA dropout on: its counter must resume too
+    else {
+        kgrl_policy_desc pd;
+        memset(&pd, 0, sizeof pd);
+        pd.backend = KGRL_BACKEND_GPU; pd.dtype = KGRL_ENGINE_BF16;
+        pd.lora.rank = 4; pd.lora.alpha = 8; pd.lora.dropout = 0.1f; pd.lora.seed = 5;
+        pd.max_rows = 3; pd.max_tokens = 32; pd.sample_rows = 16; pd.seed = 11;
+        kgrl_err e2 = KGRL_ZERO;
+        p = kgrl_policy_create(ctx, m, NULL, &pd, &e2);
+        KGRL_CHECK(p, "gpu policy: %s", e2.msg);
+    }
+    kgrl_step_fn stop = ctx ? stop_at_5 : kill_at_5;
+    kgrl_err err = KGRL_ZERO;
+    bool ok;
+    memset(&out->log, 0, sizeof out->log);
+    if (rl) {
+        kgrl_rl_prompt pr[3];
+        rl_prompts(pr);
+        kgrl_rl_desc d = rl_desc(KGRL_RL_GRPO, 8);
+        d.iterations = 2; d.curriculum = true;
+        d.run_dir = run_dir; d.checkpoint_every = 3; d.resume = resume;
+        if (interrupt) d.on_step = stop;
+        ok = kgrl_rl_train(p, pr, 3, &d, &out->log, &err);
+    } else {
+        kgrl_sft_data data = KGRL_ZERO;
+        tiny_data(&data);
+        kgrl_sft_desc d;
+        memset(&d, 0, sizeof d);
+        d.batch_size = 3; d.max_steps = 8; d.lr.lr = 1e-2f; d.lr.schedule = KGRL_LR_COSINE; d.lr.warmup_steps = 2;
+        d.seed = 9; d.eval_every = 2; d.logger = &quiet; d.run_dir = run_dir; d.checkpoint_every = 3; d.resume = resume;
+        if (interrupt) d.on_step = stop;
+        ok = kgrl_sft_train(p, &data, &data, &d, &out->log, &err);
+        kgrl_sft_data_free(&data);
+    }
+    if (!ok) fprintf(stderr, "  run: %s\n", err.msg);
+    out->n = p->lora->n_params;
+    if (ctx) kgrl_gpu_lora_download(p->engine, p->gl, p->lora);
+    out->params = (float *)kgrl_malloc(sizeof(float) * out->n);
+    memcpy(out->params, p->lora->params, sizeof(float) * out->n);
+    // samples after training: same sequence ids must give the same tokens
+    const int *pp[2] = {rl_p0, rl_p1};
+    int pl[2] = {3, 2};
+    kgrl_sample_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.max_new_tokens = 8; sd.seed = 77;
+    kgrl_sample_result r;
+    ok = ok && kgrl_policy_sample(p, pp, pl, 2, 8, NULL, &sd, &r, &err);
+    if (ok) { memcpy(out->tokens, r.tokens, sizeof out->tokens); kgrl_sample_result_free(&r); }
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+    return ok;
+}
+
+static bool timing_metric(const char *m) {
+    return !strcmp(m, "tokens_per_s") || !strcmp(m, "t_generate") || !strcmp(m, "t_verify") || !strcmp(m, "t_update");
+}
+
+static void check_resume(kgrl_ctx *ctx, bool rl) {
+    char base[] = "/tmp/kgrl_test_trainer_XXXXXX";
+    KT_CHECK(mkdtemp(base) != NULL, "mkdtemp");
+    char dir_a[256], dir_b[256];
+    snprintf(dir_a, sizeof dir_a, "%s/a", base);
+    snprintf(dir_b, sizeof dir_b, "%s/b", base);
+    run_out a, b;
+    KT_CHECK(run_once(ctx, rl, dir_a, false, false, &a), "uninterrupted run");
+    if (!ctx) {
+        pid_t pid = fork();
+        if (pid == 0) { run_out c; run_once(NULL, rl, dir_b, true, false, &c); _exit(0); }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        KT_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the child should die by SIGKILL (status %d)", status);
+    } else {
+        run_out c;
+        KT_CHECK(run_once(ctx, rl, dir_b, true, false, &c), "interrupted run");
+        kgrl_train_log_free(&c.log); kgrl_free(c.params);
+    }
+    char latest[300];
+    snprintf(latest, sizeof latest, "%s/ckpt_00000003/DONE", dir_b);
+    KT_CHECK(kgrl_file_exists(latest), "checkpoint of step 3 complete before the kill");
+    snprintf(latest, sizeof latest, "%s/ckpt_00000006", dir_b);
+    KT_CHECK(!kgrl_file_exists(latest), "no checkpoint after the kill");
+    KT_CHECK(run_once(ctx, rl, dir_b, false, true, &b), "resumed run");
+    // every logged number but the wall-clock ones equals the uninterrupted run's, bit for bit
+    int compared = 0;
+    KT_CHECK(a.log.n == b.log.n, "log rows %d vs %d", a.log.n, b.log.n);
+    for (int i = 0; i < a.log.n && i < b.log.n; i++) {
+        const kgrl_log_entry *x = &a.log.e[i], *y = &b.log.e[i];
+        KT_CHECK(!strcmp(x->metric, y->metric) && x->step == y->step, "row %d: %s@%d vs %s@%d", i, x->metric, x->step,
+                 y->metric, y->step);
+        if (timing_metric(x->metric)) continue;
+        bool same = memcmp(&x->value, &y->value, sizeof(double)) == 0;
+        KT_CHECK(same, "%s step %d: %.17g vs %.17g", x->metric, x->step, x->value, y->value);
+        compared++;
+    }
+    KT_CHECK(compared > 20, "compared %d values", compared);
+    KT_CHECK(a.n == b.n && memcmp(a.params, b.params, sizeof(float) * a.n) == 0, "final adapters differ");
+    KT_CHECK(memcmp(a.tokens, b.tokens, sizeof a.tokens) == 0, "samples after training differ");
+    // the log CSV: metadata lines, the header, then one row of 4 fields per log entry
+    char path[300];
+    snprintf(path, sizeof path, "%s/log.csv", dir_b);
+    char *csv = kgrl_read_file(path, NULL, NULL);
+    KT_CHECK(csv != NULL, "no %s", path);
+    if (csv) {
+        int rows = 0, meta = 0, header = 0, bad = 0;
+        for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n")) {
+            if (line[0] == '#') { meta++; KT_CHECK(!header && line[1] == ' ', "metadata line: %s", line); continue; }
+            if (!header) { header = 1; KT_CHECK(!strcmp(line, "phase,step,metric,value"), "header: %s", line); continue; }
+            int commas = 0;
+            for (char *c = line; *c; c++) commas += *c == ',';
+            bad += commas != 3;
+            rows++;
+        }
+        KT_CHECK(meta >= 2 && header && bad == 0 && rows == b.log.n, "csv: %d meta, %d rows (want %d), %d bad", meta, rows,
+                 b.log.n, bad);
+        kgrl_free(csv);
+    }
+    kgrl_train_log_free(&a.log); kgrl_train_log_free(&b.log);
+    kgrl_free(a.params); kgrl_free(b.params);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    KT_CHECK(system(cmd) == 0, "cleanup");
+}
+
+static void test_resume_sft_bit_exact(void) { check_resume(NULL, false); }
+static void test_resume_grpo_bit_exact(void) { check_resume(NULL, true); }
+
+// The same on the GPU engine (bf16 storage): its kernels reduce in a fixed order, so runs repeat bit
+// for bit (14_engine_gpu.h) and a resumed run must equal an uninterrupted one.
+static void test_gpu_resume_bit_exact(void) {
+    kgrl_ctx_desc cd;
+    memset(&cd, 0, sizeof cd);
+    kgrl_ctx *ctx = kgrl_ctx_create(&cd);
+    if (!ctx->has_gpu) { kgrl_ctx_destroy(ctx); kt_skip("no CUDA device"); return; }
+    check_resume(ctx, false);
+    check_resume(ctx, true);
+    kgrl_ctx_destroy(ctx);
+}
+
+static void test_bad_input(void) {
+    kgrl_model *m = tiny_model(1);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    kgrl_rl_desc d = rl_desc(KGRL_RL_GRPO, 2);
+    d.sample.max_new_tokens = 40;   // 4 + 40 > max_tokens 32
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(!kgrl_rl_train(p, pr, 3, &d, &log, &err) && strstr(err.msg, "max_tokens"), "too long: %s", err.msg);
+    d = rl_desc(KGRL_RL_GRPO, 2);
+    d.reward = NULL;
+    KT_CHECK(!kgrl_rl_train(p, pr, 3, &d, &log, &err) && strstr(err.msg, "reward"), "no reward: %s", err.msg);
+    kgrl_sft_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.resume = true;
+    kgrl_sft_data data = KGRL_ZERO;
+    tiny_data(&data);
+    KT_CHECK(!kgrl_sft_train(p, &data, NULL, &sd, &log, &err) && strstr(err.msg, "run_dir"), "resume without dir: %s", err.msg);
+    kgrl_policy_desc pd;
+    memset(&pd, 0, sizeof pd);
+    pd.backend = KGRL_BACKEND_GPU;
+    kgrl_ctx_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.cpu_only = true;
+    kgrl_ctx *ctx = kgrl_ctx_create(&cd);
+    KT_CHECK(!kgrl_policy_create(ctx, m, NULL, &pd, &err) && strstr(err.msg, "no GPU"), "gpu without gpu: %s", err.msg);
+    kgrl_ctx_destroy(ctx);
+    kgrl_sft_data_free(&data); kgrl_train_log_free(&log);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+// GPU engine behind the same interface: fp32 storage, logprobs and one step equal to the CPU's.
+static void test_gpu_policy_matches_cpu(void) {
+    kgrl_ctx_desc cd;
+    memset(&cd, 0, sizeof cd);
+    kgrl_ctx *ctx = kgrl_ctx_create(&cd);
+    if (!ctx->has_gpu) { kgrl_ctx_destroy(ctx); kt_skip("no CUDA device"); return; }
+    kgrl_model *m = tiny_model(5);
+    kgrl_policy_desc pd;
+    memset(&pd, 0, sizeof pd);
+    pd.lora.rank = 4; pd.lora.seed = 5; pd.max_rows = 3; pd.max_tokens = 32; pd.sample_rows = 8; pd.seed = 11;
+    pd.dtype = KGRL_ENGINE_F32;
+    kgrl_err err = KGRL_ZERO;
+    pd.backend = KGRL_BACKEND_CPU;
+    kgrl_policy *pc = kgrl_policy_create(ctx, m, NULL, &pd, &err);
+    pd.backend = KGRL_BACKEND_GPU;
+    kgrl_policy *pg = kgrl_policy_create(ctx, m, NULL, &pd, &err);
+    KT_CHECK(pc && pg, "policies: %s", err.msg);
+    if (!pc || !pg) { kgrl_policy_destroy(pc); kgrl_policy_destroy(pg); kgrl_model_free(m); kgrl_ctx_destroy(ctx); return; }
+    kgrl_sft_data data = KGRL_ZERO;
+    tiny_data(&data);
+    kgrl_sft_desc d;
+    memset(&d, 0, sizeof d);
+    d.batch_size = 4; d.max_steps = 5; d.lr.lr = 1e-2f; d.seed = 3; d.logger = &quiet;
+    kgrl_train_log lc = KGRL_ZERO, lg = KGRL_ZERO;
+    KT_CHECK(kgrl_sft_train(pc, &data, &data, &d, &lc, &err), "cpu sft: %s", err.msg);
+    KT_CHECK(kgrl_sft_train(pg, &data, &data, &d, &lg, &err), "gpu sft: %s", err.msg);
+    for (int s = 0; s <= 5; s++) {
+        double a = kgrl_train_log_get(&lc, "sft", s, s ? "train_loss" : "eval_loss");
+        double b = kgrl_train_log_get(&lg, "sft", s, s ? "train_loss" : "eval_loss");
+        // fp32 GPU path vs the CPU reference: same math, other summation order (14_engine_gpu.h tests use 1e-4)
+        KT_CLOSE(b, a, 1e-4, 1e-4, "sft loss at step %d", s);
+    }
+    kgrl_train_log_free(&lc); kgrl_train_log_free(&lg); kgrl_sft_data_free(&data);
+    kgrl_policy_destroy(pc); kgrl_policy_destroy(pg); kgrl_model_free(m); kgrl_ctx_destroy(ctx);
+}
+
+int main(void) {
+    KT_RUN(test_sft_overfits);
+    KT_RUN(test_sft_lora_learns);
+    KT_RUN(test_grpo_raises_reward);
+    KT_RUN(test_best_of_n_and_curriculum);
+    KT_RUN(test_resume_sft_bit_exact);
+    KT_RUN(test_resume_grpo_bit_exact);
+    KT_RUN(test_bad_input);
+    KT_RUN(test_gpu_policy_matches_cpu);
+    KT_RUN(test_gpu_resume_bit_exact);
+    return kt_finish();
+}
