@@ -1,0 +1,521 @@
+// The GPU model engine's device code (src/14_engine_gpu.h, src/15_sampling.h). Compiled by NVRTC
+// with kernels/philox.cuh pasted in front. Every kernel mirrors a CPU reference op of src/12_model.h
+// or src/13_train.h. Tensors are stored as fp32 or bf16 (flag `bf`, the same for every tensor of a
+// call: weights and activations share the engine's dtype); all arithmetic is fp32 (double where the
+// CPU reference sums in double). bf16 is raw 16-bit patterns, so no header is needed.
+// Reductions run in a fixed order per block (no atomics on activations): results do not depend on
+// the batch around a row, and a run repeats bit for bit.
+
+typedef unsigned long long u64;
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)   // NVRTC has no math.h
+#endif
+
+__device__ __forceinline__ float kgrl_bf2f(unsigned short h) { return __uint_as_float(((unsigned int)h) << 16); }
+__device__ __forceinline__ unsigned short kgrl_f2bf(float f) {
+    unsigned int u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u); // NaN stays NaN
+    u += 0x7fffu + ((u >> 16) & 1u);                                                 // round to nearest even
+    return (unsigned short)(u >> 16);
+}
+__device__ __forceinline__ float kgrl_ld(const void* p, u64 i, int bf) {
+    return bf ? kgrl_bf2f(((const unsigned short*)p)[i]) : ((const float*)p)[i];
+}
+__device__ __forceinline__ void kgrl_st(void* p, u64 i, float x, int bf) {
+    if (bf) ((unsigned short*)p)[i] = kgrl_f2bf(x);
+    else ((float*)p)[i] = x;
+}
+
+// Block-wide sum / max for blockDim.x a multiple of 32 (<= 1024); every thread gets the result.
+// Fixed order: warp shuffles, then warp 0 over the per-warp values.
+__device__ float kgrl_block_sum(float v, float* sh) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int w = threadIdx.x >> 5, l = threadIdx.x & 31, nw = blockDim.x >> 5;
+    __syncthreads();
+    if (l == 0) sh[w] = v;
+    __syncthreads();
+    float s = 0.0f;
+    for (int i = 0; i < nw; i++) s += sh[i];
+    return s;
+}
+__device__ double kgrl_block_sum_d(double v, double* sh) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int w = threadIdx.x >> 5, l = threadIdx.x & 31, nw = blockDim.x >> 5;
+    __syncthreads();
+    if (l == 0) sh[w] = v;
+    __syncthreads();
+    double s = 0.0;
+    for (int i = 0; i < nw; i++) s += sh[i];
+    return s;
+}
+__device__ float kgrl_block_max(float v, float* sh) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    int w = threadIdx.x >> 5, l = threadIdx.x & 31, nw = blockDim.x >> 5;
+    __syncthreads();
+    if (l == 0) sh[w] = v;
+    __syncthreads();
+    float m = -INFINITY;
+    for (int i = 0; i < nw; i++) m = fmaxf(m, sh[i]);
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// embedding: out (N, C) = wte[tokens]; grid N, block 256
+extern "C" __global__ void kgrl_k_embedding_fwd(void* out, const int* tokens, const void* wte, int N, int C, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 src = (u64)tokens[n] * C, dst = (u64)n * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) kgrl_st(out, dst + c, kgrl_ld(wte, src + c, bf), bf);
+}
+// dwte (V, C) fp32 += dout rows; atomics because tokens repeat (the only atomics of the engine,
+// and only on the full-weight gradient path)
+extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* tokens, int N, int C, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dwte + (u64)tokens[n] * C + c, kgrl_ld(dout, (u64)n * C + c, bf));
+}
+
+// ---------------------------------------------------------------------------------------------
+// RMSNorm: grid N rows, block 256. rstd (N) fp32.
+extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
+                                              int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }
+    ss = kgrl_block_sum(ss, sh);
+    float r = 1.0f / sqrtf(ss / (float)C + eps);
+    // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float xn = kgrl_ld(inp, base + c, bf) * r;
+        if (bf) xn = kgrl_bf2f(kgrl_f2bf(xn));
+        kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);
+    }
+    if (threadIdx.x == 0) rstd[n] = r;
+}
+// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)
+extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,
+                                              const void* weight, const float* rstd, int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float r = rstd[n], dot = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+        dot += kgrl_ld(weight, c, bf) * kgrl_ld(dout, base + c, bf) * kgrl_ld(inp, base + c, bf);
+    dot = kgrl_block_sum(dot, sh);
+    float k = dot * r * r * r / (float)C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float x = kgrl_ld(inp, base + c, bf), dy = kgrl_ld(dout, base + c, bf);
+        if (dinp) kgrl_st(dinp, base + c, kgrl_ld(dinp, base + c, bf) + r * kgrl_ld(weight, c, bf) * dy - k * x, bf);
+        if (dweight) atomicAdd(dweight + c, dy * x * r);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// elementwise
+// out (N, OC) += bias (OC); grid-stride
+extern "C" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, int OC, int bf) {
+    u64 n = (u64)N * OC;
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
+        kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);
+}
+// dbias (OC) fp32 += column sums of dout (N, OC); one thread per column, rows in order
+extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {
+    int o = blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= OC) return;
+    float s = 0.0f;
+    for (int n = 0; n < N; n++) s += kgrl_ld(dout, (u64)n * OC + o, bf);
+    dbias[o] += s;
+}
+// out = a + b (n elements)
+extern "C" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
+        kgrl_st(out, i, kgrl_ld(a, i, bf) + kgrl_ld(b, i, bf), bf);
+}
+// SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)
+extern "C" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
+        float g = kgrl_ld(gate, i, bf);
+        float s = g / (1.0f + expf(-g));
+        if (bf) s = kgrl_bf2f(kgrl_f2bf(s));
+        kgrl_st(out, i, s * kgrl_ld(up, i, bf), bf);
+    }
+}
+extern "C" __global__ void kgrl_k_swiglu_bwd(void* dgate, void* dup, const void* dout, const void* gate, const void* up,
+                                             u64 n, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
+        float g = kgrl_ld(gate, i, bf), u = kgrl_ld(up, i, bf), d = kgrl_ld(dout, i, bf);
+        float sg = 1.0f / (1.0f + expf(-g));
+        kgrl_st(dgate, i, kgrl_ld(dgate, i, bf) + d * u * sg * (1.0f + g * (1.0f - sg)), bf);
+        kgrl_st(dup, i, kgrl_ld(dup, i, bf) + d * g * sg, bf);
+    }
+}
+// LoRA dropout: out = inp * mask (0 or 1/(1-p)), mask from Philox (seed, stream, i) as the CPU does.
+// acc != 0: out += inp * mask instead (the backward's dinp).
+extern "C" __global__ void kgrl_k_dropout(void* out, const void* inp, float p, u64 seed, u64 stream, u64 n, int acc, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
+        float m = kgrl_uniform_at_dev(seed, stream, i) >= p ? 1.0f / (1.0f - p) : 0.0f;
+        float v = kgrl_ld(inp, i, bf) * m;
+        kgrl_st(out, i, acc ? kgrl_ld(out, i, bf) + v : v, bf);
+    }
+}
+// fp32 -> storage dtype copy (the bf16 shadow of the LoRA parameters)
+extern "C" __global__ void kgrl_k_cast(void* out, const float* inp, u64 n, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) kgrl_st(out, i, inp[i], bf);
+}
+// storage dtype -> fp32 (tests read results back through this)
+extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int bf) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) out[i] = kgrl_ld(inp, i, bf);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RoPE on rows of (NH, HS). Row n = (b, i) with b = n / T, i = n % T reads input row b*inT + in0 + i
+// and writes output row b*outT + out0 + i (so k goes straight into its KV cache slots).
+// grid N, block 128. bwd != 0: the transpose (rotate by -angle) accumulated into out.
+extern "C" __global__ void kgrl_k_rope(void* out, const void* inp, const int* pos, const float* inv_freq, int N, int T,
+                                       int inT, int in0, int outT, int out0, int NH, int HS, int bwd, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    int b = n / T, i = n % T, half = HS / 2;
+    u64 ib = ((u64)b * inT + in0 + i) * NH * HS, ob = ((u64)b * outT + out0 + i) * NH * HS;
+    for (int j = threadIdx.x; j < NH * half; j += blockDim.x) {
+        int h = j / half, f = j % half;
+        float ang = (float)pos[n] * inv_freq[f];   // fp32 product as transformers
+        float cs = cosf(ang), sn = sinf(ang);
+        u64 a = ib + (u64)h * HS + f, o = ob + (u64)h * HS + f;
+        float x1 = kgrl_ld(inp, a, bf), x2 = kgrl_ld(inp, a + half, bf);
+        if (!bwd) {
+            kgrl_st(out, o, x1 * cs - x2 * sn, bf);
+            kgrl_st(out, o + half, x2 * cs + x1 * sn, bf);
+        } else {
+            kgrl_st(out, o, kgrl_ld(out, o, bf) + x1 * cs + x2 * sn, bf);
+            kgrl_st(out, o + half, kgrl_ld(out, o + half, bf) + x2 * cs - x1 * sn, bf);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each
+// warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.
+// Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;
+// query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
+// scores (-inf for a padding query, whose out is 0). HS <= 256.
+#define KGRL_ATT_WARPS 4
+#define KGRL_HS_MAX 256
+extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
+                                                const int* kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+    __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
+    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), slot = t0 + i;
+    int nj = (HS + 31) / 32;
+    u64 qo = (((u64)b * Tq + i) * NH + h) * HS;
+    float scale = 1.0f / sqrtf((float)HS);
+    bool real = kmask[(u64)b * Tk + slot] != 0;
+    float qv[8], acc[8];
+    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f; acc[j] = 0.0f; }
+    float m = -INFINITY, l = 0.0f;
+    for (int s = w; real && s <= slot; s += KGRL_ATT_WARPS) {
+        if (!kmask[(u64)b * Tk + s]) continue;
+        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
+        float dot = 0.0f;
+        for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) dot += qv[j] * kgrl_ld(k, ko + d, bf); }
+        for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+        float sc = dot * scale, mn = fmaxf(m, sc);
+        float corr = expf(m - mn), p = expf(sc - mn);   // m = -inf at first: corr = 0
+        l = l * corr + p;
+        for (int j = 0; j < nj; j++) { int d = lane + 32 * j; acc[j] = acc[j] * corr + (d < HS ? p * kgrl_ld(v, ko + d, bf) : 0.0f); }
+        m = mn;
+    }
+    if (lane == 0) { sm[w] = m; sl[w] = l; }
+    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) sacc[w][d] = acc[j]; }
+    __syncthreads();
+    if (w != 0) return;
+    float M = -INFINITY;
+    for (int x = 0; x < KGRL_ATT_WARPS; x++) M = fmaxf(M, sm[x]);
+    float L = 0.0f;
+    for (int x = 0; x < KGRL_ATT_WARPS; x++) if (sm[x] != -INFINITY) L += sl[x] * expf(sm[x] - M);
+    for (int j = 0; j < nj; j++) {
+        int d = lane + 32 * j;
+        if (d >= HS) continue;
+        float y = 0.0f;
+        for (int x = 0; x < KGRL_ATT_WARPS; x++) if (sm[x] != -INFINITY) y += sacc[x][d] * expf(sm[x] - M);
+        kgrl_st(out, qo + d, real && L > 0.0f ? y / L : 0.0f, bf);
+    }
+    if (lane == 0 && lse) lse[((u64)b * NH + h) * Tq + i] = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
+}
+
+// D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.
+extern "C" __global__ void kgrl_k_attention_bwd_pre(float* D, const void* dout, const void* out, int Tq, int NH, int HS, int bf) {
+    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, lane = threadIdx.x;
+    u64 o = (((u64)b * Tq + i) * NH + h) * HS;
+    float s = 0.0f;
+    for (int d = lane; d < HS; d += 32) s += kgrl_ld(dout, o + d, bf) * kgrl_ld(out, o + d, bf);
+    for (int x = 16; x > 0; x >>= 1) s += __shfl_xor_sync(0xffffffffu, s, x);
+    if (lane == 0) D[((u64)b * NH + h) * Tq + i] = s;
+}
+// dq (B, Tq, NH, HS) += ... for t0 = 0 (training); same block shape as the forward.
+extern "C" __global__ void kgrl_k_attention_bwd_dq(void* dq, const void* dout, const float* lse, const float* D,
+                                                   const void* q, const void* k, const void* v, const int* kmask,
+                                                   int B, int Tq, int Tk, int NH, int KVH, int HS, int bf) {
+    __shared__ float sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
+    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), nj = (HS + 31) / 32;
+    u64 qo = (((u64)b * Tq + i) * NH + h) * HS, ri = ((u64)b * NH + h) * Tq + i;
+    float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];
+    bool real = kmask[(u64)b * Tk + i] != 0 && L != -INFINITY;
+    float qv[8], dy[8], acc[8];
+    for (int j = 0; j < nj; j++) {
+        int d = lane + 32 * j;
+        qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f;
+        dy[j] = d < HS ? kgrl_ld(dout, qo + d, bf) : 0.0f;
+        acc[j] = 0.0f;
+    }
+    for (int s = w; real && s <= i; s += KGRL_ATT_WARPS) {
+        if (!kmask[(u64)b * Tk + s]) continue;
+        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
+        float dot = 0.0f, dp = 0.0f;
+        for (int j = 0; j < nj; j++) {
+            int d = lane + 32 * j;
+            if (d < HS) { dot += qv[j] * kgrl_ld(k, ko + d, bf); dp += dy[j] * kgrl_ld(v, ko + d, bf); }
+        }
+        for (int o = 16; o > 0; o >>= 1) { dot += __shfl_xor_sync(0xffffffffu, dot, o); dp += __shfl_xor_sync(0xffffffffu, dp, o); }
+        float p = expf(dot * scale - L), ds = p * (dp - Di) * scale;
+        for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) acc[j] += ds * kgrl_ld(k, ko + d, bf); }
+    }
+    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) sacc[w][d] = acc[j]; }
+    __syncthreads();
+    for (int d = threadIdx.x; d < HS; d += blockDim.x) {
+        float s = 0.0f;
+        for (int x = 0; x < KGRL_ATT_WARPS; x++) s += sacc[x][d];
+        kgrl_st(dq, qo + d, kgrl_ld(dq, qo + d, bf) + s, bf);
+    }
+}
+// dk, dv (B, Tk, KVH, HS) += ... for t0 = 0: one block per (slot s, kv head, batch); warps walk the
+// (query head, query) pairs that see slot s.
+extern "C" __global__ void kgrl_k_attention_bwd_dkv(void* dk, void* dv, const void* dout, const float* lse, const float* D,
+                                                    const void* q, const void* k, const void* v, const int* kmask,
+                                                    int B, int Tq, int Tk, int NH, int KVH, int HS, int bf) {
+    __shared__ float sk[KGRL_ATT_WARPS][KGRL_HS_MAX], sv[KGRL_ATT_WARPS][KGRL_HS_MAX];
+    int s = blockIdx.x, kh = blockIdx.y, b = blockIdx.z;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, rep = NH / KVH, nj = (HS + 31) / 32;
+    u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
+    float scale = 1.0f / sqrtf((float)HS);
+    bool real = s < Tq && kmask[(u64)b * Tk + s] != 0;
+    float kv[8], vv[8], ak[8], av[8];
+    for (int j = 0; j < nj; j++) {
+        int d = lane + 32 * j;
+        kv[j] = d < HS ? kgrl_ld(k, ko + d, bf) : 0.0f;
+        vv[j] = d < HS ? kgrl_ld(v, ko + d, bf) : 0.0f;
+        ak[j] = av[j] = 0.0f;
+    }
+    int nq = real ? (Tq - s) * rep : 0;   // pairs (query i >= s, head h of this kv group)
+    for (int x = w; x < nq; x += KGRL_ATT_WARPS) {
+        int i = s + x / rep, h = kh * rep + x % rep;
+        u64 ri = ((u64)b * NH + h) * Tq + i;
+        float L = lse[ri];
+        if (!kmask[(u64)b * Tk + i] || L == -INFINITY) continue;
+        u64 qo = (((u64)b * Tq + i) * NH + h) * HS;
+        float dot = 0.0f, dp = 0.0f;
+        for (int j = 0; j < nj; j++) {
+            int d = lane + 32 * j;
+            if (d < HS) { dot += kgrl_ld(q, qo + d, bf) * kv[j]; dp += kgrl_ld(dout, qo + d, bf) * vv[j]; }
+        }
+        for (int o = 16; o > 0; o >>= 1) { dot += __shfl_xor_sync(0xffffffffu, dot, o); dp += __shfl_xor_sync(0xffffffffu, dp, o); }
+        float p = expf(dot * scale - L), ds = p * (dp - D[ri]) * scale;
+        for (int j = 0; j < nj; j++) {
+            int d = lane + 32 * j;
+            if (d < HS) { ak[j] += ds * kgrl_ld(q, qo + d, bf); av[j] += p * kgrl_ld(dout, qo + d, bf); }
+        }
+    }
+    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) { sk[w][d] = ak[j]; sv[w][d] = av[j]; } }
+    __syncthreads();
+    for (int d = threadIdx.x; d < HS; d += blockDim.x) {
+        float a = 0.0f, c = 0.0f;
+        for (int x = 0; x < KGRL_ATT_WARPS; x++) { a += sk[x][d]; c += sv[x][d]; }
+        kgrl_st(dk, ko + d, kgrl_ld(dk, ko + d, bf) + a, bf);
+        kgrl_st(dv, ko + d, kgrl_ld(dv, ko + d, bf) + c, bf);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// log-probabilities: lp (N), lse (N) fp32; logits (N, V). grid N, block 1024. Double sums as the CPU.
+extern "C" __global__ void kgrl_k_logprobs_fwd(float* lp, float* lse, const void* logits, const int* targets,
+                                               float inv_t, int N, int V, int bf) {
+    __shared__ float sh[32];
+    __shared__ double shd[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * V;
+    float mx = -INFINITY;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) mx = fmaxf(mx, kgrl_ld(logits, base + i, bf) * inv_t);
+    mx = kgrl_block_max(mx, sh);
+    double s = 0.0;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) s += exp((double)(kgrl_ld(logits, base + i, bf) * inv_t - mx));
+    s = kgrl_block_sum_d(s, shd);
+    if (threadIdx.x == 0) {
+        float l = mx + (float)log(s);
+        lse[n] = l;
+        lp[n] = kgrl_ld(logits, base + targets[n], bf) * inv_t - l;
+    }
+}
+// dlogits (N, V) += dlp[n] * (onehot(target) - softmax(logits * inv_t)) * inv_t; rows with dlp 0 untouched
+extern "C" __global__ void kgrl_k_logprobs_bwd(void* dlogits, const float* dlp, const void* logits, const float* lse,
+                                               const int* targets, float inv_t, int N, int V, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    float g = dlp[n];
+    if (g == 0.0f) return;
+    u64 base = (u64)n * V;
+    int t = targets[n];
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        float d = -g * inv_t * expf(kgrl_ld(logits, base + i, bf) * inv_t - lse[n]);
+        if (i == t) d += g * inv_t;
+        kgrl_st(dlogits, base + i, kgrl_ld(dlogits, base + i, bf) + d, bf);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdamW (torch single-tensor), the CPU reference's arithmetic step for step: fp32 p, g, m, v;
+// decay = 1 - lr*wd, step_size = lr / (1 - b1^step), bc2_sqrt = sqrt(1 - b2^step), from the host.
+extern "C" __global__ void kgrl_k_adamw(float* p, const float* g, float* m, float* v, u64 n, float b1, float b2,
+                                        float eps, float decay, float step_size, float bc2_sqrt) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
+        float x = p[i] * decay;
+        float mi = m[i] + (g[i] - m[i]) * (1.0f - b1);   // exp_avg.lerp_(grad, 1 - beta1)
+        float vi = v[i] * b2 + (1.0f - b2) * g[i] * g[i];
+        m[i] = mi; v[i] = vi;
+        float denom = sqrtf(vi) / bc2_sqrt + eps;
+        p[i] = x - step_size * mi / denom;
+    }
+}
+// partial[block] = sum of squares of g over a grid-stride slice (the host adds the partials in double)
+extern "C" __global__ void kgrl_k_sumsq(double* partial, const float* g, u64 n) {
+    __shared__ double shd[32];
+    double s = 0.0;
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) s += (double)g[i] * g[i];
+    s = kgrl_block_sum_d(s, shd);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+extern "C" __global__ void kgrl_k_scale(float* g, float s, u64 n) {
+    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) g[i] *= s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling (src/15_sampling.h has the CPU reference, kgrl_sample_row, with the same steps).
+// One block of 1024 threads per sequence; logits row rows[s] of (., V). The filter thresholds are
+// found by bisection over the order-preserving integer image of the floats, so they are exact.
+__device__ __forceinline__ unsigned int kgrl_fkey(float f) {
+    unsigned int u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+#define KGRL_SAMPLE_THREADS 1024
+// x / T - max / T rounded twice, never fused into an FMA: the CPU reference (kgrl_sample_row) computes
+// the same two roundings, so both keep the same tokens at a filter's boundary
+__device__ __forceinline__ float kgrl_scaled(float x, float inv_t, float smx) { return __fsub_rn(__fmul_rn(x, inv_t), smx); }
+extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits, const int* rows,
+                                         const u64* streams, const int* steps, const int* active, u64 seed, float temperature,
+                                         int top_k, float top_p, float min_p, int V, int bf) {
+    __shared__ float sh[32];
+    __shared__ double shd[32];
+    __shared__ double chunk[KGRL_SAMPLE_THREADS];
+    int sq = blockIdx.x, tid = threadIdx.x;
+    if (!active[sq]) return;
+    u64 base = (u64)rows[sq] * V;
+    // raw distribution: max, argmax (lowest index among ties), logsumexp at temperature 1
+    float mx = -INFINITY;
+    for (int i = tid; i < V; i += blockDim.x) mx = fmaxf(mx, kgrl_ld(logits, base + i, bf));
+    mx = kgrl_block_max(mx, sh);
+    double se = 0.0;
+    for (int i = tid; i < V; i += blockDim.x) se += exp((double)(kgrl_ld(logits, base + i, bf) - mx));
+    se = kgrl_block_sum_d(se, shd);
+    float raw_lse = mx + (float)log(se);
+    if (temperature <= 0.0f) {   // greedy
+        int am = V;
+        for (int i = tid; i < V; i += blockDim.x) if (kgrl_ld(logits, base + i, bf) == mx && i < am) am = i;
+        float amf = -(float)am;   // block max of -index = smallest index
+        amf = kgrl_block_max(amf, sh);
+        if (tid == 0) {
+            int t = (int)(-amf);
+            out_tok[sq] = t;
+            out_lp[sq] = 0.0f;
+            out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - raw_lse;
+        }
+        return;
+    }
+    float inv_t = 1.0f / temperature, smx = __fmul_rn(mx, inv_t);
+    // top-k: the largest key K with count(key >= K) >= top_k
+    unsigned int kmin = 0;
+    if (top_k > 0 && top_k < V) {
+        unsigned int lo = 0, hi = 0xffffffffu;
+        while (lo < hi) {
+            unsigned int mid = (unsigned int)(lo + ((u64)hi - lo + 1) / 2);   // 64-bit: hi - lo + 1 can be 2^32
+            float c = 0.0f;
+            for (int i = tid; i < V; i += blockDim.x) c += kgrl_fkey(kgrl_ld(logits, base + i, bf)) >= mid ? 1.0f : 0.0f;
+            c = kgrl_block_sum(c, sh);
+            if (c >= (float)top_k) lo = mid; else hi = mid - 1;
+        }
+        kmin = lo;
+    }
+    // kept: key >= kmin and e = exp(x/T - max/T) >= min_p (min-p relative to the top probability)
+    // top-p: the largest key K with mass(kept, key >= K) >= top_p * mass(kept)
+    if (top_p > 0.0f && top_p < 1.0f) {
+        double tot = 0.0;
+        for (int i = tid; i < V; i += blockDim.x) {
+            float x = kgrl_ld(logits, base + i, bf), e = expf(kgrl_scaled(x, inv_t, smx));
+            if (kgrl_fkey(x) >= kmin) tot += e;
+        }
+        tot = kgrl_block_sum_d(tot, shd);
+        unsigned int lo = kmin, hi = 0xffffffffu;
+        while (lo < hi) {
+            unsigned int mid = (unsigned int)(lo + ((u64)hi - lo + 1) / 2);   // 64-bit: hi - lo + 1 can be 2^32
+            double m = 0.0;
+            for (int i = tid; i < V; i += blockDim.x) {
+                float x = kgrl_ld(logits, base + i, bf);
+                if (kgrl_fkey(x) >= mid) m += expf(kgrl_scaled(x, inv_t, smx));
+            }
+            m = kgrl_block_sum_d(m, shd);
+            if (m >= (double)top_p * tot) lo = mid; else hi = mid - 1;
+        }
+        kmin = lo;
+    }
+    // Z over the kept tokens, each thread's contiguous chunk in token order
+    int per = (V + blockDim.x - 1) / blockDim.x, c0 = tid * per, c1 = min(V, c0 + per);
+    double cs = 0.0;
+    for (int i = c0; i < c1; i++) {
+        float x = kgrl_ld(logits, base + i, bf), e = expf(kgrl_scaled(x, inv_t, smx));
+        if (kgrl_fkey(x) >= kmin && e >= min_p) cs += e;
+    }
+    chunk[tid] = cs;
+    __syncthreads();
+    if (tid == 0) {
+        double z = 0.0;
+        for (int t = 0; t < (int)blockDim.x; t++) z += chunk[t];
+        double target = (double)kgrl_uniform_at_dev(seed, streams[sq], (u64)steps[sq]) * z, run = 0.0;
+        int tok = -1, last = -1;
+        for (int t = 0; t < (int)blockDim.x && tok < 0; t++) {
+            if (run + chunk[t] <= target) { run += chunk[t]; continue; }
+            int a = t * per, e1 = min(V, a + per);
+            for (int i = a; i < e1; i++) {
+                float x = kgrl_ld(logits, base + i, bf), e = expf(kgrl_scaled(x, inv_t, smx));
+                if (!(kgrl_fkey(x) >= kmin && e >= min_p)) continue;
+                last = i;
+                run += e;
+                if (run > target) { tok = i; break; }
+            }
+        }
+        if (tok < 0) {   // rounding put the target past the end: the last kept token
+            for (int i = V - 1; i >= 0 && last < 0; i--) {
+                float x = kgrl_ld(logits, base + i, bf);
+                if (kgrl_fkey(x) >= kmin && expf(kgrl_scaled(x, inv_t, smx)) >= min_p) last = i;
+            }
+            tok = last;
+        }
+        float x = kgrl_ld(logits, base + tok, bf);
+        out_tok[sq] = tok;
+        out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));
+        out_raw_lp[sq] = x - raw_lse;
+    }
+}

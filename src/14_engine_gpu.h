@@ -1,0 +1,956 @@
+// Model engine, GPU: the CPU reference of src/12_model.h and src/13_train.h on the device. Every op is
+// `kgrl_gpu_<op>_forward/_backward` with the CPU op's argument order, device pointers, the engine
+// first and the storage dtype last; kernels live in kernels/engine.cu (NVRTC), GEMMs go to cuBLAS
+// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32).
+//
+// Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
+// LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
+// LoRA parameters that the GEMMs read (refreshed by kgrl_gpu_lora_sync after each optimizer step,
+// as torch autocast casts them). Reductions run in a fixed order inside one block per row, so a
+// row's results do not depend on the batch around it and runs repeat bit for bit (the only atomics
+// are on the full-weight gradients of embedding and norms, which the model-level backward does
+// not use: on the GPU the base weights are frozen and only LoRA is trained).
+//
+// Differences from the CPU activations: attention keeps the log-sum-exp of each query row (L, B, NH, T)
+// instead of the probabilities (L, B, NH, T, T) and the backward recomputes them (flash-style), and
+// an inference plan (desc.training false) keeps one layer's activations, reused by every layer.
+//
+// Use:
+//     kgrl_engine *e = kgrl_engine_create(ctx);                              // compiles kernels/engine.cu
+//     kgrl_gpu_model *gm = kgrl_gpu_model_upload(e, m, KGRL_ENGINE_BF16);    // m from kgrl_model_load
+//     kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);   // or NULL
+//     kgrl_engine_desc d = {.max_batch = B, .max_tokens = T, .training = true};
+//     kgrl_gpu_acts *a = kgrl_gpu_acts_create(e, gm, gl, &d);               // the whole memory plan
+//     kgrl_gpu_model_forward(e, gm, gl, a, tokens, NULL, mask, B, T);        // host ints; a->logits
+//     kgrl_gpu_logprobs_forward(...); loss on the host (13_train.h); kgrl_gpu_logprobs_backward(...)
+//     kgrl_gpu_model_backward(e, gm, gl, a);                                 // += into gl->grads
+//     kgrl_gpu_lora_step(e, gl, &adamw, lr, max_norm);                       // clip, AdamW, sync, zero
+
+typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_engine_dtype;
+
+enum {
+    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_BIAS, KGRL__EK_COLSUM,
+    KGRL__EK_ADD, KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
+    KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
+    KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_COUNT
+};
+
+// The engine: a ctx plus the compiled kernels/engine.cu module (one NVRTC compile, cached on disk).
+typedef struct kgrl_engine {
+    kgrl_ctx *ctx;
+    kgrl_module mod;
+    cudaKernel_t k[KGRL__EK_COUNT];
+    double *partials;        // (256) device scratch of kgrl_gpu_clip_grad_norm
+} kgrl_engine;
+
+// The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
+KGRL_API char *kgrl_engine_source(void);
+// The extern "C" names of every engine kernel (for tests that compile the source without a GPU).
+KGRL_API const char *kgrl_engine_kernel_name(int i);
+KGRL_API kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx);   // aborts without a GPU
+KGRL_API void kgrl_engine_destroy(kgrl_engine *e);
+
+// ---------------------------------------------------------------------------------------------
+// Ops (device pointers; `bf16` = tensors stored as bf16, else fp32). Same contracts as the CPU ops:
+// forward overwrites, backward accumulates (+=); gradients of LoRA/weights/biases/norm weights are
+// fp32 whatever the storage dtype.
+KGRL_API void kgrl_gpu_embedding_forward(kgrl_engine *e, void *out, const int *tokens, const void *wte, int N, int C, bool bf16);
+KGRL_API void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *tokens, int N, int C, bool bf16);
+KGRL_API void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void *inp, const void *weight, float eps,
+                                       int N, int C, bool bf16);
+KGRL_API void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
+                                        const void *weight, const float *rstd, int N, int C, bool bf16);
+// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias; dweight/dbias fp32 (may be NULL)
+KGRL_API void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
+                                      int N, int C, int OC, bool bf16);
+KGRL_API void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
+                                       const void *inp, const void *weight, int N, int C, int OC, bool bf16);
+// LoRA: A (R, C), B (OC, R) in the storage dtype (the shadow); xa (N, R). scratch: (N, C) elements.
+KGRL_API void kgrl_gpu_lora_forward(kgrl_engine *e, void *out, void *xa, const void *inp, const void *A, const void *B,
+                                    float scaling, float p, uint64_t seed, uint64_t stream, int N, int C, int OC, int R,
+                                    void *scratch, bool bf16);
+// dA, dB fp32 (may be NULL); dxa (N, R) and scratch (N, C) are scratch.
+KGRL_API void kgrl_gpu_lora_backward(kgrl_engine *e, void *dinp, float *dA, float *dB, void *dxa, const void *dout,
+                                     const void *xa, const void *inp, const void *A, const void *B, float scaling, float p,
+                                     uint64_t seed, uint64_t stream, int N, int C, int OC, int R, void *scratch, bool bf16);
+KGRL_API void kgrl_gpu_rope_forward(kgrl_engine *e, void *out, const void *inp, const int *pos, const float *inv_freq,
+                                    int N, int NH, int HS, bool bf16);
+KGRL_API void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const int *pos, const float *inv_freq,
+                                     int N, int NH, int HS, bool bf16);
+// As kgrl_attention_forward, with lse (B, NH, Tq) fp32 in place of the probabilities. HS <= 256.
+KGRL_API void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                         const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16);
+// Backward of a t0 = 0 forward: recomputes the probabilities from q, k, lse. out is the forward's
+// output; D (B, NH, Tq) fp32 scratch.
+KGRL_API void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
+                                          const void *out, const float *lse, const void *q, const void *k, const void *v,
+                                          const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16);
+KGRL_API void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16);
+KGRL_API void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void *dout, const void *gate,
+                                       const void *up, size_t n, bool bf16);
+// lp, lse (N) fp32; logits (N, V) in the storage dtype
+KGRL_API void kgrl_gpu_logprobs_forward(kgrl_engine *e, float *lp, float *lse, const void *logits, const int *targets,
+                                        float temperature, int N, int V, bool bf16);
+KGRL_API void kgrl_gpu_logprobs_backward(kgrl_engine *e, void *dlogits, const float *dlp, const void *logits,
+                                         const float *lse, const int *targets, float temperature, int N, int V, bool bf16);
+KGRL_API void kgrl_gpu_adamw_step(kgrl_engine *e, const kgrl_adamw_desc *d, float lr, int step, float *p, const float *g,
+                                  float *m, float *v, size_t n);
+KGRL_API double kgrl_gpu_clip_grad_norm(kgrl_engine *e, float *const *grads, const size_t *n, int nblocks, float max_norm);
+// Conversions between the storage dtype and fp32 (device to device).
+KGRL_API void kgrl_gpu_to_f32(kgrl_engine *e, float *out, const void *inp, size_t n, bool bf16);
+KGRL_API void kgrl_gpu_from_f32(kgrl_engine *e, void *out, const float *inp, size_t n, bool bf16);
+
+// ---------------------------------------------------------------------------------------------
+// Model and LoRA on the device
+typedef struct kgrl_gpu_model {
+    kgrl_model_config cfg;
+    bool bf16;
+    size_t esize;            // bytes per stored element
+    size_t n_params;
+    void *params;            // (n_params) the host model's block, same offsets
+    size_t *layer_off;       // (L, KGRL_W_COUNT) host copy of the offsets
+    size_t embed_off, norm_off, lm_head_off;
+    float *rope_inv_freq;    // device (HS/2)
+} kgrl_gpu_model;
+KGRL_API kgrl_gpu_model *kgrl_gpu_model_upload(kgrl_engine *e, const kgrl_model *m, kgrl_engine_dtype dtype);
+KGRL_API void kgrl_gpu_model_free(kgrl_gpu_model *gm);
+// Device pointer to a layer tensor (NULL when the config has none).
+KGRL_API void *kgrl_gpu_model_tensor(const kgrl_gpu_model *gm, int layer, int which);
+
+typedef struct kgrl_gpu_lora {
+    kgrl_lora_desc desc;
+    bool bf16;
+    int n_layers, R;
+    float scaling;
+    int in_dim[KGRL_LORA_NMOD], out_dim[KGRL_LORA_NMOD];
+    size_t n_params;
+    size_t *a_off, *b_off;   // (L, 7) host copies; KGRL_ABSENT where not targeted
+    float *params, *grads;   // device fp32 (n_params)
+    float *m, *v;            // AdamW moments, fp32
+    void *shadow;            // params in the storage dtype (== params when fp32)
+    int step;                // optimizer steps taken
+} kgrl_gpu_lora;
+KGRL_API kgrl_gpu_lora *kgrl_gpu_lora_upload(kgrl_engine *e, const kgrl_lora *lora, kgrl_engine_dtype dtype);
+KGRL_API void kgrl_gpu_lora_download(kgrl_engine *e, const kgrl_gpu_lora *gl, kgrl_lora *lora);  // params to host
+KGRL_API void kgrl_gpu_lora_grads_download(kgrl_engine *e, const kgrl_gpu_lora *gl, float *host); // (n_params)
+KGRL_API void kgrl_gpu_lora_sync(kgrl_engine *e, kgrl_gpu_lora *gl);          // shadow = params
+KGRL_API void kgrl_gpu_lora_zero_grad(kgrl_engine *e, kgrl_gpu_lora *gl);
+// clip_grad_norm (max_norm <= 0: no clipping), AdamW, sync, zero_grad. Returns the norm before clipping.
+KGRL_API double kgrl_gpu_lora_step(kgrl_engine *e, kgrl_gpu_lora *gl, const kgrl_adamw_desc *d, float lr, float max_norm);
+KGRL_API void kgrl_gpu_lora_free(kgrl_gpu_lora *gl);
+
+// ---------------------------------------------------------------------------------------------
+// Activations and the memory plan. Zero means default: max_batch 1, max_tokens 1024 (capped at
+// max_pos), training false. last_logits (inference): logits only for each sequence's last token,
+// (B, V) instead of (B*T, V) — what sampling needs.
+typedef struct kgrl_engine_desc {
+    int max_batch;           // B rows (sequences)
+    int max_tokens;          // T (KV capacity)
+    bool training;           // keep every layer's activations for kgrl_gpu_model_backward
+    bool last_logits;
+} kgrl_engine_desc;
+
+typedef struct kgrl_gpu_acts {
+    kgrl_engine_desc desc;   // resolved
+    int B, T, L, C, NH, KVH, HS, F, V, R;
+    bool bf16;
+    size_t esize;
+    int len, nb, nt;         // as kgrl_model_acts
+    bool full;
+    bool lora_dropout;
+    uint64_t dropout_seed;
+    size_t planned_bytes;    // the plan's total
+    size_t measured_bytes;   // device memory taken by the plan (cudaMemGetInfo before/after)
+    void *block;             // everything below lives in this one allocation
+    // host mirrors
+    int *h_tokens, *h_pos, *h_kmask, *h_next_pos;   // (B*T), (B*T), (B*T), (B)
+    // device ints
+    int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
+    // per layer (training) or one layer reused (inference): layer stride ls_* in elements
+    size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
+    void *res;               // (L+1 or 2, B*T, C)
+    void *mid, *ln1, *ln2;   // (L', B*T, C)
+    float *ln1_rstd, *ln2_rstd, *lnf_rstd;  // (L', B*T), (B*T)
+    void *qr, *kr, *q, *atty; // (L', B*T, QD|KD)
+    float *q_rstd, *k_rstd;  // (L', B*T, NH|KVH)
+    void *k, *v;             // (L, B, T, KVH, HS) KV cache, slot-indexed
+    float *lse;              // (L', B, NH, T)
+    void *gate, *up, *hact;  // (L', B*T, F)
+    void *lnf;               // (B*T, C)
+    void *xa;                // (L', 7, B*T, R)
+    void *logits, *dlogits;  // (B*T or B, V); dlogits only when training
+    float *lp, *lp_lse, *dlp;// (B*T) fp32 for the losses
+    // scratch
+    void *d_res, *d_ln;      // (B*T, C)
+    void *d_atty, *d_q, *d_k, *d_v, *d_vc;  // (B*T, QD), (B*T, QD), (B, T, KD) x2, (B*T, KD)
+    void *d_gate, *d_up, *d_h;             // (B*T, F)
+    void *d_xa;              // (B*T, R)
+    void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
+    float *d_D;              // (B, NH, T)
+    void *scratch;           // (B*T, max(C, QD, F)) LoRA dropout scratch
+    void *last;              // (B, C) last-token rows of lnf (last_logits)
+} kgrl_gpu_acts;
+// Bytes the plan would take (no allocation): for choosing B and T before creating.
+KGRL_API size_t kgrl_gpu_acts_plan_bytes(const kgrl_model_config *cfg, int lora_rank, bool bf16, const kgrl_engine_desc *desc);
+KGRL_API kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl,
+                                             const kgrl_engine_desc *desc);
+KGRL_API void kgrl_gpu_acts_free(kgrl_gpu_acts *a);
+KGRL_API void kgrl_gpu_acts_reset(kgrl_gpu_acts *a);
+
+// As kgrl_model_forward / _decode / _backward; tokens, pos, mask are host arrays (B, T).
+// The backward accumulates into gl->grads from a->dlogits.
+KGRL_API void kgrl_gpu_model_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                     const int *tokens, const int *pos, const int *mask, int B, int T);
+KGRL_API void kgrl_gpu_model_decode(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                    const int *tokens, const int *pos, const int *mask, int B, int T);
+KGRL_API void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a);
+// Logits of the last call as fp32 on the host: (nb*nt or nb, V) floats.
+KGRL_API void kgrl_gpu_logits_download(kgrl_engine *e, const kgrl_gpu_acts *a, float *host);
+// Copies the KV cache and slot state of sequence row `src` to row `dst` (shared prompt prefill).
+KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src);
+
+// kgrl:implementation
+
+static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
+    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_bias",
+    "kgrl_k_colsum", "kgrl_k_add", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
+    "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
+    "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
+    "kgrl_k_scale", "kgrl_k_sample"};
+
+const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
+
+char *kgrl_engine_source(void) {
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
+    kgrl_buf_puts(&b, kgrl__kernel_engine_cu);
+    return b.data;
+}
+
+kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
+    KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
+    kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
+    e->ctx = ctx;
+    char *src = kgrl_engine_source();
+    kgrl_cubin c;
+    const char *opts[] = {"-lineinfo"};
+    if (!kgrl_nvrtc_compile(src, ctx->arch, opts, 1, NULL, 0, ctx->desc.cache_dir, &c))
+        KGRL_FATAL_HINT("this is a bug in kernels/engine.cu", "NVRTC failed on kernels/engine.cu:\n%s", c.log);
+    kgrl_free(src);
+    kgrl_err err;
+    if (!kgrl_module_load(&c, &e->mod, &err)) KGRL_FATAL("%s", err.msg);
+    kgrl_cubin_free(&c);
+    for (int i = 0; i < KGRL__EK_COUNT; i++)
+        if (!kgrl_module_kernel(&e->mod, kgrl__engine_kernel_names[i], &e->k[i], &err)) KGRL_FATAL("%s", err.msg);
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&e->partials, 256 * sizeof(double)));
+    return e;
+}
+
+void kgrl_engine_destroy(kgrl_engine *e) {
+    if (!e) return;
+    KGRL_CUDA_CHECK(cudaFree(e->partials));
+    kgrl_module_unload(&e->mod);
+    kgrl_free(e);
+}
+
+// grid for a grid-stride loop over n elements
+static unsigned kgrl__grid(size_t n, unsigned block) {
+    size_t g = (n + block - 1) / block;
+    if (g > 65535 * 4) g = 65535 * 4;
+    return (unsigned)(g ? g : 1);
+}
+static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
+    kgrl_launch(e->ctx, e->k[k], kgrl_dim3(gx, gy, gz), kgrl_dim3(block, 1, 1), 0, args);
+}
+
+// Copies on the kit's stream, waited for. ctx->stream is non-blocking, so the legacy default stream's
+// cudaMemcpy/cudaMemset would not be ordered with the kernels: every copy of the engine goes here.
+static void kgrl__ecopy(kgrl_engine *e, void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind) {
+    if (!bytes) return;
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+}
+static void kgrl__ezero(kgrl_engine *e, void *dst, size_t bytes) {
+    KGRL_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+}
+
+// Column-major cuBLAS call for row-major tensors. Inputs share one dtype; C is fp32 when c_f32.
+static void kgrl__gemm(kgrl_engine *e, bool ta, bool tb, int m, int n, int k, float alpha, const void *A, int lda,
+                       const void *B, int ldb, float beta, void *C, int ldc, bool bf16, bool c_f32) {
+    if (m <= 0 || n <= 0) return;
+    cudaDataType_t in = bf16 ? CUDA_R_16BF : CUDA_R_32F, out = c_f32 ? CUDA_R_32F : in;
+    cublasComputeType_t ct = bf16 ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_PEDANTIC; // fp32: no TF32
+    KGRL_CUBLAS_CHECK(cublasGemmEx(e->ctx->cublas, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k,
+                                   &alpha, A, in, lda, B, in, ldb, &beta, C, out, ldc, ct, CUBLAS_GEMM_DEFAULT));
+}
+// out (N, OC) = alpha * inp (N, C) @ W (OC, C)^T + beta * out
+static void kgrl__mm(kgrl_engine *e, void *out, const void *inp, const void *W, int N, int C, int OC, float alpha, float beta, bool bf16) {
+    kgrl__gemm(e, true, false, OC, N, C, alpha, W, C, inp, C, beta, out, OC, bf16, false);
+}
+// dinp (N, C) = alpha * dout (N, OC) @ W (OC, C) + beta * dinp
+static void kgrl__mm_dinp(kgrl_engine *e, void *dinp, const void *dout, const void *W, int N, int C, int OC, float alpha, float beta, bool bf16) {
+    kgrl__gemm(e, false, false, C, N, OC, alpha, W, C, dout, OC, beta, dinp, C, bf16, false);
+}
+// dW (OC, C) fp32 += alpha * dout (N, OC)^T @ inp (N, C)
+static void kgrl__mm_dw(kgrl_engine *e, float *dW, const void *dout, const void *inp, int N, int C, int OC, float alpha, bool bf16) {
+    kgrl__gemm(e, false, true, C, OC, N, alpha, inp, C, dout, OC, 1.0f, dW, C, bf16, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ops
+
+void kgrl_gpu_embedding_forward(kgrl_engine *e, void *out, const int *tokens, const void *wte, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&out, &tokens, &wte, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_EMBED_F, (unsigned)N, 1, 1, 256, args);
+}
+void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *tokens, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&dwte, &dout, &tokens, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_EMBED_B, (unsigned)N, 1, 1, 256, args);
+}
+void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void *inp, const void *weight, float eps,
+                              int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&out, &rstd, &inp, &weight, &eps, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_RMS_F, (unsigned)N, 1, 1, 256, args);
+}
+void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
+                               const void *weight, const float *rstd, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&dinp, &dweight, &dout, &inp, &weight, &rstd, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_RMS_B, (unsigned)N, 1, 1, 256, args);
+}
+void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
+                             int N, int C, int OC, bool bf16) {
+    kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
+    if (bias) {
+        int bf = bf16;
+        void *args[] = {&out, &bias, &N, &OC, &bf};
+        kgrl__ek(e, KGRL__EK_ADD_BIAS, kgrl__grid((size_t)N * OC, 256), 1, 1, 256, args);
+    }
+}
+void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
+                              const void *inp, const void *weight, int N, int C, int OC, bool bf16) {
+    if (dinp) kgrl__mm_dinp(e, dinp, dout, weight, N, C, OC, 1.0f, 1.0f, bf16);
+    if (dweight) kgrl__mm_dw(e, dweight, dout, inp, N, C, OC, 1.0f, bf16);
+    if (dbias) {
+        int bf = bf16;
+        void *args[] = {&dbias, &dout, &N, &OC, &bf};
+        kgrl__ek(e, KGRL__EK_COLSUM, (unsigned)((OC + 255) / 256), 1, 1, 256, args);
+    }
+}
+static void kgrl__dropout(kgrl_engine *e, void *out, const void *inp, float p, uint64_t seed, uint64_t stream, size_t n, bool acc, bool bf16) {
+    int bf = bf16, ac = acc;
+    unsigned long long sd = seed, st = stream, nn = n;
+    void *args[] = {&out, &inp, &p, &sd, &st, &nn, &ac, &bf};
+    kgrl__ek(e, KGRL__EK_DROPOUT, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+void kgrl_gpu_lora_forward(kgrl_engine *e, void *out, void *xa, const void *inp, const void *A, const void *B,
+                           float scaling, float p, uint64_t seed, uint64_t stream, int N, int C, int OC, int R,
+                           void *scratch, bool bf16) {
+    const void *x = inp;
+    if (p > 0.0f) { kgrl__dropout(e, scratch, inp, p, seed, stream, (size_t)N * C, false, bf16); x = scratch; }
+    kgrl__mm(e, xa, x, A, N, C, R, 1.0f, 0.0f, bf16);            // xa (N, R) = drop(x) A^T
+    kgrl__mm(e, out, xa, B, N, R, OC, scaling, 1.0f, bf16);      // out += s * xa B^T
+}
+void kgrl_gpu_lora_backward(kgrl_engine *e, void *dinp, float *dA, float *dB, void *dxa, const void *dout,
+                            const void *xa, const void *inp, const void *A, const void *B, float scaling, float p,
+                            uint64_t seed, uint64_t stream, int N, int C, int OC, int R, void *scratch, bool bf16) {
+    kgrl__mm_dinp(e, dxa, dout, B, N, R, OC, scaling, 0.0f, bf16);   // dxa (N, R) = s * dout B
+    if (dB) kgrl__mm_dw(e, dB, dout, xa, N, R, OC, scaling, bf16);  // dB (OC, R) += s * dout^T xa
+    const void *x = inp;
+    if (p > 0.0f && dA) { kgrl__dropout(e, scratch, inp, p, seed, stream, (size_t)N * C, false, bf16); x = scratch; }
+    if (dA) kgrl__mm_dw(e, dA, dxa, x, N, C, R, 1.0f, bf16);        // dA (R, C) += dxa^T drop(x)
+    if (!dinp) return;
+    if (p > 0.0f) {
+        kgrl__mm_dinp(e, scratch, dxa, A, N, C, R, 1.0f, 0.0f, bf16); // (dxa A) then the same mask
+        kgrl__dropout(e, dinp, scratch, p, seed, stream, (size_t)N * C, true, bf16);
+    } else {
+        kgrl__mm_dinp(e, dinp, dxa, A, N, C, R, 1.0f, 1.0f, bf16);
+    }
+}
+// RoPE with row addressing (see kgrl_k_rope): T tokens per sequence
+static void kgrl__rope(kgrl_engine *e, void *out, const void *inp, const int *pos, const float *inv_freq, int N, int T,
+                       int inT, int in0, int outT, int out0, int NH, int HS, bool bwd, bool bf16) {
+    int bf = bf16, bw = bwd;
+    void *args[] = {&out, &inp, &pos, &inv_freq, &N, &T, &inT, &in0, &outT, &out0, &NH, &HS, &bw, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ROPE, (unsigned)N, 1, 1, 128, args);
+}
+void kgrl_gpu_rope_forward(kgrl_engine *e, void *out, const void *inp, const int *pos, const float *inv_freq,
+                           int N, int NH, int HS, bool bf16) {
+    kgrl__rope(e, out, inp, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, false, bf16);
+}
+void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const int *pos, const float *inv_freq,
+                            int N, int NH, int HS, bool bf16) {
+    kgrl__rope(e, dinp, dout, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, true, bf16);
+}
+#define KGRL__ATT_THREADS 128   // KGRL_ATT_WARPS (4) warps in kernels/engine.cu
+void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+    KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
+    int bf = bf16;
+    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
+}
+void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
+                                 const void *out, const float *lse, const void *q, const void *k, const void *v,
+                                 const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16) {
+    int bf = bf16;
+    void *pre[] = {&D, &dout, &out, &Tq, &NH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_PRE, (unsigned)Tq, (unsigned)NH, (unsigned)B, 32, pre);
+    void *a1[] = {&dq, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DQ, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, a1);
+    void *a2[] = {&dk, &dv, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DKV, (unsigned)Tq, (unsigned)KVH, (unsigned)B, KGRL__ATT_THREADS, a2);
+}
+void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16) {
+    int bf = bf16;
+    unsigned long long nn = n;
+    void *args[] = {&out, &gate, &up, &nn, &bf};
+    kgrl__ek(e, KGRL__EK_SWIGLU_F, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void *dout, const void *gate,
+                              const void *up, size_t n, bool bf16) {
+    int bf = bf16;
+    unsigned long long nn = n;
+    void *args[] = {&dgate, &dup, &dout, &gate, &up, &nn, &bf};
+    kgrl__ek(e, KGRL__EK_SWIGLU_B, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+static void kgrl__add(kgrl_engine *e, void *out, const void *a, const void *b, size_t n, bool bf16) {
+    int bf = bf16;
+    unsigned long long nn = n;
+    void *args[] = {&out, &a, &b, &nn, &bf};
+    kgrl__ek(e, KGRL__EK_ADD, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+void kgrl_gpu_logprobs_forward(kgrl_engine *e, float *lp, float *lse, const void *logits, const int *targets,
+                               float temperature, int N, int V, bool bf16) {
+    int bf = bf16;
+    float inv_t = temperature > 0.0f ? 1.0f / temperature : 1.0f;
+    void *args[] = {&lp, &lse, &logits, &targets, &inv_t, &N, &V, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_LP_F, (unsigned)N, 1, 1, 1024, args);
+}
+void kgrl_gpu_logprobs_backward(kgrl_engine *e, void *dlogits, const float *dlp, const void *logits,
+                                const float *lse, const int *targets, float temperature, int N, int V, bool bf16) {
+    int bf = bf16;
+    float inv_t = temperature > 0.0f ? 1.0f / temperature : 1.0f;
+    void *args[] = {&dlogits, &dlp, &logits, &lse, &targets, &inv_t, &N, &V, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_LP_B, (unsigned)N, 1, 1, 256, args);
+}
+void kgrl_gpu_adamw_step(kgrl_engine *e, const kgrl_adamw_desc *desc, float lr, int step, float *p, const float *g,
+                         float *m, float *v, size_t n) {
+    kgrl_adamw_desc d = KGRL_ZERO;
+    if (desc) d = *desc;
+    float b1 = d.beta1 > 0.0f ? d.beta1 : 0.9f, b2 = d.beta2 > 0.0f ? d.beta2 : 0.999f, eps = d.eps > 0.0f ? d.eps : 1e-8f;
+    KGRL_CHECK(step >= 1, "kgrl_gpu_adamw_step: step %d must start at 1", step);
+    // as the CPU reference: bias corrections in double (torch's Python floats), updates in fp32
+    double bc1 = 1.0 - pow((double)b1, step), bc2 = 1.0 - pow((double)b2, step);
+    float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2), decay = (float)(1.0 - (double)lr * d.weight_decay);
+    unsigned long long nn = n;
+    void *args[] = {&p, &g, &m, &v, &nn, &b1, &b2, &eps, &decay, &step_size, &bc2_sqrt};
+    if (n) kgrl__ek(e, KGRL__EK_ADAMW, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+double kgrl_gpu_clip_grad_norm(kgrl_engine *e, float *const *grads, const size_t *n, int nblocks, float max_norm) {
+    double total = 0.0, part[256];
+    for (int b = 0; b < nblocks; b++) {
+        if (!n[b]) continue;
+        unsigned long long nn = n[b];
+        const float *g = grads[b];
+        void *args[] = {&e->partials, &g, &nn};
+        kgrl__ek(e, KGRL__EK_SUMSQ, 256, 1, 1, 256, args);
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(part, e->partials, sizeof part, cudaMemcpyDeviceToHost, e->ctx->stream));
+        KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+        for (int i = 0; i < 256; i++) total += part[i];
+    }
+    double norm = sqrt(total);
+    if (max_norm > 0.0f) {
+        double coef = (double)max_norm / (norm + 1e-6);
+        float s = (float)coef;
+        if (coef < 1.0)
+            for (int b = 0; b < nblocks; b++) {
+                unsigned long long nn = n[b];
+                float *g = grads[b];
+                void *args[] = {&g, &s, &nn};
+                if (nn) kgrl__ek(e, KGRL__EK_SCALE, kgrl__grid(nn, 256), 1, 1, 256, args);
+            }
+    }
+    return norm;
+}
+void kgrl_gpu_to_f32(kgrl_engine *e, float *out, const void *inp, size_t n, bool bf16) {
+    int bf = bf16;
+    unsigned long long nn = n;
+    void *args[] = {&out, &inp, &nn, &bf};
+    if (n) kgrl__ek(e, KGRL__EK_TO_F32, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+void kgrl_gpu_from_f32(kgrl_engine *e, void *out, const float *inp, size_t n, bool bf16) {
+    int bf = bf16;
+    unsigned long long nn = n;
+    void *args[] = {&out, &inp, &nn, &bf};
+    if (n) kgrl__ek(e, KGRL__EK_CAST, kgrl__grid(n, 256), 1, 1, 256, args);
+}
+
+// ---------------------------------------------------------------------------------------------
+// model and LoRA
+
+kgrl_gpu_model *kgrl_gpu_model_upload(kgrl_engine *e, const kgrl_model *m, kgrl_engine_dtype dtype) {
+    kgrl_gpu_model *g = (kgrl_gpu_model *)kgrl_calloc(1, sizeof *g);
+    g->cfg = m->cfg;
+    g->bf16 = dtype == KGRL_ENGINE_BF16;
+    g->esize = g->bf16 ? 2 : 4;
+    g->n_params = m->n_params;
+    size_t nl = (size_t)m->cfg.n_layers * KGRL_W_COUNT;
+    g->layer_off = (size_t *)kgrl_malloc(sizeof(size_t) * nl);
+    memcpy(g->layer_off, m->layer_off, sizeof(size_t) * nl);
+    g->embed_off = m->embed_off; g->norm_off = m->norm_off; g->lm_head_off = m->lm_head_off;
+    KGRL_CUDA_CHECK(cudaMalloc(&g->params, g->esize * m->n_params));
+    if (g->bf16) {
+        // convert in 64 MiB pieces so a 7B model does not need a second full host copy
+        size_t chunk = (size_t)32 << 20;
+        uint16_t *tmp = (uint16_t *)kgrl_malloc(sizeof(uint16_t) * chunk);
+        for (size_t at = 0; at < m->n_params; at += chunk) {
+            size_t n = m->n_params - at < chunk ? m->n_params - at : chunk;
+            for (size_t i = 0; i < n; i++) tmp[i] = kgrl_f32_to_bf16(m->params[at + i]);
+            kgrl__ecopy(e, (uint16_t *)g->params + at, tmp, n * 2, cudaMemcpyHostToDevice);
+        }
+        kgrl_free(tmp);
+    } else {
+        kgrl__ecopy(e, g->params, m->params, 4 * m->n_params, cudaMemcpyHostToDevice);
+    }
+    size_t half = (size_t)m->cfg.head_dim / 2;
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->rope_inv_freq, sizeof(float) * half));
+    kgrl__ecopy(e, g->rope_inv_freq, m->rope_inv_freq, sizeof(float) * half, cudaMemcpyHostToDevice);
+    return g;
+}
+
+void kgrl_gpu_model_free(kgrl_gpu_model *g) {
+    if (!g) return;
+    KGRL_CUDA_CHECK(cudaFree(g->params));
+    KGRL_CUDA_CHECK(cudaFree(g->rope_inv_freq));
+    kgrl_free(g->layer_off);
+    kgrl_free(g);
+}
+
+void *kgrl_gpu_model_tensor(const kgrl_gpu_model *g, int layer, int which) {
+    size_t off = g->layer_off[(size_t)layer * KGRL_W_COUNT + which];
+    return off == KGRL_ABSENT ? NULL : (char *)g->params + off * g->esize;
+}
+static void *kgrl__gpu_at(const kgrl_gpu_model *g, size_t off) { return (char *)g->params + off * g->esize; }
+
+kgrl_gpu_lora *kgrl_gpu_lora_upload(kgrl_engine *e, const kgrl_lora *l, kgrl_engine_dtype dtype) {
+    kgrl_gpu_lora *g = (kgrl_gpu_lora *)kgrl_calloc(1, sizeof *g);
+    g->desc = l->desc;
+    g->desc.base_model = NULL;
+    g->bf16 = dtype == KGRL_ENGINE_BF16;
+    g->n_layers = l->n_layers; g->R = l->desc.rank; g->scaling = l->scaling;
+    memcpy(g->in_dim, l->in_dim, sizeof g->in_dim);
+    memcpy(g->out_dim, l->out_dim, sizeof g->out_dim);
+    g->n_params = l->n_params;
+    size_t no = (size_t)l->n_layers * KGRL_LORA_NMOD, n = l->n_params ? l->n_params : 1;
+    g->a_off = (size_t *)kgrl_malloc(sizeof(size_t) * no);
+    g->b_off = (size_t *)kgrl_malloc(sizeof(size_t) * no);
+    memcpy(g->a_off, l->a_off, sizeof(size_t) * no);
+    memcpy(g->b_off, l->b_off, sizeof(size_t) * no);
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->params, 4 * n));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->grads, 4 * n));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->m, 4 * n));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->v, 4 * n));
+    kgrl__ecopy(e, g->params, l->params, 4 * l->n_params, cudaMemcpyHostToDevice);
+    kgrl__ezero(e, g->grads, 4 * n);
+    kgrl__ezero(e, g->m, 4 * n);
+    kgrl__ezero(e, g->v, 4 * n);
+    if (g->bf16) {
+        KGRL_CUDA_CHECK(cudaMalloc(&g->shadow, 2 * n));
+        kgrl_gpu_lora_sync(e, g);
+    } else {
+        g->shadow = g->params;
+    }
+    return g;
+}
+
+void kgrl_gpu_lora_sync(kgrl_engine *e, kgrl_gpu_lora *g) {
+    if (g->bf16) kgrl_gpu_from_f32(e, g->shadow, g->params, g->n_params, true);
+}
+void kgrl_gpu_lora_zero_grad(kgrl_engine *e, kgrl_gpu_lora *g) {
+    KGRL_CUDA_CHECK(cudaMemsetAsync(g->grads, 0, 4 * g->n_params, e->ctx->stream));
+}
+void kgrl_gpu_lora_download(kgrl_engine *e, const kgrl_gpu_lora *g, kgrl_lora *l) {
+    KGRL_CHECK(l->n_params == g->n_params, "kgrl_gpu_lora_download: the host LoRA has another layout");
+    kgrl__ecopy(e, l->params, g->params, 4 * g->n_params, cudaMemcpyDeviceToHost);
+}
+void kgrl_gpu_lora_grads_download(kgrl_engine *e, const kgrl_gpu_lora *g, float *host) {
+    kgrl__ecopy(e, host, g->grads, 4 * g->n_params, cudaMemcpyDeviceToHost);
+}
+double kgrl_gpu_lora_step(kgrl_engine *e, kgrl_gpu_lora *g, const kgrl_adamw_desc *d, float lr, float max_norm) {
+    float *blocks[1] = {g->grads};
+    size_t ns[1] = {g->n_params};
+    double norm = kgrl_gpu_clip_grad_norm(e, blocks, ns, 1, max_norm);
+    g->step++;
+    kgrl_gpu_adamw_step(e, d, lr, g->step, g->params, g->grads, g->m, g->v, g->n_params);
+    kgrl_gpu_lora_sync(e, g);
+    kgrl_gpu_lora_zero_grad(e, g);
+    return norm;
+}
+void kgrl_gpu_lora_free(kgrl_gpu_lora *g) {
+    if (!g) return;
+    if (g->bf16) KGRL_CUDA_CHECK(cudaFree(g->shadow));
+    KGRL_CUDA_CHECK(cudaFree(g->params));
+    KGRL_CUDA_CHECK(cudaFree(g->grads));
+    KGRL_CUDA_CHECK(cudaFree(g->m));
+    KGRL_CUDA_CHECK(cudaFree(g->v));
+    kgrl_free(g->a_off);
+    kgrl_free(g->b_off);
+    kgrl_free(g);
+}
+// A (R, in) / B (out, R) of (layer, mod): the storage-dtype shadow (w = 0) or fp32 grads (w = 1)
+static void *kgrl__gl_ptr(const kgrl_gpu_lora *g, int layer, int mod, bool is_b, int w) {
+    if (!g) return NULL;
+    size_t off = (is_b ? g->b_off : g->a_off)[(size_t)layer * KGRL_LORA_NMOD + mod];
+    if (off == KGRL_ABSENT) return NULL;
+    if (w == 1) return g->grads + off;
+    return (char *)g->shadow + off * (g->bf16 ? 2 : 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// activations: the memory plan
+
+typedef struct kgrl__plan { size_t total; } kgrl__plan;
+// reserves n bytes (256-aligned) at the plan's end; with base != NULL returns the address
+static void *kgrl__take(kgrl__plan *p, void *base, size_t n) {
+    size_t at = p->total;
+    p->total += (n + 255) & ~(size_t)255;
+    return base ? (char *)base + at : NULL;
+}
+
+static kgrl_engine_desc kgrl__engine_desc_resolve(const kgrl_model_config *cfg, const kgrl_engine_desc *in) {
+    kgrl_engine_desc d = KGRL_ZERO;
+    if (in) d = *in;
+    if (d.max_batch <= 0) d.max_batch = 1;
+    if (d.max_tokens <= 0) d.max_tokens = cfg->max_pos > 0 && cfg->max_pos < 1024 ? cfg->max_pos : 1024;
+    if (d.training) d.last_logits = false;
+    return d;
+}
+
+// Lays out every buffer of the acts from `base` (NULL: only count). Returns the total bytes.
+static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
+    kgrl__plan p = {0};
+    size_t es = a->esize, B = (size_t)a->B, N = (size_t)a->B * a->T, C = (size_t)a->C;
+    size_t QD = (size_t)a->NH * a->HS, KD = (size_t)a->KVH * a->HS, F = (size_t)a->F, V = (size_t)a->V, R = (size_t)a->R;
+    size_t L = (size_t)a->L, LL = a->desc.training ? L : 1;   // layers that keep their own activations
+    size_t MX = C > QD ? C : QD;
+    if (F > MX) MX = F;
+    a->ls_c = a->desc.training ? N * C : 0;  a->ls_q = a->desc.training ? N * QD : 0;
+    a->ls_k = a->desc.training ? N * KD : 0; a->ls_f = a->desc.training ? N * F : 0;
+    a->ls_r = a->desc.training ? N : 0;      a->ls_nh = a->desc.training ? N * a->NH : 0;
+    a->ls_kvh = a->desc.training ? N * a->KVH : 0;
+    a->ls_lse = a->desc.training ? B * a->NH * a->T : 0;
+    a->ls_xa = a->desc.training ? KGRL_LORA_NMOD * N * R : 0;
+#define KGRL__T(ptr, type, count) ptr = (type)kgrl__take(&p, base, (count) * sizeof(*(ptr)) > 0 ? (count) * sizeof(*(ptr)) : 1)
+#define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
+    KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
+    KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
+    KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
+    KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
+    KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
+    KGRL__E(a->qr, LL * N * QD); KGRL__E(a->kr, LL * N * KD); KGRL__E(a->q, LL * N * QD); KGRL__E(a->atty, LL * N * QD);
+    KGRL__T(a->q_rstd, float *, LL * N * a->NH); KGRL__T(a->k_rstd, float *, LL * N * a->KVH);
+    KGRL__E(a->k, L * N * KD); KGRL__E(a->v, L * N * KD);
+    KGRL__T(a->lse, float *, LL * B * a->NH * a->T);
+    KGRL__E(a->gate, LL * N * F); KGRL__E(a->up, LL * N * F); KGRL__E(a->hact, LL * N * F);
+    KGRL__E(a->lnf, N * C);
+    KGRL__E(a->xa, LL * KGRL_LORA_NMOD * N * R);
+    size_t LR = a->desc.last_logits ? B : N;
+    KGRL__E(a->logits, LR * V);
+    KGRL__T(a->lp, float *, N); KGRL__T(a->lp_lse, float *, N); KGRL__T(a->dlp, float *, N);
+    KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
+    KGRL__E(a->scratch, N * MX);
+    KGRL__E(a->last, B * C);
+    if (a->desc.training) {
+        KGRL__E(a->dlogits, N * V);
+        KGRL__E(a->d_res, N * C); KGRL__E(a->d_ln, N * C);
+        KGRL__E(a->d_atty, N * QD); KGRL__E(a->d_q, N * QD);
+        KGRL__E(a->d_k, N * KD); KGRL__E(a->d_v, N * KD); KGRL__E(a->d_vc, N * KD);
+        KGRL__E(a->d_gate, N * F); KGRL__E(a->d_up, N * F); KGRL__E(a->d_h, N * F);
+        KGRL__E(a->d_xa, N * (R ? R : 1));
+        KGRL__E(a->d_qn, N * QD); KGRL__E(a->d_kn, N * KD);
+        KGRL__T(a->d_D, float *, B * a->NH * a->T);
+    }
+#undef KGRL__T
+#undef KGRL__E
+    return p.total;
+}
+
+static void kgrl__acts_dims(kgrl_gpu_acts *a, const kgrl_model_config *cfg, int R, bool bf16, const kgrl_engine_desc *desc) {
+    a->desc = kgrl__engine_desc_resolve(cfg, desc);
+    a->B = a->desc.max_batch; a->T = a->desc.max_tokens;
+    a->L = cfg->n_layers; a->C = cfg->hidden_size; a->NH = cfg->n_heads; a->KVH = cfg->n_kv_heads;
+    a->HS = cfg->head_dim; a->F = cfg->ffn_size; a->V = cfg->vocab_size; a->R = R;
+    a->bf16 = bf16; a->esize = bf16 ? 2 : 4;
+}
+
+size_t kgrl_gpu_acts_plan_bytes(const kgrl_model_config *cfg, int lora_rank, bool bf16, const kgrl_engine_desc *desc) {
+    kgrl_gpu_acts a;
+    memset(&a, 0, sizeof a);
+    kgrl__acts_dims(&a, cfg, lora_rank, bf16, desc);
+    return kgrl__acts_layout(&a, NULL);
+}
+
+kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_engine_desc *desc) {
+    kgrl_gpu_acts *a = (kgrl_gpu_acts *)kgrl_calloc(1, sizeof *a);
+    kgrl__acts_dims(a, &gm->cfg, gl ? gl->R : 0, gm->bf16, desc);
+    KGRL_CHECK(!gl || gl->bf16 == gm->bf16, "kgrl_gpu_acts_create: the LoRA and the model have different dtypes");
+    KGRL_CHECK(gm->cfg.head_dim <= 256, "the GPU attention supports head_dim <= 256 (got %d)", gm->cfg.head_dim);
+    a->planned_bytes = kgrl__acts_layout(a, NULL);
+    size_t free0, free1, total;
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaMemGetInfo(&free0, &total));
+    cudaError_t err = cudaMalloc(&a->block, a->planned_bytes);
+    if (err != cudaSuccess)
+        KGRL_FATAL_HINT("reduce max_batch or max_tokens (kgrl_gpu_acts_plan_bytes gives the plan's size)",
+                        "the activation plan needs %.2f GiB but cudaMalloc failed: %s (%.2f GiB free)",
+                        a->planned_bytes / 1073741824.0, cudaGetErrorString(err), free0 / 1073741824.0);
+    KGRL_CUDA_CHECK(cudaMemGetInfo(&free1, &total));
+    a->measured_bytes = free0 - free1;
+    kgrl__acts_layout(a, a->block);
+    kgrl__ezero(e, a->block, a->planned_bytes);
+    size_t N = (size_t)a->B * a->T;
+    a->h_tokens = (int *)kgrl_calloc(N, sizeof(int));
+    a->h_pos = (int *)kgrl_calloc(N, sizeof(int));
+    a->h_kmask = (int *)kgrl_calloc(N, sizeof(int));
+    a->h_next_pos = (int *)kgrl_calloc((size_t)a->B, sizeof(int));
+    kgrl_log(&e->ctx->desc.logger, KGRL_LOG_DEBUG, "engine plan: B=%d T=%d %s %s: planned %.1f MiB, measured %.1f MiB",
+             a->B, a->T, a->bf16 ? "bf16" : "fp32", a->desc.training ? "training" : "inference",
+             a->planned_bytes / 1048576.0, a->measured_bytes / 1048576.0);
+    return a;
+}
+
+void kgrl_gpu_acts_free(kgrl_gpu_acts *a) {
+    if (!a) return;
+    KGRL_CUDA_CHECK(cudaFree(a->block));
+    kgrl_free(a->h_tokens); kgrl_free(a->h_pos); kgrl_free(a->h_kmask); kgrl_free(a->h_next_pos);
+    kgrl_free(a);
+}
+
+void kgrl_gpu_acts_reset(kgrl_gpu_acts *a) {
+    a->len = 0; a->nb = a->nt = 0; a->full = false;
+    memset(a->h_kmask, 0, sizeof(int) * (size_t)a->B * a->T);
+    memset(a->h_next_pos, 0, sizeof(int) * (size_t)a->B);
+}
+
+void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) {
+    KGRL_CHECK(dst >= 0 && src >= 0 && dst < a->B && src < a->B, "kgrl_gpu_acts_copy_row: rows %d, %d outside [0, %d)", dst, src, a->B);
+    if (dst == src) return;
+    size_t row = (size_t)a->T * a->KVH * a->HS * a->esize;   // one sequence's slots of one layer
+    for (int l = 0; l < a->L; l++) {
+        size_t lo = (size_t)l * a->B * row;
+        KGRL_CUDA_CHECK(cudaMemcpyAsync((char *)a->k + lo + dst * row, (char *)a->k + lo + src * row, row, cudaMemcpyDeviceToDevice, e->ctx->stream));
+        KGRL_CUDA_CHECK(cudaMemcpyAsync((char *)a->v + lo + dst * row, (char *)a->v + lo + src * row, row, cudaMemcpyDeviceToDevice, e->ctx->stream));
+    }
+    memcpy(a->h_kmask + (size_t)dst * a->T, a->h_kmask + (size_t)src * a->T, sizeof(int) * (size_t)a->T);
+    a->h_next_pos[dst] = a->h_next_pos[src];
+}
+
+// ---------------------------------------------------------------------------------------------
+// model forward / backward
+
+#define KGRL__EP(base, off) ((void *)((char *)(base) + (size_t)(off) * a->esize))   // element offset into a storage buffer
+
+static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                void *out, const void *inp, int layer, int w, int wb, int mod, int N) {
+    int rows, cols;
+    kgrl__layer_tensor_shape(&gm->cfg, w, &rows, &cols);
+    kgrl_gpu_matmul_forward(e, out, inp, kgrl_gpu_model_tensor(gm, layer, w), kgrl_gpu_model_tensor(gm, layer, wb), N, cols, rows, a->bf16);
+    void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
+    if (!A) return;
+    float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
+    void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    kgrl_gpu_lora_forward(e, out, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
+                          kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
+}
+
+static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                 void *dinp, const void *dout, const void *inp, int layer, int w, int mod, int N) {
+    int rows, cols;
+    kgrl__layer_tensor_shape(&gm->cfg, w, &rows, &cols);
+    kgrl_gpu_matmul_backward(e, dinp, NULL, NULL, dout, inp, kgrl_gpu_model_tensor(gm, layer, w), N, cols, rows, a->bf16);
+    void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
+    if (!A) return;
+    float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
+    const void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    kgrl_gpu_lora_backward(e, dinp, (float *)kgrl__gl_ptr(gl, layer, mod, false, 1), (float *)kgrl__gl_ptr(gl, layer, mod, true, 1),
+                           a->d_xa, dout, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
+                           kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
+}
+
+static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                           const int *tokens, const int *pos, const int *mask, int B, int T, int t0) {
+    const kgrl_model_config *c = &gm->cfg;
+    cudaStream_t st = e->ctx->stream;
+    KGRL_CHECK(B > 0 && B <= a->B, "gpu model forward: batch %d exceeds the plan's %d", B, a->B);
+    KGRL_CHECK(T > 0 && t0 + T <= a->T, "gpu model forward: %d cached + %d new tokens exceed the plan's %d", t0, T, a->T);
+    KGRL_CHECK(a->L == c->n_layers && a->C == c->hidden_size && a->V == c->vocab_size && a->bf16 == gm->bf16,
+               "gpu model forward: acts were planned for another config or dtype");
+    KGRL_CHECK(!gl || (gl->R == a->R && gl->n_layers == c->n_layers), "gpu model forward: acts were planned for LoRA rank %d", a->R);
+    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int KD = KVH * HS, Tk = a->T;
+    bool bf = a->bf16;
+    size_t es = a->esize;
+    a->nb = B; a->nt = T;
+    // tokens, slot mask and positions on the host (as the CPU), then one upload each
+    for (int b = 0; b < B; b++) {
+        int p = t0 == 0 ? 0 : a->h_next_pos[b];
+        for (int i = 0; i < T; i++) {
+            int n = b * T + i, tok = tokens[n], real = mask ? (mask[n] != 0) : 1;
+            KGRL_CHECK(tok >= 0 && tok < c->vocab_size, "gpu model forward: token %d at (%d, %d) is outside the vocabulary [0, %d)", tok, b, i, c->vocab_size);
+            a->h_tokens[n] = tok;
+            a->h_kmask[(size_t)b * Tk + t0 + i] = real;
+            a->h_pos[n] = pos ? pos[n] : p;
+            if (real) p++;
+        }
+        a->h_next_pos[b] = pos ? pos[b * T + T - 1] + 1 : p;
+    }
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
+    // the host arrays are reused by the next call: wait for the copies (pageable memory)
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+    size_t NC = (size_t)a->B * a->T * C;
+    kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
+    for (int l = 0; l < c->n_layers; l++) {
+        int li = a->desc.training ? l : 0;                    // activation slot of this layer
+        void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
+        void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
+        void *mid = KGRL__EP(a->mid, li * a->ls_c), *ln1 = KGRL__EP(a->ln1, li * a->ls_c), *ln2 = KGRL__EP(a->ln2, li * a->ls_c);
+        void *qr = KGRL__EP(a->qr, li * a->ls_q), *kr = KGRL__EP(a->kr, li * a->ls_k);
+        void *q = KGRL__EP(a->q, li * a->ls_q), *atty = KGRL__EP(a->atty, li * a->ls_q);
+        void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
+        void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
+        float *lse = a->lse + li * a->ls_lse;
+        kgrl_gpu_rmsnorm_forward(e, ln1, a->ln1_rstd + li * a->ls_r, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->rms_eps, N, C, bf);
+        kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
+        kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
+        kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
+        KGRL_CUDA_CHECK(cudaMemcpy2DAsync((char *)vc + (size_t)t0 * KD * es, (size_t)Tk * KD * es, atty, (size_t)T * KD * es,
+                                          (size_t)T * KD * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
+        const void *qn = qr, *kn = kr;
+        if (c->qk_norm) {
+            kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
+            kgrl_gpu_rmsnorm_forward(e, a->d_norm, a->k_rstd + li * a->ls_kvh, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), c->rms_eps, N * KVH, HS, bf);
+            qn = q; kn = a->d_norm;
+        }
+        kgrl__rope(e, q, qn, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, false, bf);
+        kgrl__rope(e, kc, kn, a->pos, gm->rope_inv_freq, N, T, T, 0, Tk, t0, KVH, HS, false, bf);
+        kgrl_gpu_attention_forward(e, atty, lse, q, kc, vc, a->kmask, B, T, Tk, t0, NH, KVH, HS, bf);
+        kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
+        kgrl__add(e, mid, mid, x, (size_t)N * C, bf);
+        kgrl_gpu_rmsnorm_forward(e, ln2, a->ln2_rstd + li * a->ls_r, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
+        kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
+        kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
+        kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
+        kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
+        kgrl__add(e, xo, xo, mid, (size_t)N * C, bf);
+    }
+    void *xl = KGRL__EP(a->res, (a->desc.training ? (size_t)c->n_layers : (size_t)(c->n_layers % 2)) * NC);
+    kgrl_gpu_rmsnorm_forward(e, a->lnf, a->lnf_rstd, xl, kgrl__gpu_at(gm, gm->norm_off), c->rms_eps, N, C, bf);
+    if (a->desc.last_logits) {
+        // each sequence's last row only: gather (B, C), then (B, V)
+        KGRL_CUDA_CHECK(cudaMemcpy2DAsync(a->last, (size_t)C * es, (char *)a->lnf + (size_t)(T - 1) * C * es, (size_t)T * C * es,
+                                          (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
+        kgrl_gpu_matmul_forward(e, a->logits, a->last, kgrl__gpu_at(gm, gm->lm_head_off), NULL, B, C, c->vocab_size, bf);
+    } else {
+        kgrl_gpu_matmul_forward(e, a->logits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off), NULL, N, C, c->vocab_size, bf);
+    }
+    a->len = t0 + T;
+}
+
+void kgrl_gpu_model_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                            const int *tokens, const int *pos, const int *mask, int B, int T) {
+    kgrl_gpu_acts_reset(a);
+    kgrl__gforward(e, gm, gl, a, tokens, pos, mask, B, T, 0);
+    a->full = a->desc.training;
+}
+
+void kgrl_gpu_model_decode(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                           const int *tokens, const int *pos, const int *mask, int B, int T) {
+    KGRL_CHECK(a->len == 0 || B == a->nb, "gpu model decode: batch %d differs from the cached batch %d", B, a->nb);
+    kgrl__gforward(e, gm, gl, a, tokens, pos, mask, B, T, a->len);
+    a->full = false;
+}
+
+void kgrl_gpu_logits_download(kgrl_engine *e, const kgrl_gpu_acts *a, float *host) {
+    size_t n = (size_t)(a->desc.last_logits ? a->nb : a->nb * a->nt) * a->V;
+    float *tmp;
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&tmp, 4 * (n ? n : 1)));
+    kgrl_gpu_to_f32(e, tmp, a->logits, n, a->bf16);
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(host, tmp, 4 * n, cudaMemcpyDeviceToHost, e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaFree(tmp));
+}
+
+void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a) {
+    KGRL_CHECK(a->full && a->desc.training, "kgrl_gpu_model_backward: no training forward to differentiate (plan with training = true and call kgrl_gpu_model_forward)");
+    const kgrl_model_config *c = &gm->cfg;
+    cudaStream_t st = e->ctx->stream;
+    int B = a->nb, T = a->nt, N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
+    int F = c->ffn_size, QD = NH * HS, KD = KVH * HS, Tk = a->T;
+    bool bf = a->bf16;
+    size_t es = a->esize, NC = (size_t)a->B * a->T * C;
+    void *d_res = a->d_res, *d_ln = a->d_ln;
+#define KGRL__Z(ptr, count) KGRL_CUDA_CHECK(cudaMemsetAsync((ptr), 0, (size_t)(count) * es, st))
+    KGRL__Z(d_ln, (size_t)N * C);
+    kgrl_gpu_matmul_backward(e, d_ln, NULL, NULL, a->dlogits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off), N, C, c->vocab_size, bf);
+    KGRL__Z(d_res, (size_t)N * C);
+    kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, KGRL__EP(a->res, (size_t)c->n_layers * NC), kgrl__gpu_at(gm, gm->norm_off),
+                              a->lnf_rstd, N, C, bf);
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        void *x = KGRL__EP(a->res, (size_t)l * NC), *mid = KGRL__EP(a->mid, l * a->ls_c);
+        void *ln1 = KGRL__EP(a->ln1, l * a->ls_c), *ln2 = KGRL__EP(a->ln2, l * a->ls_c);
+        void *qr = KGRL__EP(a->qr, l * a->ls_q), *kr = KGRL__EP(a->kr, l * a->ls_k);
+        void *q = KGRL__EP(a->q, l * a->ls_q), *atty = KGRL__EP(a->atty, l * a->ls_q);
+        void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
+        void *gate = KGRL__EP(a->gate, l * a->ls_f), *up = KGRL__EP(a->up, l * a->ls_f), *hact = KGRL__EP(a->hact, l * a->ls_f);
+        float *lse = a->lse + l * a->ls_lse;
+        // MLP
+        KGRL__Z(a->d_h, (size_t)N * F);
+        kgrl__gproj_backward(e, gm, gl, a, a->d_h, d_res, hact, l, KGRL_W_DOWN, KGRL_LORA_DOWN, N);
+        KGRL__Z(a->d_gate, (size_t)N * F);
+        KGRL__Z(a->d_up, (size_t)N * F);
+        kgrl_gpu_swiglu_backward(e, a->d_gate, a->d_up, a->d_h, gate, up, (size_t)N * F, bf);
+        KGRL__Z(d_ln, (size_t)N * C);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_gate, ln2, l, KGRL_W_GATE, KGRL_LORA_GATE, N);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_up, ln2, l, KGRL_W_UP, KGRL_LORA_UP, N);
+        kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), a->ln2_rstd + l * a->ls_r, N, C, bf);
+        // attention
+        KGRL__Z(a->d_atty, (size_t)N * QD);
+        kgrl__gproj_backward(e, gm, gl, a, a->d_atty, d_res, atty, l, KGRL_W_O, KGRL_LORA_O, N);
+        KGRL__Z(a->d_q, (size_t)N * QD);
+        KGRL__Z(a->d_k, (size_t)B * Tk * KD);
+        KGRL__Z(a->d_v, (size_t)B * Tk * KD);
+        kgrl_gpu_attention_backward(e, a->d_q, a->d_k, a->d_v, a->d_D, a->d_atty, atty, lse, q, kc, vc, a->kmask,
+                                    B, T, Tk, NH, KVH, HS, bf);
+        // slot-indexed (stride Tk) to row-compact (B*T, KD)
+        KGRL_CUDA_CHECK(cudaMemcpy2DAsync(a->d_vc, (size_t)T * KD * es, a->d_v, (size_t)Tk * KD * es, (size_t)T * KD * es,
+                                          (size_t)B, cudaMemcpyDeviceToDevice, st));
+        void *dqr = a->d_atty, *dkr = a->d_norm;
+        KGRL__Z(dqr, (size_t)N * QD);
+        KGRL__Z(dkr, (size_t)N * KD);
+        if (c->qk_norm) {
+            KGRL__Z(a->d_qn, (size_t)N * QD);
+            KGRL__Z(a->d_kn, (size_t)N * KD);
+            kgrl__rope(e, a->d_qn, a->d_q, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, true, bf);
+            kgrl__rope(e, a->d_kn, a->d_k, a->pos, gm->rope_inv_freq, N, T, Tk, 0, T, 0, KVH, HS, true, bf);
+            kgrl_gpu_rmsnorm_backward(e, dqr, NULL, a->d_qn, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), a->q_rstd + l * a->ls_nh, N * NH, HS, bf);
+            kgrl_gpu_rmsnorm_backward(e, dkr, NULL, a->d_kn, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), a->k_rstd + l * a->ls_kvh, N * KVH, HS, bf);
+        } else {
+            kgrl__rope(e, dqr, a->d_q, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, true, bf);
+            kgrl__rope(e, dkr, a->d_k, a->pos, gm->rope_inv_freq, N, T, Tk, 0, T, 0, KVH, HS, true, bf);
+        }
+        KGRL__Z(d_ln, (size_t)N * C);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, dqr, ln1, l, KGRL_W_Q, KGRL_LORA_Q, N);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, dkr, ln1, l, KGRL_W_K, KGRL_LORA_K, N);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_vc, ln1, l, KGRL_W_V, KGRL_LORA_V, N);
+        kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), a->ln1_rstd + l * a->ls_r, N, C, bf);
+    }
+#undef KGRL__Z
+}
+#undef KGRL__EP

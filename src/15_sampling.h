@@ -1,0 +1,316 @@
+// Batched sampling: B prompts x G completions. Each prompt is prefilled once and its KV cache copied
+// to its G sequences; then all B*G sequences decode one token per step. Per token: temperature,
+// top-k, top-p, min-p (in that order, as transformers' warpers), stop tokens, max new tokens, and
+// two log-probabilities of the sampled token: under the sampling distribution (after temperature
+// and filters) and under the raw model (temperature 1, no filter; what GRPO's old/ref logprobs use).
+//
+// Determinism: the uniform of sequence s at step t is kgrl_uniform_at(seed,
+// kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
+// in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
+// prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
+// kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
+// logit by an ulp).
+//
+// One row (kgrl_sample_row, the CPU reference the GPU kernel kgrl_k_sample follows step by step):
+//   greedy (desc.greedy): the argmax (lowest id among ties).
+//   x_i = logit_i / T; e_i = exp(x_i - max x) (fp32)
+//   top-k: keep logit_i >= the k-th largest logit (ties kept, as transformers)
+//   top-p: keep the largest-logit tokens whose mass reaches top_p of the kept mass: the highest
+//          threshold t with sum(e_i : logit_i >= t) >= top_p * sum(kept e_i)
+//   min-p: keep e_i >= min_p (i.e. p_i >= min_p * p_max)
+//   Z = sum of kept e_i (double); the token is the first kept i (in id order) whose running sum
+//   exceeds u * Z. Thresholds are exact (bisection over the order-preserving integer image of the
+//   floats), so CPU and GPU keep the same set.
+
+typedef struct kgrl_sample_desc {
+    bool greedy;             // argmax, ignores the rest
+    float temperature;       // default 1
+    int top_k;               // 0 = off
+    float top_p;             // 0 or >= 1 = off
+    float min_p;             // 0 = off
+    int max_new_tokens;      // default 256
+    const int *stop_ids;     // a sequence ends after sampling one of these (kept in its tokens)
+    int n_stop;
+    uint64_t seed;
+} kgrl_sample_desc;
+
+typedef struct kgrl_sample_result {
+    int n_seq, max_new;      // B*G sequences in group order (prompt b: rows b*G .. b*G+G-1)
+    int *tokens;             // (n_seq, max_new)
+    float *logprobs;         // (n_seq, max_new) under the sampling distribution
+    float *raw_logprobs;     // (n_seq, max_new) under the model at temperature 1
+    int *lengths;            // (n_seq) tokens generated, the stop token included
+    bool *stopped;           // (n_seq) ended on a stop token (false: cut at max_new_tokens)
+} kgrl_sample_result;
+
+// Called for every new token as soon as it is known (streaming); may be NULL.
+typedef void (*kgrl_sample_callback)(int seq, int step, int token, void *user);
+
+// One row of logits (V) with the uniform u; returns the token, its sampling and raw logprobs.
+KGRL_API int kgrl_sample_row(const float *logits, int V, const kgrl_sample_desc *d, float u, float *lp, float *raw_lp);
+// The uniform for (seed, seq_id, step).
+KGRL_API float kgrl_sample_uniform(uint64_t seed, uint64_t seq_id, int step);
+
+// CPU reference of the whole loop (prefills every sequence itself). prompts[b] has prompt_lens[b]
+// ids; seq_ids (B*G, NULL = 0..B*G-1). The acts need B*G rows and max prompt + max_new_tokens slots.
+KGRL_API bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
+                              const kgrl_sample_desc *d, kgrl_sample_callback cb, void *user,
+                              kgrl_sample_result *out, kgrl_err *err);
+// GPU: acts planned with training = false, last_logits = true, max_batch >= B*G and max_tokens >=
+// max prompt + max_new_tokens. Returns false (err set) for inputs that do not fit.
+KGRL_API bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
+                              const kgrl_sample_desc *d, kgrl_sample_callback cb, void *user,
+                              kgrl_sample_result *out, kgrl_err *err);
+KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
+
+// kgrl:implementation
+
+static kgrl_sample_desc kgrl__sample_resolve(const kgrl_sample_desc *in) {
+    kgrl_sample_desc d;
+    memset(&d, 0, sizeof d);
+    if (in) d = *in;
+    if (!(d.temperature > 0.0f)) d.temperature = 1.0f;
+    if (d.max_new_tokens <= 0) d.max_new_tokens = 256;
+    if (d.top_p >= 1.0f) d.top_p = 0.0f;
+    return d;
+}
+
+float kgrl_sample_uniform(uint64_t seed, uint64_t seq_id, int step) {
+    return kgrl_uniform_at(seed, kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id), (uint64_t)step);
+}
+
+// order-preserving map of floats to unsigned ints (the kernel's kgrl_fkey)
+static uint32_t kgrl__fkey(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+int kgrl_sample_row(const float *x, int V, const kgrl_sample_desc *desc, float u, float *lp, float *raw_lp) {
+    kgrl_sample_desc d = kgrl__sample_resolve(desc);
+    float mx = -INFINITY;
+    for (int i = 0; i < V; i++) if (x[i] > mx) mx = x[i];
+    double se = 0.0;
+    for (int i = 0; i < V; i++) se += exp((double)(x[i] - mx));
+    float raw_lse = mx + (float)log(se);
+    if (d.greedy) {
+        int t = 0;
+        for (int i = 0; i < V; i++) if (x[i] == mx) { t = i; break; }
+        if (lp) *lp = 0.0f;
+        if (raw_lp) *raw_lp = x[t] - raw_lse;
+        return t;
+    }
+    float inv_t = 1.0f / d.temperature, smx = mx * inv_t;
+    uint32_t kmin = 0;
+    if (d.top_k > 0 && d.top_k < V) {
+        uint32_t lo = 0, hi = 0xffffffffu;
+        while (lo < hi) {
+            uint32_t mid = (uint32_t)(lo + ((uint64_t)hi - lo + 1) / 2);   // 64-bit: hi - lo + 1 can be 2^32
+            int c = 0;
+            for (int i = 0; i < V; i++) c += kgrl__fkey(x[i]) >= mid;
+            if (c >= d.top_k) lo = mid; else hi = mid - 1;
+        }
+        kmin = lo;
+    }
+    if (d.top_p > 0.0f) {
+        double tot = 0.0;
+        for (int i = 0; i < V; i++) if (kgrl__fkey(x[i]) >= kmin) tot += expf(x[i] * inv_t - smx);
+        uint32_t lo = kmin, hi = 0xffffffffu;
+        while (lo < hi) {
+            uint32_t mid = (uint32_t)(lo + ((uint64_t)hi - lo + 1) / 2);   // 64-bit: hi - lo + 1 can be 2^32
+            double m = 0.0;
+            for (int i = 0; i < V; i++) if (kgrl__fkey(x[i]) >= mid) m += expf(x[i] * inv_t - smx);
+            if (m >= (double)d.top_p * tot) lo = mid; else hi = mid - 1;
+        }
+        kmin = lo;
+    }
+    double z = 0.0;
+    for (int i = 0; i < V; i++) {
+        float e = expf(x[i] * inv_t - smx);
+        if (kgrl__fkey(x[i]) >= kmin && e >= d.min_p) z += e;
+    }
+    double target = (double)u * z, run = 0.0;
+    int tok = -1, last = -1;
+    for (int i = 0; i < V && tok < 0; i++) {
+        float e = expf(x[i] * inv_t - smx);
+        if (!(kgrl__fkey(x[i]) >= kmin && e >= d.min_p)) continue;
+        last = i;
+        run += e;
+        if (run > target) tok = i;
+    }
+    if (tok < 0) tok = last;   // rounding put the target past the end
+    if (lp) *lp = (float)((double)(x[tok] * inv_t - smx) - log(z));
+    if (raw_lp) *raw_lp = x[tok] - raw_lse;
+    return tok;
+}
+
+static bool kgrl__sample_check(const int *const *prompts, const int *prompt_lens, int B, int G, const kgrl_sample_desc *d,
+                               int cap_rows, int cap_tokens, int V, int *P, kgrl_err *err) {
+    if (B <= 0 || G <= 0) { kgrl_err_set(err, "sampling: B=%d and G=%d must be positive", B, G); return false; }
+    if (B * G > cap_rows) { kgrl_err_set(err, "sampling: B*G = %d sequences exceed the plan's %d rows", B * G, cap_rows); return false; }
+    *P = 0;
+    for (int b = 0; b < B; b++) {
+        if (prompt_lens[b] <= 0) { kgrl_err_set(err, "sampling: prompt %d is empty", b); return false; }
+        for (int i = 0; i < prompt_lens[b]; i++)
+            if (prompts[b][i] < 0 || prompts[b][i] >= V) { kgrl_err_set(err, "sampling: prompt %d token %d (id %d) is outside the vocabulary [0, %d)", b, i, prompts[b][i], V); return false; }
+        if (prompt_lens[b] > *P) *P = prompt_lens[b];
+    }
+    if (*P + d->max_new_tokens > cap_tokens) {
+        kgrl_err_set(err, "sampling: prompt %d + max_new_tokens %d exceed the plan's %d tokens", *P, d->max_new_tokens, cap_tokens);
+        return false;
+    }
+    if (d->top_k < 0 || d->top_p < 0.0f || d->min_p < 0.0f || d->min_p > 1.0f) {
+        kgrl_err_set(err, "sampling: top_k %d, top_p %g, min_p %g out of range", d->top_k, (double)d->top_p, (double)d->min_p);
+        return false;
+    }
+    return true;
+}
+
+static void kgrl__result_alloc(kgrl_sample_result *r, int n_seq, int max_new) {
+    memset(r, 0, sizeof *r);
+    r->n_seq = n_seq; r->max_new = max_new;
+    r->tokens = (int *)kgrl_calloc((size_t)n_seq * max_new, sizeof(int));
+    r->logprobs = (float *)kgrl_calloc((size_t)n_seq * max_new, sizeof(float));
+    r->raw_logprobs = (float *)kgrl_calloc((size_t)n_seq * max_new, sizeof(float));
+    r->lengths = (int *)kgrl_calloc((size_t)n_seq, sizeof(int));
+    r->stopped = (bool *)kgrl_calloc((size_t)n_seq, sizeof(bool));
+}
+
+void kgrl_sample_result_free(kgrl_sample_result *r) {
+    if (!r) return;
+    kgrl_free(r->tokens); kgrl_free(r->logprobs); kgrl_free(r->raw_logprobs); kgrl_free(r->lengths); kgrl_free(r->stopped);
+    memset(r, 0, sizeof *r);
+}
+
+static bool kgrl__is_stop(const kgrl_sample_desc *d, int tok) {
+    for (int i = 0; i < d->n_stop; i++) if (d->stop_ids[i] == tok) return true;
+    return false;
+}
+
+// Records token t of sequence s; returns whether the sequence is still running.
+static bool kgrl__sample_record(kgrl_sample_result *r, const kgrl_sample_desc *d, int s, int t, int tok, float lp, float raw,
+                                kgrl_sample_callback cb, void *user) {
+    size_t i = (size_t)s * r->max_new + t;
+    r->tokens[i] = tok; r->logprobs[i] = lp; r->raw_logprobs[i] = raw;
+    r->lengths[s] = t + 1;
+    if (cb) cb(s, t, tok, user);
+    if (kgrl__is_stop(d, tok)) { r->stopped[s] = true; return false; }
+    return true;
+}
+
+bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts *a,
+                     const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
+                     const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
+                     kgrl_sample_result *out, kgrl_err *err) {
+    kgrl_sample_desc d = kgrl__sample_resolve(desc);
+    int P, V = m->cfg.vocab_size, S = B * G;
+    if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
+    // every sequence prefills its own (left-padded) copy of its prompt
+    int *toks = (int *)kgrl_calloc((size_t)S * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)S * P, sizeof(int));
+    for (int s = 0; s < S; s++) {
+        int b = s / G, pad = P - prompt_lens[b];
+        for (int i = 0; i < prompt_lens[b]; i++) { toks[s * P + pad + i] = prompts[b][i]; mask[s * P + pad + i] = 1; }
+    }
+    kgrl_model_acts_reset(a);
+    kgrl_model_decode(m, lora, a, toks, NULL, mask, S, P);
+    kgrl__result_alloc(out, S, d.max_new_tokens);
+    bool *active = (bool *)kgrl_malloc(sizeof(bool) * (size_t)S);
+    int *next = (int *)kgrl_calloc((size_t)S, sizeof(int)), *nmask = (int *)kgrl_calloc((size_t)S, sizeof(int));
+    for (int s = 0; s < S; s++) active[s] = true;
+    int row_stride = P;   // logits rows of the prefill: s*P + P-1; of a decode step: s
+    for (int t = 0; t < d.max_new_tokens; t++) {
+        int n_active = 0;
+        for (int s = 0; s < S; s++) {
+            nmask[s] = 0;
+            if (!active[s]) continue;
+            const float *row = a->logits + ((size_t)s * row_stride + row_stride - 1) * V;
+            float lp, raw;
+            uint64_t id = seq_ids ? seq_ids[s] : (uint64_t)s;
+            int tok = kgrl_sample_row(row, V, &d, kgrl_sample_uniform(d.seed, id, t), &lp, &raw);
+            active[s] = kgrl__sample_record(out, &d, s, t, tok, lp, raw, cb, user);
+            next[s] = tok;
+            nmask[s] = active[s];
+            n_active += active[s];
+        }
+        if (!n_active || t + 1 == d.max_new_tokens) break;
+        kgrl_model_decode(m, lora, a, next, NULL, nmask, S, 1);
+        row_stride = 1;
+    }
+    kgrl_free(active); kgrl_free(next); kgrl_free(nmask); kgrl_free(toks); kgrl_free(mask);
+    return true;
+}
+
+bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                     const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
+                     const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
+                     kgrl_sample_result *out, kgrl_err *err) {
+    kgrl_sample_desc d = kgrl__sample_resolve(desc);
+    int P, V = gm->cfg.vocab_size, S = B * G;
+    if (a->desc.training || !a->desc.last_logits) { kgrl_err_set(err, "sampling: plan the acts with training = false and last_logits = true"); return false; }
+    if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
+    cudaStream_t st = e->ctx->stream;
+    // prefill the B prompts (left-padded) into rows 0..B-1
+    int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
+    for (int b = 0; b < B; b++) {
+        int pad = P - prompt_lens[b];
+        for (int i = 0; i < prompt_lens[b]; i++) { toks[b * P + pad + i] = prompts[b][i]; mask[b * P + pad + i] = 1; }
+    }
+    kgrl_gpu_model_forward(e, gm, gl, a, toks, NULL, mask, B, P);
+    // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
+    // source row is never overwritten before it is read (b*G + g >= b)
+    for (int b = B - 1; b >= 0; b--)
+        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
+    // device state of the sampler: one small block per call (nothing per step)
+    size_t nS = (size_t)S;
+    char *dev;
+    size_t bytes = nS * (sizeof(int) * 5 + sizeof(float) * 2 + sizeof(uint64_t));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&dev, bytes));
+    uint64_t *d_streams = (uint64_t *)dev;
+    int *d_tok = (int *)(d_streams + nS), *d_rows = d_tok + nS, *d_steps = d_rows + nS, *d_active = d_steps + nS, *d_spare = d_active + nS;
+    float *d_lp = (float *)(d_spare + nS), *d_raw = d_lp + nS;
+    uint64_t *h_streams = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * nS);
+    int *h_rows = (int *)kgrl_malloc(sizeof(int) * nS), *h_steps = (int *)kgrl_malloc(sizeof(int) * nS);
+    int *h_active = (int *)kgrl_malloc(sizeof(int) * nS), *h_tok = (int *)kgrl_malloc(sizeof(int) * nS);
+    float *h_lp = (float *)kgrl_malloc(sizeof(float) * nS), *h_raw = (float *)kgrl_malloc(sizeof(float) * nS);
+    uint64_t sampling = kgrl_stream_id("sampling");
+    for (int s = 0; s < S; s++) {
+        h_streams[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
+        h_rows[s] = s / G;      // the prefill's logits row of its prompt
+        h_active[s] = 1;
+    }
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(d_streams, h_streams, sizeof(uint64_t) * nS, cudaMemcpyHostToDevice, st));
+    kgrl__result_alloc(out, S, d.max_new_tokens);
+    a->nb = S;   // from here on the acts hold S sequences
+    unsigned long long seed = d.seed;
+    float temp = d.greedy ? 0.0f : d.temperature, top_p = d.top_p, min_p = d.min_p;
+    int top_k = d.top_k, bf = a->bf16;
+    for (int t = 0; t < d.max_new_tokens; t++) {
+        for (int s = 0; s < S; s++) h_steps[s] = t;
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_rows, h_rows, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_steps, h_steps, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_active, h_active, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
+        void *args[] = {&d_tok, &d_lp, &d_raw, &a->logits, &d_rows, &d_streams, &d_steps, &d_active, &seed, &temp,
+                        &top_k, &top_p, &min_p, &V, &bf};
+        kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_tok, d_tok, sizeof(int) * nS, cudaMemcpyDeviceToHost, st));
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_lp, d_lp, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_raw, d_raw, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
+        KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+        int n_active = 0;
+        for (int s = 0; s < S; s++) {
+            h_rows[s] = s;
+            if (!h_active[s]) { h_tok[s] = 0; continue; }
+            h_active[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
+            n_active += h_active[s];
+        }
+        if (!n_active || t + 1 == d.max_new_tokens) break;
+        // finished sequences feed a masked token: their slot stays empty and nothing reads it
+        kgrl_gpu_model_decode(e, gm, gl, a, h_tok, NULL, h_active, S, 1);
+    }
+    KGRL_CUDA_CHECK(cudaFree(dev));
+    kgrl_free(h_streams); kgrl_free(h_rows); kgrl_free(h_steps); kgrl_free(h_active); kgrl_free(h_tok);
+    kgrl_free(h_lp); kgrl_free(h_raw); kgrl_free(toks); kgrl_free(mask);
+    return true;
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Comparator of experiments/exp04_engine_bench.c: HF transformers `generate` and PyTorch + peft LoRA
+training steps on the same random-init Qwen2-shaped models, on the same GPU, with the same shapes.
+
+Runs offline (no download): the models are created from a config with transformers (random init,
+seeded), saved as bf16 safetensors under build/bench_models/, and loaded by both sides, so both run
+identical weights. A directory that already exists (made by a previous run, or by the C bench) is
+used as it is.
+
+    python3 tests/oracles/engine_comparator.py                    # both models; ~5 min on one H100
+    python3 tests/oracles/engine_comparator.py --quick            # 0.5B only, 32 new tokens, 2 steps
+    python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv
+
+Measures (written to results/exp04_engine_comparator.csv, columns model,section,batch,metric,value,
+the same as the C bench's CSV):
+  decode  tokens_per_s, ms_per_step, prefill_ms: model.generate(greedy, use_cache, bf16, sdpa
+          attention), prompt P tokens (ids (i*7919+13) % V, as the C side), exactly NEW new tokens
+          (min_new_tokens = max_new_tokens), batch 1 and 64; tokens/s = batch * NEW / wall time.
+  train   tokens_per_s, ms_per_step, loss_first, loss_last: peft LoRA r16 alpha32 on q,k,v,o,gate,up,
+          down (fp32 adapters, bf16 base weights, torch.autocast bf16), labels -100 on the first quarter
+          of each row, AdamW lr 1e-3, clip_grad_norm 1.0; B = 4 (0.5B) or 2 (1.5B), T = 1024.
+  memory  peak_allocated_mib (torch.cuda.max_memory_allocated over the model's runs).
+--ratios joins a kgrl CSV with the comparator CSV into results/exp04_engine_ratios.csv and prints the
+table the report quotes (decode and train tokens/s ratios; the targets are >= 5x at decode batch 64
+and >= 1.5x for the LoRA step).
+"""
+import argparse
+import csv
+import os
+import sys
+import time
+
+MODELS = {
+    "qwen2.5-0.5b-random": dict(hidden_size=896, num_hidden_layers=24, num_attention_heads=14,
+                                num_key_value_heads=2, intermediate_size=4864, train_batch=4),
+    "qwen2.5-1.5b-random": dict(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12,
+                                num_key_value_heads=2, intermediate_size=8960, train_batch=2),
+}
+ROOT = "build/bench_models"
+
+
+def ensure_model(name, seed):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    d = os.path.join(ROOT, name)
+    if os.path.exists(os.path.join(d, "config.json")):
+        return d
+    print(f"creating {d} (random init, bf16)", file=sys.stderr)
+    spec = {k: v for k, v in MODELS[name].items() if k != "train_batch"}
+    cfg = Qwen2Config(vocab_size=151936, max_position_embeddings=32768, rms_norm_eps=1e-6, rope_theta=1000000.0,
+                      tie_word_embeddings=True, use_sliding_window=False, hidden_act="silu",
+                      bos_token_id=None, eos_token_id=151643, initializer_range=0.02, **spec)
+    torch.manual_seed(seed)
+    model = Qwen2ForCausalLM(cfg).to(torch.bfloat16)
+    os.makedirs(d, exist_ok=True)
+    model.save_pretrained(d, safe_serialization=True)
+    return d
+
+
+def bench_decode(model, V, B, P, NEW, rows, name):
+    import torch
+    dev = "cuda"
+    ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]] * B, device=dev)
+    mask = torch.ones_like(ids)
+    kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None)
+    with torch.no_grad():
+        model.generate(ids, attention_mask=mask, max_new_tokens=4, min_new_tokens=4, **kw)   # warm-up
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        out = model.generate(ids, attention_mask=mask, max_new_tokens=NEW, min_new_tokens=NEW, **kw)
+        torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        assert out.shape[1] == P + NEW, out.shape
+        t0 = time.perf_counter()
+        model(input_ids=ids, attention_mask=mask, use_cache=True)
+        torch.cuda.synchronize()
+        prefill = time.perf_counter() - t0
+    rows.append((name, "decode", B, "tokens_per_s", B * NEW / dt))
+    rows.append((name, "decode", B, "ms_per_step", 1e3 * (dt - prefill) / max(NEW - 1, 1)))
+    rows.append((name, "decode", B, "prefill_ms", 1e3 * prefill))
+
+
+def bench_train(model, V, B, T, steps, rows, name):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    cfg = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, bias="none", task_type="CAUSAL_LM",
+                     target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    pm = get_peft_model(model, cfg)
+    pm.train()
+    params = [p for p in pm.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
+    N = B * T
+    # the C side's pattern: token i of the flat batch is ((i % 97) * 1009) % V
+    flat = [((i % 97) * 1009) % V for i in range(N)]
+    ids = torch.tensor(flat, device="cuda").view(B, T)
+    labels = ids.clone()
+    labels[:, : T // 4] = -100
+    first = last = None
+    total = 0.0
+    for step in range(steps + 1):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            out = pm(input_ids=ids, labels=labels)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        torch.cuda.synchronize()
+        dt = time.perf_counter() - t0
+        if step == 0:
+            first = out.loss.item()
+            continue
+        total += dt
+        last = out.loss.item()
+    rows.append((name, "train", B, "tokens_per_s", N * steps / total))
+    rows.append((name, "train", B, "ms_per_step", 1e3 * total / steps))
+    rows.append((name, "train", B, "loss_first", first))
+    rows.append((name, "train", B, "loss_last", last))
+    pm.unload()
+
+
+def ratios(kgrl_csv, comp_csv, out):
+    def load(p):
+        d = {}
+        with open(p) as f:
+            for r in csv.reader(line for line in f if not line.startswith("#")):
+                if r[0] == "model":
+                    continue
+                d[(r[0], r[1], int(r[2]), r[3])] = float(r[4])
+        return d
+    k, c = load(kgrl_csv), load(comp_csv)
+    res = []
+    for key in sorted(k):
+        if key[1] in ("decode", "train") and key[3] == "tokens_per_s" and key in c:
+            res.append(key + (k[key], c[key], k[key] / c[key]))
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "section", "batch", "metric", "kgrl", "torch", "ratio"])
+        w.writerows(res)
+    for r in res:
+        target = {("decode", 64): 5.0, ("train", r[2]): 1.5}.get((r[1], r[2]))
+        print(f"{r[0]:24s} {r[1]:7s} B={r[2]:<3d} kgrl {r[4]:10.1f} tok/s  torch {r[5]:10.1f} tok/s  ratio {r[6]:6.2f}"
+              + (f"  (target >= {target})" if target else ""))
+    print(f"wrote {out}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--out", default="results/exp04_engine_comparator.csv")
+    ap.add_argument("--new", type=int, default=128)
+    ap.add_argument("--prompt", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--train-tokens", type=int, default=1024)
+    ap.add_argument("--ratios", metavar="KGRL_CSV", help="join a kgrl CSV with --out and write the ratios")
+    a = ap.parse_args()
+    if a.ratios:
+        ratios(a.ratios, a.out, os.path.join(os.path.dirname(a.out) or ".", "exp04_engine_ratios.csv"))
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    import transformers
+    import peft
+    from transformers import AutoModelForCausalLM
+    if a.quick:
+        a.new, a.steps = 32, 2
+    names = list(MODELS)[:1] if a.quick else list(MODELS)
+    rows = []
+    for name in names:
+        d = ensure_model(name, a.seed)
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        model = AutoModelForCausalLM.from_pretrained(d, torch_dtype=torch.bfloat16, attn_implementation="sdpa").cuda()
+        model.eval()
+        V = model.config.vocab_size
+        for B in (1, 64):
+            bench_decode(model, V, B, a.prompt, a.new, rows, name)
+        bench_train(model, V, MODELS[name]["train_batch"], a.train_tokens, a.steps, rows, name)
+        rows.append((name, "memory", 0, "peak_allocated_mib", torch.cuda.max_memory_allocated() / 2**20))
+        del model
+        for r in rows[-12:]:
+            print(f"  {r[0]:24s} {r[1]:7s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
+    with open(a.out, "w", newline="") as f:
+        f.write(f"# experiment: exp04_engine_comparator\n# device: {torch.cuda.get_device_name()}\n")
+        f.write(f"# torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}\n")
+        f.write(f"# decode: greedy, prompt {a.prompt}, new {a.new}; train: T {a.train_tokens}, {a.steps} timed steps\n")
+        w = csv.writer(f)
+        w.writerow(["model", "section", "batch", "metric", "value"])
+        w.writerows(rows)
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
