@@ -1050,6 +1050,10 @@ static kgrl_status kgrl__vf_reference(kgrl__wk *w, kgrl__vf_env *e, const char *
     return KGRL_STATUS_OK;
 }
 
+// The reference is trusted: its scratch is bounded only by this (an unfused eager chain can need
+// several times the task's tensor bytes for intermediates).
+#define KGRL__VF_REF_BUDGET (64ull << 30)
+
 static uint64_t kgrl__vf_budget(uint64_t desc_budget, uint64_t tensor_bytes) {
     if (desc_budget) return desc_budget;
     uint64_t b = 8 * tensor_bytes;
@@ -1058,14 +1062,28 @@ static uint64_t kgrl__vf_budget(uint64_t desc_budget, uint64_t tensor_bytes) {
     return b;
 }
 
+// A candidate may always use 5/4 of what the reference allocates for the same sizes: a candidate
+// that mirrors the reference's structure must never be out_of_memory where the reference is not.
+static uint64_t kgrl__vf_cand_budget(kgrl__wk *w, const kgrl__vf_job_wire *jw, const kgrl__vf_env *e) {
+    uint64_t b = kgrl__vf_budget(jw->scratch_budget, e->tensor_bytes), ref = 0;
+    kgrl_launch_seq seq;
+    memset(&seq, 0, sizeof seq);
+    kgrl_status st = KGRL_STATUS_OK;
+    char m[256];
+    if (kgrl_candidate_record(&w->ref, e->args, e->t->nparams, &seq, &st, m, sizeof m))
+        for (int i = 0; i < seq.nops; i++) if (seq.ops[i].kind == KGRL_OP_MALLOC) ref += seq.ops[i].bytes;
+    kgrl_launch_seq_free(&seq);
+    return ref / 4 * 5 > b ? ref / 4 * 5 : b;
+}
+
 // Smoke and correctness trials: one variant, reference first, then the candidate twice (two poison
 // patterns), each run in a fresh module instance.
 static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, const char *cache_dir, const kgrl_candidate *c,
                                   const kgrl_cubin *cb, const kgrl_variant *var, kgrl_record *r, char *msg, size_t cap) {
     kgrl__vf_env e;
     kgrl__vf_env_setup(w, &w->task, var, &e);
-    uint64_t budget = kgrl__vf_budget(jw->scratch_budget, e.tensor_bytes);
-    kgrl_status st = kgrl__vf_reference(w, &e, cache_dir, budget, r, jw->run_timeout_s, msg, cap);
+    uint64_t budget = kgrl__vf_cand_budget(w, jw, &e);
+    kgrl_status st = kgrl__vf_reference(w, &e, cache_dir, KGRL__VF_REF_BUDGET, r, jw->run_timeout_s, msg, cap);
     if (st != KGRL_STATUS_OK) {
         r->flags |= KGRL_FLAG_REFERENCE_FAILED;
         if (!w->must_exit) kgrl__vf_env_free(&e);
@@ -1115,7 +1133,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
     kgrl__vf_env e[2];
     kgrl__vf_env_setup(w, t, v0, &e[0]);
     kgrl__vf_env_setup(w, t, v1, &e[1]);
-    uint64_t budget = kgrl__vf_budget(jw->scratch_budget, e[0].tensor_bytes);
+    uint64_t budget = kgrl__vf_cand_budget(w, jw, &e[0]);
     kgrl_status st = KGRL_STATUS_OK;
     char m[512] = {0};
     kgrl_launch_seq rseq, cseq;
@@ -1131,7 +1149,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
     } else if (!kgrl_candidate_record(c, e[0].args, t->nparams, &cseq, &st, m, sizeof m)) {
         if (st == KGRL_STATUS_OK) st = KGRL_STATUS_LAUNCH_ERROR;
     }
-    if (st == KGRL_STATUS_OK) st = kgrl__vf_scratch_alloc(&rseq, budget, &rs, m, sizeof m);
+    if (st == KGRL_STATUS_OK) st = kgrl__vf_scratch_alloc(&rseq, KGRL__VF_REF_BUDGET, &rs, m, sizeof m);
     if (st == KGRL_STATUS_OK) st = kgrl__vf_scratch_alloc(&cseq, budget, &cs, m, sizeof m);
     if (st == KGRL_STATUS_OK && (w->ref.nname_exprs > 256 || c->nname_exprs > 256)) { snprintf(m, sizeof m, "too many kernels"); st = KGRL_STATUS_COMPILE_ERROR; }
     if (st == KGRL_STATUS_OK) st = kgrl__vf_load_kernels(&w->ref_cubin, w->ref.nname_exprs, &rm, rk, m, sizeof m);

@@ -1,0 +1,66 @@
+// Reference for L2/7 Conv3d_ReLU_LeakyReLU_GELU_Sigmoid_BiasAdd: what PyTorch eager runs. The
+// convolution runs in cuDNN through kgrl_conv (with its bias, as the module does), then one kernel
+// per following PyTorch op (eager does not fuse).
+
+// y = max(x, 0), one thread per element
+__global__ void relu_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fmaxf(v, 0.0f);
+}
+
+// y = x > 0 ? x : 0.01 * x (leaky_relu), one thread per element
+__global__ void leaky_0p01_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = (v > 0.0f ? v : v * 0.01f);
+}
+
+// y = x * (1 + erf(x / sqrt(2))) / 2 (exact GELU, PyTorch's default), one thread per element
+__global__ void gelu_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+}
+
+// y = 1 / (1 + exp(-x)), one thread per element
+__global__ void sigmoid_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = 1.0f / (1.0f + expf(-v));
+}
+
+// y = x + bias[c] (bias (C, 1, 1, 1) ~ randn), one thread per element
+__global__ void add_bias_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v + p;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* bias, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Do = depth - 2;
+    int Ho = height - 2;
+    int Wo = width - 2;
+    // conv3d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
+    long n1 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    kgrl_conv(3, 0, batch_size, in_channels, out_channels, {depth, height, width}, {3, 3, 3}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, {0, 0, 0}, 1, x, conv_w, conv_b, t1);
+    // relu
+    relu_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // leaky_relu(negative_slope=0.01)
+    leaky_0p01_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // gelu (exact, erf form)
+    gelu_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // sigmoid
+    sigmoid_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // + bias[c] (bias (C, 1, 1, 1) ~ randn)
+    add_bias_kernel<<<(n1 + 255) / 256, 256>>>(t1, bias, out, n1, (long)Do * Ho * Wo, out_channels);
+    cudaFree(t1);
+}

@@ -1,0 +1,118 @@
+// Simple solution for L2/10 ConvTranspose2d_MaxPool_Hardtanh_Mean_Tanh: a direct convolution kernel
+// instead of the library call, then one straightforward kernel per op of the chain. Correct, not
+// fast.
+
+__device__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+__device__ float block_sum(float v) {
+    __shared__ float s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();                      // s may still be read from a previous call
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0f;
+    v = warp_sum(v);
+    return v;
+}
+
+// Transposed convolution as a gather, one thread per output y[n, co, od, oh, ow] (2-D runs with depth 1):
+// input position i contributes to output i*s - p + k, so for each kernel tap k the source is
+// (o + p - k) / s when that divides exactly and lies inside the input; w is [Cin, Cout, KD, K, K]
+__global__ void conv_transpose_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int td = od + pd - a;
+            if (td < 0 || td % sd != 0 || td / sd >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int th = oh + p - kh;
+                if (th < 0 || th % s != 0 || th / s >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int tw = ow + p - kw;
+                    if (tw < 0 || tw % s != 0 || tw / s >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + td / sd) * H * W + (long)(th / s) * W + tw / s] *
+                           w[(((long)ci * Cout + co) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// Max pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
+// x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
+__global__ void maxpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
+                     int KD, int KH, int KW) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    long p = t / ((long)Wo * Ho * Do);
+    const float* xp = x + p * D * H * W;
+    float acc = xp[((long)od * KD * H + oh * KH) * W + ow * KW];
+    for (int d = od * KD; d < od * KD + KD; d++)
+        for (int h = oh * KH; h < oh * KH + KH; h++)
+            for (int w = ow * KW; w < ow * KW + KW; w++)
+                acc = fmaxf(acc, xp[((long)d * H + h) * W + w]);
+    y[t] = acc;
+}
+
+// y = clamp(x, -1, 1), one thread per element
+__global__ void clamp_m1p01p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fminf(fmaxf(v, -1.0f), 1.0f);
+}
+
+// y[row] = mean of the R contiguous elements of row `row`: one block per row, warp-shuffle
+// block reduction
+__global__ void mean_rows_kernel(const float* x, float* y, long R) {
+    const float* xr = x + blockIdx.x * R;
+    float acc = 0.0f;
+    for (long r = threadIdx.x; r < R; r += blockDim.x) acc += xr[r];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) y[blockIdx.x] = acc / (float)R;
+}
+
+// y = tanh(x), one thread per element
+__global__ void tanh_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = tanhf(v);
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+    int Ho = height;
+    int Wo = width;
+    int Hp = Ho / 2;
+    int Wp = Wo / 2;
+    // conv_transpose2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 1)
+    long n1 = (long)batch_size * out_channels * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_transpose_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, 1, height, width, out_channels, 1, Ho, Wo, 1, 3, 1, 1, 0, 1);
+    // max_pool2d(kernel 2, stride 2)
+    long n2 = (long)batch_size * out_channels * Hp * Wp;
+    float* t2;
+    cudaMalloc(&t2, n2 * sizeof(float));
+    maxpool_kernel<<<(n2 + 255) / 256, 256>>>(t1, t2, n2, 1, Ho, Wo, 1, Hp, Wp, 1, 2, 2);
+    // hardtanh(-1, 1)
+    clamp_m1p01p0_kernel<<<(n2 + 255) / 256, 256>>>(t2, t2, n2);
+    // mean over dims 2,3 (keepdim)
+    long n3 = (long)batch_size * out_channels;
+    mean_rows_kernel<<<n3, 256>>>(t2, t1, (long)Hp * Wp);
+    // tanh
+    tanh_kernel<<<(n3 + 255) / 256, 256>>>(t1, out, n3);
+    cudaFree(t1);
+    cudaFree(t2);
+}

@@ -1,0 +1,109 @@
+// Known-wrong variant (expected verdict: wrong_output): the last kernel has no bounds check: the
+// threads of the last block past n write into the bytes after `out` (the smoke output has 420
+// elements, not a multiple of 256)
+
+// Transposed convolution as a gather, one thread per output y[n, co, od, oh, ow] (2-D runs with depth 1):
+// input position i contributes to output i*s - p + k, so for each kernel tap k the source is
+// (o + p - k) / s when that divides exactly and lies inside the input; w is [Cin, Cout, KD, K, K]
+__global__ void conv_transpose_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int td = od + pd - a;
+            if (td < 0 || td % sd != 0 || td / sd >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int th = oh + p - kh;
+                if (th < 0 || th % s != 0 || th / s >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int tw = ow + p - kw;
+                    if (tw < 0 || tw % s != 0 || tw / s >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + td / sd) * H * W + (long)(th / s) * W + tw / s] *
+                           w[(((long)ci * Cout + co) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// y[o, j] = mean over r of x[o, r, j]: one thread per output; neighbouring threads read
+// neighbouring j, so every step of the loop is coalesced
+__global__ void mean_cols_kernel(const float* x, float* y, long R, long inner, long n) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    long o = t / inner, j = t - o * inner;
+    const float* xr = x + o * R * inner + j;
+    float acc = 0.0f;
+    for (long r = 0; r < R; r++) acc += xr[r * inner];
+    y[t] = acc / (float)R;
+}
+
+// y = x + bias[c] (bias (C, 1, 1, 1) ~ randn), one thread per element
+__global__ void add_bias_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v + p;
+}
+
+// softmax over r of x[o, r, j] (a strided dim, e.g. channels): one thread per (o, j), reads
+// coalesced across j
+__global__ void softmax_cols_kernel(const float* x, float* y, long R, long inner, long n) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    long o = t / inner, j = t - o * inner;
+    const float* xr = x + o * R * inner + j;
+    float* yr = y + o * R * inner + j;
+    float m = xr[0];
+    for (long r = 1; r < R; r++) m = fmaxf(m, xr[r * inner]);
+    float s = 0.0f;
+    for (long r = 0; r < R; r++) s += expf(xr[r * inner] - m);
+    float inv = 1.0f / s;
+    for (long r = 0; r < R; r++) yr[r * inner] = expf(xr[r * inner] - m) * inv;
+}
+
+// y = tanh(x), one thread per element
+__global__ void tanh_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = tanhf(v);
+}
+
+// y = x * 2, one thread per element
+__global__ void mul_2p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    float v = x[i];
+    y[i] = v * 2.0f;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* bias, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Do = depth;
+    int Ho = height;
+    int Wo = width;
+    // conv_transpose3d(in_channels -> out_channels channels, kernel 3, stride 1, padding 1)
+    long n1 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_transpose_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, depth, height, width, out_channels, Do, Ho, Wo, 3, 3, 1, 1, 1, 1);
+    // mean over dim 2 (keepdim)
+    long n2 = (long)batch_size * out_channels * Ho * Wo;
+    float* t2;
+    cudaMalloc(&t2, n2 * sizeof(float));
+    mean_cols_kernel<<<(n2 + 255) / 256, 256>>>(t1, t2, (long)Do, (long)Ho * Wo, n2);
+    // + bias[c] (bias (C, 1, 1, 1) ~ randn)
+    add_bias_kernel<<<(n2 + 255) / 256, 256>>>(t2, bias, t2, n2, (long)Ho * Wo, out_channels);
+    // softmax over dim 1
+    softmax_cols_kernel<<<((long)batch_size * Ho * Wo + 255) / 256, 256>>>(t2, t1, (long)out_channels, (long)Ho * Wo, (long)batch_size * Ho * Wo);
+    // tanh
+    tanh_kernel<<<(n2 + 255) / 256, 256>>>(t1, t1, n2);
+    // * 2
+    mul_2p0_kernel<<<(n2 + 255) / 256, 256>>>(t1, out, n2);
+    cudaFree(t1);
+    cudaFree(t2);
+}

@@ -1,0 +1,150 @@
+// Simple solution for L2/15 ConvTranspose3d_BatchNorm_Subtract: a direct convolution kernel instead
+// of the library call, then one straightforward kernel per op of the chain. Correct, not fast.
+
+// Sum of doubles over the block (norm statistics are accumulated in fp64: one row can hold
+// millions of elements, and var = E[x^2] - mean^2 must not cancel).
+__device__ double block_sum_d(double v) {
+    __shared__ double s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+__device__ float block_sum(float v) {
+    __shared__ float s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();                      // s may still be read from a previous call
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0f;
+    v = warp_sum(v);
+    return v;
+}
+
+// Transposed convolution as a gather, one thread per output y[n, co, od, oh, ow] (2-D runs with depth 1):
+// input position i contributes to output i*s - p + k, so for each kernel tap k the source is
+// (o + p - k) / s when that divides exactly and lies inside the input; w is [Cin, Cout, KD, K, K]
+__global__ void conv_transpose_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int td = od + pd - a;
+            if (td < 0 || td % sd != 0 || td / sd >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int th = oh + p - kh;
+                if (th < 0 || th % s != 0 || th / s >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int tw = ow + p - kw;
+                    if (tw < 0 || tw % s != 0 || tw / s >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + td / sd) * H * W + (long)(th / s) * W + tw / s] *
+                           w[(((long)ci * Cout + co) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// Partial batch statistics: one block per (n, c) slab of S contiguous elements; fp64 sum and sum of
+// squares go to part[c * N + n] and part[(N + c) * N + n] (deterministic: no atomics)
+__global__ void bn_partial_kernel(const float* x, double* part, int N, int C, long S) {
+    long slab = blockIdx.x;
+    const float* xs = x + slab * S;
+    double s = 0.0, q = 0.0;
+    for (long j = threadIdx.x; j < S; j += blockDim.x) { double v = xs[j]; s += v; q += v * v; }
+    s = block_sum_d(s);
+    q = block_sum_d(q);
+    if (threadIdx.x == 0) {
+        int n = (int)(slab / C), c = (int)(slab % C);
+        part[(long)c * N + n] = s;
+        part[(long)(C + c) * N + n] = q;
+    }
+}
+
+// Per-channel mean and 1/sqrt(var + eps) from the partials, biased variance (training mode)
+__global__ void bn_finalize_kernel(const double* part, float* mean, float* rstd, int N, int C, long S, float eps) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    double s = 0.0, q = 0.0;
+    for (int n = 0; n < N; n++) { s += part[(long)c * N + n]; q += part[(long)(C + c) * N + n]; }
+    double cnt = (double)N * (double)S, m = s / cnt, var = q / cnt - m * m;
+    mean[c] = (float)m;
+    rstd[c] = (float)(1.0 / sqrt(var + (double)eps));
+}
+
+// y = (x - mean[c]) * rstd[c] * w[c] + b[c], c = (i / inner) % C
+__global__ void bn_apply_kernel(const float* x, const float* mean, const float* rstd, const float* w, const float* b,
+                     float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    int c = (int)((i / inner) % C);
+    y[i] = (x[i] - mean[c]) * rstd[c] * w[c] + b[c];
+}
+
+// y[row] = mean of the R contiguous elements of row `row`: one block per row, warp-shuffle
+// block reduction
+__global__ void mean_rows_kernel(const float* x, float* y, long R) {
+    const float* xr = x + blockIdx.x * R;
+    float acc = 0.0f;
+    for (long r = threadIdx.x; r < R; r += blockDim.x) acc += xr[r];
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) y[blockIdx.x] = acc / (float)R;
+}
+
+// y = x - the per-(n, c) spatial mean, one thread per element
+__global__ void sub_t_kernel(const float* x, const float* r_, float* y, long n, long r_inner) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float r = r_[i / r_inner];
+    y[i] = v - r;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* bn_w, const float* bn_b, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Do = (depth - 1) * 2 + 1;
+    int Ho = (height - 1) * 2 + 1;
+    int Wo = (width - 1) * 2 + 1;
+    // conv_transpose3d(in_channels -> out_channels channels, kernel 3, stride 2, padding 1)
+    long n1 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_transpose_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, depth, height, width, out_channels, Do, Ho, Wo, 3, 3, 2, 2, 1, 1);
+    // batch_norm over dim 1 with batch statistics (training mode: KernelBench never calls .eval(); biased variance, eps 1e-05) and affine bn_w, bn_b
+    float* t2;
+    cudaMalloc(&t2, n1 * sizeof(float));
+    float* mean2;
+    cudaMalloc(&mean2, out_channels * sizeof(float));
+    float* rstd2;
+    cudaMalloc(&rstd2, out_channels * sizeof(float));
+    double* part2;
+    cudaMalloc(&part2, 2 * batch_size * out_channels * sizeof(double));
+    bn_partial_kernel<<<batch_size * out_channels, 256>>>(t1, part2, batch_size, out_channels, (long)Do * Ho * Wo);
+    bn_finalize_kernel<<<(out_channels + 255) / 256, 256>>>(part2, mean2, rstd2, batch_size, out_channels, (long)Do * Ho * Wo, 1e-05f);
+    bn_apply_kernel<<<(n1 + 255) / 256, 256>>>(t1, mean2, rstd2, bn_w, bn_b, t2, n1, (long)Do * Ho * Wo, out_channels);
+    // mean over dims 2,3,4 (keepdim)
+    long n2 = (long)batch_size * out_channels;
+    mean_rows_kernel<<<n2, 256>>>(t2, t1, (long)Do * Ho * Wo);
+    // - the per-(n, c) spatial mean
+    sub_t_kernel<<<(n1 + 255) / 256, 256>>>(t2, t1, out, n1, (long)Do * Ho * Wo);
+    cudaFree(t1);
+    cudaFree(t2);
+    cudaFree(mean2);
+    cudaFree(rstd2);
+    cudaFree(part2);
+}

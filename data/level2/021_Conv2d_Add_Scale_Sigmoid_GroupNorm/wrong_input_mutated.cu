@@ -1,0 +1,127 @@
+// Known-wrong variant (expected verdict: input_mutated): writes -1 into the first 32 elements of
+// the input x after computing a correct output
+
+// Sum of doubles over the block (norm statistics are accumulated in fp64: one row can hold
+// millions of elements, and var = E[x^2] - mean^2 must not cancel).
+__device__ double block_sum_d(double v) {
+    __shared__ double s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Direct convolution, one thread per output y[n, co, od, oh, ow] (2-D convs run with depth 1):
+// y = b[co] + sum over ci, kd, kh, kw of x[n, ci, od*sd-pd+kd, oh*s-p+kh, ow*s-p+kw] * w[co, ci, kd, kh, kw]
+__global__ void conv_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int id = od * sd - pd + a;
+            if (id < 0 || id >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int ih = oh * s - p + kh;
+                if (ih < 0 || ih >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int iw = ow * s - p + kw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + id) * H * W + (long)ih * W + iw] *
+                           w[(((long)co * Cin + ci) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// y = x + bias[c] (bias (C, 1, 1) ~ randn), one thread per element
+__global__ void add_bias_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v + p;
+}
+
+// y = x * scale[c] (scale (C, 1, 1) ~ randn), one thread per element
+__global__ void mul_scale_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v * p;
+}
+
+// y = 1 / (1 + exp(-x)), one thread per element
+__global__ void sigmoid_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = 1.0f / (1.0f + expf(-v));
+}
+
+// Mean and 1/sqrt(var + eps) of each row of M contiguous elements (one (sample, group) of
+// GroupNorm / one (sample, channel) of InstanceNorm): one block per row, fp64 sums, biased variance
+__global__ void row_stats_kernel(const float* x, float* mean, float* rstd, long M, float eps) {
+    const float* xr = x + blockIdx.x * M;
+    double s = 0.0, q = 0.0;
+    for (long j = threadIdx.x; j < M; j += blockDim.x) { double v = xr[j]; s += v; q += v * v; }
+    s = block_sum_d(s);
+    q = block_sum_d(q);
+    if (threadIdx.x == 0) {
+        double m = s / M, var = q / M - m * m;
+        mean[blockIdx.x] = (float)m;
+        rstd[blockIdx.x] = (float)(1.0 / sqrt(var + (double)eps));
+    }
+}
+
+// y = (x - mean[row]) * rstd[row] * w[c] + b[c]; row = i / M (sample, group), c = (i / S) % C
+__global__ void groupnorm_apply_kernel(const float* x, const float* mean, const float* rstd, const float* w, const float* b,
+                     float* y, long n, long M, long S, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    long row = i / M;
+    int c = (int)((i / S) % C);
+    y[i] = (x[i] - mean[row]) * rstd[row] * w[c] + b[c];
+}
+
+// bug: reuses the first elements of the input x as scratch after the computation
+__global__ void scribble_kernel(const float* x, long n) {
+    long i = threadIdx.x;
+    if (i < n) ((float*)x)[i] = -1.0f;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* bias, const float* scale, const float* gn_w, const float* gn_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+    int Ho = height - 2;
+    int Wo = width - 2;
+    // conv2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
+    long n1 = (long)batch_size * out_channels * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, 1, height, width, out_channels, 1, Ho, Wo, 1, 3, 1, 1, 0, 0);
+    // + bias[c] (bias (C, 1, 1) ~ randn)
+    add_bias_kernel<<<(n1 + 255) / 256, 256>>>(t1, bias, t1, n1, (long)Ho * Wo, out_channels);
+    // * scale[c] (scale (C, 1, 1) ~ randn)
+    mul_scale_kernel<<<(n1 + 255) / 256, 256>>>(t1, scale, t1, n1, (long)Ho * Wo, out_channels);
+    // sigmoid
+    sigmoid_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // group_norm(8 groups over dim 1, eps 1e-05) with affine gn_w, gn_b
+    float* mean5;
+    cudaMalloc(&mean5, batch_size * 8 * sizeof(float));
+    float* rstd5;
+    cudaMalloc(&rstd5, batch_size * 8 * sizeof(float));
+    row_stats_kernel<<<batch_size * 8, 256>>>(t1, mean5, rstd5, (long)(out_channels / 8) * Ho * Wo, 1e-05f);
+    groupnorm_apply_kernel<<<(n1 + 255) / 256, 256>>>(t1, mean5, rstd5, gn_w, gn_b, out, n1, (long)(out_channels / 8) * Ho * Wo, (long)Ho * Wo, out_channels);
+    cudaFree(t1);
+    cudaFree(mean5);
+    scribble_kernel<<<1, 32>>>(x, (long)batch_size * in_channels * height * width);
+    cudaFree(rstd5);
+}

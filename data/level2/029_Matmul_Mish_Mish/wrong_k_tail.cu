@@ -1,0 +1,42 @@
+// Known-wrong variant (expected verdict: wrong_output): the tiled GEMM loop stops before the last
+// partial K tile, so any K not a multiple of 16 (the smoke size 7, the odd-size variant) loses
+// terms
+
+// y = x @ w^T + b with x [M, K], w [F, K]: 16x16 output tiles, the K loop staged through shared memory
+// (w's tile is stored transposed with one column of padding, so the inner loop has no bank conflicts)
+__global__ void linear_tiled_kernel(const float* x, const float* w, const float* b, float* y, int M, int F, int K) {
+    __shared__ float xs[16][16], ws[16][17];
+    int tx = threadIdx.x, ty = threadIdx.y;
+    int m = blockIdx.y * 16 + ty, f = blockIdx.x * 16 + tx;
+    int wrow = blockIdx.x * 16 + ty;      // the w row this thread stages
+    float acc = 0.0f;
+    for (int k0 = 0; k0 + 16 <= K; k0 += 16) {   // bug: drops the last K % 16 columns
+        xs[ty][tx] = (m < M && k0 + tx < K) ? x[(long)m * K + k0 + tx] : 0.0f;
+        ws[ty][tx] = (wrow < F && k0 + tx < K) ? w[(long)wrow * K + k0 + tx] : 0.0f;
+        __syncthreads();
+        for (int k = 0; k < 16; k++) acc += xs[ty][k] * ws[tx][k];
+        __syncthreads();
+    }
+    if (m < M && f < F) y[(long)m * F + f] = acc + b[f];
+}
+
+// y = x * tanh(log(1 + exp(x))) (Mish), one thread per element
+__global__ void mish_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v * tanhf(log1pf(expf(v)));
+}
+
+void forward(const float* x, const float* w, const float* b, float* out, int batch_size, int in_features, int out_features) {
+    // linear w (x @ w^T + b, in_features -> out_features features)
+    long n1 = (long)batch_size * out_features;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    linear_tiled_kernel<<<dim3((out_features + 15) / 16, (batch_size + 15) / 16), dim3(16, 16)>>>(x, w, b, t1, batch_size, out_features, in_features);
+    // mish
+    mish_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // mish
+    mish_kernel<<<(n1 + 255) / 256, 256>>>(t1, out, n1);
+    cudaFree(t1);
+}

@@ -1,0 +1,95 @@
+// Known-wrong variant (expected verdict: wrong_output): the last kernel has no bounds check: the
+// threads of the last block past n write into the bytes after `out` (the smoke output has 60
+// elements, not a multiple of 256)
+
+// Direct convolution, one thread per output y[n, co, od, oh, ow] (2-D convs run with depth 1):
+// y = b[co] + sum over ci, kd, kh, kw of x[n, ci, od*sd-pd+kd, oh*s-p+kh, ow*s-p+kw] * w[co, ci, kd, kh, kw]
+__global__ void conv_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int id = od * sd - pd + a;
+            if (id < 0 || id >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int ih = oh * s - p + kh;
+                if (ih < 0 || ih >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int iw = ow * s - p + kw;
+                    if (iw < 0 || iw >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + id) * H * W + (long)ih * W + iw] *
+                           w[(((long)co * Cin + ci) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// y = x - 0.5, one thread per element
+__global__ void sub_0p5_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v - 0.5f;
+}
+
+// y = x * clamp(x + 3, 0, 6) / 6 (HardSwish), one thread per element
+__global__ void hardswish_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v * fminf(fmaxf(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+}
+
+// Max pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
+// x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
+__global__ void maxpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
+                     int KD, int KH, int KW) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    long p = t / ((long)Wo * Ho * Do);
+    const float* xp = x + p * D * H * W;
+    float acc = xp[((long)od * KD * H + oh * KH) * W + ow * KW];
+    for (int d = od * KD; d < od * KD + KD; d++)
+        for (int h = oh * KH; h < oh * KH + KH; h++)
+            for (int w = ow * KW; w < ow * KW + KW; w++)
+                acc = fmaxf(acc, xp[((long)d * H + h) * W + w]);
+    y[t] = acc;
+}
+
+// y = x * tanh(log(1 + exp(x))) (Mish), one thread per element
+__global__ void mish_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    float v = x[i];
+    y[i] = v * tanhf(log1pf(expf(v)));
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+    int Ho = height - 2;
+    int Wo = width - 2;
+    int Hp = Ho / 2;
+    int Wp = Wo / 2;
+    // conv2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
+    long n1 = (long)batch_size * out_channels * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, 1, height, width, out_channels, 1, Ho, Wo, 1, 3, 1, 1, 0, 0);
+    // - 0.5
+    sub_0p5_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // hardswish
+    hardswish_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // max_pool2d(kernel 2, stride 2)
+    long n2 = (long)batch_size * out_channels * Hp * Wp;
+    float* t2;
+    cudaMalloc(&t2, n2 * sizeof(float));
+    maxpool_kernel<<<(n2 + 255) / 256, 256>>>(t1, t2, n2, 1, Ho, Wo, 1, Hp, Wp, 1, 2, 2);
+    // mish
+    mish_kernel<<<(n2 + 255) / 256, 256>>>(t2, out, n2);
+    cudaFree(t1);
+    cudaFree(t2);
+}

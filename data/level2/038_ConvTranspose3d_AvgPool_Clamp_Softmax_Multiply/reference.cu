@@ -1,0 +1,116 @@
+// Reference for L2/38 ConvTranspose3d_AvgPool_Clamp_Softmax_Multiply: what PyTorch eager runs. The
+// convolution runs in cuDNN through kgrl_conv (with its bias, as the module does), then one kernel
+// per following PyTorch op (eager does not fuse).
+
+__device__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Max over the block; lanes past the last warp reuse s[0] (any member is a neutral filler for max).
+__device__ float block_max(float v) {
+    __shared__ float s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : s[0];
+    return warp_max(v);
+}
+
+__device__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+__device__ float block_sum(float v) {
+    __shared__ float s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();                      // s may still be read from a previous call
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0f;
+    v = warp_sum(v);
+    return v;
+}
+
+// Average pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
+// x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
+__global__ void avgpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
+                     int KD, int KH, int KW) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    long p = t / ((long)Wo * Ho * Do);
+    const float* xp = x + p * D * H * W;
+    float acc = 0.0f;
+    for (int d = od * KD; d < od * KD + KD; d++)
+        for (int h = oh * KH; h < oh * KH + KH; h++)
+            for (int w = ow * KW; w < ow * KW + KW; w++)
+                acc += xp[((long)d * H + h) * W + w];
+    y[t] = acc / (float)(KD * KH * KW);
+}
+
+// y = clamp(x, 0, 1), one thread per element
+__global__ void clamp_0p01p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fminf(fmaxf(v, 0.0f), 1.0f);
+}
+
+// softmax of each row of R contiguous elements: one block per row; max, sum of exp, write
+__global__ void softmax_rows_kernel(const float* x, float* y, long R) {
+    const float* xr = x + blockIdx.x * R;
+    float* yr = y + blockIdx.x * R;
+    float m = xr[0];
+    for (long r = threadIdx.x; r < R; r += blockDim.x) m = fmaxf(m, xr[r]);
+    m = block_max(m);
+    float s = 0.0f;
+    for (long r = threadIdx.x; r < R; r += blockDim.x) s += expf(xr[r] - m);
+    s = block_sum(s);
+    float inv = 1.0f / s;
+    for (long r = threadIdx.x; r < R; r += blockDim.x) yr[r] = expf(xr[r] - m) * inv;
+}
+
+// y = x * scale[c] (scale (C, 1, 1, 1) ~ uniform(0.5,1.5)), one thread per element
+__global__ void mul_scale_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v * p;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* scale, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Dp = depth / 2;
+    int Hp = height / 2;
+    int Wp = width / 2;
+    int Do = (Dp - 1) * 2 + 2;
+    int Ho = (Hp - 1) * 2 + 2;
+    int Wo = (Wp - 1) * 2 + 2;
+    // avg_pool3d(kernel 2, stride 2)
+    long n1 = (long)batch_size * in_channels * Dp * Hp * Wp;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    avgpool_kernel<<<(n1 + 255) / 256, 256>>>(x, t1, n1, depth, height, width, Dp, Hp, Wp, 2, 2, 2);
+    // conv_transpose3d(in_channels -> out_channels channels, kernel 3, stride 2, padding 1, output_padding 1)
+    long n2 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t2;
+    cudaMalloc(&t2, n2 * sizeof(float));
+    kgrl_conv(3, 1, batch_size, in_channels, out_channels, {Dp, Hp, Wp}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1, t1, conv_w, conv_b, t2);
+    // clamp(0, 1)
+    clamp_0p01p0_kernel<<<(n2 + 255) / 256, 256>>>(t2, t2, n2);
+    // softmax over the flattened spatial dims (view(b, c, -1), dim 2)
+    float* t3;
+    cudaMalloc(&t3, n2 * sizeof(float));
+    softmax_rows_kernel<<<(long)batch_size * out_channels, 256>>>(t2, t3, (long)Do * Ho * Wo);
+    // * scale[c] (scale (C, 1, 1, 1) ~ uniform(0.5,1.5))
+    mul_scale_kernel<<<(n2 + 255) / 256, 256>>>(t3, scale, out, n2, (long)Do * Ho * Wo, out_channels);
+    cudaFree(t1);
+    cudaFree(t2);
+    cudaFree(t3);
+}

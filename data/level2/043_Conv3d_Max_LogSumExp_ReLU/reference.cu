@@ -1,0 +1,68 @@
+// Reference for L2/43 Conv3d_Max_LogSumExp_ReLU: what PyTorch eager runs. The convolution runs in
+// cuDNN through kgrl_conv (with its bias, as the module does), then one kernel per following
+// PyTorch op (eager does not fuse).
+
+// Max pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
+// x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
+__global__ void maxpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
+                     int KD, int KH, int KW) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    long p = t / ((long)Wo * Ho * Do);
+    const float* xp = x + p * D * H * W;
+    float acc = xp[((long)od * KD * H + oh * KH) * W + ow * KW];
+    for (int d = od * KD; d < od * KD + KD; d++)
+        for (int h = oh * KH; h < oh * KH + KH; h++)
+            for (int w = ow * KW; w < ow * KW + KW; w++)
+                acc = fmaxf(acc, xp[((long)d * H + h) * W + w]);
+    y[t] = acc;
+}
+
+// y[o, j] = logsumexp over r of x[o, r, j]: one thread per output; neighbouring threads read
+// neighbouring j, so every step of the loop is coalesced
+__global__ void lse_cols_kernel(const float* x, float* y, long R, long inner, long n) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= n) return;
+    long o = t / inner, j = t - o * inner;
+    const float* xr = x + o * R * inner + j;
+    float m = xr[0];
+    for (long r = 1; r < R; r++) m = fmaxf(m, xr[r * inner]);
+    float s = 0.0f;
+    for (long r = 0; r < R; r++) s += expf(xr[r * inner] - m);
+    y[t] = m + logf(s);
+}
+
+// y = max(x, 0), one thread per element
+__global__ void relu_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fmaxf(v, 0.0f);
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Do = depth;
+    int Ho = height;
+    int Wo = width;
+    int Dp = Do / 2;
+    int Hp = Ho / 2;
+    int Wp = Wo / 2;
+    // conv3d(in_channels -> out_channels channels, kernel 3, stride 1, padding 1)
+    long n1 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    kgrl_conv(3, 0, batch_size, in_channels, out_channels, {depth, height, width}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, 1, x, conv_w, conv_b, t1);
+    // max_pool3d(kernel 2, stride 2)
+    long n2 = (long)batch_size * out_channels * Dp * Hp * Wp;
+    float* t2;
+    cudaMalloc(&t2, n2 * sizeof(float));
+    maxpool_kernel<<<(n2 + 255) / 256, 256>>>(t1, t2, n2, Do, Ho, Wo, Dp, Hp, Wp, 2, 2, 2);
+    // logsumexp over dim 1 (keepdim)
+    long n3 = (long)batch_size * Dp * Hp * Wp;
+    lse_cols_kernel<<<(n3 + 255) / 256, 256>>>(t2, t1, (long)out_channels, (long)Dp * Hp * Wp, n3);
+    // relu
+    relu_kernel<<<(n3 + 255) / 256, 256>>>(t1, out, n3);
+    cudaFree(t1);
+    cudaFree(t2);
+}

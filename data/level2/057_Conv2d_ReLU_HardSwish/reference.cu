@@ -1,0 +1,68 @@
+// Reference for L2/57 Conv2d_ReLU_HardSwish: what PyTorch eager runs. The convolution runs in cuDNN
+// through kgrl_conv (with its bias, as the module does), then one kernel per following PyTorch op
+// (eager does not fuse).
+
+// y = max(x, 0), one thread per element
+__global__ void relu_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fmaxf(v, 0.0f);
+}
+
+// y = x + 3, one thread per element
+__global__ void add_3p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v + 3.0f;
+}
+
+// y = x / 6, one thread per element
+__global__ void div_6p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v / 6.0f;
+}
+
+// y = clamp(x, 0, 1), one thread per element
+__global__ void clamp_0p01p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = fminf(fmaxf(v, 0.0f), 1.0f);
+}
+
+// y = x * (that): x * clamp((x + 3) / 6, 0, 1), one thread per element
+__global__ void mul_t_kernel(const float* x, const float* r_, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float r = r_[i];
+    y[i] = v * r;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+    int Ho = height - 2;
+    int Wo = width - 2;
+    // conv2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
+    long n1 = (long)batch_size * out_channels * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    kgrl_conv(2, 0, batch_size, in_channels, out_channels, {height, width}, {3, 3}, {1, 1}, {0, 0}, {1, 1}, {0, 0}, 1, x, conv_w, conv_b, t1);
+    // relu
+    relu_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // + 3
+    float* t2;
+    cudaMalloc(&t2, n1 * sizeof(float));
+    add_3p0_kernel<<<(n1 + 255) / 256, 256>>>(t1, t2, n1);
+    // / 6
+    div_6p0_kernel<<<(n1 + 255) / 256, 256>>>(t2, t2, n1);
+    // clamp(0, 1)
+    clamp_0p01p0_kernel<<<(n1 + 255) / 256, 256>>>(t2, t2, n1);
+    // x * (that): x * clamp((x + 3) / 6, 0, 1)
+    mul_t_kernel<<<(n1 + 255) / 256, 256>>>(t2, t1, out, n1);
+    cudaFree(t1);
+    cudaFree(t2);
+}

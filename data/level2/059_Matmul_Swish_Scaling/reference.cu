@@ -1,0 +1,54 @@
+// Reference for L2/59 Matmul_Swish_Scaling: what PyTorch eager runs. The GEMM runs in cuBLAS
+// through kgrl_gemm (fp32, no TF32), then one kernel per following PyTorch op (eager does not
+// fuse).
+
+// y[m, f] = b[f]: the bias broadcast into the output, which the GEMM then accumulates into
+// (beta = 1), as addmm does
+__global__ void bias_rows_kernel(const float* b, float* y, long n, int F) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i < n) y[i] = b[i % F];
+}
+
+// y = 1 / (1 + exp(-x)), one thread per element
+__global__ void sigmoid_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = 1.0f / (1.0f + expf(-v));
+}
+
+// y = x * sigmoid(x), one thread per element
+__global__ void mul_t_kernel(const float* x, const float* r_, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float r = r_[i];
+    y[i] = v * r;
+}
+
+// y = x * 2, one thread per element
+__global__ void mul_2p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v * 2.0f;
+}
+
+void forward(const float* x, const float* w, const float* b, float* out, int batch_size, int in_features, int out_features) {
+    // linear w (x @ w^T + b, in_features -> out_features features)
+    long n1 = (long)batch_size * out_features;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    bias_rows_kernel<<<(n1 + 255) / 256, 256>>>(b, t1, n1, out_features);
+    kgrl_gemm(0, 1, batch_size, out_features, in_features, 1.0f, x, in_features, w, in_features, 1.0f, t1, out_features);
+    // sigmoid
+    float* t2;
+    cudaMalloc(&t2, n1 * sizeof(float));
+    sigmoid_kernel<<<(n1 + 255) / 256, 256>>>(t1, t2, n1);
+    // x * sigmoid(x)
+    mul_t_kernel<<<(n1 + 255) / 256, 256>>>(t2, t1, t2, n1);
+    // * 2
+    mul_2p0_kernel<<<(n1 + 255) / 256, 256>>>(t2, out, n1);
+    cudaFree(t1);
+    cudaFree(t2);
+}

@@ -1,0 +1,90 @@
+// Reference for L2/73 Conv2d_BatchNorm_Scaling: what PyTorch eager runs. The convolution runs in
+// cuDNN through kgrl_conv (with its bias, as the module does), then one kernel per following
+// PyTorch op (eager does not fuse).
+
+// Sum of doubles over the block (norm statistics are accumulated in fp64: one row can hold
+// millions of elements, and var = E[x^2] - mean^2 must not cancel).
+__device__ double block_sum_d(double v) {
+    __shared__ double s[32];
+    int lane = threadIdx.x & 31, wid = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    if (lane == 0) s[wid] = v;
+    __syncthreads();
+    v = lane < nw ? s[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Partial batch statistics: one block per (n, c) slab of S contiguous elements; fp64 sum and sum of
+// squares go to part[c * N + n] and part[(N + c) * N + n] (deterministic: no atomics)
+__global__ void bn_partial_kernel(const float* x, double* part, int N, int C, long S) {
+    long slab = blockIdx.x;
+    const float* xs = x + slab * S;
+    double s = 0.0, q = 0.0;
+    for (long j = threadIdx.x; j < S; j += blockDim.x) { double v = xs[j]; s += v; q += v * v; }
+    s = block_sum_d(s);
+    q = block_sum_d(q);
+    if (threadIdx.x == 0) {
+        int n = (int)(slab / C), c = (int)(slab % C);
+        part[(long)c * N + n] = s;
+        part[(long)(C + c) * N + n] = q;
+    }
+}
+
+// Per-channel mean and 1/sqrt(var + eps) from the partials, biased variance (training mode)
+__global__ void bn_finalize_kernel(const double* part, float* mean, float* rstd, int N, int C, long S, float eps) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    double s = 0.0, q = 0.0;
+    for (int n = 0; n < N; n++) { s += part[(long)c * N + n]; q += part[(long)(C + c) * N + n]; }
+    double cnt = (double)N * (double)S, m = s / cnt, var = q / cnt - m * m;
+    mean[c] = (float)m;
+    rstd[c] = (float)(1.0 / sqrt(var + (double)eps));
+}
+
+// y = (x - mean[c]) * rstd[c] * w[c] + b[c], c = (i / inner) % C
+__global__ void bn_apply_kernel(const float* x, const float* mean, const float* rstd, const float* w, const float* b,
+                     float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    int c = (int)((i / inner) % C);
+    y[i] = (x[i] - mean[c]) * rstd[c] * w[c] + b[c];
+}
+
+// y = x * 2, one thread per element
+__global__ void mul_2p0_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = v * 2.0f;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* bn_w, const float* bn_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+    int Ho = height - 2;
+    int Wo = width - 2;
+    // conv2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
+    long n1 = (long)batch_size * out_channels * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    kgrl_conv(2, 0, batch_size, in_channels, out_channels, {height, width}, {3, 3}, {1, 1}, {0, 0}, {1, 1}, {0, 0}, 1, x, conv_w, conv_b, t1);
+    // batch_norm over dim 1 with batch statistics (training mode: KernelBench never calls .eval(); biased variance, eps 1e-05) and affine bn_w, bn_b
+    float* t2;
+    cudaMalloc(&t2, n1 * sizeof(float));
+    float* mean2;
+    cudaMalloc(&mean2, out_channels * sizeof(float));
+    float* rstd2;
+    cudaMalloc(&rstd2, out_channels * sizeof(float));
+    double* part2;
+    cudaMalloc(&part2, 2 * batch_size * out_channels * sizeof(double));
+    bn_partial_kernel<<<batch_size * out_channels, 256>>>(t1, part2, batch_size, out_channels, (long)Ho * Wo);
+    bn_finalize_kernel<<<(out_channels + 255) / 256, 256>>>(part2, mean2, rstd2, batch_size, out_channels, (long)Ho * Wo, 1e-05f);
+    bn_apply_kernel<<<(n1 + 255) / 256, 256>>>(t1, mean2, rstd2, bn_w, bn_b, t2, n1, (long)Ho * Wo, out_channels);
+    // * 2
+    mul_2p0_kernel<<<(n1 + 255) / 256, 256>>>(t2, out, n1);
+    cudaFree(t1);
+    cudaFree(t2);
+    cudaFree(mean2);
+    cudaFree(rstd2);
+    cudaFree(part2);
+}

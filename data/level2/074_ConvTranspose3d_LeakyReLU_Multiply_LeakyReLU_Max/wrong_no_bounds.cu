@@ -1,0 +1,88 @@
+// Known-wrong variant (expected verdict: wrong_output): the last kernel has no bounds check: the
+// threads of the last block past n write into the bytes after `out` (the smoke output has 2100
+// elements, not a multiple of 256)
+
+// Transposed convolution as a gather, one thread per output y[n, co, od, oh, ow] (2-D runs with depth 1):
+// input position i contributes to output i*s - p + k, so for each kernel tap k the source is
+// (o + p - k) / s when that divides exactly and lies inside the input; w is [Cin, Cout, KD, K, K]
+__global__ void conv_transpose_direct_kernel(const float* x, const float* w, const float* b, float* y, int N, int Cin, int D, int H, int W,
+                     int Cout, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (t >= (long)N * Cout * Do * Ho * Wo) return;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    int co = (int)((t / ((long)Wo * Ho * Do)) % Cout), n = (int)(t / ((long)Wo * Ho * Do * Cout));
+    float acc = b[co];
+    for (int ci = 0; ci < Cin; ci++)
+        for (int a = 0; a < KD; a++) {
+            int td = od + pd - a;
+            if (td < 0 || td % sd != 0 || td / sd >= D) continue;
+            for (int kh = 0; kh < K; kh++) {
+                int th = oh + p - kh;
+                if (th < 0 || th % s != 0 || th / s >= H) continue;
+                for (int kw = 0; kw < K; kw++) {
+                    int tw = ow + p - kw;
+                    if (tw < 0 || tw % s != 0 || tw / s >= W) continue;
+                    acc += x[(((long)n * Cin + ci) * D + td / sd) * H * W + (long)(th / s) * W + tw / s] *
+                           w[(((long)ci * Cout + co) * KD + a) * K * K + kh * K + kw];
+                }
+            }
+        }
+    y[t] = acc;
+}
+
+// y = x > 0 ? x : 0.2 * x (leaky_relu), one thread per element
+__global__ void leaky_0p2_kernel(const float* x, float* y, long n) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    y[i] = (v > 0.0f ? v : v * 0.2f);
+}
+
+// y = x * multiplier[c] (multiplier (C, 1, 1, 1) ~ randn), one thread per element
+__global__ void mul_multiplier_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v * p;
+}
+
+// Max pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
+// x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
+__global__ void maxpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
+                     int KD, int KH, int KW) {
+    long t = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    int ow = (int)(t % Wo), oh = (int)((t / Wo) % Ho), od = (int)((t / ((long)Wo * Ho)) % Do);
+    long p = t / ((long)Wo * Ho * Do);
+    const float* xp = x + p * D * H * W;
+    float acc = xp[((long)od * KD * H + oh * KH) * W + ow * KW];
+    for (int d = od * KD; d < od * KD + KD; d++)
+        for (int h = oh * KH; h < oh * KH + KH; h++)
+            for (int w = ow * KW; w < ow * KW + KW; w++)
+                acc = fmaxf(acc, xp[((long)d * H + h) * W + w]);
+    y[t] = acc;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* multiplier, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    int Do = (depth - 1) * 2 + 2;
+    int Ho = (height - 1) * 2 + 2;
+    int Wo = (width - 1) * 2 + 2;
+    int Dp = Do / 2;
+    int Hp = Ho / 2;
+    int Wp = Wo / 2;
+    // conv_transpose3d(in_channels -> out_channels channels, kernel 3, stride 2, padding 1, output_padding 1)
+    long n1 = (long)batch_size * out_channels * Do * Ho * Wo;
+    float* t1;
+    cudaMalloc(&t1, n1 * sizeof(float));
+    conv_transpose_direct_kernel<<<(n1 + 255) / 256, 256>>>(x, conv_w, conv_b, t1, batch_size, in_channels, depth, height, width, out_channels, Do, Ho, Wo, 3, 3, 2, 2, 1, 1);
+    // leaky_relu(negative_slope=0.2)
+    leaky_0p2_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // * multiplier[c] (multiplier (C, 1, 1, 1) ~ randn)
+    mul_multiplier_kernel<<<(n1 + 255) / 256, 256>>>(t1, multiplier, t1, n1, (long)Do * Ho * Wo, out_channels);
+    // leaky_relu(negative_slope=0.2)
+    leaky_0p2_kernel<<<(n1 + 255) / 256, 256>>>(t1, t1, n1);
+    // max_pool3d(kernel 2, stride 2)
+    long n2 = (long)batch_size * out_channels * Dp * Hp * Wp;
+    maxpool_kernel<<<(n2 + 255) / 256, 256>>>(t1, out, n2, Do, Ho, Wo, Dp, Hp, Wp, 2, 2, 2);
+    cudaFree(t1);
+}

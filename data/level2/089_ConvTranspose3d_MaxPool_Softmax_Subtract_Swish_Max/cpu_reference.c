@@ -1,0 +1,155 @@
+// CPU reference for L2/89 ConvTranspose3d_MaxPool_Softmax_Subtract_Swish_Max: plain loops, every
+// intermediate in fp64. The oracle for reference.cu at smoke sizes; written independently of the
+// CUDA kernels.
+
+// fp64 copy of an input tensor (the whole chain runs in fp64)
+static double* cpu_L2_089_load(const float* src, long n) {
+    double* d = (double*)kgrl_malloc((size_t)n * sizeof(double));
+    for (long i = 0; i < n; i++) d[i] = src[i];
+    return d;
+}
+
+// Transposed convolution by scattering: input x[n, ci, i] adds x * w[ci, co, k] to output
+// y[n, co, i*s - p + k] (per spatial dim; 2-D: depth 1 with KD = 1, sd = 1, pd = 0); w is [Cin, Cout, ...]
+static void cpu_L2_089_conv_transpose(const double* x, const double* w, const double* b, double* y, int N, int Cin, int Cout,
+               int D, int H, int W, int Do, int Ho, int Wo, int KD, int K, int sd, int s, int pd, int p) {
+    const long plane = (long)Do * Ho * Wo;
+    for (int n = 0; n < N; n++)
+        for (int co = 0; co < Cout; co++)
+            for (long j = 0; j < plane; j++) y[((long)n * Cout + co) * plane + j] = b ? b[co] : 0.0;
+    for (int n = 0; n < N; n++)
+        for (int ci = 0; ci < Cin; ci++)
+            for (int id = 0; id < D; id++)
+                for (int ih = 0; ih < H; ih++)
+                    for (int iw = 0; iw < W; iw++) {
+                        double v = x[(((long)n * Cin + ci) * D + id) * H * W + (long)ih * W + iw];
+                        for (int co = 0; co < Cout; co++)
+                            for (int a = 0; a < KD; a++)
+                                for (int kh = 0; kh < K; kh++)
+                                    for (int kw = 0; kw < K; kw++) {
+                                        int od = id * sd - pd + a, oh = ih * s - p + kh, ow = iw * s - p + kw;
+                                        if (od < 0 || od >= Do || oh < 0 || oh >= Ho || ow < 0 || ow >= Wo) continue;
+                                        y[(((long)n * Cout + co) * Do + od) * Ho * Wo + (long)oh * Wo + ow] +=
+                                            v * w[(((long)ci * Cout + co) * KD + a) * K * K + kh * K + kw];
+                                    }
+                    }
+}
+
+static void cpu_ref_L2_089(const kgrl_task_io *io) {
+    const int batch_size = (int)io->ival[5];
+    const int in_channels = (int)io->ival[6];
+    const int out_channels = (int)io->ival[7];
+    const int depth = (int)io->ival[8];
+    const int height = (int)io->ival[9];
+    const int width = (int)io->ival[10];
+    const int Do = (depth - 1) * 2 + 2;
+    const int Ho = (height - 1) * 2 + 2;
+    const int Wo = (width - 1) * 2 + 2;
+    const int Dp = Do / 2;
+    const int Hp = Ho / 2;
+    const int Wp = Wo / 2;
+    double* x = cpu_L2_089_load((const float*)io->ptr[0], (long)batch_size * in_channels * depth * height * width);
+    double* conv_w = cpu_L2_089_load((const float*)io->ptr[1], (long)in_channels * out_channels * 3 * 3 * 3);
+    double* conv_b = cpu_L2_089_load((const float*)io->ptr[2], (long)out_channels);
+    double* subtract = cpu_L2_089_load((const float*)io->ptr[3], (long)out_channels);
+
+    // conv_transpose3d(in_channels -> out_channels channels, kernel 3, stride 2, padding 1, output_padding 1)
+    double* y1 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Do * Ho * Wo) * sizeof(double));
+    cpu_L2_089_conv_transpose(x, conv_w, conv_b, y1, batch_size, in_channels, out_channels, depth, height, width, Do, Ho, Wo, 3, 3, 2, 2, 1, 1);
+
+    // max_pool3d(kernel 2, stride 2)
+    double* y2 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long P = (long)batch_size * out_channels;
+        const int D = Do, H = Ho, W = Wo, Do = Dp, Ho = Hp, Wo = Wp;
+        const int KD = 2, KH = 2, KW = 2;
+        for (long q = 0; q < P; q++)
+            for (int od = 0; od < Do; od++)
+                for (int oh = 0; oh < Ho; oh++)
+                    for (int ow = 0; ow < Wo; ow++) {
+                        double acc = -INFINITY, cnt = 0.0;
+                        for (int d = 0; d < KD; d++)
+                            for (int h = 0; h < KH; h++)
+                                for (int w = 0; w < KW; w++) {
+                                    double v = y1[((q * D + od * KD + d) * H + oh * KH + h) * W + ow * KW + w];
+                                    if (v > acc) acc = v;
+                                    cnt += 1.0;
+                                }
+                        y2[((q * Do + od) * Ho + oh) * Wo + ow] = acc;
+                    }
+    }
+
+    // softmax over dim 1
+    double* y3 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long outer = (long)batch_size, R = (long)out_channels, inner = (long)Dp * Hp * Wp;
+        for (long a = 0; a < outer; a++)
+            for (long j = 0; j < inner; j++) {
+                const double* xr = y2 + a * R * inner + j;
+                double* yr = y3 + a * R * inner + j;
+                double m = xr[0], s = 0.0;
+                for (long r = 1; r < R; r++) if (xr[r * inner] > m) m = xr[r * inner];
+                for (long r = 0; r < R; r++) s += exp(xr[r * inner] - m);
+                for (long r = 0; r < R; r++) yr[r * inner] = exp(xr[r * inner] - m) / s;
+            }
+    }
+
+    // - subtract[c] (subtract (C, 1, 1, 1) ~ randn)
+    double* y4 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long n = (long)batch_size * out_channels * Dp * Hp * Wp;
+        for (long i = 0; i < n; i++) {
+            double v = y3[i];
+            double p = subtract[(i / ((long)Dp * Hp * Wp)) % out_channels];
+            y4[i] = v - p;
+        }
+    }
+
+    // sigmoid
+    double* y5 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long n = (long)batch_size * out_channels * Dp * Hp * Wp;
+        for (long i = 0; i < n; i++) {
+            double v = y4[i];
+            y5[i] = 1.0 / (1.0 + exp(-v));
+        }
+    }
+
+    // x * sigmoid(x)
+    double* y6 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long n = (long)batch_size * out_channels * Dp * Hp * Wp;
+        for (long i = 0; i < n; i++) {
+            double v = y5[i];
+            double r = y4[i];
+            y6[i] = v * r;
+        }
+    }
+
+    // max over dim 1
+    double* y7 = (double*)kgrl_malloc((size_t)((long)batch_size * Dp * Hp * Wp) * sizeof(double));
+    {
+        const long outer = (long)batch_size, R = (long)out_channels, inner = (long)Dp * Hp * Wp;
+        for (long a = 0; a < outer; a++)
+            for (long j = 0; j < inner; j++) {
+                const double* xr = y6 + a * R * inner + j;
+                double acc = xr[0];
+                for (long r = 0; r < R; r++) if (xr[r * inner] > acc) acc = xr[r * inner];
+                y7[a * inner + j] = acc;
+            }
+    }
+
+    float* out = (float*)io->ptr[4];
+    for (long i = 0; i < (long)batch_size * Dp * Hp * Wp; i++) out[i] = (float)y7[i];
+    kgrl_free(x);
+    kgrl_free(conv_w);
+    kgrl_free(conv_b);
+    kgrl_free(subtract);
+    kgrl_free(y1);
+    kgrl_free(y2);
+    kgrl_free(y3);
+    kgrl_free(y4);
+    kgrl_free(y5);
+    kgrl_free(y6);
+    kgrl_free(y7);
+}
