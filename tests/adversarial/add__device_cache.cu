@@ -1,4 +1,5 @@
-// expect: wrong_output
+// expect: wrong_output|runtime_fault
+// (runtime_fault when a larger variant runs past the cached buffer: either way it is rejected)
 // State cached across calls in __device__ memory: the first call of a module instance computes and
 // stores the result, later calls replay it. Each correctness trial loads a fresh module, so only the
 // timed runs, whose inputs rotate, can catch it (their outputs are checked).
