@@ -108,12 +108,15 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
     double t0 = kgrl_now_s();
     kgrl_verifier *v = kgrl_verifier_create(vd);
     kgrl_record *recs = (kgrl_record *)kgrl_calloc((size_t)(n ? n : 1), sizeof *recs);
-    kgrl_verify_batch(v, jobs, n, recs);
-    double wall = kgrl_now_s() - t0;
-    kgrl_verifier_destroy(v);
     FILE *out = out_path && out_path[0] ? fopen(out_path, "w") : NULL;
     int files[3] = {0}, matched[3] = {0}, sols[3] = {0}, sols_ok[3] = {0}, wrongs[3] = {0}, wrongs_ok[3] = {0};
-    for (int i = 0; i < n; i++) {
+    // in chunks, so that results stream out (and survive an interrupted run); a chunk is still
+    // verified in parallel over every worker
+    const int chunk = 32;
+    for (int c0 = 0; c0 < n; c0 += chunk) {
+    int c1 = c0 + chunk < n ? c0 + chunk : n;
+    kgrl_verify_batch(v, jobs + c0, c1 - c0, recs + c0);
+    for (int i = c0; i < c1; i++) {
         const char *got = kgrl_status_name(recs[i].status);
         bool ok = kgrl__eval_expect_match(items[i].expect, got);
         int L = items[i].task->level >= 1 && items[i].task->level <= 2 ? items[i].task->level : 0;
@@ -122,9 +125,12 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
         char msg[161];
         snprintf(msg, sizeof msg, "%s", recs[i].message);
         for (char *c = msg; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
-        printf("%-6s %-7s %-44s expect %-18s got %-18s t_ref %8.4g ms  speedup %7.3g  %s\n", ok ? "ok" : "MISMATCH",
+        const kgrl_stage_record *sg = recs[i].stages;
+        printf("%-8s %-7s %-40s expect %-16s got %-16s t_ref %8.4g ms speedup %7.3g | ms: format %.0f compile %.0f smoke %.0f "
+               "correct %.0f timing %.0f total %.0f  %s\n", ok ? "ok" : "MISMATCH",
                items[i].task->id, strrchr(items[i].file, '/') + 1, items[i].expect, got, recs[i].t_ref_ms, recs[i].speedup,
-               ok ? "" : msg);
+               sg[KGRL_STAGE_FORMAT].ms, sg[KGRL_STAGE_COMPILE].ms, sg[KGRL_STAGE_SMOKE].ms, sg[KGRL_STAGE_CORRECTNESS].ms,
+               sg[KGRL_STAGE_TIMING].ms, recs[i].total_ms, ok ? "" : msg);
         if (out) {
             kgrl_buf b = KGRL_ZERO;
             kgrl_record_to_json(&recs[i], &b);
@@ -132,6 +138,11 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
             kgrl_buf_free(&b);
         }
     }
+    fflush(stdout);
+    if (out) fflush(out);
+    }
+    double wall = kgrl_now_s() - t0;
+    kgrl_verifier_destroy(v);
     if (out) fclose(out);
     int total = 0, total_ok = 0;
     for (int L = 0; L < 3; L++) {
