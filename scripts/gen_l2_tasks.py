@@ -2307,6 +2307,9 @@ def s62(t):
     y = t.linear(x, f)
     y = t.groupnorm(y, 512)
     y = t.ew(y, 'leaky', 0.01)
+    t.tol = (5e-4, 5e-4, "GroupNorm over 16-feature groups divides the GEMM's fp32 rounding error (K=8192) by each "
+             'group\'s std: measured on an H200, the GPU reference against the fp64 CPU reference at mid sizes '
+             'exceeded atol=rtol=1e-4 by 2.0x on 4 of 263168 elements; 5e-4 keeps a 2.5x margin')
     return t.ew(y, 'selfadd')
 
 
@@ -2525,7 +2528,9 @@ def s85(t):
     t.note('gn_w is drawn from uniform(0.1, 0.5): with weight ~1 the max over 4x4 windows of the normalized '
            'values is above 1 in ~94% of windows (KernelBench init: all ones), so clamp(0, 1) made the output '
            'nearly constant 1')
-    t.note('scale is torch.ones at init; drawn from uniform(0.5,1.5) so that ignoring it fails')
+    y = bias_chan(t, y, 'scale', 'mul', dist='uniform(0.5,1.5)')
+    t.note('scale (shape (out_channels, 1, 1), as KernelBench\'s scale_shape) is torch.ones at init; drawn from '
+           'uniform(0.5,1.5) so that ignoring it fails')
     y = t.pool(y, 'max', 2, 4)
     return t.ew(y, 'clamp', (0.0, 1.0))
 

@@ -32,11 +32,11 @@ static void cpu_L2_085_conv(const double* x, const double* w, const double* b, d
 }
 
 static void cpu_ref_L2_085(const kgrl_task_io *io) {
-    const int batch_size = (int)io->ival[6];
-    const int in_channels = (int)io->ival[7];
-    const int out_channels = (int)io->ival[8];
-    const int height = (int)io->ival[9];
-    const int width = (int)io->ival[10];
+    const int batch_size = (int)io->ival[7];
+    const int in_channels = (int)io->ival[8];
+    const int out_channels = (int)io->ival[9];
+    const int height = (int)io->ival[10];
+    const int width = (int)io->ival[11];
     const int Ho = height - 2;
     const int Wo = width - 2;
     const int Hp = Ho / 4;
@@ -46,6 +46,7 @@ static void cpu_ref_L2_085(const kgrl_task_io *io) {
     double* conv_b = cpu_L2_085_load((const float*)io->ptr[2], (long)out_channels);
     double* gn_w = cpu_L2_085_load((const float*)io->ptr[3], (long)out_channels);
     double* gn_b = cpu_L2_085_load((const float*)io->ptr[4], (long)out_channels);
+    double* scale = cpu_L2_085_load((const float*)io->ptr[5], (long)out_channels);
 
     // conv2d(in_channels -> out_channels channels, kernel 3, stride 1, padding 0)
     double* y1 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Ho * Wo) * sizeof(double));
@@ -70,8 +71,19 @@ static void cpu_ref_L2_085(const kgrl_task_io *io) {
         }
     }
 
+    // * scale[c] (scale (C, 1, 1) ~ uniform(0.5,1.5))
+    double* y3 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Ho * Wo) * sizeof(double));
+    {
+        const long n = (long)batch_size * out_channels * Ho * Wo;
+        for (long i = 0; i < n; i++) {
+            double v = y2[i];
+            double p = scale[(i / ((long)Ho * Wo)) % out_channels];
+            y3[i] = v * p;
+        }
+    }
+
     // max_pool2d(kernel 4, stride 4)
-    double* y3 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Hp * Wp) * sizeof(double));
+    double* y4 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Hp * Wp) * sizeof(double));
     {
         const long P = (long)batch_size * out_channels;
         const int D = 1, H = Ho, W = Wo, Do = 1, Ho = Hp, Wo = Wp;
@@ -84,33 +96,35 @@ static void cpu_ref_L2_085(const kgrl_task_io *io) {
                         for (int d = 0; d < KD; d++)
                             for (int h = 0; h < KH; h++)
                                 for (int w = 0; w < KW; w++) {
-                                    double v = y2[((q * D + od * KD + d) * H + oh * KH + h) * W + ow * KW + w];
+                                    double v = y3[((q * D + od * KD + d) * H + oh * KH + h) * W + ow * KW + w];
                                     if (v > acc) acc = v;
                                     cnt += 1.0;
                                 }
-                        y3[((q * Do + od) * Ho + oh) * Wo + ow] = acc;
+                        y4[((q * Do + od) * Ho + oh) * Wo + ow] = acc;
                     }
     }
 
     // clamp(0, 1)
-    double* y4 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Hp * Wp) * sizeof(double));
+    double* y5 = (double*)kgrl_malloc((size_t)((long)batch_size * out_channels * Hp * Wp) * sizeof(double));
     {
         const long n = (long)batch_size * out_channels * Hp * Wp;
         for (long i = 0; i < n; i++) {
-            double v = y3[i];
-            y4[i] = fmin(fmax(v, 0.0), 1.0);
+            double v = y4[i];
+            y5[i] = fmin(fmax(v, 0.0), 1.0);
         }
     }
 
-    float* out = (float*)io->ptr[5];
-    for (long i = 0; i < (long)batch_size * out_channels * Hp * Wp; i++) out[i] = (float)y4[i];
+    float* out = (float*)io->ptr[6];
+    for (long i = 0; i < (long)batch_size * out_channels * Hp * Wp; i++) out[i] = (float)y5[i];
     kgrl_free(x);
     kgrl_free(conv_w);
     kgrl_free(conv_b);
     kgrl_free(gn_w);
     kgrl_free(gn_b);
+    kgrl_free(scale);
     kgrl_free(y1);
     kgrl_free(y2);
     kgrl_free(y3);
     kgrl_free(y4);
+    kgrl_free(y5);
 }

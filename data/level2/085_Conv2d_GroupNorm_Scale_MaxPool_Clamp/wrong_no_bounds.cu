@@ -68,6 +68,15 @@ __global__ void groupnorm_apply_kernel(const float* x, const float* mean, const 
     y[i] = (x[i] - mean[row]) * rstd[row] * w[c] + b[c];
 }
 
+// y = x * scale[c] (scale (C, 1, 1) ~ uniform(0.5,1.5)), one thread per element
+__global__ void mul_scale_kernel(const float* x, const float* p_, float* y, long n, long inner, int C) {
+    long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float v = x[i];
+    float p = p_[(i / inner) % C];
+    y[i] = v * p;
+}
+
 // Max pooling, kernel = stride (KD, KH, KW), no padding, floor: one thread per output of
 // x [P, D, H, W] -> y [P, Do, Ho, Wo] (2-D and 1-D pools run with the leading spatial sizes 1)
 __global__ void maxpool_kernel(const float* x, float* y, long n, int D, int H, int W, int Do, int Ho, int Wo,
@@ -92,7 +101,7 @@ __global__ void clamp_0p01p0_kernel(const float* x, float* y, long n) {
     y[i] = fminf(fmaxf(v, 0.0f), 1.0f);
 }
 
-void forward(const float* x, const float* conv_w, const float* conv_b, const float* gn_w, const float* gn_b, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* gn_w, const float* gn_b, const float* scale, float* out, int batch_size, int in_channels, int out_channels, int height, int width) {
     int Ho = height - 2;
     int Wo = width - 2;
     int Hp = Ho / 4;
@@ -111,6 +120,8 @@ void forward(const float* x, const float* conv_w, const float* conv_b, const flo
     cudaMalloc(&rstd2, batch_size * 16 * sizeof(float));
     row_stats_kernel<<<batch_size * 16, 256>>>(t1, mean2, rstd2, (long)(out_channels / 16) * Ho * Wo, 1e-05f);
     groupnorm_apply_kernel<<<(n1 + 255) / 256, 256>>>(t1, mean2, rstd2, gn_w, gn_b, t2, n1, (long)(out_channels / 16) * Ho * Wo, (long)Ho * Wo, out_channels);
+    // * scale[c] (scale (C, 1, 1) ~ uniform(0.5,1.5))
+    mul_scale_kernel<<<(n1 + 255) / 256, 256>>>(t2, scale, t2, n1, (long)Ho * Wo, out_channels);
     // max_pool2d(kernel 4, stride 4)
     long n2 = (long)batch_size * out_channels * Hp * Wp;
     maxpool_kernel<<<(n2 + 255) / 256, 256>>>(t2, t1, n2, 1, Ho, Wo, 1, Hp, Wp, 1, 4, 4);
