@@ -1941,6 +1941,11 @@ KGRL_API int kgrl_verifier_worker_starts(const kgrl_verifier *v);
 #define KGRL_HAS_TASK_RUN_INPROCESS 1
 KGRL_API bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
                                       bool allow_builtins, void **outputs_host, kgrl_err *err);
+// The same, timed: after one run, `trials` replays each preceded by an L2 flush and bracketed by
+// events on ctx->stream (the verifier's method without the interleaving); the median goes to
+// *median_ms. outputs_host may be NULL. For baselines of the kit's own references.
+KGRL_API bool kgrl_task_time_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
+                                       bool allow_builtins, int trials, double *median_ms, kgrl_err *err);
 
 // ============================================================================================
 // 24_rewards.h — API
@@ -16814,8 +16819,9 @@ void kgrl_verify_batch(kgrl_verifier *v, const kgrl_verify_job *jobs, int n, kgr
 
 // ---------------------------------------------------------------------------------------------
 // In-process runs of trusted code: the worker's env, scratch and replay, without the worker.
-bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
-                             bool allow_builtins, void **outputs_host, kgrl_err *err) {
+// One run (outputs to outputs_host when given), then `trials` timed replays (median to *median_ms).
+static bool kgrl__inproc(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src, bool allow_builtins,
+                         void **outputs_host, int trials, double *median_ms, kgrl_err *err) {
     KGRL_CHECK(ctx->has_gpu, "kgrl_task_run_inprocess needs a GPU: %s", ctx->no_gpu_reason);
     kgrl_candidate c;
     kgrl_candidate_parse(src, t->signature, allow_builtins, &c);
@@ -16854,9 +16860,35 @@ bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_varia
     st = kgrl__vf_replay(&w, &seq, kern, &e, &scratch, allow_builtins, true, msg, sizeof msg);
     if (st != KGRL_STATUS_OK) goto done;
     KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));  // trusted code: a fault here is the kit's bug
-    for (int p = 0; p < t->nparams; p++)
+    for (int p = 0; p < t->nparams && outputs_host; p++)
         if (t->params[p].kind == KGRL_PARAM_OUTPUT && e.bytes[p])
             KGRL_CUDA_CHECK(cudaMemcpy(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost));
+    if (trials > 0) {
+        size_t flush_bytes = 2 * (size_t)(ctx->l2_bytes > 0 ? ctx->l2_bytes : (64 << 20));
+        void *flush;
+        KGRL_CUDA_CHECK(cudaMalloc(&flush, flush_bytes));
+        cudaEvent_t e0, e1;
+        KGRL_CUDA_CHECK(cudaEventCreate(&e0));
+        KGRL_CUDA_CHECK(cudaEventCreate(&e1));
+        double *ms = (double *)kgrl_calloc((size_t)trials, sizeof(double));
+        for (int i = -3; i < trials && st == KGRL_STATUS_OK; i++) {   // 3 warm-ups
+            KGRL_CUDA_CHECK(cudaMemsetAsync(flush, i & 0xff, flush_bytes, ctx->stream));
+            KGRL_CUDA_CHECK(cudaEventRecord(e0, ctx->stream));
+            st = kgrl__vf_replay(&w, &seq, kern, &e, &scratch, allow_builtins, false, msg, sizeof msg);
+            KGRL_CUDA_CHECK(cudaEventRecord(e1, ctx->stream));
+            KGRL_CUDA_CHECK(cudaEventSynchronize(e1));
+            float f = 0;
+            KGRL_CUDA_CHECK(cudaEventElapsedTime(&f, e0, e1));
+            if (i >= 0) ms[i] = f;
+        }
+        kgrl_tstats ts;
+        kgrl_tstats_compute(ms, trials, &ts);
+        if (median_ms) *median_ms = ts.median;
+        kgrl_free(ms);
+        KGRL_CUDA_CHECK(cudaEventDestroy(e0));
+        KGRL_CUDA_CHECK(cudaEventDestroy(e1));
+        KGRL_CUDA_CHECK(cudaFree(flush));
+    }
 done:
     if (st != KGRL_STATUS_OK) kgrl_err_set(err, "%s: %s", kgrl_status_name(st), msg);
     if (loaded) kgrl_module_unload(&m);
@@ -16866,6 +16898,16 @@ done:
     kgrl__vf_env_free(&e);
     kgrl_candidate_free(&c);
     return st == KGRL_STATUS_OK;
+}
+
+bool kgrl_task_run_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
+                             bool allow_builtins, void **outputs_host, kgrl_err *err) {
+    return kgrl__inproc(ctx, t, v, src, allow_builtins, outputs_host, 0, NULL, err);
+}
+
+bool kgrl_task_time_inprocess(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, const char *src,
+                              bool allow_builtins, int trials, double *median_ms, kgrl_err *err) {
+    return kgrl__inproc(ctx, t, v, src, allow_builtins, NULL, trials > 0 ? trials : 1, median_ms, err);
 }
 // ============================================================================================
 // 24_rewards.h — implementation
