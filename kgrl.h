@@ -514,7 +514,9 @@ KGRL_API const char *kgrl__cuda_hint(cudaError_t e);
 // Modules: a loaded cubin in the current device's context (runtime "library").
 typedef struct kgrl_module { cudaLibrary_t lib; } kgrl_module;
 
-typedef struct kgrl__ctx_kernel { const char *src; char name[64]; kgrl_module mod; cudaKernel_t kernel; } kgrl__ctx_kernel;
+// One compiled kit kernel; keyed by the source *text* (a private copy), so a caller may free or
+// rebuild its source string and a reused address can never return another source's kernel.
+typedef struct kgrl__ctx_kernel { char *src; char name[64]; kgrl_module mod; cudaKernel_t kernel; } kgrl__ctx_kernel;
 
 // Defaults (zero means default):
 //   device      0. Use desc.cpu_only = true to make no CUDA call at all.
@@ -4841,7 +4843,7 @@ void kgrl_ctx_destroy(kgrl_ctx *ctx) {
     if (!ctx) return;
     kgrl_builtins_release(ctx);
     if (ctx->has_gpu) {
-        for (int i = 0; i < ctx->nkernels; i++) kgrl_module_unload(&ctx->kernels[i].mod);
+        for (int i = 0; i < ctx->nkernels; i++) { kgrl_module_unload(&ctx->kernels[i].mod); kgrl_free(ctx->kernels[i].src); }
         KGRL_CUBLAS_CHECK(cublasLtDestroy(ctx->cublaslt));
         KGRL_CUBLAS_CHECK(cublasDestroy(ctx->cublas));
         KGRL_CUDA_CHECK(cudaFree(ctx->cublas_workspace));
@@ -5037,7 +5039,7 @@ void kgrl_module_unload(kgrl_module *m) {
 cudaKernel_t kgrl_ctx_kernel(kgrl_ctx *ctx, const char *src, const char *name) {
     KGRL_CHECK(ctx->has_gpu, "kgrl_ctx_kernel(%s) needs a GPU: %s", name, ctx->no_gpu_reason);
     for (int i = 0; i < ctx->nkernels; i++)
-        if (ctx->kernels[i].src == src && strcmp(ctx->kernels[i].name, name) == 0) return ctx->kernels[i].kernel;
+        if (strcmp(ctx->kernels[i].name, name) == 0 && strcmp(ctx->kernels[i].src, src) == 0) return ctx->kernels[i].kernel;
     KGRL_CHECK(ctx->nkernels < 64, "more than 64 kit kernels in one ctx");
     kgrl_cubin c;
     const char *opts[] = {"-lineinfo"};
@@ -5048,7 +5050,7 @@ cudaKernel_t kgrl_ctx_kernel(kgrl_ctx *ctx, const char *src, const char *name) {
     if (!kgrl_module_load(&c, &k->mod, &err) || !kgrl_module_kernel(&k->mod, name, &k->kernel, &err))
         KGRL_FATAL("%s", err.msg);
     kgrl_cubin_free(&c);
-    k->src = src;
+    k->src = kgrl_strdup(src);
     snprintf(k->name, sizeof k->name, "%s", name);
     ctx->nkernels++;
     return k->kernel;
@@ -14947,22 +14949,17 @@ void kgrl_task_fill_input_cpu(const kgrl_task *t, const kgrl_variant *v, int p, 
     }
 }
 
-// The fill kernels: philox.cuh pasted in front of fill.cu. kgrl_ctx_kernel caches by source
-// pointer, so the pasted source is made once per ctx and lives as long as the ctx (looked up by
-// kernel name first).
+// The fill kernels: philox.cuh pasted in front of fill.cu. Looked up by name first, so the pasted
+// text is only built (and compiled) on the first call per ctx; kgrl_ctx_kernel keeps its own copy.
 static cudaKernel_t kgrl__fill_kernel(kgrl_ctx *ctx, const char *name) {
     for (int i = 0; i < ctx->nkernels; i++)
         if (!strcmp(ctx->kernels[i].name, name)) return ctx->kernels[i].kernel;
-    const char *src = NULL;
-    for (int i = 0; i < ctx->nkernels; i++)
-        if (!strcmp(ctx->kernels[i].name, "kgrl_fill") || !strcmp(ctx->kernels[i].name, "kgrl_fill_softmax")) src = ctx->kernels[i].src;
-    if (!src) {
-        kgrl_buf b = {NULL, 0, 0};
-        kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
-        kgrl_buf_puts(&b, kgrl__kernel_fill_cu);
-        src = b.data; // owned by the ctx from here on (one per ctx, never freed before the process ends)
-    }
-    return kgrl_ctx_kernel(ctx, src, name);
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
+    kgrl_buf_puts(&b, kgrl__kernel_fill_cu);
+    cudaKernel_t k = kgrl_ctx_kernel(ctx, b.data, name);
+    kgrl_buf_free(&b);
+    return k;
 }
 
 void kgrl_task_fill_input_gpu(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, int p, void *dst_device) {

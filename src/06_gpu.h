@@ -16,7 +16,9 @@ KGRL_API const char *kgrl__cuda_hint(cudaError_t e);
 // Modules: a loaded cubin in the current device's context (runtime "library").
 typedef struct kgrl_module { cudaLibrary_t lib; } kgrl_module;
 
-typedef struct kgrl__ctx_kernel { const char *src; char name[64]; kgrl_module mod; cudaKernel_t kernel; } kgrl__ctx_kernel;
+// One compiled kit kernel; keyed by the source *text* (a private copy), so a caller may free or
+// rebuild its source string and a reused address can never return another source's kernel.
+typedef struct kgrl__ctx_kernel { char *src; char name[64]; kgrl_module mod; cudaKernel_t kernel; } kgrl__ctx_kernel;
 
 // Defaults (zero means default):
 //   device      0. Use desc.cpu_only = true to make no CUDA call at all.
@@ -173,7 +175,7 @@ void kgrl_ctx_destroy(kgrl_ctx *ctx) {
     if (!ctx) return;
     kgrl_builtins_release(ctx);
     if (ctx->has_gpu) {
-        for (int i = 0; i < ctx->nkernels; i++) kgrl_module_unload(&ctx->kernels[i].mod);
+        for (int i = 0; i < ctx->nkernels; i++) { kgrl_module_unload(&ctx->kernels[i].mod); kgrl_free(ctx->kernels[i].src); }
         KGRL_CUBLAS_CHECK(cublasLtDestroy(ctx->cublaslt));
         KGRL_CUBLAS_CHECK(cublasDestroy(ctx->cublas));
         KGRL_CUDA_CHECK(cudaFree(ctx->cublas_workspace));
@@ -369,7 +371,7 @@ void kgrl_module_unload(kgrl_module *m) {
 cudaKernel_t kgrl_ctx_kernel(kgrl_ctx *ctx, const char *src, const char *name) {
     KGRL_CHECK(ctx->has_gpu, "kgrl_ctx_kernel(%s) needs a GPU: %s", name, ctx->no_gpu_reason);
     for (int i = 0; i < ctx->nkernels; i++)
-        if (ctx->kernels[i].src == src && strcmp(ctx->kernels[i].name, name) == 0) return ctx->kernels[i].kernel;
+        if (strcmp(ctx->kernels[i].name, name) == 0 && strcmp(ctx->kernels[i].src, src) == 0) return ctx->kernels[i].kernel;
     KGRL_CHECK(ctx->nkernels < 64, "more than 64 kit kernels in one ctx");
     kgrl_cubin c;
     const char *opts[] = {"-lineinfo"};
@@ -380,7 +382,7 @@ cudaKernel_t kgrl_ctx_kernel(kgrl_ctx *ctx, const char *src, const char *name) {
     if (!kgrl_module_load(&c, &k->mod, &err) || !kgrl_module_kernel(&k->mod, name, &k->kernel, &err))
         KGRL_FATAL("%s", err.msg);
     kgrl_cubin_free(&c);
-    k->src = src;
+    k->src = kgrl_strdup(src);
     snprintf(k->name, sizeof k->name, "%s", name);
     ctx->nkernels++;
     return k->kernel;

@@ -847,22 +847,17 @@ void kgrl_task_fill_input_cpu(const kgrl_task *t, const kgrl_variant *v, int p, 
     }
 }
 
-// The fill kernels: philox.cuh pasted in front of fill.cu. kgrl_ctx_kernel caches by source
-// pointer, so the pasted source is made once per ctx and lives as long as the ctx (looked up by
-// kernel name first).
+// The fill kernels: philox.cuh pasted in front of fill.cu. Looked up by name first, so the pasted
+// text is only built (and compiled) on the first call per ctx; kgrl_ctx_kernel keeps its own copy.
 static cudaKernel_t kgrl__fill_kernel(kgrl_ctx *ctx, const char *name) {
     for (int i = 0; i < ctx->nkernels; i++)
         if (!strcmp(ctx->kernels[i].name, name)) return ctx->kernels[i].kernel;
-    const char *src = NULL;
-    for (int i = 0; i < ctx->nkernels; i++)
-        if (!strcmp(ctx->kernels[i].name, "kgrl_fill") || !strcmp(ctx->kernels[i].name, "kgrl_fill_softmax")) src = ctx->kernels[i].src;
-    if (!src) {
-        kgrl_buf b = {NULL, 0, 0};
-        kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
-        kgrl_buf_puts(&b, kgrl__kernel_fill_cu);
-        src = b.data; // owned by the ctx from here on (one per ctx, never freed before the process ends)
-    }
-    return kgrl_ctx_kernel(ctx, src, name);
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_puts(&b, kgrl__kernel_philox_cuh);
+    kgrl_buf_puts(&b, kgrl__kernel_fill_cu);
+    cudaKernel_t k = kgrl_ctx_kernel(ctx, b.data, name);
+    kgrl_buf_free(&b);
+    return k;
 }
 
 void kgrl_task_fill_input_gpu(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *v, int p, void *dst_device) {
