@@ -1641,6 +1641,9 @@ typedef struct kgrl_task {
 
 // Load one task directory, or all tasks under a root (data/): sorted by level, number.
 KGRL_API bool kgrl_task_load(const char *dir, kgrl_task *out, kgrl_err *err);
+// The directory of task `id` ("L1/19") under `root`: <root>/level<L>/<NNN>_<Name>, found without
+// loading the suite. False when there is none.
+KGRL_API bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap);
 KGRL_API void kgrl_task_free(kgrl_task *t);
 typedef struct kgrl_task_set { int n; kgrl_task *tasks; } kgrl_task_set;
 KGRL_API bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err);
@@ -14757,6 +14760,24 @@ static int kgrl__task_cmp(const void *a, const void *b) {
     const kgrl_task *x = (const kgrl_task *)a, *y = (const kgrl_task *)b;
     if (x->level != y->level) return x->level < y->level ? -1 : 1;
     return (x->number > y->number) - (x->number < y->number);
+}
+
+bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap) {
+    int level, number, k = 0;
+    if (sscanf(id, "L%d/%d%n", &level, &number, &k) != 2 || id[k]) return false;
+    char ld[700], prefix[16];
+    snprintf(ld, sizeof ld, "%s/level%d", root, level);
+    snprintf(prefix, sizeof prefix, "%03d_", number);
+    DIR *d = opendir(ld);
+    if (!d) return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
+        snprintf(out, cap, "%s/%s", ld, e->d_name);
+        found = true;
+    }
+    closedir(d);
+    return found;
 }
 
 bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err) {

@@ -15,27 +15,6 @@
 // Tasks are looked up under data/ and tests/vtasks/ (the verifier's own small tasks), or under
 // --tasks-root. Exit status: 0 when every file was verified (whatever the verdicts), 1 when a file
 // could not be read, 2 on bad usage.
-#include <dirent.h>
-
-// <root>/level<L>/<NNN>_<Name>/ for id L<L>/<N> (TASK_FORMAT.md), without loading the whole suite.
-static bool kgrl__eval_task_dir(const char *root, const char *id, char *out, size_t cap) {
-    int level, number, k = 0;
-    if (sscanf(id, "L%d/%d%n", &level, &number, &k) != 2 || id[k]) return false;
-    char ld[700], prefix[16];
-    snprintf(ld, sizeof ld, "%s/level%d", root, level);
-    snprintf(prefix, sizeof prefix, "%03d_", number);
-    DIR *d = opendir(ld);
-    if (!d) return false;
-    bool found = false;
-    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0) continue;
-        snprintf(out, cap, "%s/%s", ld, e->d_name);
-        found = true;
-    }
-    closedir(d);
-    return found;
-}
-
 static bool kgrl__eval_find_task(const char *id, const char *root_flag, kgrl_task *out, kgrl_err *err) {
     char tj[1100];
     snprintf(tj, sizeof tj, "%s/task.json", id);
@@ -45,7 +24,7 @@ static bool kgrl__eval_find_task(const char *id, const char *root_flag, kgrl_tas
     if (!root_flag || !root_flag[0]) { roots[0] = "data"; roots[1] = "tests/vtasks"; nroots = 2; }
     for (int i = 0; i < nroots; i++) {
         char dir[1400];
-        if (kgrl__eval_task_dir(roots[i], id, dir, sizeof dir)) return kgrl_task_load(dir, out, err);
+        if (kgrl_task_dir_of(roots[i], id, dir, sizeof dir)) return kgrl_task_load(dir, out, err);
     }
     kgrl_err_set(err, "no task \"%s\" under %s (ids look like L1/19; `kgrl tasks` lists them)", id,
                  nroots == 1 ? roots[0] : "data/ or tests/vtasks/");
