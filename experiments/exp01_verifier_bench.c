@@ -135,6 +135,11 @@ int main(int argc, char **argv) {
     vd.max_gpus = 1;                                     // "per GPU" figures
     vd.cache_dir = cache;
     vd.logger.min_level = KGRL_LOG_WARN;
+    // Equal rigor with the comparator (KernelBench: 5 correctness trials, 100 timed runs): at least
+    // 100 timed trials (each times the reference and the candidate), and a budget that lets them
+    // finish on the slowest kernels here (~3 ms); correctness is 5 variants x 2 runs already.
+    vd.timing.min_trials = 100;
+    vd.timing.budget_s = 10.0;
 
     kgrl_verify_job *jobs = (kgrl_verify_job *)kgrl_calloc((size_t)n, sizeof *jobs);
     for (int i = 0; i < n; i++) { jobs[i].task = &tasks[c[i].task]; jobs[i].completion = c[i].text; }
@@ -181,7 +186,7 @@ int main(int argc, char **argv) {
     }
     kgrl_csv_meta(csv, "mode", "%s", gpu ? "full funnel, 1 GPU" : "compile only (no GPU)");
     kgrl_csv_meta(csv, "seed", "%lld", (long long)seed);
-    kgrl_csv_meta(csv, "verifier", "workers_per_gpu 4, nvariants 5, timing warmup 3, trials 10..200, se_target 0.005, budget 2 s");
+    kgrl_csv_meta(csv, "verifier", "workers_per_gpu 4, nvariants 5, timing warmup 3, trials 100..200, se_target 0.005, budget 10 s");
     kgrl_csv_meta(csv, "candidates", "%d over %d tasks", n, ntasks);
     static const char *const cols[] = {"section", "task", "candidate", "stage", "metric", "value"};
     kgrl_csv_header(csv, cols, 6);

@@ -41,6 +41,11 @@ KGRL_API bool kgrl_task_load(const char *dir, kgrl_task *out, kgrl_err *err);
 // The directory of task `id` ("L1/19") under `root`: <root>/level<L>/<NNN>_<Name>, found without
 // loading the suite. False when there is none.
 KGRL_API bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap);
+// PyTorch eager's time (ms) for task `id` on this GPU model, from <root>/baselines/<gpu>.csv, where
+// gpu is the device name without "NVIDIA " and with spaces as '_' ("H200", "H100_80GB_HBM3"); the
+// file is written by the eager oracles and exp05 (tests/oracles/tasks_*.py). NaN when there is no
+// file, no row, or no time in it.
+KGRL_API double kgrl_task_eager_ms(const char *root, const char *device_name, const char *id);
 KGRL_API void kgrl_task_free(kgrl_task *t);
 typedef struct kgrl_task_set { int n; kgrl_task *tasks; } kgrl_task_set;
 KGRL_API bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err);
@@ -676,6 +681,35 @@ bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap) {
     }
     closedir(d);
     return found;
+}
+
+double kgrl_task_eager_ms(const char *root, const char *device_name, const char *id) {
+    if (strncmp(device_name, "NVIDIA ", 7) == 0) device_name += 7;
+    char gpu[128], path[900];
+    size_t j = 0;
+    for (const char *p = device_name; *p && j + 1 < sizeof gpu; p++) gpu[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
+    gpu[j] = 0;
+    snprintf(path, sizeof path, "%s/baselines/%s.csv", root, gpu);
+    if (!kgrl_file_exists(path)) return NAN;
+    char *text = kgrl_read_file(path, NULL, NULL);
+    double ms = NAN;
+    size_t idlen = strlen(id);
+    // rows: task,level,number,name,eager_ms,...; '#' lines are metadata
+    for (char *line = text; line && *line && isnan(ms);) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        if (strncmp(line, id, idlen) == 0 && line[idlen] == ',') {
+            const char *f = line;
+            for (int k = 0; k < 4 && f; k++) { f = strchr(f, ','); if (f) f++; }
+            char *end = NULL;
+            double v = f ? strtod(f, &end) : NAN;
+            if (f && end != f && (*end == ',' || *end == 0) && v > 0) ms = v;
+            else break;
+        }
+        line = next;
+    }
+    kgrl_free(text);
+    return ms;
 }
 
 bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err) {

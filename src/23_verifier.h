@@ -20,24 +20,25 @@
 // that GPU while timing). NVRTC runs in the workers, in parallel, under the compile watchdog, with
 // the on-disk cubin cache.
 //
-// Correctness (§3.3), per variant: inputs generated on the GPU and copied to host as pristine
-// copies; reference outputs from the disk cache (key: task, variant, seed, sizes, reference hash)
-// or computed by replaying the reference's launch sequence, copied to host and cached, then the
-// device outputs are poisoned (scrubbed) before any candidate code is loaded. The candidate runs
-// twice, each in a fresh module instance, with two poison patterns; after each run the inputs are
-// compared with the pristine copies (`input_mutated`), the guard regions after every input, output
-// and scratch buffer are checked (out-of-bounds write -> `wrong_output`, flag oob_write), and the
-// outputs with |out - ref| <= atol + rtol·|ref| (first run: `wrong_output`, second:
-// `nondeterministic`). Scratch (cudaMalloc in forward) is allocated by the kit before the run,
-// poisoned, guarded, and bounded: every allocation of one forward call counts toward the budget
-// (`out_of_memory`). Kernel arguments are marshalled by the interpreter's types and checked against
+// Correctness (§3.3), per variant: inputs generated on the GPU with a pristine device copy; the
+// candidate runs twice, each in a fresh module instance, with two poison patterns; after each run
+// the checks run on the GPU: inputs against the pristine copies (`input_mutated`), the guard
+// regions after every input, output and scratch buffer (out-of-bounds write -> `wrong_output`,
+// flag oob_write), then the outputs with |out - ref| <= atol + rtol·|ref| (first run:
+// `wrong_output`, second: `nondeterministic`) against the reference's answer. The answer exists in
+// device memory only between the candidate's run and the comparison: it is written after the run
+// (uploaded from the host copy that small outputs keep, read from the disk cache or computed once;
+// large outputs are recomputed by the reference on the pristine inputs) and poisoned before any
+// candidate code runs again. Scratch (cudaMalloc in forward) is allocated by the kit before the
+// run, poisoned, guarded, and bounded: every allocation of one forward call counts toward the
+// budget (`out_of_memory`). Kernel arguments are marshalled by the interpreter's types and checked against
 // the kernel's parameter layout (cudaFuncGetParamInfo) on correctness runs.
 //
 // Timing (§3.4), under the exclusive lock: warm-up, then iterations of [fresh input values (a
 // cache keyed by pointer or value never hits), L2 flush (memset of 2x L2), reference timed by
 // events, outputs poisoned, L2 flush, candidate timed] on two alternating buffer sets; on check
-// iterations (the first two, then every 16th) the reference's outputs are copied out before the
-// poison and the candidate's outputs, inputs and guards are checked. Adaptive stop: median SE
+// iterations (the first two, then every 16th) the inputs get pristine copies and the candidate's
+// outputs, inputs and guards are checked as above (the answer recomputed on those inputs). Adaptive stop: median SE
 // (1.2533·σ/√n) below 0.5% for both, or 200 trials, or the wall budget. Median, 10% trimmed mean,
 // CV. `impossible_speed` below 0.75x the physical floor; `suspicious` flag above 10x.
 //
@@ -92,6 +93,7 @@ typedef struct kgrl_record {
     double t_ref_ms, t_cand_ms;     // medians over the timed trials; NaN when not timed
     double t_ref_trimmed_ms, t_cand_trimmed_ms;  // 10% trimmed means
     double speedup;                 // t_ref_ms / t_cand_ms; NaN when not timed
+    double speedup_vs_torch;        // PyTorch eager's time (data/baselines/<gpu>.csv) / t_cand_ms; NaN without one
     double cv;                      // coefficient of variation of the candidate's trials
     double se_rel;                  // standard error of the candidate's median / median
     double floor_ms;                // physical floor max(bytes/bandwidth, flops/peak); NaN if unknown
@@ -155,6 +157,13 @@ KGRL_API void kgrl_compare_f32(const float *got, const float *want, int64_t n, d
 KGRL_API void kgrl_compare_ints(const void *got, const void *want, int64_t n, kgrl_elem e, kgrl_compare *out);
 // "3 of 1024 differ (max |diff| 0.5): [5] got nan want 0.25, ..." into out.
 KGRL_API void kgrl_compare_describe(const kgrl_compare *c, char *out, size_t cap);
+// The same checks on the GPU (kernels/verifier.cu), on device pointers, synchronous on ctx->stream;
+// what the verifier runs. kgrl_compare_gpu gives the same counts and max_abs as the CPU functions;
+// the mismatches it shows are up to 8 of them (the first ones found, not the lowest indices), sorted.
+KGRL_API void kgrl_compare_gpu(kgrl_ctx *ctx, const void *got, const void *want, int64_t n, kgrl_elem e, double atol,
+                               double rtol, kgrl_compare *out);
+// Index of the first byte where a[0..n) differs from b[0..n), or from `pattern` when b is NULL; -1 if none.
+KGRL_API int64_t kgrl_first_diff_gpu(kgrl_ctx *ctx, const void *a, const void *b, uint8_t pattern, size_t n);
 
 // ---- the pool ----
 typedef struct kgrl_reward_desc kgrl_reward_desc;   // src/24_rewards.h
@@ -239,7 +248,7 @@ void kgrl_record_init(kgrl_record *r, const char *task_id) {
     snprintf(r->task, sizeof r->task, "%s", task_id ? task_id : "");
     r->status = KGRL_STATUS_OK;
     r->t_ref_ms = r->t_cand_ms = r->t_ref_trimmed_ms = r->t_cand_trimmed_ms = NAN;
-    r->speedup = r->cv = r->se_rel = r->floor_ms = NAN;
+    r->speedup = r->speedup_vs_torch = r->cv = r->se_rel = r->floor_ms = NAN;
     r->gpu = -1;
 }
 
@@ -259,6 +268,7 @@ void kgrl_record_to_json(const kgrl_record *r, kgrl_buf *out) {
     kgrl_jw_key(&w, "t_ref_trimmed_ms"); kgrl_jw_number(&w, r->t_ref_trimmed_ms);
     kgrl_jw_key(&w, "t_cand_trimmed_ms"); kgrl_jw_number(&w, r->t_cand_trimmed_ms);
     kgrl_jw_key(&w, "speedup"); kgrl_jw_number(&w, r->speedup);
+    kgrl_jw_key(&w, "speedup_vs_torch"); kgrl_jw_number(&w, r->speedup_vs_torch);
     kgrl_jw_key(&w, "cv"); kgrl_jw_number(&w, r->cv);
     kgrl_jw_key(&w, "se_rel"); kgrl_jw_number(&w, r->se_rel);
     kgrl_jw_key(&w, "floor_ms"); kgrl_jw_number(&w, r->floor_ms);
@@ -421,6 +431,60 @@ void kgrl_compare_describe(const kgrl_compare *c, char *out, size_t cap) {
                       c->got[i], c->want[i]);
 }
 
+// kgrl_cmp_out of kernels/verifier.cu, byte for byte
+typedef struct kgrl__vf_cmp_out {
+    uint64_t nbad, nnonfinite, max_abs_bits, nnote;
+    int64_t idx[8];
+    double got[8], want[8];
+} kgrl__vf_cmp_out;
+
+// Enough blocks to fill the GPU, a grid-stride loop for the rest.
+static dim3 kgrl__vf_check_grid(kgrl_ctx *ctx, uint64_t n_items) {
+    uint64_t blocks = (n_items + 255) / 256, cap = 8 * (uint64_t)(ctx->sm_count > 0 ? ctx->sm_count : 1);
+    return kgrl_dim3((unsigned)(blocks < 1 ? 1 : blocks > cap ? cap : blocks), 1, 1);
+}
+
+void kgrl_compare_gpu(kgrl_ctx *ctx, const void *got, const void *want, int64_t n, kgrl_elem e, double atol, double rtol,
+                      kgrl_compare *out) {
+    cudaKernel_t k = kgrl_ctx_kernel(ctx, kgrl__kernel_verifier_cu, "kgrl_compare");
+    kgrl__vf_cmp_out h, *d;
+    KGRL_CUDA_CHECK(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
+    KGRL_CUDA_CHECK(cudaMemsetAsync(d, 0, sizeof h, ctx->stream));
+    long long nn = n;
+    int elem = e == KGRL_ELEM_F32 ? 0 : e == KGRL_ELEM_I64 ? 1 : 2;
+    void *args[] = {(void *)&got, (void *)&want, &nn, &elem, &atol, &rtol, &d};
+    kgrl_launch(ctx, k, kgrl__vf_check_grid(ctx, (uint64_t)n), kgrl_dim3(256, 1, 1), 0, args);
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(&h, d, sizeof h, cudaMemcpyDeviceToHost, ctx->stream));
+    KGRL_CUDA_CHECK(cudaFreeAsync(d, ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    memset(out, 0, sizeof *out);
+    out->n = n; out->nbad = (int64_t)h.nbad; out->nnonfinite = (int64_t)h.nnonfinite;
+    memcpy(&out->max_abs, &h.max_abs_bits, sizeof(double));
+    out->nshow = h.nnote < 8 ? (int)h.nnote : 8;
+    for (int i = 0; i < out->nshow; i++) { out->idx[i] = h.idx[i]; out->got[i] = h.got[i]; out->want[i] = h.want[i]; }
+    for (int i = 1; i < out->nshow; i++)            // insertion sort by index: at most 8
+        for (int j = i; j > 0 && out->idx[j - 1] > out->idx[j]; j--) {
+            int64_t ti = out->idx[j]; out->idx[j] = out->idx[j - 1]; out->idx[j - 1] = ti;
+            double tg = out->got[j]; out->got[j] = out->got[j - 1]; out->got[j - 1] = tg;
+            double tw = out->want[j]; out->want[j] = out->want[j - 1]; out->want[j - 1] = tw;
+        }
+}
+
+int64_t kgrl_first_diff_gpu(kgrl_ctx *ctx, const void *a, const void *b, uint8_t pattern, size_t n) {
+    cudaKernel_t k = kgrl_ctx_kernel(ctx, kgrl__kernel_verifier_cu, "kgrl_first_diff");
+    unsigned long long h = ~0ull, *d;
+    KGRL_CUDA_CHECK(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(d, &h, sizeof h, cudaMemcpyHostToDevice, ctx->stream));
+    unsigned int pat = pattern;
+    long long nn = (long long)n;
+    void *args[] = {(void *)&a, (void *)&b, &pat, &nn, &d};
+    kgrl_launch(ctx, k, kgrl__vf_check_grid(ctx, (uint64_t)(n / 16 + 1)), kgrl_dim3(256, 1, 1), 0, args);
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(&h, d, sizeof h, cudaMemcpyDeviceToHost, ctx->stream));
+    KGRL_CUDA_CHECK(cudaFreeAsync(d, ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
+    return h == ~0ull ? -1 : (int64_t)h;
+}
+
 // ---------------------------------------------------------------------------------------------
 // wire protocol between the scheduler (caller's process) and its workers: a header and a payload
 
@@ -551,28 +615,43 @@ static kgrl_value kgrl__vf_param_value(const kgrl_task_param *p, int64_t size_va
     return v;
 }
 
-// Device and host memory of one variant: every tensor with a guard region after it.
+// The memory of one variant. Every tensor has a guard region after it. With `checked` (the
+// verifier), inputs get a pristine device copy (the mutation check) and outputs an answer buffer
+// that holds the reference's outputs only while they are compared (kgrl__vf_env_check): the
+// answer is written after the candidate's run and scrubbed before any candidate code runs again.
 typedef struct kgrl__vf_env {
     const kgrl_task *t;
     kgrl_variant var;
-    char *dev[KGRL_TASK_MAX_PARAMS];    // bytes[p] + KGRL_GUARD_BYTES
-    size_t bytes[KGRL_TASK_MAX_PARAMS]; // 0 for non-tensors
-    char *pristine[KGRL_TASK_MAX_PARAMS];   // host copies of the inputs as generated
-    char *ref[KGRL_TASK_MAX_PARAMS];        // host reference outputs
-    char *stage[KGRL_TASK_MAX_PARAMS];      // host staging: bytes + guard
+    char *dev[KGRL_TASK_MAX_PARAMS];        // bytes[p] + KGRL_GUARD_BYTES: what forward gets
+    size_t bytes[KGRL_TASK_MAX_PARAMS];     // 0 for non-tensors
+    char *pristine[KGRL_TASK_MAX_PARAMS];   // inputs: device copy as generated (checked only)
+    char *answer[KGRL_TASK_MAX_PARAMS];     // outputs: device, bytes + guard (checked only)
+    char *ref_host[KGRL_TASK_MAX_PARAMS];   // outputs: the reference's answer on the host, when kept (small)
     kgrl_value args[KGRL_TASK_MAX_PARAMS];
-    uint64_t tensor_bytes;
+    uint64_t tensor_bytes, output_bytes;
 } kgrl__vf_env;
 
 static void kgrl__vf_env_free(kgrl__vf_env *e) {
     for (int p = 0; p < KGRL_TASK_MAX_PARAMS; p++) {
         if (e->dev[p]) KGRL_CUDA_CHECK(cudaFree(e->dev[p]));
-        kgrl_free(e->pristine[p]); kgrl_free(e->ref[p]); kgrl_free(e->stage[p]);
+        if (e->pristine[p]) KGRL_CUDA_CHECK(cudaFree(e->pristine[p]));
+        if (e->answer[p]) KGRL_CUDA_CHECK(cudaFree(e->answer[p]));
+        kgrl_free(e->ref_host[p]);
     }
     memset(e, 0, sizeof *e);
 }
 
-static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_variant *var, kgrl__vf_env *e) {
+// Fresh input values (from var's seed), and their pristine copies when checked.
+static void kgrl__vf_env_fill(kgrl__wk *w, kgrl__vf_env *e, const kgrl_variant *var) {
+    for (int p = 0; p < e->t->nparams; p++) {
+        if (e->t->params[p].kind != KGRL_PARAM_INPUT || !e->bytes[p]) continue;
+        kgrl_task_fill_input_gpu(w->ctx, e->t, var, p, e->dev[p]);
+        if (e->pristine[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToDevice, w->ctx->stream));
+    }
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
+}
+
+static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_variant *var, bool checked, kgrl__vf_env *e) {
     memset(e, 0, sizeof *e);
     e->t = t; e->var = *var;
     for (int p = 0; p < t->nparams; p++) {
@@ -583,19 +662,13 @@ static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_varia
         KGRL_CHECK(n >= 0, "task %s: param %s has a negative element count", t->id, tp->name);
         e->bytes[p] = (size_t)n * kgrl__vf_elem_size(tp->elem);
         e->tensor_bytes += e->bytes[p];
+        if (tp->kind == KGRL_PARAM_OUTPUT) e->output_bytes += e->bytes[p];
         KGRL_CUDA_CHECK(cudaMalloc((void **)&e->dev[p], e->bytes[p] + KGRL_GUARD_BYTES));
-        e->stage[p] = (char *)kgrl_malloc(e->bytes[p] + KGRL_GUARD_BYTES);
-        if (tp->kind == KGRL_PARAM_INPUT) {
-            if (e->bytes[p]) kgrl_task_fill_input_gpu(w->ctx, t, &e->var, p, e->dev[p]);
-            e->pristine[p] = (char *)kgrl_malloc(e->bytes[p]);
-        } else {
-            e->ref[p] = (char *)kgrl_malloc(e->bytes[p]);
-        }
+        if (!checked) continue;
+        if (tp->kind == KGRL_PARAM_INPUT) KGRL_CUDA_CHECK(cudaMalloc((void **)&e->pristine[p], e->bytes[p] + 1));
+        else KGRL_CUDA_CHECK(cudaMalloc((void **)&e->answer[p], e->bytes[p] + KGRL_GUARD_BYTES));
     }
-    KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
-    for (int p = 0; p < t->nparams; p++)
-        if (e->pristine[p] && e->bytes[p])
-            KGRL_CUDA_CHECK(cudaMemcpy(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToHost));
+    kgrl__vf_env_fill(w, e, var);
 }
 
 // Kit-managed scratch of one launch sequence: allocated up front (so timed replays never call
@@ -856,60 +929,118 @@ static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nname
     return st;
 }
 
-// Compare the outputs (and guards, and inputs) of the last run. fail_status is what a mismatch
-// against the reference means (wrong_output on the first run, nondeterministic on the second).
-static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scratch *s, kgrl_status fail_status,
-                                   uint32_t *flags, char *msg, size_t cap) {
+// The reference is trusted: its scratch is bounded only by this (an unfused eager chain can need
+// several times the task's tensor bytes for intermediates).
+#define KGRL__VF_REF_BUDGET (64ull << 30)
+
+// The env as the reference sees it when it computes the answer: its outputs are the answer buffers.
+static kgrl__vf_env kgrl__vf_answer_view(const kgrl__vf_env *e) {
+    kgrl__vf_env v = *e;                             // shallow: never freed
+    for (int p = 0; p < e->t->nparams; p++) if (e->t->params[p].kind == KGRL_PARAM_OUTPUT) v.dev[p] = e->answer[p];
+    return v;
+}
+
+static bool kgrl__vf_have_ref_host(const kgrl__vf_env *e) {
+    for (int p = 0; p < e->t->nparams; p++) if (e->ref_host[p]) return true;
+    return false;
+}
+
+// Write the reference's outputs for the current inputs (pristine: checked before) into the answer
+// buffers: from the host copy when the variant keeps one, else by running the reference (trusted,
+// but in a fresh module instance under the same watchdog). Candidate code does not run until
+// kgrl__vf_answer_scrub.
+static kgrl_status kgrl__vf_answer(kgrl__wk *w, kgrl__vf_env *e, double run_timeout_s, char *msg, size_t cap) {
     const kgrl_task *t = e->t;
-    (void)w;
+    if (kgrl__vf_have_ref_host(e)) {
+        for (int p = 0; p < t->nparams; p++)
+            if (e->ref_host[p] && e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->answer[p], e->ref_host[p], e->bytes[p], cudaMemcpyHostToDevice));
+        return KGRL_STATUS_OK;
+    }
+    kgrl_launch_seq seq;
+    memset(&seq, 0, sizeof seq);
+    kgrl_status st = KGRL_STATUS_OK;
+    char m[512] = {0};
+    if (!kgrl_candidate_record(&w->ref, e->args, t->nparams, &seq, &st, m, sizeof m)) {
+        snprintf(msg, cap, "reference launcher: %s", m);
+        return st == KGRL_STATUS_OK ? KGRL_STATUS_LAUNCH_ERROR : st;
+    }
+    kgrl__vf_env view = kgrl__vf_answer_view(e);
+    kgrl__vf_scratch s;
+    st = kgrl__vf_scratch_alloc(&seq, KGRL__VF_REF_BUDGET, &s, m, sizeof m);
+    if (st == KGRL_STATUS_OK) {
+        kgrl__vf_env_poison(w, &view, &s, 0);
+        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, &view, &s, true, run_timeout_s * 10, m, sizeof m);
+    }
+    // a reference that writes its inputs would make every candidate look like it did
+    for (int p = 0; p < t->nparams && st == KGRL_STATUS_OK; p++) {
+        if (t->params[p].kind != KGRL_PARAM_INPUT || !e->bytes[p]) continue;
+        if (kgrl_first_diff_gpu(w->ctx, e->dev[p], e->pristine[p], 0, e->bytes[p]) >= 0) {
+            snprintf(m, sizeof m, "the reference modified input %s", t->params[p].name);
+            st = KGRL_STATUS_INPUT_MUTATED;
+        }
+    }
+    if (!w->must_exit) kgrl__vf_scratch_free(&s);
+    kgrl_launch_seq_free(&seq);
+    if (st != KGRL_STATUS_OK) snprintf(msg, cap, "reference failed on variant %s: %s", e->var.name, m);
+    return st;
+}
+
+// Poison the answer buffers: no reference output stays in device memory while candidate code runs.
+static void kgrl__vf_answer_scrub(kgrl__wk *w, kgrl__vf_env *e) {
+    for (int p = 0; p < e->t->nparams; p++)
+        if (e->answer[p] && e->bytes[p]) KGRL_CUDA_CHECK(cudaMemsetAsync(e->answer[p], 0xFF, e->bytes[p], w->ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
+}
+
+// Check the last run, on the GPU: inputs against their pristine copies, the guards after every
+// input, output and scratch buffer, then the outputs against the reference's answer. fail_status
+// is what a mismatch means (wrong_output on the first run, nondeterministic on the second).
+static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scratch *s, kgrl_status fail_status,
+                                   double run_timeout_s, uint32_t *flags, char *msg, size_t cap) {
+    const kgrl_task *t = e->t;
     for (int p = 0; p < t->nparams; p++) {          // inputs first: mutation is the most specific verdict
         if (t->params[p].kind != KGRL_PARAM_INPUT) continue;
-        KGRL_CUDA_CHECK(cudaMemcpy(e->stage[p], e->dev[p], e->bytes[p] + KGRL_GUARD_BYTES, cudaMemcpyDeviceToHost));
-        if (memcmp(e->stage[p], e->pristine[p], e->bytes[p]) != 0) {
-            size_t i = 0;
-            while (i < e->bytes[p] && e->stage[p][i] == e->pristine[p][i]) i++;
-            snprintf(msg, cap, "input %s was modified (first changed byte %zu of %zu)", t->params[p].name, i, e->bytes[p]);
+        int64_t i = kgrl_first_diff_gpu(w->ctx, e->dev[p], e->pristine[p], 0, e->bytes[p]);
+        if (i >= 0) {
+            snprintf(msg, cap, "input %s was modified (first changed byte %lld of %zu)", t->params[p].name, (long long)i, e->bytes[p]);
             return KGRL_STATUS_INPUT_MUTATED;
-        }
-        int64_t g = kgrl_guard_first_bad((const uint8_t *)e->stage[p] + e->bytes[p], KGRL_GUARD_BYTES, KGRL_GUARD_BYTE);
-        if (g >= 0) {
-            *flags |= KGRL_FLAG_OOB_WRITE;
-            snprintf(msg, cap, "write past the end of input %s (byte +%lld)", t->params[p].name, (long long)g);
-            return KGRL_STATUS_WRONG_OUTPUT;
         }
     }
     for (int p = 0; p < t->nparams; p++) {
-        if (t->params[p].kind != KGRL_PARAM_OUTPUT) continue;
-        KGRL_CUDA_CHECK(cudaMemcpy(e->stage[p], e->dev[p], e->bytes[p] + KGRL_GUARD_BYTES, cudaMemcpyDeviceToHost));
-        int64_t g = kgrl_guard_first_bad((const uint8_t *)e->stage[p] + e->bytes[p], KGRL_GUARD_BYTES, KGRL_GUARD_BYTE);
+        if (!kgrl__vf_is_tensor(&t->params[p])) continue;
+        int64_t g = kgrl_first_diff_gpu(w->ctx, e->dev[p] + e->bytes[p], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
         if (g >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
-            snprintf(msg, cap, "write past the end of output %s (byte +%lld)", t->params[p].name, (long long)g);
+            snprintf(msg, cap, "write past the end of %s %s (byte +%lld)", t->params[p].kind == KGRL_PARAM_INPUT ? "input" : "output",
+                     t->params[p].name, (long long)g);
             return KGRL_STATUS_WRONG_OUTPUT;
-        }
-        kgrl_compare c;
-        int64_t n = (int64_t)(e->bytes[p] / kgrl__vf_elem_size(t->params[p].elem));
-        if (t->params[p].elem == KGRL_ELEM_F32) kgrl_compare_f32((const float *)e->stage[p], (const float *)e->ref[p], n, t->atol, t->rtol, &c);
-        else kgrl_compare_ints(e->stage[p], e->ref[p], n, t->params[p].elem, &c);
-        if (c.nbad) {
-            char d[600];
-            kgrl_compare_describe(&c, d, sizeof d);
-            snprintf(msg, cap, "output %s (variant %s): %.400s", t->params[p].name, e->var.name, d);
-            return fail_status;
         }
     }
     for (int i = 0; s && i < s->n; i++) {
         if (!s->p[i]) continue;
-        uint8_t g[KGRL_GUARD_BYTES];
-        KGRL_CUDA_CHECK(cudaMemcpy(g, s->p[i] + s->bytes[i], KGRL_GUARD_BYTES, cudaMemcpyDeviceToHost));
-        int64_t b = kgrl_guard_first_bad(g, KGRL_GUARD_BYTES, KGRL_GUARD_BYTE);
+        int64_t b = kgrl_first_diff_gpu(w->ctx, s->p[i] + s->bytes[i], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
         if (b >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
             snprintf(msg, cap, "write past the end of scratch buffer %d (byte +%lld)", i, (long long)b);
             return KGRL_STATUS_WRONG_OUTPUT;
         }
     }
-    return KGRL_STATUS_OK;
+    kgrl_status st = kgrl__vf_answer(w, e, run_timeout_s, msg, cap);
+    if (st != KGRL_STATUS_OK) { *flags |= KGRL_FLAG_REFERENCE_FAILED; return st; }
+    for (int p = 0; p < t->nparams && st == KGRL_STATUS_OK; p++) {
+        if (t->params[p].kind != KGRL_PARAM_OUTPUT) continue;
+        kgrl_compare c;
+        int64_t n = (int64_t)(e->bytes[p] / kgrl__vf_elem_size(t->params[p].elem));
+        kgrl_compare_gpu(w->ctx, e->dev[p], e->answer[p], n, t->params[p].elem, t->atol, t->rtol, &c);
+        if (c.nbad) {
+            char d[600];
+            kgrl_compare_describe(&c, d, sizeof d);
+            snprintf(msg, cap, "output %s (variant %s): %.400s", t->params[p].name, e->var.name, d);
+            st = fail_status;
+        }
+    }
+    kgrl__vf_answer_scrub(w, e);
+    return st;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -978,88 +1109,57 @@ static bool kgrl__vf_ref_compile(kgrl__wk *w, const char *arch, const char *cach
     return true;
 }
 
-// Reference outputs of one variant: from the disk cache, keyed by (task, variant, seed, sizes,
-// reference hash), or computed by replaying the reference, copied to host and saved. Afterwards
-// the device copies are scrubbed (outputs poisoned, reference module unloaded, scratch freed), so
-// no candidate ever runs while reference outputs sit in device memory.
-static kgrl_status kgrl__vf_reference(kgrl__wk *w, kgrl__vf_env *e, const char *cache_dir, uint64_t budget, kgrl_record *r,
-                                      double run_timeout_s, char *msg, size_t cap) {
+// Per variant, before any candidate run. Reference outputs of up to 64 MiB are kept on the host
+// for the checks: from the disk cache (key: task, variant, seed, sizes, reference hash) or from
+// one reference run, then cached. Larger ones are recomputed on the GPU at every check: the
+// reference writes a GB in about a millisecond, moving it across PCIe takes tens, and 200 tasks x
+// 5 variants of GB-sized outputs would fill any disk.
+static kgrl_status kgrl__vf_ref_prepare(kgrl__wk *w, kgrl__vf_env *e, const char *cache_dir, kgrl_record *r,
+                                        double run_timeout_s, char *msg, size_t cap) {
     const kgrl_task *t = e->t;
+    if (e->output_bytes > (64ull << 20)) return KGRL_STATUS_OK;
     kgrl_buf key;
     memset(&key, 0, sizeof key);
     kgrl_buf_printf(&key, "refout|%s|%d|%llu|%s", t->id, e->var.index, (unsigned long long)e->var.seed, w->ref_hash);
     for (int p = 0; p < t->nparams; p++) kgrl_buf_printf(&key, "|%lld", (long long)e->var.sizes.v[p]);
-    char hex[65];
+    char hex[65], path[1400] = {0};
     kgrl_sha256_hex(key.data, key.len, hex);
     kgrl_buf_free(&key);
-    uint64_t total = 0;
-    for (int p = 0; p < t->nparams; p++) if (t->params[p].kind == KGRL_PARAM_OUTPUT) total += e->bytes[p];
-    char path[1400] = {0};
+    size_t len = 0;
+    char *data = NULL;
     if (cache_dir[0]) {
         snprintf(path, sizeof path, "%s/refout/%s.bin", cache_dir, hex);
-        size_t len = 0;
-        char *data = total <= (64ull << 20) && kgrl_file_exists(path) ? kgrl_read_file(path, &len, NULL) : NULL;
-        if (data && len == total) {
-            size_t off = 0;
-            for (int p = 0; p < t->nparams; p++)
-                if (t->params[p].kind == KGRL_PARAM_OUTPUT) { memcpy(e->ref[p], data + off, e->bytes[p]); off += e->bytes[p]; }
-            kgrl_free(data);
-            r->flags |= KGRL_FLAG_REF_CACHED;
-            return KGRL_STATUS_OK;
-        }
-        kgrl_free(data);
+        if (kgrl_file_exists(path)) data = kgrl_read_file(path, &len, NULL);
     }
-    kgrl_launch_seq seq;
-    memset(&seq, 0, sizeof seq);
-    kgrl_status st = KGRL_STATUS_OK;
-    char m[512] = {0};
-    if (!kgrl_candidate_record(&w->ref, e->args, t->nparams, &seq, &st, m, sizeof m)) {
-        snprintf(msg, cap, "reference launcher: %s", m);
-        return st == KGRL_STATUS_OK ? KGRL_STATUS_LAUNCH_ERROR : st;
+    bool hit = data && len == e->output_bytes;
+    if (!hit) {
+        kgrl_status st = kgrl__vf_answer(w, e, run_timeout_s, msg, cap);
+        if (st != KGRL_STATUS_OK) { kgrl_free(data); return st; }
     }
-    kgrl__vf_scratch s;
-    st = kgrl__vf_scratch_alloc(&seq, budget, &s, m, sizeof m);
-    if (st == KGRL_STATUS_OK) {
-        kgrl__vf_env_poison(w, e, &s, 0);
-        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, e, &s, true, run_timeout_s * 10, m, sizeof m);
+    size_t off = 0;
+    for (int p = 0; p < t->nparams; p++) {
+        if (t->params[p].kind != KGRL_PARAM_OUTPUT) continue;
+        e->ref_host[p] = (char *)kgrl_malloc(e->bytes[p] + 1);
+        if (hit) memcpy(e->ref_host[p], data + off, e->bytes[p]);
+        else if (e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->ref_host[p], e->answer[p], e->bytes[p], cudaMemcpyDeviceToHost));
+        off += e->bytes[p];
     }
-    if (st == KGRL_STATUS_OK) {
-        for (int p = 0; p < t->nparams; p++)
-            if (t->params[p].kind == KGRL_PARAM_OUTPUT && e->bytes[p])
-                KGRL_CUDA_CHECK(cudaMemcpy(e->ref[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToHost));
-        // a reference that writes its inputs would make every candidate look like it did
-        for (int p = 0; p < t->nparams && st == KGRL_STATUS_OK; p++) {
-            if (t->params[p].kind != KGRL_PARAM_INPUT || !e->bytes[p]) continue;
-            KGRL_CUDA_CHECK(cudaMemcpy(e->stage[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToHost));
-            if (memcmp(e->stage[p], e->pristine[p], e->bytes[p]) != 0) {
-                snprintf(m, sizeof m, "the reference modified input %s", t->params[p].name);
-                st = KGRL_STATUS_INPUT_MUTATED;
-            }
-        }
-    }
-    if (!w->must_exit) kgrl__vf_scratch_free(&s);
-    kgrl_launch_seq_free(&seq);
-    if (st != KGRL_STATUS_OK) { snprintf(msg, cap, "reference failed on variant %s: %s", e->var.name, m); return st; }
-    // Cache only outputs up to 64 MiB: larger ones are cheaper to recompute (one reference run, a
-    // few ms) than to write and read back, and 200 tasks x 5 variants of GB-sized outputs would fill
-    // any disk. A failed write only costs a recompute.
-    if (path[0] && total <= (64ull << 20)) {
+    kgrl_free(data);
+    if (hit) { r->flags |= KGRL_FLAG_REF_CACHED; return KGRL_STATUS_OK; }
+    kgrl__vf_answer_scrub(w, e);
+    if (path[0]) {                                   // a failed write only costs a recompute
         char dir[1200];
         snprintf(dir, sizeof dir, "%s/refout", cache_dir);
         kgrl_buf all;
         memset(&all, 0, sizeof all);
-        for (int p = 0; p < t->nparams; p++) if (t->params[p].kind == KGRL_PARAM_OUTPUT) kgrl_buf_append(&all, e->ref[p], e->bytes[p]);
+        for (int p = 0; p < t->nparams; p++) if (e->ref_host[p]) kgrl_buf_append(&all, e->ref_host[p], e->bytes[p]);
         kgrl_err err = {{0}};
         if (kgrl_mkdirs(dir, &err)) (void)kgrl_write_file_atomic(path, all.data ? all.data : "", all.len, &err);
         kgrl_buf_free(&all);
     }
-    kgrl__vf_env_poison(w, e, NULL, 0);             // scrub the reference outputs from the device
     return KGRL_STATUS_OK;
 }
 
-// The reference is trusted: its scratch is bounded only by this (an unfused eager chain can need
-// several times the task's tensor bytes for intermediates).
-#define KGRL__VF_REF_BUDGET (64ull << 30)
 
 static uint64_t kgrl__vf_budget(uint64_t desc_budget, uint64_t tensor_bytes) {
     if (desc_budget) return desc_budget;
@@ -1088,9 +1188,9 @@ static uint64_t kgrl__vf_cand_budget(kgrl__wk *w, const kgrl__vf_job_wire *jw, c
 static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, const char *cache_dir, const kgrl_candidate *c,
                                   const kgrl_cubin *cb, const kgrl_variant *var, kgrl_record *r, char *msg, size_t cap) {
     kgrl__vf_env e;
-    kgrl__vf_env_setup(w, &w->task, var, &e);
+    kgrl__vf_env_setup(w, &w->task, var, true, &e);
     uint64_t budget = kgrl__vf_cand_budget(w, jw, &e);
-    kgrl_status st = kgrl__vf_reference(w, &e, cache_dir, KGRL__VF_REF_BUDGET, r, jw->run_timeout_s, msg, cap);
+    kgrl_status st = kgrl__vf_ref_prepare(w, &e, cache_dir, r, jw->run_timeout_s, msg, cap);
     if (st != KGRL_STATUS_OK) {
         r->flags |= KGRL_FLAG_REFERENCE_FAILED;
         if (!w->must_exit) kgrl__vf_env_free(&e);
@@ -1110,7 +1210,8 @@ static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, cons
         kgrl__vf_env_poison(w, &e, &s, pass);
         st = kgrl__vf_run_seq(w, cb, c->nname_exprs, &seq, &e, &s, false, jw->run_timeout_s, m, sizeof m);
         if (st == KGRL_STATUS_OK)
-            st = kgrl__vf_env_check(w, &e, &s, pass == 0 ? KGRL_STATUS_WRONG_OUTPUT : KGRL_STATUS_NONDETERMINISTIC, &r->flags, m, sizeof m);
+            st = kgrl__vf_env_check(w, &e, &s, pass == 0 ? KGRL_STATUS_WRONG_OUTPUT : KGRL_STATUS_NONDETERMINISTIC,
+                                    jw->run_timeout_s, &r->flags, m, sizeof m);
     }
     if (st != KGRL_STATUS_OK) snprintf(msg, cap, "variant %s: %s", var->name, m);
     kgrl_launch_seq_free(&seq);
@@ -1121,8 +1222,8 @@ static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, cons
 // Stage 5. Runs under the GPU's exclusive lock (granted by the scheduler). Every iteration: fresh
 // input values (so a cache keyed by pointer or by value never hits), L2 flush, reference (timed),
 // outputs poisoned, L2 flush, candidate (timed), ABAB so drift cancels. Two buffer sets alternate.
-// On check iterations the reference's outputs are copied out before the poison and the candidate's
-// outputs, inputs and guards are checked against them.
+// On check iterations the candidate's inputs, guards and outputs are checked (kgrl__vf_env_check:
+// the reference recomputes the answer after the candidate's run, untimed).
 static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, const kgrl_candidate *c, const kgrl_cubin *cb,
                                    const kgrl_variant *v0, const kgrl_variant *v1, kgrl_record *r, char *msg, size_t cap) {
     kgrl_timing_desc td = kgrl_timing_desc_resolve(&jw->timing);
@@ -1138,8 +1239,8 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
         KGRL_CUDA_CHECK(cudaMalloc(&w->flush, w->flush_bytes));
     }
     kgrl__vf_env e[2];
-    kgrl__vf_env_setup(w, t, v0, &e[0]);
-    kgrl__vf_env_setup(w, t, v1, &e[1]);
+    kgrl__vf_env_setup(w, t, v0, true, &e[0]);
+    kgrl__vf_env_setup(w, t, v1, true, &e[1]);
     uint64_t budget = kgrl__vf_cand_budget(w, jw, &e[0]);
     kgrl_status st = KGRL_STATUS_OK;
     char m[512] = {0};
@@ -1182,23 +1283,14 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
         fresh.seed = kgrl_stream_mix(x->var.seed, (uint64_t)(it + td.warmup) + 1);
         for (int p = 0; p < t->nparams; p++)
             if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p]) kgrl_task_fill_input_gpu(w->ctx, t, &fresh, p, x->dev[p]);
-        if (check_out) {
-            KGRL_CUDA_CHECK(cudaStreamSynchronize(S));
-            for (int p = 0; p < t->nparams; p++)
-                if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p])
-                    KGRL_CUDA_CHECK(cudaMemcpy(x->pristine[p], x->dev[p], x->bytes[p], cudaMemcpyDeviceToHost));
-        }
+        for (int p = 0; p < t->nparams && check_out; p++)
+            if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p])
+                KGRL_CUDA_CHECK(cudaMemcpyAsync(x->pristine[p], x->dev[p], x->bytes[p], cudaMemcpyDeviceToDevice, S));
         KGRL_CUDA_CHECK(cudaMemsetAsync(w->flush, it & 0xff, w->flush_bytes, S));
         KGRL_CUDA_CHECK(cudaEventRecord(ev[0], S));
         st = kgrl__vf_replay(w, &rseq, rk, x, &rs, true, it == -td.warmup, m, sizeof m);
         if (st != KGRL_STATUS_OK) { r->flags |= KGRL_FLAG_REFERENCE_FAILED; break; }
         KGRL_CUDA_CHECK(cudaEventRecord(ev[1], S));
-        if (check_out) {                             // the reference's answer, copied out before the scrub
-            KGRL_CUDA_CHECK(cudaStreamSynchronize(S));
-            for (int p = 0; p < t->nparams; p++)
-                if (t->params[p].kind == KGRL_PARAM_OUTPUT && x->bytes[p])
-                    KGRL_CUDA_CHECK(cudaMemcpy(x->ref[p], x->dev[p], x->bytes[p], cudaMemcpyDeviceToHost));
-        }
         for (int p = 0; p < t->nparams; p++)       // scrub the reference's outputs: poison
             if (t->params[p].kind == KGRL_PARAM_OUTPUT && x->bytes[p])
                 KGRL_CUDA_CHECK(cudaMemsetAsync(x->dev[p], kgrl_poison_byte(t->params[p].elem, it & 1), x->bytes[p], S));
@@ -1210,7 +1302,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
         cudaError_t err = cudaStreamSynchronize(S);
         if (err != cudaSuccess) { snprintf(m, sizeof m, "%s (%s)", cudaGetErrorName(err), cudaGetErrorString(err)); st = KGRL_STATUS_RUNTIME_FAULT; w->must_exit = true; break; }
         if (check_out) {
-            st = kgrl__vf_env_check(w, x, &cs, KGRL_STATUS_WRONG_OUTPUT, &r->flags, m, sizeof m);
+            st = kgrl__vf_env_check(w, x, &cs, KGRL_STATUS_WRONG_OUTPUT, jw->run_timeout_s, &r->flags, m, sizeof m);
             if (st != KGRL_STATUS_OK) { char m2[512]; snprintf(m2, sizeof m2, "timed run %d: %.480s", it, m); memcpy(m, m2, sizeof m); break; }
             r->flags |= KGRL_FLAG_TIMED_CHECKED;
         }
@@ -1407,6 +1499,11 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
         snprintf(tl, sizeof tl, "%d trials: ref %.4g ms, cand %.4g ms, cv %.3g, se %.3g%%", r->trials, r->t_ref_ms, r->t_cand_ms,
                  r->cv, 100 * r->se_rel);
         kgrl__vf_stage_end(r, KGRL_STAGE_TIMING, KGRL_OUTCOME_PASS, t0, tl);
+        // the suite's data directory is two levels above the task's: <root>/level<L>/<NNN>_<Name>
+        char root[512];
+        snprintf(root, sizeof root, "%s/../..", task_dir);
+        double eager_ms = kgrl_task_eager_ms(root, w->ctx->device_name, w->task.id);
+        if (eager_ms > 0 && r->t_cand_ms > 0) r->speedup_vs_torch = eager_ms / r->t_cand_ms;
         snprintf(r->message, sizeof r->message, "ok: speedup %.3gx over %d trials", r->speedup, r->trials);
     }
 free_cubin:
@@ -1888,7 +1985,7 @@ static bool kgrl__inproc(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *
     memset(&w, 0, sizeof w);
     w.ctx = ctx;
     kgrl__vf_env e;
-    kgrl__vf_env_setup(&w, t, v, &e);
+    kgrl__vf_env_setup(&w, t, v, false, &e);
     kgrl_launch_seq seq;
     kgrl_status st = KGRL_STATUS_OK;
     char msg[1024] = "";

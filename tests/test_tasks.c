@@ -636,6 +636,15 @@ static void test_fill_gpu(void) {
     kgrl_ctx_destroy(ctx);
 }
 
+// Baseline lookup: the committed H200 file, a row without a time, a missing GPU and a missing task.
+static void test_eager_baseline(void) {
+    KT_CLOSE(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/19"), 0.507, 0, 0, "L1/19 eager time from data/baselines/H200.csv");
+    KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/53")), "a row without eager_ms gives NaN");
+    KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/1999")), "no row");
+    KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA B300", "L1/19")), "no file for that GPU");
+    KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/1")) == false, "L1/1 is the first row");
+}
+
 int main(void) {
     KT_RUN(test_expr);
     KT_RUN(test_load_errors);
@@ -646,6 +655,7 @@ int main(void) {
     KT_RUN(test_prompt);
     KT_RUN(test_splits);
     KT_RUN(test_sampler);
+    KT_RUN(test_eager_baseline);
     KT_RUN(test_fill_gpu);
     kgrl_tasks_free(&g_set);
     return kt_finish();

@@ -52,6 +52,76 @@ static bool status_in(kgrl_status s, const char *alternatives) {
     return strstr(padded, key) != NULL;
 }
 
+// The GPU checks against their CPU references (kgrl_compare_f32/_ints, kgrl_guard_first_bad, memcmp):
+// the same counts and max |diff| on data with NaN, infinities and near-tolerance values, and the
+// same first differing byte, including unaligned starts and tails.
+static void test_gpu_checks_match_cpu(void) {
+    if (!have_gpu) { kt_skip("no CUDA device"); return; }
+    kgrl_ctx_desc cd;
+    memset(&cd, 0, sizeof cd);
+    kgrl_ctx *ctx = kgrl_ctx_create(&cd);
+    const int64_t n = 1000003;                       // odd: exercises the tails
+    float *got = (float *)kgrl_malloc(n * sizeof(float)), *want = (float *)kgrl_malloc(n * sizeof(float));
+    kgrl_rng rng = kgrl_rng_make(7, 0);
+    for (int64_t i = 0; i < n; i++) {
+        want[i] = kgrl_rng_normal(&rng);
+        got[i] = want[i] + 1e-4f * kgrl_rng_normal(&rng);   // straddles atol + rtol|want| = 1e-4(1+|w|)
+    }
+    got[5] = NAN; got[77] = INFINITY; want[99] = NAN; got[99] = NAN; want[100] = NAN; got[100] = 1.0f;
+    want[200] = -INFINITY; got[200] = -INFINITY; want[201] = INFINITY; got[201] = -INFINITY;
+    void *dg, *dw;
+    KGRL_CUDA_CHECK(cudaMalloc(&dg, n * sizeof(float)));
+    KGRL_CUDA_CHECK(cudaMalloc(&dw, n * sizeof(float)));
+    KGRL_CUDA_CHECK(cudaMemcpy(dg, got, n * sizeof(float), cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaMemcpy(dw, want, n * sizeof(float), cudaMemcpyHostToDevice));
+    kgrl_compare c_cpu, c_gpu;
+    kgrl_compare_f32(got, want, n, 1e-4, 1e-4, &c_cpu);
+    kgrl_compare_gpu(ctx, dg, dw, n, KGRL_ELEM_F32, 1e-4, 1e-4, &c_gpu);
+    KT_CHECK(c_cpu.nbad > 1000 && c_cpu.nbad < n / 2, "the data straddles the tolerance (%lld bad)", (long long)c_cpu.nbad);
+    KT_CHECK(c_gpu.nbad == c_cpu.nbad && c_gpu.nnonfinite == c_cpu.nnonfinite, "counts: gpu %lld/%lld cpu %lld/%lld",
+             (long long)c_gpu.nbad, (long long)c_gpu.nnonfinite, (long long)c_cpu.nbad, (long long)c_cpu.nnonfinite);
+    KT_CHECK(c_gpu.max_abs == c_cpu.max_abs, "max |diff| gpu %.9g cpu %.9g", c_gpu.max_abs, c_cpu.max_abs);  // same doubles, same max
+    KT_CHECK(c_gpu.nshow == 8, "8 mismatches shown");
+    for (int i = 0; i < c_gpu.nshow; i++) {
+        int64_t j = c_gpu.idx[i];
+        kgrl_compare one;
+        kgrl_compare_f32(got + j, want + j, 1, 1e-4, 1e-4, &one);
+        KT_CHECK(one.nbad == 1 && (i == 0 || c_gpu.idx[i - 1] < j), "shown mismatch %lld is a mismatch, sorted", (long long)j);
+    }
+    kgrl_compare_gpu(ctx, dw, dw, n, KGRL_ELEM_F32, 0, 0, &c_gpu);
+    KT_CHECK(c_gpu.nbad == 0 && c_gpu.nshow == 0, "equal arrays compare clean");
+    int64_t ia[5] = {1, -2, 3, 1LL << 40, 5}, ib[5] = {1, -2, 4, 1LL << 40, 6};
+    KGRL_CUDA_CHECK(cudaMemcpy(dg, ia, sizeof ia, cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaMemcpy(dw, ib, sizeof ib, cudaMemcpyHostToDevice));
+    kgrl_compare_ints(ia, ib, 5, KGRL_ELEM_I64, &c_cpu);
+    kgrl_compare_gpu(ctx, dg, dw, 5, KGRL_ELEM_I64, 0, 0, &c_gpu);
+    KT_CHECK(c_gpu.nbad == 2 && c_cpu.nbad == 2 && c_gpu.max_abs == c_cpu.max_abs && c_gpu.idx[0] == 2 && c_gpu.idx[1] == 4, "i64 compare");
+    // first differing byte: equal buffers, one flipped byte at several places, unaligned views
+    KGRL_CUDA_CHECK(cudaMemcpy(dg, want, n * sizeof(float), cudaMemcpyHostToDevice));
+    size_t nb = (size_t)n * sizeof(float);
+    KT_CHECK(kgrl_first_diff_gpu(ctx, dg, dw, 0, nb) == -1, "equal buffers");
+    const size_t at[4] = {0, 17, nb / 2 + 3, nb - 1};
+    for (int k = 0; k < 4; k++) {
+        unsigned char b = 0;
+        KGRL_CUDA_CHECK(cudaMemcpy(&b, (char *)dg + at[k], 1, cudaMemcpyDeviceToHost));
+        b ^= 0x10;
+        KGRL_CUDA_CHECK(cudaMemcpy((char *)dg + at[k], &b, 1, cudaMemcpyHostToDevice));
+        KT_CHECK(kgrl_first_diff_gpu(ctx, dg, dw, 0, nb) == (int64_t)at[0], "first diff with flips up to %zu", at[k]);
+        KT_CHECK(kgrl_first_diff_gpu(ctx, (char *)dg + 1, (char *)dw + 1, 0, nb - 1) == (k == 0 ? -1 : (int64_t)at[1] - 1),
+                 "unaligned view");
+    }
+    unsigned char guard[4096 + 5];
+    memset(guard, KGRL_GUARD_BYTE, sizeof guard);
+    guard[4000] = 0;
+    KGRL_CUDA_CHECK(cudaMemcpy(dg, guard, sizeof guard, cudaMemcpyHostToDevice));
+    KT_CHECK(kgrl_first_diff_gpu(ctx, dg, NULL, KGRL_GUARD_BYTE, sizeof guard) == kgrl_guard_first_bad(guard, sizeof guard, KGRL_GUARD_BYTE),
+             "pattern mode equals kgrl_guard_first_bad");
+    KGRL_CUDA_CHECK(cudaFree(dg));
+    KGRL_CUDA_CHECK(cudaFree(dw));
+    kgrl_free(got); kgrl_free(want);
+    kgrl_ctx_destroy(ctx);
+}
+
 // The references themselves as candidates (the matmul one calls a builtin, so the tiled solution
 // stands in): everything passes, and a kernel timed against itself is ~1x.
 static void test_funnel_vtasks(void) {
@@ -203,6 +273,7 @@ static void test_fault_isolation(void) {
 
 int main(void) {
     if (!setup()) { printf("0 passed, 1 failed, 0 skipped\n"); return 1; }
+    KT_RUN(test_gpu_checks_match_cpu);
     KT_RUN(test_funnel_vtasks);
     KT_RUN(test_adversarial_suite);
     KT_RUN(test_fault_isolation);

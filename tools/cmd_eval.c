@@ -32,8 +32,8 @@ static bool kgrl__eval_find_task(const char *id, const char *root_flag, kgrl_tas
 }
 
 static void kgrl__eval_table(const char *const *files, const kgrl_record *r, int n) {
-    printf("%-36s %-17s %-11s %9s %9s %8s %8s  %s\n", "file", "status", "stage", "t_ref_ms", "t_cand_ms", "speedup",
-           "reward", "message");
+    printf("%-36s %-17s %-11s %9s %9s %8s %8s %8s  %s\n", "file", "status", "stage", "t_ref_ms", "t_cand_ms", "speedup",
+           "vs_torch", "reward", "message");
     for (int i = 0; i < n; i++) {
         const char *f = files[i];
         size_t len = strlen(f);
@@ -41,8 +41,8 @@ static void kgrl__eval_table(const char *const *files, const kgrl_record *r, int
         char msg[121];                               // one line: NVRTC logs span several
         snprintf(msg, sizeof msg, "%s", r[i].message);
         for (char *c = msg; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
-        printf("%-36s %-17s %-11s %9.4g %9.4g %8.3g %8.3g  %s\n", f, kgrl_status_name(r[i].status),
-               kgrl_stage_name(r[i].stage), r[i].t_ref_ms, r[i].t_cand_ms, r[i].speedup, r[i].reward, msg);
+        printf("%-36s %-17s %-11s %9.4g %9.4g %8.3g %8.3g %8.3g  %s\n", f, kgrl_status_name(r[i].status),
+               kgrl_stage_name(r[i].stage), r[i].t_ref_ms, r[i].t_cand_ms, r[i].speedup, r[i].speedup_vs_torch, r[i].reward, msg);
     }
 }
 
@@ -57,7 +57,8 @@ static bool kgrl__eval_expect_match(const char *expect, const char *got) {
 
 typedef struct kgrl__suite_item { const kgrl_task *task; char file[1400]; char expect[64]; bool is_solution; } kgrl__suite_item;
 
-static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level, int first, int last, const char *out_path) {
+static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level, int first, int last, const char *match,
+                            const char *out_path) {
     kgrl_task_set set;
     kgrl_err err = KGRL_ZERO;
     if (!kgrl_tasks_load_all(root, &set, &err)) { fprintf(stderr, "kgrl eval --suite: %s\n", err.msg); return 2; }
@@ -73,6 +74,7 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
             it->is_solution = k < t->nsolutions;
             snprintf(it->file, sizeof it->file, "%s/%s", t->dir, it->is_solution ? t->solution_files[k] : t->wrong_files[k - t->nsolutions]);
             snprintf(it->expect, sizeof it->expect, "%s", it->is_solution ? "ok" : t->wrong_expect[k - t->nsolutions]);
+            if (match[0] && !strstr(strrchr(it->file, '/') + 1, match)) n--;
         }
     }
     kgrl_verify_job *jobs = (kgrl_verify_job *)kgrl_calloc((size_t)(n ? n : 1), sizeof *jobs);
@@ -91,7 +93,7 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
     int files[3] = {0}, matched[3] = {0}, sols[3] = {0}, sols_ok[3] = {0}, wrongs[3] = {0}, wrongs_ok[3] = {0};
     // in chunks, so that results stream out (and survive an interrupted run); a chunk is still
     // verified in parallel over every worker
-    const int chunk = 32;
+    const int chunk = 64;
     for (int c0 = 0; c0 < n; c0 += chunk) {
     int c1 = c0 + chunk < n ? c0 + chunk : n;
     kgrl_verify_batch(v, jobs + c0, c1 - c0, recs + c0);
@@ -105,10 +107,10 @@ static int kgrl__eval_suite(kgrl_verifier_desc *vd, const char *root, int level,
         snprintf(msg, sizeof msg, "%s", recs[i].message);
         for (char *c = msg; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
         const kgrl_stage_record *sg = recs[i].stages;
-        printf("%-8s %-7s %-40s expect %-16s got %-16s t_ref %8.4g ms speedup %7.3g | ms: format %.0f compile %.0f smoke %.0f "
+        printf("%-8s %-7s %-40s expect %-16s got %-16s t_ref %8.4g ms speedup %7.3g vs_torch %7.3g | ms: format %.0f compile %.0f smoke %.0f "
                "correct %.0f timing %.0f total %.0f  %s\n", ok ? "ok" : "MISMATCH",
                items[i].task->id, strrchr(items[i].file, '/') + 1, items[i].expect, got, recs[i].t_ref_ms, recs[i].speedup,
-               sg[KGRL_STAGE_FORMAT].ms, sg[KGRL_STAGE_COMPILE].ms, sg[KGRL_STAGE_SMOKE].ms, sg[KGRL_STAGE_CORRECTNESS].ms,
+               recs[i].speedup_vs_torch, sg[KGRL_STAGE_FORMAT].ms, sg[KGRL_STAGE_COMPILE].ms, sg[KGRL_STAGE_SMOKE].ms, sg[KGRL_STAGE_CORRECTNESS].ms,
                sg[KGRL_STAGE_TIMING].ms, recs[i].total_ms, ok ? "" : msg);
         if (out) {
             kgrl_buf b = KGRL_ZERO;
@@ -155,6 +157,7 @@ int kgrl_cmd_eval(int argc, char **argv) {
     int64_t first = kgrl_flag_int(&f, "--first", 1, "with --suite: first task number");
     int64_t last = kgrl_flag_int(&f, "--last", 1000, "with --suite: last task number");
     const char *out_path = kgrl_flag_str(&f, "--out", "", "with --suite: write the records as JSON lines here");
+    const char *match = kgrl_flag_str(&f, "--match", "", "with --suite: only files whose name contains this (solution_fast, wrong_)");
     bool help = kgrl_flag_bool(&f, "--help", "show this help");
     kgrl_reward_preset preset = KGRL_REWARD_COMPOSITE;
     bool bad = !kgrl_flags_finish(&f);
@@ -190,7 +193,7 @@ int kgrl_cmd_eval(int argc, char **argv) {
     if (no_timing) vd.timing.max_trials = -1;
     vd.timing.budget_s = timing_budget;
     if (suite) {
-        int src = kgrl__eval_suite(&vd, root[0] ? root : "data", (int)level, (int)first, (int)last, out_path);
+        int src = kgrl__eval_suite(&vd, root[0] ? root : "data", (int)level, (int)first, (int)last, match, out_path);
         kgrl_flags_free(&f);
         return src;
     }
