@@ -1634,6 +1634,7 @@ typedef struct kgrl_task {
     double atol, rtol;
     char min_bytes[1024], flops[1024]; // expressions over size names
     char *excluded;                 // NULL or the reason
+    bool alt_scale2;                // "alt_dist": "scale2": variant 2 scales inputs x2 instead of making them signed
     char *reference_src;            // reference.cu contents
     int nsolutions; char solution_files[8][128]; char solution_kinds[8][32];
     int nwrong; char wrong_files[16][128]; char wrong_expect[16][32];
@@ -1668,7 +1669,8 @@ KGRL_API double kgrl_task_flops(const kgrl_task *t, const kgrl_sizes *s);
 // Variants (DESIGN §3.3), derived from the run's seed (each variant's input seed mixes the run seed,
 // the task id and the variant index with kgrl_stream_mix): 0 main sizes; 1 main sizes, another
 // seed; 2 main sizes, other distribution unless the param is fixed_dist (rand/uniform(a,b) ->
-// uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged); 3 odd sizes:
+// uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged; with the task's
+// "alt_dist": "scale2", every distribution x2 instead, rand -> uniform(0, 2)); 3 odd sizes:
 // every free size moves up by a few (v+7, v+13, ... for v >= 64; v+1, v+3, ... below), staying a
 // multiple of multiple_of, off multiples of 32, and larger than main (hard-coded shapes fail); 4 smoke
 // sizes. Indices 5..7 (when asked for) are main sizes with further seeds. nvariants <= 0 means 5.
@@ -1882,7 +1884,11 @@ KGRL_API bool kgrl_timing_should_stop(const kgrl_timing_desc *d, const kgrl_tsta
 // of unwritten memory (nondeterministic).
 KGRL_API uint8_t kgrl_poison_byte(kgrl_elem e, int pattern);
 #define KGRL_GUARD_BYTES 4096       // after every output and scratch buffer
-#define KGRL_GUARD_BYTE 0xA5
+// The guard region after buffer k (tensors: the param index; scratch i: nparams + i) is filled with
+// kgrl_guard_byte(k): neighbouring buffers get different bytes, so an out-of-bounds write that copies
+// one guard into another (an elementwise op that maps the tiny float 0xA5A5A5A5 to itself, run past
+// the end of both its input and its output) still changes the destination guard.
+KGRL_API uint8_t kgrl_guard_byte(int k);
 // Index of the first byte of g[0..n) that is not `pattern`, or -1.
 KGRL_API int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern);
 
@@ -14823,6 +14829,9 @@ bool kgrl_task_load(const char *dir, kgrl_task *t, kgrl_err *err) {
     if (!kgrl__json_str(j, "flops", true, &s, err, path) || !kgrl__copy(t->flops, sizeof t->flops, s, err, path, "flops")) goto done;
     if (!kgrl__json_str(j, "excluded", false, &s, err, path)) goto done;
     if (s) t->excluded = kgrl_strdup(s);
+    if (!kgrl__json_str(j, "alt_dist", false, &s, err, path)) goto done;
+    if (s && strcmp(s, "signed") != 0 && strcmp(s, "scale2") != 0) { kgrl_err_set(err, "%s: \"alt_dist\" must be \"signed\" or \"scale2\", not \"%s\"", path, s); goto done; }
+    t->alt_scale2 = s && !strcmp(s, "scale2");
     {
         const kgrl_json *sol = kgrl_json_get(j, "solutions");
         if (sol && (sol->type != KGRL_JSON_ARRAY || sol->count > 8)) { kgrl_err_set(err, "%s: \"solutions\" must be an array of at most 8", path); goto done; }
@@ -15042,7 +15051,7 @@ static kgrl__fill_args kgrl__fill_setup(const kgrl_task *t, const kgrl_variant *
     kgrl_err err;
     if (!kgrl__parse_dist(t, &v->sizes, q->dist, &d, &err)) KGRL_FATAL("task %s: param %s: %s", t->id, q->name, err.msg);
     if (v->alt_dist && !q->fixed_dist) {
-        if (d.kind == 0 && !strncmp(q->dist, "bound(", 6)) { d.a *= 2; d.b *= 2; }
+        if (d.kind == 0 && (t->alt_scale2 || !strncmp(q->dist, "bound(", 6))) { d.a *= 2; d.b *= 2; }
         else if (d.kind == 0) { double w = fmax(fabs(d.a), fabs(d.b)); d.a = -2 * w; d.b = 2 * w; }
         else if (d.kind == 1 || d.kind == 3) d.a *= 2;
     }
@@ -15466,6 +15475,12 @@ bool kgrl_timing_should_stop(const kgrl_timing_desc *d, const kgrl_tstats *ref, 
 uint8_t kgrl_poison_byte(kgrl_elem e, int pattern) {
     if (e == KGRL_ELEM_F32) return pattern == 0 ? 0xFF : 0x7F;   // NaN ; 3.39e38
     return pattern == 0 ? 0x7F : 0x80;                            // 0x7f7f... ; 0x8080...
+}
+
+uint8_t kgrl_guard_byte(int k) {
+    // as floats: -2.9e-16, 1.5e16, -392, 0.0115, -2.4e-25, 1.8e25, -5.2e20, 8.4e-21: far from each other
+    static const uint8_t bytes[8] = {0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xE1, 0x1E};
+    return bytes[(k < 0 ? -k : k) % 8];
 }
 
 int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern) {
@@ -15981,12 +15996,12 @@ static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scr
         if (!e->dev[p]) continue;
         if (e->t->params[p].kind == KGRL_PARAM_OUTPUT && e->bytes[p])
             KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p], kgrl_poison_byte(e->t->params[p].elem, pattern), e->bytes[p], w->ctx->stream));
-        KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p] + e->bytes[p], KGRL_GUARD_BYTE, KGRL_GUARD_BYTES, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p] + e->bytes[p], kgrl_guard_byte(p), KGRL_GUARD_BYTES, w->ctx->stream));
     }
     for (int i = 0; s && i < s->n; i++) {
         if (!s->p[i]) continue;
         if (s->bytes[i]) KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i], kgrl_poison_byte(KGRL_ELEM_F32, pattern), s->bytes[i], w->ctx->stream));
-        KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], KGRL_GUARD_BYTE, KGRL_GUARD_BYTES, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], kgrl_guard_byte(e->t->nparams + i), KGRL_GUARD_BYTES, w->ctx->stream));
     }
     kgrl__vf_poison_smem(w, pattern);
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
@@ -16040,8 +16055,12 @@ static bool kgrl__vf_have_ref_host(const kgrl__vf_env *e) {
 static kgrl_status kgrl__vf_answer(kgrl__wk *w, kgrl__vf_env *e, double run_timeout_s, char *msg, size_t cap) {
     const kgrl_task *t = e->t;
     if (kgrl__vf_have_ref_host(e)) {
+        // on the kit's stream, then a sync: the stream is non-blocking, so a plain cudaMemcpy (legacy
+        // stream; from pageable memory it returns before the DMA lands) would race the comparison
         for (int p = 0; p < t->nparams; p++)
-            if (e->ref_host[p] && e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->answer[p], e->ref_host[p], e->bytes[p], cudaMemcpyHostToDevice));
+            if (e->ref_host[p] && e->bytes[p])
+                KGRL_CUDA_CHECK(cudaMemcpyAsync(e->answer[p], e->ref_host[p], e->bytes[p], cudaMemcpyHostToDevice, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
         return KGRL_STATUS_OK;
     }
     kgrl_launch_seq seq;
@@ -16096,7 +16115,7 @@ static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__
     }
     for (int p = 0; p < t->nparams; p++) {
         if (!kgrl__vf_is_tensor(&t->params[p])) continue;
-        int64_t g = kgrl_first_diff_gpu(w->ctx, e->dev[p] + e->bytes[p], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
+        int64_t g = kgrl_first_diff_gpu(w->ctx, e->dev[p] + e->bytes[p], NULL, kgrl_guard_byte(p), KGRL_GUARD_BYTES);
         if (g >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
             snprintf(msg, cap, "write past the end of %s %s (byte +%lld)", t->params[p].kind == KGRL_PARAM_INPUT ? "input" : "output",
@@ -16106,7 +16125,7 @@ static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__
     }
     for (int i = 0; s && i < s->n; i++) {
         if (!s->p[i]) continue;
-        int64_t b = kgrl_first_diff_gpu(w->ctx, s->p[i] + s->bytes[i], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
+        int64_t b = kgrl_first_diff_gpu(w->ctx, s->p[i] + s->bytes[i], NULL, kgrl_guard_byte(t->nparams + i), KGRL_GUARD_BYTES);
         if (b >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
             snprintf(msg, cap, "write past the end of scratch buffer %d (byte +%lld)", i, (long long)b);
@@ -16229,10 +16248,11 @@ static kgrl_status kgrl__vf_ref_prepare(kgrl__wk *w, kgrl__vf_env *e, const char
         if (t->params[p].kind != KGRL_PARAM_OUTPUT) continue;
         e->ref_host[p] = (char *)kgrl_malloc(e->bytes[p] + 1);
         if (hit) memcpy(e->ref_host[p], data + off, e->bytes[p]);
-        else if (e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->ref_host[p], e->answer[p], e->bytes[p], cudaMemcpyDeviceToHost));
+        else if (e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->ref_host[p], e->answer[p], e->bytes[p], cudaMemcpyDeviceToHost, w->ctx->stream));
         off += e->bytes[p];
     }
     kgrl_free(data);
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
     if (hit) { r->flags |= KGRL_FLAG_REF_CACHED; return KGRL_STATUS_OK; }
     kgrl__vf_answer_scrub(w, e);
     if (path[0]) {                                   // a failed write only costs a recompute
@@ -17101,7 +17121,8 @@ static bool kgrl__inproc(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *
     KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));  // trusted code: a fault here is the kit's bug
     for (int p = 0; p < t->nparams && outputs_host; p++)
         if (t->params[p].kind == KGRL_PARAM_OUTPUT && e.bytes[p])
-            KGRL_CUDA_CHECK(cudaMemcpy(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost));
+            KGRL_CUDA_CHECK(cudaMemcpyAsync(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost, ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     if (trials > 0) {
         size_t flush_bytes = 2 * (size_t)(ctx->l2_bytes > 0 ? ctx->l2_bytes : (64 << 20));
         void *flush;

@@ -31,6 +31,7 @@ typedef struct kgrl_task {
     double atol, rtol;
     char min_bytes[1024], flops[1024]; // expressions over size names
     char *excluded;                 // NULL or the reason
+    bool alt_scale2;                // "alt_dist": "scale2": variant 2 scales inputs x2 instead of making them signed
     char *reference_src;            // reference.cu contents
     int nsolutions; char solution_files[8][128]; char solution_kinds[8][32];
     int nwrong; char wrong_files[16][128]; char wrong_expect[16][32];
@@ -65,7 +66,8 @@ KGRL_API double kgrl_task_flops(const kgrl_task *t, const kgrl_sizes *s);
 // Variants (DESIGN §3.3), derived from the run's seed (each variant's input seed mixes the run seed,
 // the task id and the variant index with kgrl_stream_mix): 0 main sizes; 1 main sizes, another
 // seed; 2 main sizes, other distribution unless the param is fixed_dist (rand/uniform(a,b) ->
-// uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged); 3 odd sizes:
+// uniform(-2w, 2w) with w = max|a|,|b|; randn, bound, const -> x2; randint unchanged; with the task's
+// "alt_dist": "scale2", every distribution x2 instead, rand -> uniform(0, 2)); 3 odd sizes:
 // every free size moves up by a few (v+7, v+13, ... for v >= 64; v+1, v+3, ... below), staying a
 // multiple of multiple_of, off multiples of 32, and larger than main (hard-coded shapes fail); 4 smoke
 // sizes. Indices 5..7 (when asked for) are main sizes with further seeds. nvariants <= 0 means 5.
@@ -622,6 +624,9 @@ bool kgrl_task_load(const char *dir, kgrl_task *t, kgrl_err *err) {
     if (!kgrl__json_str(j, "flops", true, &s, err, path) || !kgrl__copy(t->flops, sizeof t->flops, s, err, path, "flops")) goto done;
     if (!kgrl__json_str(j, "excluded", false, &s, err, path)) goto done;
     if (s) t->excluded = kgrl_strdup(s);
+    if (!kgrl__json_str(j, "alt_dist", false, &s, err, path)) goto done;
+    if (s && strcmp(s, "signed") != 0 && strcmp(s, "scale2") != 0) { kgrl_err_set(err, "%s: \"alt_dist\" must be \"signed\" or \"scale2\", not \"%s\"", path, s); goto done; }
+    t->alt_scale2 = s && !strcmp(s, "scale2");
     {
         const kgrl_json *sol = kgrl_json_get(j, "solutions");
         if (sol && (sol->type != KGRL_JSON_ARRAY || sol->count > 8)) { kgrl_err_set(err, "%s: \"solutions\" must be an array of at most 8", path); goto done; }
@@ -841,7 +846,7 @@ static kgrl__fill_args kgrl__fill_setup(const kgrl_task *t, const kgrl_variant *
     kgrl_err err;
     if (!kgrl__parse_dist(t, &v->sizes, q->dist, &d, &err)) KGRL_FATAL("task %s: param %s: %s", t->id, q->name, err.msg);
     if (v->alt_dist && !q->fixed_dist) {
-        if (d.kind == 0 && !strncmp(q->dist, "bound(", 6)) { d.a *= 2; d.b *= 2; }
+        if (d.kind == 0 && (t->alt_scale2 || !strncmp(q->dist, "bound(", 6))) { d.a *= 2; d.b *= 2; }
         else if (d.kind == 0) { double w = fmax(fabs(d.a), fabs(d.b)); d.a = -2 * w; d.b = 2 * w; }
         else if (d.kind == 1 || d.kind == 3) d.a *= 2;
     }

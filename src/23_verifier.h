@@ -141,7 +141,11 @@ KGRL_API bool kgrl_timing_should_stop(const kgrl_timing_desc *d, const kgrl_tsta
 // of unwritten memory (nondeterministic).
 KGRL_API uint8_t kgrl_poison_byte(kgrl_elem e, int pattern);
 #define KGRL_GUARD_BYTES 4096       // after every output and scratch buffer
-#define KGRL_GUARD_BYTE 0xA5
+// The guard region after buffer k (tensors: the param index; scratch i: nparams + i) is filled with
+// kgrl_guard_byte(k): neighbouring buffers get different bytes, so an out-of-bounds write that copies
+// one guard into another (an elementwise op that maps the tiny float 0xA5A5A5A5 to itself, run past
+// the end of both its input and its output) still changes the destination guard.
+KGRL_API uint8_t kgrl_guard_byte(int k);
 // Index of the first byte of g[0..n) that is not `pattern`, or -1.
 KGRL_API int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern);
 
@@ -378,6 +382,12 @@ bool kgrl_timing_should_stop(const kgrl_timing_desc *d, const kgrl_tstats *ref, 
 uint8_t kgrl_poison_byte(kgrl_elem e, int pattern) {
     if (e == KGRL_ELEM_F32) return pattern == 0 ? 0xFF : 0x7F;   // NaN ; 3.39e38
     return pattern == 0 ? 0x7F : 0x80;                            // 0x7f7f... ; 0x8080...
+}
+
+uint8_t kgrl_guard_byte(int k) {
+    // as floats: -2.9e-16, 1.5e16, -392, 0.0115, -2.4e-25, 1.8e25, -5.2e20, 8.4e-21: far from each other
+    static const uint8_t bytes[8] = {0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xE1, 0x1E};
+    return bytes[(k < 0 ? -k : k) % 8];
 }
 
 int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern) {
@@ -893,12 +903,12 @@ static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scr
         if (!e->dev[p]) continue;
         if (e->t->params[p].kind == KGRL_PARAM_OUTPUT && e->bytes[p])
             KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p], kgrl_poison_byte(e->t->params[p].elem, pattern), e->bytes[p], w->ctx->stream));
-        KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p] + e->bytes[p], KGRL_GUARD_BYTE, KGRL_GUARD_BYTES, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaMemsetAsync(e->dev[p] + e->bytes[p], kgrl_guard_byte(p), KGRL_GUARD_BYTES, w->ctx->stream));
     }
     for (int i = 0; s && i < s->n; i++) {
         if (!s->p[i]) continue;
         if (s->bytes[i]) KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i], kgrl_poison_byte(KGRL_ELEM_F32, pattern), s->bytes[i], w->ctx->stream));
-        KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], KGRL_GUARD_BYTE, KGRL_GUARD_BYTES, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], kgrl_guard_byte(e->t->nparams + i), KGRL_GUARD_BYTES, w->ctx->stream));
     }
     kgrl__vf_poison_smem(w, pattern);
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
@@ -952,8 +962,12 @@ static bool kgrl__vf_have_ref_host(const kgrl__vf_env *e) {
 static kgrl_status kgrl__vf_answer(kgrl__wk *w, kgrl__vf_env *e, double run_timeout_s, char *msg, size_t cap) {
     const kgrl_task *t = e->t;
     if (kgrl__vf_have_ref_host(e)) {
+        // on the kit's stream, then a sync: the stream is non-blocking, so a plain cudaMemcpy (legacy
+        // stream; from pageable memory it returns before the DMA lands) would race the comparison
         for (int p = 0; p < t->nparams; p++)
-            if (e->ref_host[p] && e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->answer[p], e->ref_host[p], e->bytes[p], cudaMemcpyHostToDevice));
+            if (e->ref_host[p] && e->bytes[p])
+                KGRL_CUDA_CHECK(cudaMemcpyAsync(e->answer[p], e->ref_host[p], e->bytes[p], cudaMemcpyHostToDevice, w->ctx->stream));
+        KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
         return KGRL_STATUS_OK;
     }
     kgrl_launch_seq seq;
@@ -1008,7 +1022,7 @@ static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__
     }
     for (int p = 0; p < t->nparams; p++) {
         if (!kgrl__vf_is_tensor(&t->params[p])) continue;
-        int64_t g = kgrl_first_diff_gpu(w->ctx, e->dev[p] + e->bytes[p], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
+        int64_t g = kgrl_first_diff_gpu(w->ctx, e->dev[p] + e->bytes[p], NULL, kgrl_guard_byte(p), KGRL_GUARD_BYTES);
         if (g >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
             snprintf(msg, cap, "write past the end of %s %s (byte +%lld)", t->params[p].kind == KGRL_PARAM_INPUT ? "input" : "output",
@@ -1018,7 +1032,7 @@ static kgrl_status kgrl__vf_env_check(kgrl__wk *w, kgrl__vf_env *e, const kgrl__
     }
     for (int i = 0; s && i < s->n; i++) {
         if (!s->p[i]) continue;
-        int64_t b = kgrl_first_diff_gpu(w->ctx, s->p[i] + s->bytes[i], NULL, KGRL_GUARD_BYTE, KGRL_GUARD_BYTES);
+        int64_t b = kgrl_first_diff_gpu(w->ctx, s->p[i] + s->bytes[i], NULL, kgrl_guard_byte(t->nparams + i), KGRL_GUARD_BYTES);
         if (b >= 0) {
             *flags |= KGRL_FLAG_OOB_WRITE;
             snprintf(msg, cap, "write past the end of scratch buffer %d (byte +%lld)", i, (long long)b);
@@ -1141,10 +1155,11 @@ static kgrl_status kgrl__vf_ref_prepare(kgrl__wk *w, kgrl__vf_env *e, const char
         if (t->params[p].kind != KGRL_PARAM_OUTPUT) continue;
         e->ref_host[p] = (char *)kgrl_malloc(e->bytes[p] + 1);
         if (hit) memcpy(e->ref_host[p], data + off, e->bytes[p]);
-        else if (e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpy(e->ref_host[p], e->answer[p], e->bytes[p], cudaMemcpyDeviceToHost));
+        else if (e->bytes[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->ref_host[p], e->answer[p], e->bytes[p], cudaMemcpyDeviceToHost, w->ctx->stream));
         off += e->bytes[p];
     }
     kgrl_free(data);
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
     if (hit) { r->flags |= KGRL_FLAG_REF_CACHED; return KGRL_STATUS_OK; }
     kgrl__vf_answer_scrub(w, e);
     if (path[0]) {                                   // a failed write only costs a recompute
@@ -2013,7 +2028,8 @@ static bool kgrl__inproc(kgrl_ctx *ctx, const kgrl_task *t, const kgrl_variant *
     KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));  // trusted code: a fault here is the kit's bug
     for (int p = 0; p < t->nparams && outputs_host; p++)
         if (t->params[p].kind == KGRL_PARAM_OUTPUT && e.bytes[p])
-            KGRL_CUDA_CHECK(cudaMemcpy(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost));
+            KGRL_CUDA_CHECK(cudaMemcpyAsync(outputs_host[p], e.dev[p], e.bytes[p], cudaMemcpyDeviceToHost, ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(ctx->stream));
     if (trials > 0) {
         size_t flush_bytes = 2 * (size_t)(ctx->l2_bytes > 0 ? ctx->l2_bytes : (64 << 20));
         void *flush;

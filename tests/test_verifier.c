@@ -190,10 +190,10 @@ static void test_poison_and_compare(void) {
     KT_CHECK(kgrl_poison_byte(KGRL_ELEM_I64, 1) != kgrl_poison_byte(KGRL_ELEM_I64, 0), "two int patterns");
 
     uint8_t g[64];
-    memset(g, KGRL_GUARD_BYTE, sizeof g);
-    KT_CHECK(kgrl_guard_first_bad(g, sizeof g, KGRL_GUARD_BYTE) == -1, "clean guard");
+    memset(g, kgrl_guard_byte(0), sizeof g);
+    KT_CHECK(kgrl_guard_first_bad(g, sizeof g, kgrl_guard_byte(0)) == -1, "clean guard");
     g[17] = 0;
-    KT_CHECK(kgrl_guard_first_bad(g, sizeof g, KGRL_GUARD_BYTE) == 17, "guard written at 17");
+    KT_CHECK(kgrl_guard_first_bad(g, sizeof g, kgrl_guard_byte(0)) == 17, "guard written at 17");
 
     float want[6] = {1.0f, -2.0f, 100.0f, 0.0f, NAN, INFINITY};
     float got[6] = {1.00005f, -2.0f, 100.009f, 0.0f, NAN, INFINITY};

@@ -74,6 +74,7 @@ static void test_gpu_checks_match_cpu(void) {
     KGRL_CUDA_CHECK(cudaMalloc(&dw, n * sizeof(float)));
     KGRL_CUDA_CHECK(cudaMemcpy(dg, got, n * sizeof(float), cudaMemcpyHostToDevice));
     KGRL_CUDA_CHECK(cudaMemcpy(dw, want, n * sizeof(float), cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());        // pageable H2D may land after return; the kit's stream is non-blocking
     kgrl_compare c_cpu, c_gpu;
     kgrl_compare_f32(got, want, n, 1e-4, 1e-4, &c_cpu);
     kgrl_compare_gpu(ctx, dg, dw, n, KGRL_ELEM_F32, 1e-4, 1e-4, &c_gpu);
@@ -93,11 +94,14 @@ static void test_gpu_checks_match_cpu(void) {
     int64_t ia[5] = {1, -2, 3, 1LL << 40, 5}, ib[5] = {1, -2, 4, 1LL << 40, 6};
     KGRL_CUDA_CHECK(cudaMemcpy(dg, ia, sizeof ia, cudaMemcpyHostToDevice));
     KGRL_CUDA_CHECK(cudaMemcpy(dw, ib, sizeof ib, cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
     kgrl_compare_ints(ia, ib, 5, KGRL_ELEM_I64, &c_cpu);
     kgrl_compare_gpu(ctx, dg, dw, 5, KGRL_ELEM_I64, 0, 0, &c_gpu);
     KT_CHECK(c_gpu.nbad == 2 && c_cpu.nbad == 2 && c_gpu.max_abs == c_cpu.max_abs && c_gpu.idx[0] == 2 && c_gpu.idx[1] == 4, "i64 compare");
     // first differing byte: equal buffers, one flipped byte at several places, unaligned views
     KGRL_CUDA_CHECK(cudaMemcpy(dg, want, n * sizeof(float), cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaMemcpy(dw, want, n * sizeof(float), cudaMemcpyHostToDevice));
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
     size_t nb = (size_t)n * sizeof(float);
     KT_CHECK(kgrl_first_diff_gpu(ctx, dg, dw, 0, nb) == -1, "equal buffers");
     const size_t at[4] = {0, 17, nb / 2 + 3, nb - 1};
@@ -106,15 +110,17 @@ static void test_gpu_checks_match_cpu(void) {
         KGRL_CUDA_CHECK(cudaMemcpy(&b, (char *)dg + at[k], 1, cudaMemcpyDeviceToHost));
         b ^= 0x10;
         KGRL_CUDA_CHECK(cudaMemcpy((char *)dg + at[k], &b, 1, cudaMemcpyHostToDevice));
+        KGRL_CUDA_CHECK(cudaDeviceSynchronize());
         KT_CHECK(kgrl_first_diff_gpu(ctx, dg, dw, 0, nb) == (int64_t)at[0], "first diff with flips up to %zu", at[k]);
         KT_CHECK(kgrl_first_diff_gpu(ctx, (char *)dg + 1, (char *)dw + 1, 0, nb - 1) == (k == 0 ? -1 : (int64_t)at[1] - 1),
                  "unaligned view");
     }
     unsigned char guard[4096 + 5];
-    memset(guard, KGRL_GUARD_BYTE, sizeof guard);
+    memset(guard, kgrl_guard_byte(0), sizeof guard);
     guard[4000] = 0;
     KGRL_CUDA_CHECK(cudaMemcpy(dg, guard, sizeof guard, cudaMemcpyHostToDevice));
-    KT_CHECK(kgrl_first_diff_gpu(ctx, dg, NULL, KGRL_GUARD_BYTE, sizeof guard) == kgrl_guard_first_bad(guard, sizeof guard, KGRL_GUARD_BYTE),
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
+    KT_CHECK(kgrl_first_diff_gpu(ctx, dg, NULL, kgrl_guard_byte(0), sizeof guard) == kgrl_guard_first_bad(guard, sizeof guard, kgrl_guard_byte(0)),
              "pattern mode equals kgrl_guard_first_bad");
     KGRL_CUDA_CHECK(cudaFree(dg));
     KGRL_CUDA_CHECK(cudaFree(dw));

@@ -151,6 +151,7 @@ int kgrl_cmd_eval(int argc, char **argv) {
     bool compile_only = kgrl_flag_bool(&f, "--compile-only", "stop after stage 2 (compile) even with a GPU");
     bool no_timing = kgrl_flag_bool(&f, "--no-timing", "stop after stage 4 (correctness)");
     int64_t workers = kgrl_flag_int(&f, "--workers-per-gpu", 0, "verifier workers per GPU (0: default 4)");
+    double run_timeout = kgrl_flag_num(&f, "--run-timeout", 0, "seconds one forward run may take before it is a timeout (0: default 1)");
     double timing_budget = kgrl_flag_num(&f, "--timing-budget", 0, "wall seconds for the timing stage of one candidate (0: default 2)");
     bool suite = kgrl_flag_bool(&f, "--suite", "verify every task's solutions and wrong variants against their expectations");
     int64_t level = kgrl_flag_int(&f, "--level", 0, "with --suite: only this level (0: all)");
@@ -192,6 +193,7 @@ int kgrl_cmd_eval(int argc, char **argv) {
     vd.logger.min_level = KGRL_LOG_WARN;
     if (no_timing) vd.timing.max_trials = -1;
     vd.timing.budget_s = timing_budget;
+    vd.run_timeout_s = run_timeout;
     if (suite) {
         int src = kgrl__eval_suite(&vd, root[0] ? root : "data", (int)level, (int)first, (int)last, match, out_path);
         kgrl_flags_free(&f);
