@@ -1885,9 +1885,9 @@ KGRL_API bool kgrl_timing_should_stop(const kgrl_timing_desc *d, const kgrl_tsta
 KGRL_API uint8_t kgrl_poison_byte(kgrl_elem e, int pattern);
 #define KGRL_GUARD_BYTES 4096       // after every output and scratch buffer
 // The guard region after buffer k (tensors: the param index; scratch i: nparams + i) is filled with
-// kgrl_guard_byte(k): neighbouring buffers get different bytes, so an out-of-bounds write that copies
-// one guard into another (an elementwise op that maps the tiny float 0xA5A5A5A5 to itself, run past
-// the end of both its input and its output) still changes the destination guard.
+// kgrl_guard_byte(k), a different byte per buffer, so an out-of-bounds write that copies one guard
+// into another (an elementwise op that maps the tiny float 0xA5A5A5A5 to itself, run past the end
+// of both its input and its output) still changes the destination guard.
 KGRL_API uint8_t kgrl_guard_byte(int k);
 // Index of the first byte of g[0..n) that is not `pattern`, or -1.
 KGRL_API int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern);
@@ -15478,9 +15478,17 @@ uint8_t kgrl_poison_byte(kgrl_elem e, int pattern) {
 }
 
 uint8_t kgrl_guard_byte(int k) {
-    // as floats: -2.9e-16, 1.5e16, -392, 0.0115, -2.4e-25, 1.8e25, -5.2e20, 8.4e-21: far from each other
-    static const uint8_t bytes[8] = {0xA5, 0x5A, 0xC3, 0x3C, 0x96, 0x69, 0xE1, 0x1E};
-    return bytes[(k < 0 ? -k : k) % 8];
+    // A different byte for every k < 252 (0xA5 + 0x3B·j mod 256 visits all 256 values), skipping
+    // 0x00 and 0x80 (zero floats and ints: what a kernel writes most) and 0x7F, 0xFF (the poison).
+    // Distinct bytes matter, not just neighbours': an OOB op like 1.8e25 - 1.5e16 (absorbed) copies
+    // one guard's value exactly, and must not land on a guard that holds that same value.
+    int seen = -1;
+    for (int j = 0; j < 256; j++) {
+        uint8_t b = (uint8_t)(0xA5 + 0x3B * j);
+        if (b == 0x00 || b == 0x80 || b == 0x7F || b == 0xFF) continue;
+        if (++seen == (k < 0 ? 0 : k % 252)) return b;
+    }
+    return 0xA5;
 }
 
 int64_t kgrl_guard_first_bad(const uint8_t *g, size_t n, uint8_t pattern) {
