@@ -5,6 +5,7 @@ reductions, AlexNet conv1).
 Run on the GPU machine from the repository root, offline:
     /opt/torch/.venv/bin/python tests/oracles/tasks_l1_001_053.py            # semantics fixtures (CPU is enough)
     /opt/torch/.venv/bin/python tests/oracles/tasks_l1_001_053.py --time     # + PyTorch eager timings at main shapes
+    /opt/torch/.venv/bin/python tests/oracles/tasks_l1_001_053.py --time --only 24,25  # + eager timings of just these task numbers
 
 1. Semantics: for every task it draws inputs at the task's smoke sizes (task.json; torch's own RNG,
    with the task's dist and post transforms), runs what KernelBench's Model.forward runs (same ops,
@@ -24,6 +25,9 @@ import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OUT = os.path.join(ROOT, "tests", "fixtures", "tasks_l1_001_053")
+# --only 24,25: run just these task numbers (semantics and timing); the timings then update the
+# existing eager_times.json instead of replacing it
+ONLY = {int(n) for n in sys.argv[sys.argv.index("--only") + 1].split(",") if n} if "--only" in sys.argv else None
 
 
 def dims(task, mode):
@@ -121,7 +125,7 @@ def tasks():
     for name in sorted(os.listdir(d)):
         if not name[:3].isdigit(): continue
         num = int(name.split("_")[0])
-        if 1 <= num <= 53:
+        if 1 <= num <= 53 and (ONLY is None or num in ONLY):
             with open(os.path.join(d, name, "task.json")) as f: out.append(json.load(f))
     return out
 
@@ -183,7 +187,11 @@ def timing():
         del a
         torch.cuda.empty_cache()
     os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "eager_times.json"), "w") as f: json.dump(res, f, indent=1)
+    path = os.path.join(OUT, "eager_times.json")
+    if ONLY is not None and os.path.exists(path):
+        with open(path) as f: old = json.load(f)
+        res = {**old, **res, "eager_ms": {**old.get("eager_ms", {}), **res["eager_ms"]}}
+    with open(path, "w") as f: json.dump(res, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 Run on the GPU machine from the repository root, offline:
     /opt/torch/.venv/bin/python tests/oracles/tasks_l1_054_100.py            # semantics fixtures (CPU is enough)
     /opt/torch/.venv/bin/python tests/oracles/tasks_l1_054_100.py --time     # + PyTorch eager timings at main shapes
+    /opt/torch/.venv/bin/python tests/oracles/tasks_l1_054_100.py --time --only 58,68  # + eager timings of just these task numbers
 
 1. Semantics: for every task it draws inputs at the task's smoke sizes (task.json), runs the PyTorch
    module KernelBench defines (same ops, same arguments), and writes tests/fixtures/tasks_l1_054_100/
@@ -22,6 +23,9 @@ import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OUT = os.path.join(ROOT, "tests", "fixtures", "tasks_l1_054_100")
+# --only 58,68: run just these task numbers (semantics and timing); the timings then update the
+# existing eager_times.json instead of replacing it
+ONLY = {int(n) for n in sys.argv[sys.argv.index("--only") + 1].split(",") if n} if "--only" in sys.argv else None
 
 # Convolution hyperparameters as KernelBench's modules set them (bias=False everywhere).
 CONV = {
@@ -132,7 +136,7 @@ def tasks():
     d = os.path.join(ROOT, "data", "level1")
     for name in sorted(os.listdir(d)):
         num = int(name.split("_")[0])
-        if 54 <= num <= 100:
+        if 54 <= num <= 100 and (ONLY is None or num in ONLY):
             with open(os.path.join(d, name, "task.json")) as f: out.append(json.load(f))
     return out
 
@@ -189,7 +193,11 @@ def timing():
         del a
         torch.cuda.empty_cache()
     os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "eager_times.json"), "w") as f: json.dump(res, f, indent=1)
+    path = os.path.join(OUT, "eager_times.json")
+    if ONLY is not None and os.path.exists(path):
+        with open(path) as f: old = json.load(f)
+        res = {**old, **res, "eager_ms": {**old.get("eager_ms", {}), **res["eager_ms"]}}
+    with open(path, "w") as f: json.dump(res, f, indent=1)
 
 if __name__ == "__main__":
     semantics()

@@ -4,6 +4,7 @@
 Run on the GPU machine from the repository root, offline:
     /opt/torch/.venv/bin/python tests/oracles/tasks_l2.py           # semantics fixtures (CPU is enough)
     /opt/torch/.venv/bin/python tests/oracles/tasks_l2.py --time    # + PyTorch eager timings at main shapes
+    /opt/torch/.venv/bin/python tests/oracles/tasks_l2.py --time --only 58,68  # + eager timings of just these task numbers
 
 1. Semantics: for every task it draws inputs at the task's smoke sizes (task.json, torch's own RNG,
    the task's dists, rounded to fp32), runs what KernelBench's Model.forward runs, written here by hand
@@ -25,6 +26,9 @@ import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OUT = os.path.join(ROOT, "tests", "fixtures", "tasks_l2")
+# --only 58,68: run just these task numbers (semantics and timing); the timings then update the
+# existing eager_times.json instead of replacing it
+ONLY = {int(n) for n in sys.argv[sys.argv.index("--only") + 1].split(",") if n} if "--only" in sys.argv else None
 
 
 def ev(expr, sizes):
@@ -164,7 +168,8 @@ FWD = {
 def tasks():
     base = os.path.join(ROOT, "data", "level2")
     for d in sorted(os.listdir(base)):
-        yield json.load(open(os.path.join(base, d, "task.json")))
+        if ONLY is None or int(d.split("_")[0]) in ONLY:
+            yield json.load(open(os.path.join(base, d, "task.json")))
 
 
 def make_inputs(task, sizes, dtype, device, seed):
@@ -238,7 +243,10 @@ def timings():
             failed.append(n)
         del P
         torch.cuda.empty_cache()
-    with open(os.path.join(OUT, "eager_times.json"), "w") as f:
+    path = os.path.join(OUT, "eager_times.json")
+    if ONLY is not None and os.path.exists(path):
+        with open(path) as f: res = {**json.load(f), **res}
+    with open(path, "w") as f:
         json.dump(res, f, indent=1)
     return failed
 

@@ -1,91 +1,71 @@
-// Reference: what PyTorch eager runs: instance norm is batch norm over the (1, N*C, H, W) view:
-// per-plane statistics (Welford), then one elementwise transform.
+// Reference: what PyTorch eager runs for F.instance_norm (no affine, no running stats): batch norm in
+// training mode over the (1, N*C, H, W) view with its native kernels (cuDNN's needs a weight): per-plane
+// statistics (batch_norm_collect_statistics: one block of 512 threads per plane, Welford per thread,
+// merged with warp shuffles), 1/sqrt(var + eps) (a small elementwise kernel), then the transform
+// (batch_norm_transform_input: one block of 512 threads per plane).
 
-// Welford running (count, mean, m2) and Chan's merge of two of them.
-struct wf { float n, mean, m2; };
-__device__ __forceinline__ void wf_add(wf& a, float x) {
-    a.n += 1.0f; float d = x - a.mean; a.mean += d / a.n; a.m2 += d * (x - a.mean);
+// Chan's merge of the statistics (n, mean, m2) with (on, omean, om2)
+__device__ __forceinline__ void wf_merge(float& n, float& mean, float& m2, float on, float omean, float om2) {
+    float tot = n + on, f = 1.0f / fmaxf(1.0f, tot), d = omean - mean;
+    m2 += om2 + d * d * n * on * f;
+    mean = (n * mean + on * omean) * f;
+    n = tot;
 }
-__device__ __forceinline__ wf wf_merge(wf a, wf b) {
-    if (b.n == 0.0f) return a;
-    if (a.n == 0.0f) return b;
-    wf r; r.n = a.n + b.n;
-    float d = b.mean - a.mean, f = b.n / r.n;
-    r.mean = a.mean + d * f;
-    r.m2 = a.m2 + b.m2 + d * d * a.n * f;
-    return r;
+// merge across the warp with xor shuffles; every lane ends with the warp's statistics
+__device__ void wf_warp(float& n, float& mean, float& m2) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float on = __shfl_xor_sync(0xffffffffu, n, o), om = __shfl_xor_sync(0xffffffffu, mean, o);
+        float o2 = __shfl_xor_sync(0xffffffffu, m2, o);
+        wf_merge(n, mean, m2, on, om, o2);
+    }
 }
-// Merge over the block (blockDim.x == 256) through shared memory; thread 0 gets the result.
-__device__ wf wf_block(wf v) {
-    __shared__ float sn[256], sm[256], s2[256];
-    sn[threadIdx.x] = v.n; sm[threadIdx.x] = v.mean; s2[threadIdx.x] = v.m2;
+
+// Mean and biased variance of each contiguous plane of HW elements: one block per plane
+// (blockDim.x a multiple of 32, <= 1024).
+__global__ void plane_stats(const float* x, float* mean, float* var, long HW) {
+    __shared__ float sn[32], sm[32], s2[32];
+    const float* p = x + blockIdx.x * HW;
+    float n = 0.0f, m = 0.0f, m2 = 0.0f;
+    for (long j = threadIdx.x; j < HW; j += blockDim.x) {
+        float v = p[j], d = v - m;
+        n += 1.0f;
+        m += d / n;
+        m2 += d * (v - m);
+    }
+    wf_warp(n, m, m2);
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    if (lane == 0) { sn[w] = n; sm[w] = m; s2[w] = m2; }
     __syncthreads();
-    for (int s = 128; s > 0; s >>= 1) {
-        if (threadIdx.x < s) {
-            wf a = {sn[threadIdx.x], sm[threadIdx.x], s2[threadIdx.x]};
-            wf b = {sn[threadIdx.x + s], sm[threadIdx.x + s], s2[threadIdx.x + s]};
-            wf r = wf_merge(a, b);
-            sn[threadIdx.x] = r.n; sm[threadIdx.x] = r.mean; s2[threadIdx.x] = r.m2;
-        }
-        __syncthreads();
-    }
-    wf r = {sn[0], sm[0], s2[0]};
-    return r;
-}
-
-// Statistics of segment seg, part p of nparts: segments are `outer` runs of `inner` contiguous
-// elements, the runs of one segment `seg_stride` elements apart and consecutive segments `inner`
-// elements apart (BatchNorm: outer = N, inner = H*W, stride = C*H*W; a contiguous segment: outer = 1).
-// Writes (count, mean, m2) of its part to part_stats[(seg*nparts + p)*3].
-__global__ void seg_partial(const float* x, float* part_stats, long outer, long inner, long seg_stride, int nparts) {
-    int seg = blockIdx.x, p = blockIdx.y;
-    long total = outer * inner;
-    long per = (total + nparts - 1) / nparts, lo = p * per, hi = min(total, lo + per);
-    wf a = {0.0f, 0.0f, 0.0f};
-    for (long j = lo + threadIdx.x; j < hi; j += blockDim.x) {
-        long o = j / inner, s = j % inner;
-        wf_add(a, x[o * seg_stride + (long)seg * inner + s]);
-    }
-    wf r = wf_block(a);
-    if (threadIdx.x == 0) {
-        float* d = part_stats + ((long)seg * nparts + p) * 3;
-        d[0] = r.n; d[1] = r.mean; d[2] = r.m2;
+    if (w == 0) {
+        bool has = lane < (int)(blockDim.x >> 5);
+        n = has ? sn[lane] : 0.0f; m = has ? sm[lane] : 0.0f; m2 = has ? s2[lane] : 0.0f;
+        wf_warp(n, m, m2);
+        if (lane == 0) { mean[blockIdx.x] = m; var[blockIdx.x] = m2 / n; }
     }
 }
-// Merge the parts of each segment into (mean, 1/sqrt(var + eps)), biased variance.
-__global__ void seg_finalize(const float* part_stats, float* stats, int nseg, int nparts, float eps) {
-    int seg = blockIdx.x * blockDim.x + threadIdx.x;
-    if (seg >= nseg) return;
-    wf a = {0.0f, 0.0f, 0.0f};
-    for (int p = 0; p < nparts; p++) {
-        const float* d = part_stats + ((long)seg * nparts + p) * 3;
-        wf b = {d[0], d[1], d[2]};
-        a = wf_merge(a, b);
-    }
-    stats[2 * seg] = a.mean;
-    stats[2 * seg + 1] = rsqrtf(a.m2 / a.n + eps);
-}
-
-// y = (x - mean[seg]) * invstd[seg] (* weight[c] + bias[c]); seg = i / seg_len, c = (i / HW) % C
-__global__ void seg_apply(const float* x, const float* stats, const float* w, const float* b, float* y, long seg_len, long HW, int C, int affine, long n) {
+// invstd = 1 / sqrt(var + eps)
+__global__ void calc_invstd(const float* var, float* invstd, float eps, long n) {
     long i = blockIdx.x * (long)blockDim.x + threadIdx.x;
-    if (i >= n) return;
-    long seg = i / seg_len;
-    float v = (x[i] - stats[2 * seg]) * stats[2 * seg + 1];
-    if (affine) { int c = (int)((i / HW) % C); v = v * w[c] + b[c]; }
-    y[i] = v;
+    if (i < n) invstd[i] = 1.0f / sqrtf(var[i] + eps);
+}
+// y = (x - mean) * invstd over each plane: one block per plane
+__global__ void plane_apply(const float* x, const float* mean, const float* invstd, float* y, long HW) {
+    long base = blockIdx.x * HW;
+    float m = mean[blockIdx.x], r = invstd[blockIdx.x];
+    for (long j = threadIdx.x; j < HW; j += blockDim.x) y[base + j] = (x[base + j] - m) * r;
 }
 void forward(const float* x, float* out, int batch_size, int features, int dim1, int dim2, float eps) {
-    long HW = (long)dim1 * dim2, seg_len = HW, nseg = (long)batch_size * features, n = nseg * seg_len;
-    int nparts = 2;
-    float* part;
-    float* stats;
-    cudaMalloc(&part, (size_t)nseg * nparts * 3 * sizeof(float));
-    cudaMalloc(&stats, (size_t)nseg * 2 * sizeof(float));
-    dim3 grid(nseg, nparts);
-    seg_partial<<<grid, 256>>>(x, part, 1, seg_len, 0, nparts);
-    seg_finalize<<<(nseg + 127) / 128, 128>>>(part, stats, nseg, nparts, eps);
-    seg_apply<<<(n + 255) / 256, 256>>>(x, stats, x, x, out, seg_len, HW, features, 0, n);
-    cudaFree(part);
-    cudaFree(stats);
+    long HW = (long)dim1 * dim2, planes = (long)batch_size * features;
+    float* mean;
+    float* var;
+    float* invstd;
+    cudaMalloc(&mean, planes * sizeof(float));
+    cudaMalloc(&var, planes * sizeof(float));
+    cudaMalloc(&invstd, planes * sizeof(float));
+    plane_stats<<<planes, 512>>>(x, mean, var, HW);
+    calc_invstd<<<(planes + 255) / 256, 256>>>(var, invstd, eps, planes);
+    plane_apply<<<planes, 512>>>(x, mean, invstd, out, HW);
+    cudaFree(mean);
+    cudaFree(var);
+    cudaFree(invstd);
 }
