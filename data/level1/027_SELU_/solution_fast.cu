@@ -1,0 +1,38 @@
+// SELU in one grid-stride launch: a single wave of 1056 x 256 threads, each with two float4 loads in
+// flight per trip, and the scalar tail in the same kernel (the reference launches one thread per float4
+// and a second kernel for a tail). Same 2.15 GB (one read, one write), and the reference already runs at
+// copy bandwidth (0.50 ms in data/baselines/H200.csv), so only launch shape differs: predicted ~1.0x.
+__device__ __forceinline__ float act(float v) {
+    const float alpha = 1.6732632423543772f, scale = 1.0507009873554805f;
+    return v > 0.0f ? scale * v : scale * alpha * expm1f(v);
+}
+// Grid-stride over float4 (the base pointers are checked for 16-byte alignment), two independent 128-bit
+// loads in flight per thread per trip; the n % 4 tail (or everything, if unaligned) in the same launch.
+__global__ void selu4(const float* __restrict__ x, float* __restrict__ y, long n) {
+    long tid = blockIdx.x * (long)blockDim.x + threadIdx.x, stride = (long)gridDim.x * blockDim.x;
+    bool vec = (((unsigned long long)x | (unsigned long long)y) & 15ull) == 0;
+    long n4 = vec ? n / 4 : 0;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    float4* y4 = reinterpret_cast<float4*>(y);
+    long i = tid;
+    for (; i + stride < n4; i += 2 * stride) {
+        float4 a = x4[i], b = x4[i + stride];
+        a.x = act(a.x); a.y = act(a.y); a.z = act(a.z); a.w = act(a.w);
+        b.x = act(b.x); b.y = act(b.y); b.z = act(b.z); b.w = act(b.w);
+        y4[i] = a;
+        y4[i + stride] = b;
+    }
+    if (i < n4) {
+        float4 a = x4[i];
+        a.x = act(a.x); a.y = act(a.y); a.z = act(a.z); a.w = act(a.w);
+        y4[i] = a;
+    }
+    for (long j = n4 * 4 + tid; j < n; j += stride) y[j] = act(x[j]);
+}
+void forward(const float* x, float* out, int batch_size, int dim) {
+    long n = (long)batch_size * dim;
+    long blocks = (n / 4 + 255) / 256;
+    if (blocks > 1056) blocks = 1056;   // one wave: 8 blocks of 256 per SM on 132 SMs
+    if (blocks < 1) blocks = 1;
+    selu4<<<blocks, 256>>>(x, out, n);
+}

@@ -1,0 +1,113 @@
+// Fast solution for L2/89 ConvTranspose3d_MaxPool_Softmax_Subtract_Swish_Max. The 2x2x2 pool window at
+// cell t is the stride-2 transposed conv's output pair (2t, 2t+1) per dim, which reads only inputs
+// (t, t+1) (t+1 = D absent: output padding 1). One thread per pooled cell forms the 8 outputs x 16
+// channels in registers and runs max pool, softmax, - subtract, swish and the channel max before its
+// only store: the 1.1 GB conv output and the 6 passes of the reference never exist.
+
+#define CIN 3    // in_channels (3, also at smoke size)
+#define CO 16    // output channels per thread (out_channels <= 16)
+
+// acc[co] += the taps of output parity (PD, PH, PW) of the cell; xin[ci][a*4 + b*2 + c] is input
+// (t+a, t+b, t+c) of channel ci (0 outside); ws[(ci*27 + kd*9 + kh*3 + kw)*CO + co]
+template <int PD, int PH, int PW>
+__device__ __forceinline__ void cell_taps(const float (&xin)[CIN][8], const float* ws, float (&acc)[CO]) {
+#pragma unroll
+    for (int ci = 0; ci < CIN; ci++)
+#pragma unroll
+        for (int i = 0; i < (PD ? 2 : 1); i++)
+#pragma unroll
+            for (int j = 0; j < (PH ? 2 : 1); j++)
+#pragma unroll
+                for (int l = 0; l < (PW ? 2 : 1); l++) {
+                    // parity 0: tap 1 at offset 0; parity 1: tap 0 at offset 1, tap 2 at offset 0
+                    int ad = PD ? (i == 0 ? 1 : 0) : 0, kd = PD ? (i == 0 ? 0 : 2) : 1;
+                    int ah = PH ? (j == 0 ? 1 : 0) : 0, kh = PH ? (j == 0 ? 0 : 2) : 1;
+                    int aw = PW ? (l == 0 ? 1 : 0) : 0, kw = PW ? (l == 0 ? 0 : 2) : 1;
+                    float v = xin[ci][ad * 4 + ah * 2 + aw];
+                    const float4* wt = (const float4*)(ws + (ci * 27 + kd * 9 + kh * 3 + kw) * CO);
+#pragma unroll
+                    for (int q = 0; q < CO / 4; q++) {
+                        float4 w4 = wt[q];
+                        acc[4 * q] += v * w4.x;
+                        acc[4 * q + 1] += v * w4.y;
+                        acc[4 * q + 2] += v * w4.z;
+                        acc[4 * q + 3] += v * w4.w;
+                    }
+                }
+}
+
+template <int PD, int PH, int PW>
+__device__ __forceinline__ void cell_max(const float (&xin)[CIN][8], const float* ws, const float* bs, float (&mx)[CO]) {
+    float acc[CO];
+#pragma unroll
+    for (int j = 0; j < CO; j++) acc[j] = bs[j];
+    cell_taps<PD, PH, PW>(xin, ws, acc);
+#pragma unroll
+    for (int j = 0; j < CO; j++) mx[j] = fmaxf(mx[j], acc[j]);
+}
+
+// out[n, cell] for every pooled cell (one thread each)
+__global__ void __launch_bounds__(128) convt_pool_chain_kernel(const float* x, const float* w, const float* b, const float* sub, float* out,
+                                                                int N, int Cin, int Cout, int D, int H, int W) {
+    __shared__ __align__(16) float ws[CIN * 27 * CO];
+    __shared__ __align__(16) float bs[CO];
+    for (int i = threadIdx.x; i < CIN * 27 * CO; i += blockDim.x) {
+        int co = i % CO, t = i / CO, ci = t / 27, tap = t % 27;
+        ws[i] = (co < Cout && ci < Cin) ? w[((long)ci * Cout + co) * 27 + tap] : 0.0f;
+    }
+    if (threadIdx.x < CO) bs[threadIdx.x] = threadIdx.x < Cout ? b[threadIdx.x] : 0.0f;
+    __syncthreads();
+    long cells = (long)D * H * W;   // pooled grid = input grid (output padding 1)
+    long c = blockIdx.x * (long)blockDim.x + threadIdx.x;
+    if (c >= (long)N * cells) return;
+    int n = (int)(c / cells);
+    long cc = c - (long)n * cells;
+    int tw = (int)(cc % W), th = (int)((cc / W) % H), td = (int)(cc / ((long)W * H));
+    float xin[CIN][8];
+#pragma unroll
+    for (int ci = 0; ci < CIN; ci++)
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            int id = td + (k >> 2), ih = th + ((k >> 1) & 1), iw = tw + (k & 1);
+            xin[ci][k] = (ci < Cin && id < D && ih < H && iw < W)
+                             ? x[((((long)n * Cin + ci) * D + id) * H + ih) * W + iw] : 0.0f;
+        }
+    float mx[CO];
+#pragma unroll
+    for (int j = 0; j < CO; j++) mx[j] = (-__int_as_float(0x7f800000));
+    cell_max<0, 0, 0>(xin, ws, bs, mx);
+    cell_max<0, 0, 1>(xin, ws, bs, mx);
+    cell_max<0, 1, 0>(xin, ws, bs, mx);
+    cell_max<0, 1, 1>(xin, ws, bs, mx);
+    cell_max<1, 0, 0>(xin, ws, bs, mx);
+    cell_max<1, 0, 1>(xin, ws, bs, mx);
+    cell_max<1, 1, 0>(xin, ws, bs, mx);
+    cell_max<1, 1, 1>(xin, ws, bs, mx);
+    // softmax over channels, - subtract[c], swish, max over channels
+    float m = (-__int_as_float(0x7f800000));
+#pragma unroll
+    for (int j = 0; j < CO; j++)
+        if (j < Cout) m = fmaxf(m, mx[j]);
+    float s = 0.0f;
+#pragma unroll
+    for (int j = 0; j < CO; j++)
+        if (j < Cout) {
+            mx[j] = expf(mx[j] - m);
+            s += mx[j];
+        }
+    float inv = 1.0f / s;
+    float best = (-__int_as_float(0x7f800000));
+#pragma unroll
+    for (int j = 0; j < CO; j++)
+        if (j < Cout) {
+            float v = mx[j] * inv - sub[j];
+            float sw = v * (1.0f / (1.0f + expf(-v)));
+            best = fmaxf(best, sw);
+        }
+    out[c] = best;
+}
+
+void forward(const float* x, const float* conv_w, const float* conv_b, const float* subtract, float* out, int batch_size, int in_channels, int out_channels, int depth, int height, int width) {
+    long total = (long)batch_size * depth * height * width;
+    convt_pool_chain_kernel<<<(total + 127) / 128, 128>>>(x, conv_w, conv_b, subtract, out, batch_size, in_channels, out_channels, depth, height, width);
+}
