@@ -16038,6 +16038,15 @@ static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nname
     if (nnames > 256) { snprintf(msg, cap, "more than 256 distinct kernels"); return KGRL_STATUS_COMPILE_ERROR; }
     kgrl_status st = kgrl__vf_load_kernels(cb, nnames, &m, kern, msg, cap);
     if (st != KGRL_STATUS_OK) return st;
+    // Correctness runs prefer the largest shared-memory carveout, the configuration the poison kernel
+    // ran in: a carveout change between the two kernels can hand the candidate fresh (zeroed) shared
+    // memory, hiding reads of slots it never wrote (seen once on an H200: tests/adversarial/
+    // sum__uninit_shared.cu passed). Timed runs keep the default, so timing is not affected.
+    int dev = 0;
+    KGRL_CUDA_CHECK(cudaGetDevice(&dev));
+    for (int i = 0; i < nnames && !is_ref; i++)
+        if (cudaKernelSetAttributeForDevice(kern[i], cudaFuncAttributePreferredSharedMemoryCarveout, 100, dev) != cudaSuccess)
+            (void)cudaGetLastError();                // a hint only
     kgrl__wk_deadline(w, run_timeout_s * 1e3);
     st = kgrl__vf_replay(w, seq, kern, e, s, is_ref, true, msg, cap);
     if (st == KGRL_STATUS_OK) {
