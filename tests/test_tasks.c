@@ -661,7 +661,12 @@ static void test_alt_scale2(void) {
 // Baseline lookup: the committed H200 file, a row without a time, a missing GPU and a missing task.
 static void test_eager_baseline(void) {
     KT_CLOSE(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/19"), 0.507, 0, 0, "L1/19 eager time from data/baselines/H200.csv");
-    KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/53")), "a row without eager_ms gives NaN");
+    kgrl_err err;
+    KT_CHECK(kgrl_mkdirs("build/test_tasks_baselines/baselines", &err), "mkdir: %s", err.msg);
+    const char *csv = "# a test file\ntask,level,number,name,eager_ms,kit_ref_ms,ratio,excluded\nL1/5,1,5,x,,0.5,,\nL1/6,1,6,y,0.25,0.5,2,\n";
+    KT_CHECK(kgrl_write_file_atomic("build/test_tasks_baselines/baselines/Test_GPU_9.csv", csv, strlen(csv), &err), "write: %s", err.msg);
+    KT_CHECK(isnan(kgrl_task_eager_ms("build/test_tasks_baselines", "NVIDIA Test GPU 9", "L1/5")), "a row without eager_ms gives NaN");
+    KT_CLOSE(kgrl_task_eager_ms("build/test_tasks_baselines", "NVIDIA Test GPU 9", "L1/6"), 0.25, 0, 0, "device name to file name");
     KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/1999")), "no row");
     KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA B300", "L1/19")), "no file for that GPU");
     KT_CHECK(isnan(kgrl_task_eager_ms("data", "NVIDIA H200", "L1/1")) == false, "L1/1 is the first row");
