@@ -282,9 +282,51 @@ static void test_torch_fixtures(void) {
     printf("# %d CPU references of L1/1-53 checked against PyTorch fixtures\n", nfix);
 }
 
+// Degenerate-task audit (DESIGN §3.3, KernelBench issue #165), on the CPU at the mid sizes: a task
+// is degenerate when one constant, the median of an output, passes the task's tolerance on 99% or
+// more of that output's elements (a constant-output candidate would pass or nearly pass). Excluded
+// tasks are expected to be degenerate and are skipped; every other task must not be.
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+static void test_not_degenerate(void) {
+    if (!g_set.n) { kt_skip("no tasks loaded"); return; }
+    int nchecked = 0;
+    for (int i = 0; i < g_set.n; i++) {
+        const kgrl_task *t = &g_set.tasks[i];
+        kgrl_cpu_ref_fn fn = find_ref(t->id);
+        if (t->excluded || !fn) continue;
+        kgrl_variant v[5];
+        kgrl_task_variants(t, 1, 5, v);
+        v[0].sizes = mid_sizes(t);
+        kgrl_task_io io;
+        io_setup(t, &v[0], &io);
+        fn(&io);
+        for (int p = 0; p < t->nparams; p++) {
+            const kgrl_task_param *q = &t->params[p];
+            if (q->kind != KGRL_PARAM_OUTPUT || q->elem != KGRL_ELEM_F32) continue;   // index outputs are never constant here
+            int64_t n = kgrl_task_numel(t, &v[0].sizes, p);
+            float *sorted = (float *)kgrl_malloc((size_t)n * sizeof(float));
+            memcpy(sorted, io.ptr[p], (size_t)n * sizeof(float));
+            qsort(sorted, (size_t)n, sizeof(float), cmp_float);
+            double med = sorted[n / 2];
+            int64_t close = 0;
+            for (int64_t k = 0; k < n; k++) close += fabs(sorted[k] - med) <= t->atol + t->rtol * fabs(sorted[k]);
+            KT_CHECK(n < 2 || close < n * 0.99, "%s: output %s is degenerate at the mid sizes: %lld of %lld elements equal the median %g within tolerance",
+                     t->id, q->name, (long long)close, (long long)n, med);
+            kgrl_free(sorted);
+        }
+        io_free(t, &io);
+        nchecked++;
+    }
+    printf("# degenerate audit: %d non-excluded tasks checked at mid sizes on the CPU\n", nchecked);
+}
+
 int main(void) {
     KT_RUN(test_cpu_refs);
     KT_RUN(test_mid_sizes);
+    KT_RUN(test_not_degenerate);
     KT_RUN(test_torch_fixtures);
     KT_RUN(test_gpu_refs);
     kgrl_tasks_free(&g_set);
