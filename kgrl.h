@@ -5259,12 +5259,16 @@ static double kgrl__time_gemm_tflops(kgrl_ctx *ctx, bool bf16) {
     return 2.0 * n * (double)n * n * reps / (ms * 1e-3) / 1e12;
 }
 
+// A device name as a file-name part: spaces and slashes become '_' ("NVIDIA_H200").
+static void kgrl__gpu_file_name(const char *device_name, char *out, size_t cap) {
+    size_t j = 0;
+    for (const char *p = device_name; *p && j + 1 < cap; p++) out[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
+    out[j] = 0;
+}
+
 static void kgrl__ceilings_path(const kgrl_ctx *ctx, char *path, size_t cap) {
     char name[256];
-    size_t j = 0;
-    for (const char *p = ctx->device_name; *p && j + 1 < sizeof name; p++)
-        name[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
-    name[j] = 0;
+    kgrl__gpu_file_name(ctx->device_name, name, sizeof name);
     snprintf(path, cap, "%s/ceilings-%s.json", ctx->desc.cache_dir, name);
 }
 
@@ -14911,9 +14915,7 @@ bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap) {
 double kgrl_task_eager_ms(const char *root, const char *device_name, const char *id) {
     if (strncmp(device_name, "NVIDIA ", 7) == 0) device_name += 7;
     char gpu[128], path[900];
-    size_t j = 0;
-    for (const char *p = device_name; *p && j + 1 < sizeof gpu; p++) gpu[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
-    gpu[j] = 0;
+    kgrl__gpu_file_name(device_name, gpu, sizeof gpu);
     snprintf(path, sizeof path, "%s/baselines/%s.csv", root, gpu);
     if (!kgrl_file_exists(path)) return NAN;
     char *text = kgrl_read_file(path, NULL, NULL);
@@ -15767,12 +15769,12 @@ static void kgrl__vf_env_free(kgrl__vf_env *e) {
     memset(e, 0, sizeof *e);
 }
 
-// Fresh input values (from var's seed), and their pristine copies when checked.
-static void kgrl__vf_env_fill(kgrl__wk *w, kgrl__vf_env *e, const kgrl_variant *var) {
+// Fresh input values (from var's seed), and their pristine copies when asked for (checked envs).
+static void kgrl__vf_env_fill(kgrl__wk *w, kgrl__vf_env *e, const kgrl_variant *var, bool keep_pristine) {
     for (int p = 0; p < e->t->nparams; p++) {
         if (e->t->params[p].kind != KGRL_PARAM_INPUT || !e->bytes[p]) continue;
         kgrl_task_fill_input_gpu(w->ctx, e->t, var, p, e->dev[p]);
-        if (e->pristine[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToDevice, w->ctx->stream));
+        if (keep_pristine && e->pristine[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToDevice, w->ctx->stream));
     }
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
 }
@@ -15794,7 +15796,7 @@ static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_varia
         if (tp->kind == KGRL_PARAM_INPUT) KGRL_CUDA_CHECK(cudaMalloc((void **)&e->pristine[p], e->bytes[p] + 1));
         else KGRL_CUDA_CHECK(cudaMalloc((void **)&e->answer[p], e->bytes[p] + KGRL_GUARD_BYTES));
     }
-    kgrl__vf_env_fill(w, e, var);
+    kgrl__vf_env_fill(w, e, var, checked);
 }
 
 // Kit-managed scratch of one launch sequence: allocated up front (so timed replays never call
@@ -16424,11 +16426,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
         kgrl__wk_deadline(w, (it == -td.warmup ? 12e3 : 2e3) * jw->run_timeout_s + 1e3);
         kgrl_variant fresh = x->var;
         fresh.seed = kgrl_stream_mix(x->var.seed, (uint64_t)(it + td.warmup) + 1);
-        for (int p = 0; p < t->nparams; p++)
-            if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p]) kgrl_task_fill_input_gpu(w->ctx, t, &fresh, p, x->dev[p]);
-        for (int p = 0; p < t->nparams && check_out; p++)
-            if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p])
-                KGRL_CUDA_CHECK(cudaMemcpyAsync(x->pristine[p], x->dev[p], x->bytes[p], cudaMemcpyDeviceToDevice, S));
+        kgrl__vf_env_fill(w, x, &fresh, check_out);
         KGRL_CUDA_CHECK(cudaMemsetAsync(w->flush, it & 0xff, w->flush_bytes, S));
         KGRL_CUDA_CHECK(cudaEventRecord(ev[0], S));
         st = kgrl__vf_replay(w, &rseq, rk, x, &rs, true, it == -td.warmup, m, sizeof m);

@@ -470,12 +470,16 @@ static double kgrl__time_gemm_tflops(kgrl_ctx *ctx, bool bf16) {
     return 2.0 * n * (double)n * n * reps / (ms * 1e-3) / 1e12;
 }
 
+// A device name as a file-name part: spaces and slashes become '_' ("NVIDIA_H200").
+static void kgrl__gpu_file_name(const char *device_name, char *out, size_t cap) {
+    size_t j = 0;
+    for (const char *p = device_name; *p && j + 1 < cap; p++) out[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
+    out[j] = 0;
+}
+
 static void kgrl__ceilings_path(const kgrl_ctx *ctx, char *path, size_t cap) {
     char name[256];
-    size_t j = 0;
-    for (const char *p = ctx->device_name; *p && j + 1 < sizeof name; p++)
-        name[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
-    name[j] = 0;
+    kgrl__gpu_file_name(ctx->device_name, name, sizeof name);
     snprintf(path, cap, "%s/ceilings-%s.json", ctx->desc.cache_dir, name);
 }
 

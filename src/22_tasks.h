@@ -691,9 +691,7 @@ bool kgrl_task_dir_of(const char *root, const char *id, char *out, size_t cap) {
 double kgrl_task_eager_ms(const char *root, const char *device_name, const char *id) {
     if (strncmp(device_name, "NVIDIA ", 7) == 0) device_name += 7;
     char gpu[128], path[900];
-    size_t j = 0;
-    for (const char *p = device_name; *p && j + 1 < sizeof gpu; p++) gpu[j++] = (char)((*p == ' ' || *p == '/') ? '_' : *p);
-    gpu[j] = 0;
+    kgrl__gpu_file_name(device_name, gpu, sizeof gpu);
     snprintf(path, sizeof path, "%s/baselines/%s.csv", root, gpu);
     if (!kgrl_file_exists(path)) return NAN;
     char *text = kgrl_read_file(path, NULL, NULL);

@@ -659,12 +659,12 @@ static void kgrl__vf_env_free(kgrl__vf_env *e) {
     memset(e, 0, sizeof *e);
 }
 
-// Fresh input values (from var's seed), and their pristine copies when checked.
-static void kgrl__vf_env_fill(kgrl__wk *w, kgrl__vf_env *e, const kgrl_variant *var) {
+// Fresh input values (from var's seed), and their pristine copies when asked for (checked envs).
+static void kgrl__vf_env_fill(kgrl__wk *w, kgrl__vf_env *e, const kgrl_variant *var, bool keep_pristine) {
     for (int p = 0; p < e->t->nparams; p++) {
         if (e->t->params[p].kind != KGRL_PARAM_INPUT || !e->bytes[p]) continue;
         kgrl_task_fill_input_gpu(w->ctx, e->t, var, p, e->dev[p]);
-        if (e->pristine[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToDevice, w->ctx->stream));
+        if (keep_pristine && e->pristine[p]) KGRL_CUDA_CHECK(cudaMemcpyAsync(e->pristine[p], e->dev[p], e->bytes[p], cudaMemcpyDeviceToDevice, w->ctx->stream));
     }
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
 }
@@ -686,7 +686,7 @@ static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_varia
         if (tp->kind == KGRL_PARAM_INPUT) KGRL_CUDA_CHECK(cudaMalloc((void **)&e->pristine[p], e->bytes[p] + 1));
         else KGRL_CUDA_CHECK(cudaMalloc((void **)&e->answer[p], e->bytes[p] + KGRL_GUARD_BYTES));
     }
-    kgrl__vf_env_fill(w, e, var);
+    kgrl__vf_env_fill(w, e, var, checked);
 }
 
 // Kit-managed scratch of one launch sequence: allocated up front (so timed replays never call
@@ -1316,11 +1316,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
         kgrl__wk_deadline(w, (it == -td.warmup ? 12e3 : 2e3) * jw->run_timeout_s + 1e3);
         kgrl_variant fresh = x->var;
         fresh.seed = kgrl_stream_mix(x->var.seed, (uint64_t)(it + td.warmup) + 1);
-        for (int p = 0; p < t->nparams; p++)
-            if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p]) kgrl_task_fill_input_gpu(w->ctx, t, &fresh, p, x->dev[p]);
-        for (int p = 0; p < t->nparams && check_out; p++)
-            if (t->params[p].kind == KGRL_PARAM_INPUT && x->bytes[p])
-                KGRL_CUDA_CHECK(cudaMemcpyAsync(x->pristine[p], x->dev[p], x->bytes[p], cudaMemcpyDeviceToDevice, S));
+        kgrl__vf_env_fill(w, x, &fresh, check_out);
         KGRL_CUDA_CHECK(cudaMemsetAsync(w->flush, it & 0xff, w->flush_bytes, S));
         KGRL_CUDA_CHECK(cudaEventRecord(ev[0], S));
         st = kgrl__vf_replay(w, &rseq, rk, x, &rs, true, it == -td.warmup, m, sizeof m);
