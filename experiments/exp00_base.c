@@ -9,10 +9,11 @@
 //           held-out split (seed001_test, split seed 1234) that exp02/exp03 evaluate on
 //   tokenizer  kgrl_bpe_train (Qwen2 split regex, byte level) with <|endoftext|>, <|im_start|>, <|im_end|>
 //   model   Qwen2 (q/k/v bias, tied embeddings, GQA); "gpu" size V 4096, C 384, L 6, NH 6, KVH 2, F 1024
-//           (~11M parameters: ~1 TFLOP per 16k-token step, 2000 steps, sized for <= 10 min on one H100);
-//           "cpu" size V 1024, C 64, L 2, NH 4, KVH 2, F 192 (~0.2M) for --quick and for CPU builds.
-//           Today the GPU engine trains LoRA only, so the full-parameter pretraining runs the CPU
-//           size on the CPU (a warning says so) until src/14_engine_gpu.h gains a full backward.
+//           (~11M parameters), trained on the GPU engine (bf16 weights, fp32 master weights and AdamW
+//           state) on windows of 2048 tokens, 8 a step, 600 steps (~10 passes over the ~0.92M
+//           training tokens): the description prompts are 500-1230 tokens, so exp03's rollouts stay inside
+//           the positions seen in pretraining; "cpu" size V 1024, C 64, L 2, NH 4, KVH 2, F 192
+//           (~0.2M) for --quick and for machines without a GPU (a warning says so).
 //   training  full parameters, AdamW (wd 0.1, beta2 0.95), cosine lr with 5% warmup, token windows.
 //
 // Build and run:
@@ -20,7 +21,7 @@
 //   python3 tests/oracles/check_default_model.py models/kgrl-tiny     # transformers loads it, same logits
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
 //   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N.
-// Expected time on one H100: today ~5-8 min (CPU pretraining of the cpu size, 150 steps); --quick < 2 min.
+// Expected time on one H100: <= 10 min (see NOTES.md for the measured time); --quick < 2 min.
 // Inputs: data/level1, data/level2, kernels/.
 // Output: the model directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json,
 //   corpus.txt, train_log.csv, kgrl_logits.json, DONE) and results/exp00_base.csv, tidy long format:

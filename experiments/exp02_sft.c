@@ -89,19 +89,8 @@ int main(int argc, char **argv) {
         const int *idx = pass ? te : tr;
         int n = pass ? nte : ntr;
         kgrl_sft_data *dst = pass ? &eval : &train;
-        for (int i = 0; i < n && !(pass == 0 && max_train && train.n >= max_train); i++) {
-            const kgrl_task *t = &ts.tasks[idx[i]];
-            char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
-            for (int s = 0; s < t->nsolutions && prompt; s++) {
-                snprintf(path, sizeof path, "%s/%s", t->dir, t->solution_files[s]);
-                char *code = kgrl_read_file(path, NULL, NULL);
-                if (!code) continue;
-                char *answer = kgrl_solution_completion(code);
-                if (!kgrl_sft_data_add_chat(dst, tok, KGRL_CHAT_CHATML, NULL, prompt, answer, max_tokens, NULL)) skipped++;
-                kgrl_free(answer); kgrl_free(code);
-            }
-            kgrl_free(prompt);
-        }
+        for (int i = 0; i < n && !(pass == 0 && max_train && train.n >= max_train); i++)
+            skipped += kgrl_task_solution_chats(&ts.tasks[idx[i]], tok, max_tokens, dst);
     }
     // held-out prompts for the correctness evaluation
     kgrl_tokens *ptoks = (kgrl_tokens *)kgrl_calloc((size_t)nte, sizeof(kgrl_tokens));

@@ -13,7 +13,10 @@
 //             temperature 1, the composite reward α·compiled + β·correct + γ·min(speedup, 3)·correct
 //             with 0.5 / 1.0 / 0.5 (24_rewards.h), held-out evaluation greedy (temperature 0)
 //   changed:  lr 1e-4 instead of 1e-5 (a tiny model from scratch; see exp02), alpha 64 (2·rank);
-//             the description prompt (seed 002 style; exp02 says why); max 512 new tokens; no LLM judge
+//             the description prompt (seed 002 style; exp02 says why); max 1024 new tokens (the suite's
+//             solutions are long: under the default tokenizer 37 of the 114 training-split solutions
+//             fit in 512 tokens, 105 in 1024; with 512 every rollout of 46 of the 80 tasks was cut
+//             before its code block closed); no LLM judge
 //             (the hook kgrl_verifier_reward.judge exists; no judge model runs here)
 //   --mode best_of_n: seed 002, N = 10, keep the top K = 3, SFT on them, lr as above
 //   --mode two_stage: seed 000, frontend reward (−10 / +1) for the first half, midend (−10 / 1 + speedup)
@@ -24,9 +27,11 @@
 // Flags: --quick (4 steps, G 4, 64 new tokens, 4 held-out tasks; < 2 min), --seed S (default 1234),
 //   --model DIR (default models/kgrl-tiny;
 //   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing), --out CSV (default results/exp03_grpo.csv), --adapter DIR,
-//   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run).
-// Expected time on one H100: ~10-15 min (200 steps of 6 rollouts; plus exp00 when the model is missing,
-//   ~5 min today); --quick < 2 min.
+//   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run),
+//   --temperature T (rollouts; default 1, seed 001 states none for training).
+// Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.0 min; then
+//   ~2.3 s a step with 512 new tokens (generation ~2 s of it: 6 rollouts after a ~1000-token prompt);
+//   1024 new tokens roughly double the generation, so ~15 min for 200 steps (not yet measured).
 // Inputs: the default model, data/level1 (and data/level2 with --curriculum) tasks.
 // Output: results/exp03_grpo.csv, tidy long format: phase,step,metric,value
 //   phase rl, per step: reward_mean, reward_std, frac_compiled, frac_correct, speedup_mean_correct, loss,
@@ -71,13 +76,14 @@ int main(int argc, char **argv) {
     bool curriculum = kgrl_flag_bool(&f, "--curriculum", "seed 002's adaptive level-1/level-2 curriculum");
     int64_t steps_flag = kgrl_flag_int(&f, "--steps", 0, "RL steps (0: 200, quick 4)");
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
+    double temperature = kgrl_flag_num(&f, "--temperature", 1.0, "rollout sampling temperature");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
     bool bon = !strcmp(mode, "best_of_n"), two = !strcmp(mode, "two_stage");
     if (!bon && !two && strcmp(mode, "grpo")) { fprintf(stderr, "exp03_grpo: --mode must be grpo, best_of_n or two_stage, not \"%s\"\n", mode); return 2; }
     // defaults (seed 001 Table: GRPO; the top comment says what changed and why)
-    int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 200, rank = 32, max_new = quick ? 64 : 512;
+    int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 200, rank = 32, max_new = quick ? 64 : 1024;
     float lr = 1e-4f, alpha = 64;
     int max_test = quick ? 4 : 0, ckpt_every = 50;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
@@ -99,7 +105,7 @@ int main(int argc, char **argv) {
     kgrl_tokenizer *tok = m ? kgrl_tokenizer_load(path, &err) : NULL;
     kgrl_task_set ts;
     if (!tok || !kgrl_tasks_load_all("data", &ts, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
-    int max_tokens = m->cfg.max_pos < 2560 ? m->cfg.max_pos : 2560;   // longest description prompt ~1.5k + 512
+    int max_tokens = m->cfg.max_pos < 2560 ? m->cfg.max_pos : 2560;   // longest description prompt ~1.2k + 1024
     int *tr = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n), *te = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n);
     int ntr = kgrl_tasks_split(&ts, "seed001_train", split_seed, tr, ts.n, &err);
     int nte = kgrl_tasks_split(&ts, "seed001_test", split_seed, te, ts.n, &err);
@@ -159,7 +165,7 @@ int main(int argc, char **argv) {
     rd.mode = bon ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO;
     rd.grpo.group_size = bon ? 10 : G;   // best-of-N: seed 002's N = 10
     rd.keep_top = 3; rd.prompts_per_step = 1; rd.iterations = 1; rd.steps = steps;
-    rd.sample.max_new_tokens = max_new; rd.sample.temperature = 1.0f; rd.sample.stop_ids = stop; rd.sample.n_stop = 2;
+    rd.sample.max_new_tokens = max_new; rd.sample.temperature = (float)temperature; rd.sample.stop_ids = stop; rd.sample.n_stop = 2;
     rd.lr.lr = lr; rd.two_stage_at = two ? steps / 2 : 0; rd.curriculum = curriculum;
     rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
     rd.reward = kgrl_verifier_reward_fn; rd.reward_user = &vr; rd.logger = &logger;

@@ -194,7 +194,7 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
         KGRL_CUDA_CHECK(cudaMemcpyAsync(a->dlp, dlp, sizeof(float) * (size_t)N, cudaMemcpyHostToDevice, e->ctx->stream));
         KGRL_CUDA_CHECK(cudaMemsetAsync(a->dlogits, 0, (size_t)N * V * 2, e->ctx->stream));
         kgrl_gpu_logprobs_backward(e, a->dlogits, a->dlp, a->logits, a->lp_lse, a->targets, 1.0f, N, V, true);
-        kgrl_gpu_model_backward(e, gm, gl, a);
+        kgrl_gpu_model_backward(e, gm, gl, a, NULL);
         kgrl_gpu_lora_step(e, gl, &ad, 1e-3f, 1.0f);
         KGRL_CUDA_CHECK(cudaDeviceSynchronize());
         double dt = kgrl_now_s() - t0;

@@ -122,13 +122,23 @@ extern "C" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, i
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
         kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);
 }
-// dbias (OC) fp32 += column sums of dout (N, OC); one thread per column, rows in order
+// dbias (OC) fp32 += column sums of dout (N, OC). grid ceil(OC/32), block 1024: thread (lane = tid % 32,
+// part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then part 0 adds the 32
+// partial sums in order (a fixed order, so the result does not depend on the run; one thread per
+// column over all N rows was ms-slow at N = 16k)
 extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {
-    int o = blockIdx.x * blockDim.x + threadIdx.x;
-    if (o >= OC) return;
+    __shared__ float part_sum[32][33];
+    int lane = threadIdx.x % 32, part = threadIdx.x / 32, o = blockIdx.x * 32 + lane;
     float s = 0.0f;
-    for (int n = 0; n < N; n++) s += kgrl_ld(dout, (u64)n * OC + o, bf);
-    dbias[o] += s;
+    if (o < OC)
+        for (int n = part; n < N; n += 32) s += kgrl_ld(dout, (u64)n * OC + o, bf);
+    part_sum[part][lane] = s;
+    __syncthreads();
+    if (part == 0 && o < OC) {
+        float t = 0.0f;
+        for (int k = 0; k < 32; k++) t += part_sum[k][lane];
+        dbias[o] += t;
+    }
 }
 // out = a + b (n elements)
 extern "C" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {

@@ -8,8 +8,8 @@
 // LoRA parameters that the GEMMs read (refreshed by kgrl_gpu_lora_sync after each optimizer step,
 // as torch autocast casts them). Reductions run in a fixed order inside one block per row, so a
 // row's results do not depend on the batch around it and runs repeat bit for bit (the only atomics
-// are on the full-weight gradients of embedding and norms, which the model-level backward does
-// not use: on the GPU the base weights are frozen and only LoRA is trained).
+// are on the full-weight gradients of the embedding and the norm weights, so full-parameter
+// training repeats to rounding, LoRA training bit for bit).
 //
 // Differences from the CPU activations: attention keeps the log-sum-exp of each query row (L, B, NH, T)
 // instead of the probabilities (L, B, NH, T, T) and the backward recomputes them (flash-style), and
@@ -23,7 +23,7 @@
 //     kgrl_gpu_acts *a = kgrl_gpu_acts_create(e, gm, gl, &d);               // the whole memory plan
 //     kgrl_gpu_model_forward(e, gm, gl, a, tokens, NULL, mask, B, T);        // host ints; a->logits
 //     kgrl_gpu_logprobs_forward(...); loss on the host (13_train.h); kgrl_gpu_logprobs_backward(...)
-//     kgrl_gpu_model_backward(e, gm, gl, a);                                 // += into gl->grads
+//     kgrl_gpu_model_backward(e, gm, gl, a, NULL);                           // += into gl->grads
 //     kgrl_gpu_lora_step(e, gl, &adamw, lr, max_norm);                       // clip, AdamW, sync, zero
 
 typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_engine_dtype;
@@ -111,11 +111,25 @@ typedef struct kgrl_gpu_model {
     size_t *layer_off;       // (L, KGRL_W_COUNT) host copy of the offsets
     size_t embed_off, norm_off, lm_head_off;
     float *rope_inv_freq;    // device (HS/2)
+    // full-parameter training only (kgrl_gpu_model_train_init), else NULL: fp32 master weights (the
+    // stored weights themselves in fp32 storage; a separate copy under bf16, cast after each step),
+    // their gradients and AdamW moments, all (n_params) on the device
+    float *master, *grads, *adam_m, *adam_v;
+    int step;                // optimizer steps taken
 } kgrl_gpu_model;
 KGRL_API kgrl_gpu_model *kgrl_gpu_model_upload(kgrl_engine *e, const kgrl_model *m, kgrl_engine_dtype dtype);
 KGRL_API void kgrl_gpu_model_free(kgrl_gpu_model *gm);
 // Device pointer to a layer tensor (NULL when the config has none).
 KGRL_API void *kgrl_gpu_model_tensor(const kgrl_gpu_model *gm, int layer, int which);
+// Full-parameter training: allocates the master weights, gradients (zeroed) and AdamW moments.
+KGRL_API void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *gm);
+// clip_grad_norm (max_norm <= 0: no clipping), AdamW on the master, cast to the stored weights,
+// zero_grad. Returns the norm before clipping.
+KGRL_API double kgrl_gpu_model_step(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_adamw_desc *d, float lr, float max_norm);
+KGRL_API void kgrl_gpu_model_zero_grad(kgrl_engine *e, kgrl_gpu_model *gm);
+// The master weights to the host (n_params floats) and back (the stored weights follow).
+KGRL_API void kgrl_gpu_model_master_download(kgrl_engine *e, const kgrl_gpu_model *gm, float *host);
+KGRL_API void kgrl_gpu_model_master_upload(kgrl_engine *e, kgrl_gpu_model *gm, const float *host);
 
 typedef struct kgrl_gpu_lora {
     kgrl_lora_desc desc;
@@ -198,12 +212,15 @@ KGRL_API void kgrl_gpu_acts_free(kgrl_gpu_acts *a);
 KGRL_API void kgrl_gpu_acts_reset(kgrl_gpu_acts *a);
 
 // As kgrl_model_forward / _decode / _backward; tokens, pos, mask are host arrays (B, T).
-// The backward accumulates into gl->grads from a->dlogits.
+// The backward accumulates into gl->grads (and model_grads) from a->dlogits.
 KGRL_API void kgrl_gpu_model_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                      const int *tokens, const int *pos, const int *mask, int B, int T);
 KGRL_API void kgrl_gpu_model_decode(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                     const int *tokens, const int *pos, const int *mask, int B, int T);
-KGRL_API void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a);
+// model_grads: NULL (base weights frozen) or a device block of gm->n_params fp32 gradients at the
+// weights' offsets (full-parameter training; tied embeddings get both uses' gradients).
+KGRL_API void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                      float *model_grads);
 // Logits of the last call as fp32 on the host: (nb*nt or nb, V) floats.
 KGRL_API void kgrl_gpu_logits_download(kgrl_engine *e, const kgrl_gpu_acts *a, float *host);
 // Copies the KV cache and slot state of sequence row `src` to row `dst` (shared prompt prefill).
@@ -338,7 +355,7 @@ void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float 
     if (dbias) {
         int bf = bf16;
         void *args[] = {&dbias, &dout, &N, &OC, &bf};
-        kgrl__ek(e, KGRL__EK_COLSUM, (unsigned)((OC + 255) / 256), 1, 1, 256, args);
+        kgrl__ek(e, KGRL__EK_COLSUM, (unsigned)((OC + 31) / 32), 1, 1, 1024, args);
     }
 }
 static void kgrl__dropout(kgrl_engine *e, void *out, const void *inp, float p, uint64_t seed, uint64_t stream, size_t n, bool acc, bool bf16) {
@@ -525,6 +542,10 @@ kgrl_gpu_model *kgrl_gpu_model_upload(kgrl_engine *e, const kgrl_model *m, kgrl_
 
 void kgrl_gpu_model_free(kgrl_gpu_model *g) {
     if (!g) return;
+    if (g->master != g->params) KGRL_CUDA_CHECK(cudaFree(g->master));
+    KGRL_CUDA_CHECK(cudaFree(g->grads));
+    KGRL_CUDA_CHECK(cudaFree(g->adam_m));
+    KGRL_CUDA_CHECK(cudaFree(g->adam_v));
     KGRL_CUDA_CHECK(cudaFree(g->params));
     KGRL_CUDA_CHECK(cudaFree(g->rope_inv_freq));
     kgrl_free(g->layer_off);
@@ -536,6 +557,40 @@ void *kgrl_gpu_model_tensor(const kgrl_gpu_model *g, int layer, int which) {
     return off == KGRL_ABSENT ? NULL : (char *)g->params + off * g->esize;
 }
 static void *kgrl__gpu_at(const kgrl_gpu_model *g, size_t off) { return (char *)g->params + off * g->esize; }
+
+void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *g) {
+    KGRL_CHECK(!g->grads, "kgrl_gpu_model_train_init: already initialized");
+    size_t bytes = 4 * g->n_params;
+    float **bufs[3] = {&g->grads, &g->adam_m, &g->adam_v};
+    for (int i = 0; i < 3; i++) {
+        KGRL_CUDA_CHECK(cudaMalloc((void **)bufs[i], bytes));
+        kgrl__ezero(e, *bufs[i], bytes);
+    }
+    if (!g->bf16) { g->master = (float *)g->params; return; }
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&g->master, bytes));
+    kgrl_gpu_to_f32(e, g->master, g->params, g->n_params, true);   // the bf16 weights, exactly
+}
+void kgrl_gpu_model_zero_grad(kgrl_engine *e, kgrl_gpu_model *g) { kgrl__ezero(e, g->grads, 4 * g->n_params); }
+double kgrl_gpu_model_step(kgrl_engine *e, kgrl_gpu_model *g, const kgrl_adamw_desc *d, float lr, float max_norm) {
+    KGRL_CHECK(g->grads, "kgrl_gpu_model_step: call kgrl_gpu_model_train_init first");
+    float *blocks[1] = {g->grads};
+    size_t ns[1] = {g->n_params};
+    double norm = kgrl_gpu_clip_grad_norm(e, blocks, ns, 1, max_norm);
+    g->step++;
+    kgrl_gpu_adamw_step(e, d, lr, g->step, g->master, g->grads, g->adam_m, g->adam_v, g->n_params);
+    if (g->bf16) kgrl_gpu_from_f32(e, g->params, g->master, g->n_params, true);
+    kgrl_gpu_model_zero_grad(e, g);
+    return norm;
+}
+void kgrl_gpu_model_master_download(kgrl_engine *e, const kgrl_gpu_model *g, float *host) {
+    KGRL_CHECK(g->master, "kgrl_gpu_model_master_download: no master weights (kgrl_gpu_model_train_init)");
+    kgrl__ecopy(e, host, g->master, 4 * g->n_params, cudaMemcpyDeviceToHost);
+}
+void kgrl_gpu_model_master_upload(kgrl_engine *e, kgrl_gpu_model *g, const float *host) {
+    KGRL_CHECK(g->master, "kgrl_gpu_model_master_upload: no master weights (kgrl_gpu_model_train_init)");
+    kgrl__ecopy(e, g->master, host, 4 * g->n_params, cudaMemcpyHostToDevice);
+    if (g->bf16) kgrl_gpu_from_f32(e, g->params, g->master, g->n_params, true);
+}
 
 kgrl_gpu_lora *kgrl_gpu_lora_upload(kgrl_engine *e, const kgrl_lora *l, kgrl_engine_dtype dtype) {
     kgrl_gpu_lora *g = (kgrl_gpu_lora *)kgrl_calloc(1, sizeof *g);
@@ -768,11 +823,19 @@ static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const 
                           kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
 }
 
+// Gradient of a layer tensor inside a model_grads block (NULL: no block, or the config has no such tensor).
+static float *kgrl__gpu_grad(const kgrl_gpu_model *gm, float *model_grads, int layer, int w) {
+    size_t off = gm->layer_off[(size_t)layer * KGRL_W_COUNT + w];
+    return model_grads && off != KGRL_ABSENT ? model_grads + off : NULL;
+}
+
 static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                                 void *dinp, const void *dout, const void *inp, int layer, int w, int mod, int N) {
+                                 void *dinp, const void *dout, const void *inp, int layer, int w, int wb, int mod, int N,
+                                 float *model_grads) {
     int rows, cols;
     kgrl__layer_tensor_shape(&gm->cfg, w, &rows, &cols);
-    kgrl_gpu_matmul_backward(e, dinp, NULL, NULL, dout, inp, kgrl_gpu_model_tensor(gm, layer, w), N, cols, rows, a->bf16);
+    kgrl_gpu_matmul_backward(e, dinp, kgrl__gpu_grad(gm, model_grads, layer, w), kgrl__gpu_grad(gm, model_grads, layer, wb),
+                             dout, inp, kgrl_gpu_model_tensor(gm, layer, w), N, cols, rows, a->bf16);
     void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
     if (!A) return;
     float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
@@ -887,7 +950,8 @@ void kgrl_gpu_logits_download(kgrl_engine *e, const kgrl_gpu_acts *a, float *hos
     KGRL_CUDA_CHECK(cudaFree(tmp));
 }
 
-void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a) {
+void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                             float *model_grads) {
     KGRL_CHECK(a->full && a->desc.training, "kgrl_gpu_model_backward: no training forward to differentiate (plan with training = true and call kgrl_gpu_model_forward)");
     const kgrl_model_config *c = &gm->cfg;
     cudaStream_t st = e->ctx->stream;
@@ -898,10 +962,12 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     void *d_res = a->d_res, *d_ln = a->d_ln;
 #define KGRL__Z(ptr, count) KGRL_CUDA_CHECK(cudaMemsetAsync((ptr), 0, (size_t)(count) * es, st))
     KGRL__Z(d_ln, (size_t)N * C);
-    kgrl_gpu_matmul_backward(e, d_ln, NULL, NULL, a->dlogits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off), N, C, c->vocab_size, bf);
+    float *G = model_grads;
+    kgrl_gpu_matmul_backward(e, d_ln, G ? G + gm->lm_head_off : NULL, NULL, a->dlogits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off),
+                             N, C, c->vocab_size, bf);
     KGRL__Z(d_res, (size_t)N * C);
-    kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, KGRL__EP(a->res, (size_t)c->n_layers * NC), kgrl__gpu_at(gm, gm->norm_off),
-                              a->lnf_rstd, N, C, bf);
+    kgrl_gpu_rmsnorm_backward(e, d_res, G ? G + gm->norm_off : NULL, d_ln, KGRL__EP(a->res, (size_t)c->n_layers * NC),
+                              kgrl__gpu_at(gm, gm->norm_off), a->lnf_rstd, N, C, bf);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         void *x = KGRL__EP(a->res, (size_t)l * NC), *mid = KGRL__EP(a->mid, l * a->ls_c);
         void *ln1 = KGRL__EP(a->ln1, l * a->ls_c), *ln2 = KGRL__EP(a->ln2, l * a->ls_c);
@@ -912,17 +978,17 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
         float *lse = a->lse + l * a->ls_lse;
         // MLP
         KGRL__Z(a->d_h, (size_t)N * F);
-        kgrl__gproj_backward(e, gm, gl, a, a->d_h, d_res, hact, l, KGRL_W_DOWN, KGRL_LORA_DOWN, N);
+        kgrl__gproj_backward(e, gm, gl, a, a->d_h, d_res, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N, G);
         KGRL__Z(a->d_gate, (size_t)N * F);
         KGRL__Z(a->d_up, (size_t)N * F);
         kgrl_gpu_swiglu_backward(e, a->d_gate, a->d_up, a->d_h, gate, up, (size_t)N * F, bf);
         KGRL__Z(d_ln, (size_t)N * C);
-        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_gate, ln2, l, KGRL_W_GATE, KGRL_LORA_GATE, N);
-        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_up, ln2, l, KGRL_W_UP, KGRL_LORA_UP, N);
-        kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), a->ln2_rstd + l * a->ls_r, N, C, bf);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N, G);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N, G);
+        kgrl_gpu_rmsnorm_backward(e, d_res, kgrl__gpu_grad(gm, G, l, KGRL_W_LN2), d_ln, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), a->ln2_rstd + l * a->ls_r, N, C, bf);
         // attention
         KGRL__Z(a->d_atty, (size_t)N * QD);
-        kgrl__gproj_backward(e, gm, gl, a, a->d_atty, d_res, atty, l, KGRL_W_O, KGRL_LORA_O, N);
+        kgrl__gproj_backward(e, gm, gl, a, a->d_atty, d_res, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N, G);
         KGRL__Z(a->d_q, (size_t)N * QD);
         KGRL__Z(a->d_k, (size_t)B * Tk * KD);
         KGRL__Z(a->d_v, (size_t)B * Tk * KD);
@@ -939,18 +1005,19 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
             KGRL__Z(a->d_kn, (size_t)N * KD);
             kgrl__rope(e, a->d_qn, a->d_q, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, true, bf);
             kgrl__rope(e, a->d_kn, a->d_k, a->pos, gm->rope_inv_freq, N, T, Tk, 0, T, 0, KVH, HS, true, bf);
-            kgrl_gpu_rmsnorm_backward(e, dqr, NULL, a->d_qn, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), a->q_rstd + l * a->ls_nh, N * NH, HS, bf);
-            kgrl_gpu_rmsnorm_backward(e, dkr, NULL, a->d_kn, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), a->k_rstd + l * a->ls_kvh, N * KVH, HS, bf);
+            kgrl_gpu_rmsnorm_backward(e, dqr, kgrl__gpu_grad(gm, G, l, KGRL_W_QNORM), a->d_qn, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), a->q_rstd + l * a->ls_nh, N * NH, HS, bf);
+            kgrl_gpu_rmsnorm_backward(e, dkr, kgrl__gpu_grad(gm, G, l, KGRL_W_KNORM), a->d_kn, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), a->k_rstd + l * a->ls_kvh, N * KVH, HS, bf);
         } else {
             kgrl__rope(e, dqr, a->d_q, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, true, bf);
             kgrl__rope(e, dkr, a->d_k, a->pos, gm->rope_inv_freq, N, T, Tk, 0, T, 0, KVH, HS, true, bf);
         }
         KGRL__Z(d_ln, (size_t)N * C);
-        kgrl__gproj_backward(e, gm, gl, a, d_ln, dqr, ln1, l, KGRL_W_Q, KGRL_LORA_Q, N);
-        kgrl__gproj_backward(e, gm, gl, a, d_ln, dkr, ln1, l, KGRL_W_K, KGRL_LORA_K, N);
-        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_vc, ln1, l, KGRL_W_V, KGRL_LORA_V, N);
-        kgrl_gpu_rmsnorm_backward(e, d_res, NULL, d_ln, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), a->ln1_rstd + l * a->ls_r, N, C, bf);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, dqr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N, G);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, dkr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N, G);
+        kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_vc, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N, G);
+        kgrl_gpu_rmsnorm_backward(e, d_res, kgrl__gpu_grad(gm, G, l, KGRL_W_LN1), d_ln, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), a->ln1_rstd + l * a->ls_r, N, C, bf);
     }
+    if (G) kgrl_gpu_embedding_backward(e, G + gm->embed_off, d_res, a->tokens, N, C, bf);
 #undef KGRL__Z
 }
 #undef KGRL__EP
