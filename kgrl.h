@@ -1260,8 +1260,10 @@ KGRL_API kgrl_gpu_model *kgrl_gpu_model_upload(kgrl_engine *e, const kgrl_model 
 KGRL_API void kgrl_gpu_model_free(kgrl_gpu_model *gm);
 // Device pointer to a layer tensor (NULL when the config has none).
 KGRL_API void *kgrl_gpu_model_tensor(const kgrl_gpu_model *gm, int layer, int which);
-// Full-parameter training: allocates the master weights, gradients (zeroed) and AdamW moments.
-KGRL_API void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *gm);
+// Full-parameter training: the master weights from host (n_params fp32, the weights the model was
+// uploaded from, so bf16 storage starts from them and not from their rounding), the gradients
+// (zeroed) and AdamW moments.
+KGRL_API void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *gm, const float *host);
 // clip_grad_norm (max_norm <= 0: no clipping), AdamW on the master, cast to the stored weights,
 // zero_grad. Returns the norm before clipping.
 KGRL_API double kgrl_gpu_model_step(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_adamw_desc *d, float lr, float max_norm);
@@ -9987,7 +9989,7 @@ void *kgrl_gpu_model_tensor(const kgrl_gpu_model *g, int layer, int which) {
 }
 static void *kgrl__gpu_at(const kgrl_gpu_model *g, size_t off) { return (char *)g->params + off * g->esize; }
 
-void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *g) {
+void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *g, const float *host) {
     KGRL_CHECK(!g->grads, "kgrl_gpu_model_train_init: already initialized");
     size_t bytes = 4 * g->n_params;
     float **bufs[3] = {&g->grads, &g->adam_m, &g->adam_v};
@@ -9995,9 +9997,9 @@ void kgrl_gpu_model_train_init(kgrl_engine *e, kgrl_gpu_model *g) {
         KGRL_CUDA_CHECK(cudaMalloc((void **)bufs[i], bytes));
         kgrl__ezero(e, *bufs[i], bytes);
     }
-    if (!g->bf16) { g->master = (float *)g->params; return; }
+    if (!g->bf16) { g->master = (float *)g->params; return; }   // uploaded from host already
     KGRL_CUDA_CHECK(cudaMalloc((void **)&g->master, bytes));
-    kgrl_gpu_to_f32(e, g->master, g->params, g->n_params, true);   // the bf16 weights, exactly
+    kgrl__ecopy(e, g->master, host, bytes, cudaMemcpyHostToDevice);
 }
 void kgrl_gpu_model_zero_grad(kgrl_engine *e, kgrl_gpu_model *g) { kgrl__ezero(e, g->grads, 4 * g->n_params); }
 double kgrl_gpu_model_step(kgrl_engine *e, kgrl_gpu_model *g, const kgrl_adamw_desc *d, float lr, float max_norm) {
@@ -17468,10 +17470,7 @@ kgrl_policy *kgrl_policy_create(kgrl_ctx *ctx, kgrl_model *m, kgrl_lora *lora, c
         p->engine = kgrl_engine_create(ctx);
         p->gm = kgrl_gpu_model_upload(p->engine, m, d.dtype);
         if (p->lora) p->gl = kgrl_gpu_lora_upload(p->engine, p->lora, d.dtype);
-        else {   // full: the master starts from the host's fp32 weights, not their bf16 rounding
-            kgrl_gpu_model_train_init(p->engine, p->gm);
-            kgrl_gpu_model_master_upload(p->engine, p->gm, m->params);
-        }
+        else kgrl_gpu_model_train_init(p->engine, p->gm, m->params);
         kgrl_engine_desc ed = KGRL_ZERO;
         ed.max_batch = d.max_rows; ed.max_tokens = d.max_tokens; ed.training = true;
         p->ga = kgrl_gpu_acts_create(p->engine, p->gm, p->gl, &ed);

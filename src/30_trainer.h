@@ -354,10 +354,7 @@ kgrl_policy *kgrl_policy_create(kgrl_ctx *ctx, kgrl_model *m, kgrl_lora *lora, c
         p->engine = kgrl_engine_create(ctx);
         p->gm = kgrl_gpu_model_upload(p->engine, m, d.dtype);
         if (p->lora) p->gl = kgrl_gpu_lora_upload(p->engine, p->lora, d.dtype);
-        else {   // full: the master starts from the host's fp32 weights, not their bf16 rounding
-            kgrl_gpu_model_train_init(p->engine, p->gm);
-            kgrl_gpu_model_master_upload(p->engine, p->gm, m->params);
-        }
+        else kgrl_gpu_model_train_init(p->engine, p->gm, m->params);
         kgrl_engine_desc ed = KGRL_ZERO;
         ed.max_batch = d.max_rows; ed.max_tokens = d.max_tokens; ed.training = true;
         p->ga = kgrl_gpu_acts_create(p->engine, p->gm, p->gl, &ed);

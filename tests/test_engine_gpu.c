@@ -575,7 +575,7 @@ static void model_case(kgrl_model_family fam, bool bf16) {
     kgrl_model_backward(m, lora, a, mg, lg);
     void *gdl = up(dl, nl, bf16);
     d2d(ga->dlogits, gdl, nl * (bf16 ? 2 : 4));
-    kgrl_gpu_model_train_init(eng, gm);   // the full-weight gradient block, zeroed
+    kgrl_gpu_model_train_init(eng, gm, m->params);   // the full-weight gradient block, zeroed
     kgrl_gpu_model_backward(eng, gm, gl, ga, gm->grads);
     float *gg = (float *)kgrl_malloc(4 * lora->n_params);
     kgrl_gpu_lora_grads_download(eng, gl, gg);
