@@ -197,18 +197,47 @@ extern "C" __global__ void kgrl_k_rope(void* out, const void* inp, const int* po
     }
 }
 
+// The forward's RoPE of one layer in one launch: q rotated into q_out (N, NH, HS); k rotated and v
+// copied into their KV-cache slots (B, Tk, KVH, HS), row n = (b, i) into slot t0 + i. The same
+// arithmetic as kgrl_k_rope, so results do not change. t0p != NULL: t0 = *t0p (the device-driven
+// decode step, whose slot moves on the device). grid N, block 128.
+extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_cache, const void* k, void* v_cache,
+                                           const void* v, const int* pos, const float* inv_freq, const int* t0p, int N,
+                                           int T, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    if (t0p) t0 = *t0p;
+    int b = n / T, i = n % T, half = HS / 2;
+    u64 qb = (u64)n * NH * HS, kb = (u64)n * KVH * HS, cb = ((u64)b * Tk + t0 + i) * KVH * HS;
+    for (int j = threadIdx.x; j < (NH + KVH) * half; j += blockDim.x) {
+        int h = j / half, f = j % half;
+        float ang = (float)pos[n] * inv_freq[f];   // fp32 product as transformers
+        float cs = cosf(ang), sn = sinf(ang);
+        const void* in = h < NH ? q : k;
+        void* out = h < NH ? q_out : k_cache;
+        u64 a = h < NH ? qb + (u64)h * HS + f : kb + (u64)(h - NH) * HS + f;
+        u64 o = h < NH ? a : cb + (u64)(h - NH) * HS + f;
+        float x1 = kgrl_ld(in, a, bf), x2 = kgrl_ld(in, a + half, bf);
+        kgrl_st(out, o, x1 * cs - x2 * sn, bf);
+        kgrl_st(out, o + half, x2 * cs + x1 * sn, bf);
+    }
+    for (int j = threadIdx.x; j < KVH * HS; j += blockDim.x) kgrl_st(v_cache, cb + j, kgrl_ld(v, kb + j, bf), bf);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each
 // warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.
 // Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;
 // query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
-// scores (-inf for a padding query, whose out is 0). HS <= 256.
+// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).
 #define KGRL_ATT_WARPS 4
 #define KGRL_HS_MAX 256
 extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
-                                                const int* kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,
+                                                int KVH, int HS, int bf) {
     __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    if (t0p) t0 = *t0p;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), slot = t0 + i;
     int nj = (HS + 31) / 32;
     u64 qo = (((u64)b * Tq + i) * NH + h) * HS;
@@ -518,4 +547,28 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
         out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));
         out_raw_lp[sq] = x - raw_lse;
     }
+}
+
+// One decode step's inputs, on the device (kgrl_gpu_sample's graph: no host data per step). Before
+// step t >= 1: sequence s stays live while it was live and its last token tok[s] is no stop id; the
+// new token goes to slot *slot + 1 with the row's next position, as kgrl_gpu_model_decode would with
+// tokens (0 for a finished row) and mask = live. rows/steps: the sampler's logits row and step.
+// One block: every thread reads *slot before thread 0 moves it.
+extern "C" __global__ void kgrl_k_decode_advance(int* tokens, int* pos, int* kmask, int* next_pos, int* slot, int* active,
+                                                 int* rows, int* steps, const int* tok, const int* stop_ids, int n_stop,
+                                                 int S, int Tk) {
+    int t0 = *slot + 1;
+    for (int s = threadIdx.x; s < S; s += blockDim.x) {
+        int live = active[s];
+        for (int j = 0; j < n_stop; j++) if (tok[s] == stop_ids[j]) live = 0;
+        active[s] = live;
+        tokens[s] = live ? tok[s] : 0;
+        kmask[(u64)s * Tk + t0] = live;
+        pos[s] = next_pos[s];
+        next_pos[s] += live;
+        rows[s] = s;
+        steps[s] += 1;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) *slot = t0;
 }
