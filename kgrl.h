@@ -1367,6 +1367,13 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 // kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
 // logit by an ulp).
 //
+// GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
+// (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
+// forward reads its KV slot from the device, then the sampler), so it is captured once per call as a
+// CUDA graph, on the second step (the first runs eagerly, which loads every kernel and warms cuBLAS).
+// A step is then one graph launch, one D2H of (token, logprob, raw logprob) per sequence and one
+// wait: the host needs the tokens at once for the streaming callback and for stop detection.
+//
 // One row (kgrl_sample_row, the CPU reference the GPU kernel kgrl_k_sample follows step by step):
 //   greedy (desc.greedy): the argmax (lowest id among ties).
 //   x_i = logit_i / T; e_i = exp(x_i - max x) (fp32)
@@ -10685,8 +10692,8 @@ static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__g
 
 // One decode step driven by the device alone: the advance kernel turns the last sampled tokens into
 // the forward's inputs (kgrl_k_decode_advance), the forward runs with its KV slot read from
-// a->slot, then the sampler. The same launches with the same arguments every step: no host data.
-// The host's a->len is the caller's to move.
+// a->slot, then the sampler. The same launches with the same arguments every step, so the step is
+// captured once as a CUDA graph. The host's a->len is the caller's to move.
 static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, kgrl__gsampler *g) {
     int Tk = a->T;
     void *args[] = {&a->tokens, &a->pos, &a->kmask, &a->next_pos, &a->slot, &g->active, &g->rows, &g->steps, &g->tok,
@@ -10733,9 +10740,22 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     float *h_lp = (float *)(h_out + 4 * nS), *h_raw = (float *)(h_out + 8 * nS);
     bool *live = (bool *)kgrl_malloc(sizeof(bool) * nS);
     for (int s = 0; s < S; s++) live[s] = true;
+    cudaGraph_t graph = NULL;
+    cudaGraphExec_t exec = NULL;
     for (int t = 0; t < d.max_new_tokens; t++) {
-        if (t == 0) kgrl__gsample_launch(e, a, &g);   // from the prefill's last rows
-        else kgrl__gsample_step(e, gm, gl, a, &g);
+        if (t == 0) {
+            kgrl__gsample_launch(e, a, &g);   // from the prefill's last rows
+        } else if (t == 1) {
+            kgrl__gsample_step(e, gm, gl, a, &g);   // eager: loads every kernel and warms cuBLAS before the capture
+        } else {
+            if (!exec) {
+                KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                kgrl__gsample_step(e, gm, gl, a, &g);
+                KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &graph));
+                KGRL_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+            }
+            KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));
+        }
         if (t > 0) a->len++;
         // the host needs every token now (streaming callback, stop detection): one copy, one wait
         KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g.tok, 12 * nS, cudaMemcpyDeviceToHost, st));
@@ -10748,6 +10768,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
         }
         if (!n_active || t + 1 == d.max_new_tokens) break;
     }
+    if (exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(graph)); }
     // the host mirrors follow the device again, so kgrl_gpu_model_decode may go on from here
     kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
     kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
