@@ -1168,12 +1168,15 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_engine_dtype;
 
 enum {
-    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_BIAS, KGRL__EK_COLSUM,
-    KGRL__EK_ADD, KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
+    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_RMS_F, KGRL__EK_COLSUM,
+    KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_COUNT
 };
+
+// A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
+typedef struct kgrl__lt_algo { int key[8]; cublasLtMatmulAlgo_t algo; } kgrl__lt_algo;
 
 // The engine: a ctx plus the compiled kernels/engine.cu module (one NVRTC compile, cached on disk).
 typedef struct kgrl_engine {
@@ -1181,6 +1184,10 @@ typedef struct kgrl_engine {
     kgrl_module mod;
     cudaKernel_t k[KGRL__EK_COUNT];
     double *partials;        // (256) device scratch of kgrl_gpu_clip_grad_norm
+    // the bias GEMMs' cuBLASLt heuristics (a query costs ~10 us of host time, a decode step makes
+    // three per layer): a ring of the last 64 keys
+    kgrl__lt_algo lt[64];
+    int n_lt;                // keys ever stored
 } kgrl_engine;
 
 // The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
@@ -1200,7 +1207,8 @@ KGRL_API void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, c
                                        int N, int C, bool bf16);
 KGRL_API void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                         const void *weight, const float *rstd, int N, int C, bool bf16);
-// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias; dweight/dbias fp32 (may be NULL)
+// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias (cuBLASLt's bias epilogue: the sum is rounded to
+// the storage dtype once, as torch's addmm); dweight/dbias fp32 (may be NULL)
 KGRL_API void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                                       int N, int C, int OC, bool bf16);
 KGRL_API void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
@@ -2440,14 +2448,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// RMSNorm: grid N rows, block 256. rstd (N) fp32.\n"
-"extern \"C\" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,\n"
-"                                              int N, int C, int bf) {\n"
-"    __shared__ float sh[32];\n"
-"    int n = blockIdx.x;\n"
-"    if (n >= N) return;\n"
+"// Row n from its thread-partial sum of squares ss (the loop order of both norm kernels below).\n"
+"__device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const void* inp, const void* weight, float ss,\n"
+"                                                 float eps, int n, int C, int bf, float* sh) {\n"
 "    u64 base = (u64)n * C;\n"
-"    float ss = 0.0f;\n"
-"    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }\n"
 "    ss = kgrl_block_sum(ss, sh);\n"
 "    float r = 1.0f / sqrtf(ss / (float)C + eps);\n"
 "    // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply\n"
@@ -2457,6 +2461,32 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);\n"
 "    }\n"
 "    if (threadIdx.x == 0) rstd[n] = r;\n"
+"}\n"
+"extern \"C\" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,\n"
+"                                              int N, int C, int bf) {\n"
+"    __shared__ float sh[32];\n"
+"    int n = blockIdx.x;\n"
+"    if (n >= N) return;\n"
+"    u64 base = (u64)n * C;\n"
+"    float ss = 0.0f;\n"
+"    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }\n"
+"    kgrl_rmsnorm_row(out, rstd, inp, weight, ss, eps, n, C, bf, sh);\n"
+"}\n"
+"// sum = a + b (stored in the storage dtype), then RMSNorm of the stored sum: a residual add and the\n"
+"// norm after it in one launch, with the float results of the two kernels (sum may alias a).\n"
+"extern \"C\" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,\n"
+"                                                  const void* weight, float eps, int N, int C, int bf) {\n"
+"    __shared__ float sh[32];\n"
+"    int n = blockIdx.x;\n"
+"    if (n >= N) return;\n"
+"    u64 base = (u64)n * C;\n"
+"    float ss = 0.0f;\n"
+"    for (int c = threadIdx.x; c < C; c += blockDim.x) {\n"
+"        kgrl_st(sum, base + c, kgrl_ld(a, base + c, bf) + kgrl_ld(b, base + c, bf), bf);\n"
+"        float x = kgrl_ld(sum, base + c, bf);   // the rounded value, as a separate norm would read it\n"
+"        ss += x * x;\n"
+"    }\n"
+"    kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);\n"
 "}\n"
 "// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)\n"
 "extern \"C\" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,\n"
@@ -2479,12 +2509,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// elementwise\n"
-"// out (N, OC) += bias (OC); grid-stride\n"
-"extern \"C\" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, int OC, int bf) {\n"
-"    u64 n = (u64)N * OC;\n"
-"    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)\n"
-"        kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);\n"
-"}\n"
 "// dbias (OC) fp32 += column sums of dout (N, OC); one thread per column, rows in order\n"
 "extern \"C\" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {\n"
 "    int o = blockIdx.x * blockDim.x + threadIdx.x;\n"
@@ -2492,11 +2516,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float s = 0.0f;\n"
 "    for (int n = 0; n < N; n++) s += kgrl_ld(dout, (u64)n * OC + o, bf);\n"
 "    dbias[o] += s;\n"
-"}\n"
-"// out = a + b (n elements)\n"
-"extern \"C\" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {\n"
-"    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)\n"
-"        kgrl_st(out, i, kgrl_ld(a, i, bf) + kgrl_ld(b, i, bf), bf);\n"
 "}\n"
 "// SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)\n"
 "extern \"C\" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {\n"
@@ -9686,8 +9705,8 @@ float kgrl_lr_at(const kgrl_lr_desc *d, int step) {
 // ============================================================================================
 
 static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
-    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_bias",
-    "kgrl_k_colsum", "kgrl_k_add", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
+    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_rmsnorm_fwd",
+    "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
     "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance"};
@@ -9771,6 +9790,69 @@ static void kgrl__mm_dw(kgrl_engine *e, float *dW, const void *dout, const void 
     kgrl__gemm(e, false, true, C, OC, N, alpha, inp, C, dout, OC, 1.0f, dW, C, bf16, true);
 }
 
+// the largest power of two (<= 256) that divides the address: cuBLASLt's heuristic must know it
+static int kgrl__align(const void *p) {
+    int a = 256;
+    while (a > 1 && (uintptr_t)p % (uintptr_t)a) a >>= 1;
+    return a;
+}
+// The algorithm for a bias GEMM (cached by key: shape, dtype and the pointers' alignments).
+static cublasLtMatmulAlgo_t kgrl__lt_algo_for(kgrl_engine *e, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t la,
+                                              cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t ld, const int key[8]) {
+    int n = e->n_lt < 64 ? e->n_lt : 64;
+    for (int i = 0; i < n; i++)
+        if (!memcmp(e->lt[i].key, key, sizeof e->lt[i].key)) return e->lt[i].algo;
+    cublasLtMatmulPreference_t pref;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+    uint64_t ws = e->ctx->desc.cublas_workspace_bytes;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    const cublasLtMatmulPreferenceAttributes_t al[4] = {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = (uint32_t)key[4 + (i < 2 ? i : 2)];   // A = W, B = inp, C = D = out
+        KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, al[i], &v, sizeof v));
+    }
+    cublasLtMatmulHeuristicResult_t r;
+    int found = 0;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(e->ctx->cublaslt, op, la, lb, ld, ld, pref, 1, &r, &found));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceDestroy(pref));
+    KGRL_CHECK(found > 0, "cuBLASLt has no bias GEMM for N=%d C=%d OC=%d (%s)", key[0], key[1], key[2], key[3] ? "bf16" : "fp32");
+    kgrl__lt_algo *slot = &e->lt[e->n_lt++ % 64];
+    memcpy(slot->key, key, sizeof slot->key);
+    slot->algo = r.algo;
+    return r.algo;
+}
+// out (N, OC) = inp (N, C) @ W (OC, C)^T + bias (OC) in one cuBLASLt call with the bias epilogue
+// (column-major: D (OC, N) = W^T inp^T, the bias broadcast along D's rows). fp32 computes in
+// CUBLAS_COMPUTE_32F, which cuBLASLt never runs on TF32 (only the _FAST_TF32 types do). The
+// workspace is the ctx's cuBLAS one: both libraries run on the one stream, so uses never overlap.
+static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void *W, const void *bias, int N, int C, int OC, bool bf16) {
+    if (N <= 0 || OC <= 0) return;
+    cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+    cublasLtMatmulDesc_t op;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    cublasOperation_t ta = CUBLAS_OP_T;
+    cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
+    int32_t bt = (int32_t)t;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt));
+    cublasLtMatrixLayout_t la, lb, ld;   // W as stored (C, OC), inp (C, N), out (OC, N); leading dims C, C, OC
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, t, (uint64_t)C, (uint64_t)OC, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, t, (uint64_t)C, (uint64_t)N, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&ld, t, (uint64_t)OC, (uint64_t)N, OC));
+    int key[8] = {N, C, OC, bf16, kgrl__align(W), kgrl__align(inp), kgrl__align(out), kgrl__align(bias)};
+    cublasLtMatmulAlgo_t algo = kgrl__lt_algo_for(e, op, la, lb, ld, key);
+    float alpha = 1.0f, beta = 0.0f;
+    KGRL_CUBLAS_CHECK(cublasLtMatmul(e->ctx->cublaslt, op, &alpha, W, la, inp, lb, &beta, out, ld, out, ld, &algo,
+                                     e->ctx->cublas_workspace, e->ctx->desc.cublas_workspace_bytes, e->ctx->stream));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(la));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(lb));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(ld));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
+}
+
 // ---------------------------------------------------------------------------------------------
 // ops
 
@@ -9790,6 +9872,14 @@ void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void
     void *args[] = {&out, &rstd, &inp, &weight, &eps, &N, &C, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_RMS_F, (unsigned)N, 1, 1, 256, args);
 }
+// sum = a + b, then out = RMSNorm(sum): a residual add and the norm after it in one launch, with the
+// float results of kgrl__add then kgrl_gpu_rmsnorm_forward (sum may alias a)
+static void kgrl__add_rmsnorm(kgrl_engine *e, void *out, float *rstd, void *sum, const void *a, const void *b,
+                              const void *weight, float eps, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&out, &rstd, &sum, &a, &b, &weight, &eps, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ADD_RMS_F, (unsigned)N, 1, 1, 256, args);
+}
 void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                const void *weight, const float *rstd, int N, int C, bool bf16) {
     int bf = bf16;
@@ -9798,12 +9888,8 @@ void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const
 }
 void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                              int N, int C, int OC, bool bf16) {
-    kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
-    if (bias) {
-        int bf = bf16;
-        void *args[] = {&out, &bias, &N, &OC, &bf};
-        kgrl__ek(e, KGRL__EK_ADD_BIAS, kgrl__grid((size_t)N * OC, 256), 1, 1, 256, args);
-    }
+    if (bias) kgrl__mm_bias(e, out, inp, weight, bias, N, C, OC, bf16);
+    else kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
 }
 void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
                               const void *inp, const void *weight, int N, int C, int OC, bool bf16) {
@@ -9905,12 +9991,6 @@ void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void
     unsigned long long nn = n;
     void *args[] = {&dgate, &dup, &dout, &gate, &up, &nn, &bf};
     kgrl__ek(e, KGRL__EK_SWIGLU_B, kgrl__grid(n, 256), 1, 1, 256, args);
-}
-static void kgrl__add(kgrl_engine *e, void *out, const void *a, const void *b, size_t n, bool bf16) {
-    int bf = bf16;
-    unsigned long long nn = n;
-    void *args[] = {&out, &a, &b, &nn, &bf};
-    kgrl__ek(e, KGRL__EK_ADD, kgrl__grid(n, 256), 1, 1, 256, args);
 }
 void kgrl_gpu_logprobs_forward(kgrl_engine *e, float *lp, float *lse, const void *logits, const int *targets,
                                float temperature, int N, int V, bool bf16) {
@@ -10319,6 +10399,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it
+    kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         int li = a->desc.training ? l : 0;                    // activation slot of this layer
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
@@ -10329,7 +10411,6 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
         void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
         float *lse = a->lse + li * a->ls_lse;
-        kgrl_gpu_rmsnorm_forward(e, ln1, a->ln1_rstd + li * a->ls_r, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
         kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
         kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
@@ -10342,16 +10423,19 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
-        kgrl__add(e, mid, mid, x, (size_t)N * C, bf);
-        kgrl_gpu_rmsnorm_forward(e, ln2, a->ln2_rstd + li * a->ls_r, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
+        kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
         kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
         kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
         kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
-        kgrl__add(e, xo, xo, mid, (size_t)N * C, bf);
+        // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
+        bool last = l + 1 == c->n_layers;
+        int ln = a->desc.training ? l + 1 : 0;
+        void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
+        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
+        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+        kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
     }
-    void *xl = KGRL__EP(a->res, (a->desc.training ? (size_t)c->n_layers : (size_t)(c->n_layers % 2)) * NC);
-    kgrl_gpu_rmsnorm_forward(e, a->lnf, a->lnf_rstd, xl, kgrl__gpu_at(gm, gm->norm_off), c->rms_eps, N, C, bf);
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {
         // each sequence's last row only: gather (B, C), then (B, V); with T = 1, lnf is already (B, C)

@@ -77,14 +77,10 @@ extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, c
 
 // ---------------------------------------------------------------------------------------------
 // RMSNorm: grid N rows, block 256. rstd (N) fp32.
-extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
-                                              int N, int C, int bf) {
-    __shared__ float sh[32];
-    int n = blockIdx.x;
-    if (n >= N) return;
+// Row n from its thread-partial sum of squares ss (the loop order of both norm kernels below).
+__device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const void* inp, const void* weight, float ss,
+                                                 float eps, int n, int C, int bf, float* sh) {
     u64 base = (u64)n * C;
-    float ss = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }
     ss = kgrl_block_sum(ss, sh);
     float r = 1.0f / sqrtf(ss / (float)C + eps);
     // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply
@@ -94,6 +90,32 @@ extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void
         kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);
     }
     if (threadIdx.x == 0) rstd[n] = r;
+}
+extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
+                                              int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }
+    kgrl_rmsnorm_row(out, rstd, inp, weight, ss, eps, n, C, bf, sh);
+}
+// sum = a + b (stored in the storage dtype), then RMSNorm of the stored sum: a residual add and the
+// norm after it in one launch, with the float results of the two kernels (sum may alias a).
+extern "C" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,
+                                                  const void* weight, float eps, int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        kgrl_st(sum, base + c, kgrl_ld(a, base + c, bf) + kgrl_ld(b, base + c, bf), bf);
+        float x = kgrl_ld(sum, base + c, bf);   // the rounded value, as a separate norm would read it
+        ss += x * x;
+    }
+    kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);
 }
 // dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)
 extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,
@@ -116,12 +138,6 @@ extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const 
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
-// out (N, OC) += bias (OC); grid-stride
-extern "C" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, int OC, int bf) {
-    u64 n = (u64)N * OC;
-    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
-        kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);
-}
 // dbias (OC) fp32 += column sums of dout (N, OC); one thread per column, rows in order
 extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {
     int o = blockIdx.x * blockDim.x + threadIdx.x;
@@ -129,11 +145,6 @@ extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, 
     float s = 0.0f;
     for (int n = 0; n < N; n++) s += kgrl_ld(dout, (u64)n * OC + o, bf);
     dbias[o] += s;
-}
-// out = a + b (n elements)
-extern "C" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {
-    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
-        kgrl_st(out, i, kgrl_ld(a, i, bf) + kgrl_ld(b, i, bf), bf);
 }
 // SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)
 extern "C" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {
