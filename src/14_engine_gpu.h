@@ -1,7 +1,10 @@
 // Model engine, GPU: the CPU reference of src/12_model.h and src/13_train.h on the device. Every op is
 // `kgrl_gpu_<op>_forward/_backward` with the CPU op's argument order, device pointers, the engine
 // first and the storage dtype last; kernels live in kernels/engine.cu (NVRTC), GEMMs go to cuBLAS
-// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32).
+// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32),
+// those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
+// The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
+// with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
