@@ -762,6 +762,7 @@ static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_a
     kgrl_gpu_model_forward(eng, gm, gl, a, toks, NULL, mask, B, P);
     for (int b = B - 1; b >= 0; b--)
         for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(eng, a, b * G + g, b);
+    a->nb = S;   // from here on the acts hold S sequences
     uint64_t hs[8] = {0};
     int rows[8] = {0}, steps[8] = {0}, active[8] = {0}, tok[8] = {0};
     float lp[8] = {0}, raw[8] = {0};
