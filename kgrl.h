@@ -1140,7 +1140,10 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // Model engine, GPU: the CPU reference of src/12_model.h and src/13_train.h on the device. Every op is
 // `kgrl_gpu_<op>_forward/_backward` with the CPU op's argument order, device pointers, the engine
 // first and the storage dtype last; kernels live in kernels/engine.cu (NVRTC), GEMMs go to cuBLAS
-// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32).
+// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32),
+// those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
+// The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
+// with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -1168,11 +1171,15 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_engine_dtype;
 
 enum {
-    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_BIAS, KGRL__EK_COLSUM,
-    KGRL__EK_ADD, KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
+    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_RMS_F, KGRL__EK_COLSUM,
+    KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
-    KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_COUNT
+    KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_COUNT
 };
+
+// A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
+typedef struct kgrl__lt_algo { int key[8]; cublasLtMatmulAlgo_t algo; } kgrl__lt_algo;
 
 // The engine: a ctx plus the compiled kernels/engine.cu module (one NVRTC compile, cached on disk).
 typedef struct kgrl_engine {
@@ -1180,6 +1187,10 @@ typedef struct kgrl_engine {
     kgrl_module mod;
     cudaKernel_t k[KGRL__EK_COUNT];
     double *partials;        // (256) device scratch of kgrl_gpu_clip_grad_norm
+    // the bias GEMMs' cuBLASLt heuristics (a query costs ~10 us of host time, a decode step makes
+    // three per layer): a ring of the last 64 keys
+    kgrl__lt_algo lt[64];
+    int n_lt;                // keys ever stored
 } kgrl_engine;
 
 // The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
@@ -1199,7 +1210,8 @@ KGRL_API void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, c
                                        int N, int C, bool bf16);
 KGRL_API void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                         const void *weight, const float *rstd, int N, int C, bool bf16);
-// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias; dweight/dbias fp32 (may be NULL)
+// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias (cuBLASLt's bias epilogue: the sum is rounded to
+// the storage dtype once, as torch's addmm); dweight/dbias fp32 (may be NULL)
 KGRL_API void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                                       int N, int C, int OC, bool bf16);
 KGRL_API void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
@@ -1321,6 +1333,8 @@ typedef struct kgrl_gpu_acts {
     int *h_tokens, *h_pos, *h_kmask, *h_next_pos;   // (B*T), (B*T), (B*T), (B)
     // device ints
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
+    int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
+                             // for the decode step that kgrl_gpu_sample runs without the host
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -1382,6 +1396,13 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 // prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
 // kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
 // logit by an ulp).
+//
+// GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
+// (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
+// forward reads its KV slot from the device, then the sampler), so it is captured once per call as a
+// CUDA graph, on the second step (the first runs eagerly, which loads every kernel and warms cuBLAS).
+// A step is then one graph launch, one D2H of (token, logprob, raw logprob) per sequence and one
+// wait: the host needs the tokens at once for the streaming callback and for stop detection.
 //
 // One row (kgrl_sample_row, the CPU reference the GPU kernel kgrl_k_sample follows step by step):
 //   greedy (desc.greedy): the argmax (lowest id among ties).
@@ -2457,14 +2478,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// RMSNorm: grid N rows, block 256. rstd (N) fp32.\n"
-"extern \"C\" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,\n"
-"                                              int N, int C, int bf) {\n"
-"    __shared__ float sh[32];\n"
-"    int n = blockIdx.x;\n"
-"    if (n >= N) return;\n"
+"// Row n from its thread-partial sum of squares ss (the loop order of both norm kernels below).\n"
+"__device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const void* inp, const void* weight, float ss,\n"
+"                                                 float eps, int n, int C, int bf, float* sh) {\n"
 "    u64 base = (u64)n * C;\n"
-"    float ss = 0.0f;\n"
-"    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }\n"
 "    ss = kgrl_block_sum(ss, sh);\n"
 "    float r = 1.0f / sqrtf(ss / (float)C + eps);\n"
 "    // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply\n"
@@ -2474,6 +2491,32 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);\n"
 "    }\n"
 "    if (threadIdx.x == 0) rstd[n] = r;\n"
+"}\n"
+"extern \"C\" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,\n"
+"                                              int N, int C, int bf) {\n"
+"    __shared__ float sh[32];\n"
+"    int n = blockIdx.x;\n"
+"    if (n >= N) return;\n"
+"    u64 base = (u64)n * C;\n"
+"    float ss = 0.0f;\n"
+"    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }\n"
+"    kgrl_rmsnorm_row(out, rstd, inp, weight, ss, eps, n, C, bf, sh);\n"
+"}\n"
+"// sum = a + b (stored in the storage dtype), then RMSNorm of the stored sum: a residual add and the\n"
+"// norm after it in one launch, with the float results of the two kernels (sum may alias a).\n"
+"extern \"C\" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,\n"
+"                                                  const void* weight, float eps, int N, int C, int bf) {\n"
+"    __shared__ float sh[32];\n"
+"    int n = blockIdx.x;\n"
+"    if (n >= N) return;\n"
+"    u64 base = (u64)n * C;\n"
+"    float ss = 0.0f;\n"
+"    for (int c = threadIdx.x; c < C; c += blockDim.x) {\n"
+"        kgrl_st(sum, base + c, kgrl_ld(a, base + c, bf) + kgrl_ld(b, base + c, bf), bf);\n"
+"        float x = kgrl_ld(sum, base + c, bf);   // the rounded value, as a separate norm would read it\n"
+"        ss += x * x;\n"
+"    }\n"
+"    kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);\n"
 "}\n"
 "// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)\n"
 "extern \"C\" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,\n"
@@ -2496,12 +2539,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// elementwise\n"
-"// out (N, OC) += bias (OC); grid-stride\n"
-"extern \"C\" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, int OC, int bf) {\n"
-"    u64 n = (u64)N * OC;\n"
-"    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)\n"
-"        kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);\n"
-"}\n"
 "// dbias (OC) fp32 += column sums of dout (N, OC). grid ceil(OC/32), block 1024: thread (lane = tid % 32,\n"
 "// part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then part 0 adds the 32\n"
 "// partial sums in order (a fixed order, so the result does not depend on the run; one thread per\n"
@@ -2519,11 +2556,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        for (int k = 0; k < 32; k++) t += part_sum[k][lane];\n"
 "        dbias[o] += t;\n"
 "    }\n"
-"}\n"
-"// out = a + b (n elements)\n"
-"extern \"C\" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {\n"
-"    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)\n"
-"        kgrl_st(out, i, kgrl_ld(a, i, bf) + kgrl_ld(b, i, bf), bf);\n"
 "}\n"
 "// SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)\n"
 "extern \"C\" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {\n"
@@ -2587,18 +2619,47 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "}\n"
 "\n"
+"// The forward's RoPE of one layer in one launch: q rotated into q_out (N, NH, HS); k rotated and v\n"
+"// copied into their KV-cache slots (B, Tk, KVH, HS), row n = (b, i) into slot t0 + i. The same\n"
+"// arithmetic as kgrl_k_rope, so results do not change. t0p != NULL: t0 = *t0p (the device-driven\n"
+"// decode step, whose slot moves on the device). grid N, block 128.\n"
+"extern \"C\" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_cache, const void* k, void* v_cache,\n"
+"                                           const void* v, const int* pos, const float* inv_freq, const int* t0p, int N,\n"
+"                                           int T, int Tk, int t0, int NH, int KVH, int HS, int bf) {\n"
+"    int n = blockIdx.x;\n"
+"    if (n >= N) return;\n"
+"    if (t0p) t0 = *t0p;\n"
+"    int b = n / T, i = n % T, half = HS / 2;\n"
+"    u64 qb = (u64)n * NH * HS, kb = (u64)n * KVH * HS, cb = ((u64)b * Tk + t0 + i) * KVH * HS;\n"
+"    for (int j = threadIdx.x; j < (NH + KVH) * half; j += blockDim.x) {\n"
+"        int h = j / half, f = j % half;\n"
+"        float ang = (float)pos[n] * inv_freq[f];   // fp32 product as transformers\n"
+"        float cs = cosf(ang), sn = sinf(ang);\n"
+"        const void* in = h < NH ? q : k;\n"
+"        void* out = h < NH ? q_out : k_cache;\n"
+"        u64 a = h < NH ? qb + (u64)h * HS + f : kb + (u64)(h - NH) * HS + f;\n"
+"        u64 o = h < NH ? a : cb + (u64)(h - NH) * HS + f;\n"
+"        float x1 = kgrl_ld(in, a, bf), x2 = kgrl_ld(in, a + half, bf);\n"
+"        kgrl_st(out, o, x1 * cs - x2 * sn, bf);\n"
+"        kgrl_st(out, o + half, x2 * cs + x1 * sn, bf);\n"
+"    }\n"
+"    for (int j = threadIdx.x; j < KVH * HS; j += blockDim.x) kgrl_st(v_cache, cb + j, kgrl_ld(v, kb + j, bf), bf);\n"
+"}\n"
+"\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each\n"
 "// warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.\n"
 "// Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;\n"
 "// query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled\n"
-"// scores (-inf for a padding query, whose out is 0). HS <= 256.\n"
+"// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).\n"
 "#define KGRL_ATT_WARPS 4\n"
 "#define KGRL_HS_MAX 256\n"
 "extern \"C\" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,\n"
-"                                                const int* kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, int bf) {\n"
+"                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,\n"
+"                                                int KVH, int HS, int bf) {\n"
 "    __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];\n"
 "    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
+"    if (t0p) t0 = *t0p;\n"
 "    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), slot = t0 + i;\n"
 "    int nj = (HS + 31) / 32;\n"
 "    u64 qo = (((u64)b * Tq + i) * NH + h) * HS;\n"
@@ -2908,6 +2969,30 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));\n"
 "        out_raw_lp[sq] = x - raw_lse;\n"
 "    }\n"
+"}\n"
+"\n"
+"// One decode step's inputs, on the device (kgrl_gpu_sample's graph: no host data per step). Before\n"
+"// step t >= 1: sequence s stays live while it was live and its last token tok[s] is no stop id; the\n"
+"// new token goes to slot *slot + 1 with the row's next position, as kgrl_gpu_model_decode would with\n"
+"// tokens (0 for a finished row) and mask = live. rows/steps: the sampler's logits row and step.\n"
+"// One block: every thread reads *slot before thread 0 moves it.\n"
+"extern \"C\" __global__ void kgrl_k_decode_advance(int* tokens, int* pos, int* kmask, int* next_pos, int* slot, int* active,\n"
+"                                                 int* rows, int* steps, const int* tok, const int* stop_ids, int n_stop,\n"
+"                                                 int S, int Tk) {\n"
+"    int t0 = *slot + 1;\n"
+"    for (int s = threadIdx.x; s < S; s += blockDim.x) {\n"
+"        int live = active[s];\n"
+"        for (int j = 0; j < n_stop; j++) if (tok[s] == stop_ids[j]) live = 0;\n"
+"        active[s] = live;\n"
+"        tokens[s] = live ? tok[s] : 0;\n"
+"        kmask[(u64)s * Tk + t0] = live;\n"
+"        pos[s] = next_pos[s];\n"
+"        next_pos[s] += live;\n"
+"        rows[s] = s;\n"
+"        steps[s] += 1;\n"
+"    }\n"
+"    __syncthreads();\n"
+"    if (threadIdx.x == 0) *slot = t0;\n"
 "}\n"
 ;
 KGRL__KERNEL_SOURCE kgrl__kernel_fill_cu[] =
@@ -9660,11 +9745,11 @@ float kgrl_lr_at(const kgrl_lr_desc *d, int step) {
 // ============================================================================================
 
 static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
-    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_bias",
-    "kgrl_k_colsum", "kgrl_k_add", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
+    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_rmsnorm_fwd",
+    "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
     "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
-    "kgrl_k_scale", "kgrl_k_sample"};
+    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -9745,6 +9830,69 @@ static void kgrl__mm_dw(kgrl_engine *e, float *dW, const void *dout, const void 
     kgrl__gemm(e, false, true, C, OC, N, alpha, inp, C, dout, OC, 1.0f, dW, C, bf16, true);
 }
 
+// the largest power of two (<= 256) that divides the address: cuBLASLt's heuristic must know it
+static int kgrl__align(const void *p) {
+    int a = 256;
+    while (a > 1 && (uintptr_t)p % (uintptr_t)a) a >>= 1;
+    return a;
+}
+// The algorithm for a bias GEMM (cached by key: shape, dtype and the pointers' alignments).
+static cublasLtMatmulAlgo_t kgrl__lt_algo_for(kgrl_engine *e, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t la,
+                                              cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t ld, const int key[8]) {
+    int n = e->n_lt < 64 ? e->n_lt : 64;
+    for (int i = 0; i < n; i++)
+        if (!memcmp(e->lt[i].key, key, sizeof e->lt[i].key)) return e->lt[i].algo;
+    cublasLtMatmulPreference_t pref;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+    uint64_t ws = e->ctx->desc.cublas_workspace_bytes;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    const cublasLtMatmulPreferenceAttributes_t al[4] = {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = (uint32_t)key[4 + (i < 2 ? i : 2)];   // A = W, B = inp, C = D = out
+        KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, al[i], &v, sizeof v));
+    }
+    cublasLtMatmulHeuristicResult_t r;
+    int found = 0;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(e->ctx->cublaslt, op, la, lb, ld, ld, pref, 1, &r, &found));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceDestroy(pref));
+    KGRL_CHECK(found > 0, "cuBLASLt has no bias GEMM for N=%d C=%d OC=%d (%s)", key[0], key[1], key[2], key[3] ? "bf16" : "fp32");
+    kgrl__lt_algo *slot = &e->lt[e->n_lt++ % 64];
+    memcpy(slot->key, key, sizeof slot->key);
+    slot->algo = r.algo;
+    return r.algo;
+}
+// out (N, OC) = inp (N, C) @ W (OC, C)^T + bias (OC) in one cuBLASLt call with the bias epilogue
+// (column-major: D (OC, N) = W^T inp^T, the bias broadcast along D's rows). fp32 computes in
+// CUBLAS_COMPUTE_32F, which cuBLASLt never runs on TF32 (only the _FAST_TF32 types do). The
+// workspace is the ctx's cuBLAS one: both libraries run on the one stream, so uses never overlap.
+static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void *W, const void *bias, int N, int C, int OC, bool bf16) {
+    if (N <= 0 || OC <= 0) return;
+    cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+    cublasLtMatmulDesc_t op;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    cublasOperation_t ta = CUBLAS_OP_T;
+    cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
+    int32_t bt = (int32_t)t;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt));
+    cublasLtMatrixLayout_t la, lb, ld;   // W as stored (C, OC), inp (C, N), out (OC, N); leading dims C, C, OC
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, t, (uint64_t)C, (uint64_t)OC, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, t, (uint64_t)C, (uint64_t)N, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&ld, t, (uint64_t)OC, (uint64_t)N, OC));
+    int key[8] = {N, C, OC, bf16, kgrl__align(W), kgrl__align(inp), kgrl__align(out), kgrl__align(bias)};
+    cublasLtMatmulAlgo_t algo = kgrl__lt_algo_for(e, op, la, lb, ld, key);
+    float alpha = 1.0f, beta = 0.0f;
+    KGRL_CUBLAS_CHECK(cublasLtMatmul(e->ctx->cublaslt, op, &alpha, W, la, inp, lb, &beta, out, ld, out, ld, &algo,
+                                     e->ctx->cublas_workspace, e->ctx->desc.cublas_workspace_bytes, e->ctx->stream));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(la));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(lb));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(ld));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
+}
+
 // ---------------------------------------------------------------------------------------------
 // ops
 
@@ -9764,6 +9912,14 @@ void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void
     void *args[] = {&out, &rstd, &inp, &weight, &eps, &N, &C, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_RMS_F, (unsigned)N, 1, 1, 256, args);
 }
+// sum = a + b, then out = RMSNorm(sum): a residual add and the norm after it in one launch, with the
+// float results of kgrl__add then kgrl_gpu_rmsnorm_forward (sum may alias a)
+static void kgrl__add_rmsnorm(kgrl_engine *e, void *out, float *rstd, void *sum, const void *a, const void *b,
+                              const void *weight, float eps, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&out, &rstd, &sum, &a, &b, &weight, &eps, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ADD_RMS_F, (unsigned)N, 1, 1, 256, args);
+}
 void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                const void *weight, const float *rstd, int N, int C, bool bf16) {
     int bf = bf16;
@@ -9772,12 +9928,8 @@ void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const
 }
 void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                              int N, int C, int OC, bool bf16) {
-    kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
-    if (bias) {
-        int bf = bf16;
-        void *args[] = {&out, &bias, &N, &OC, &bf};
-        kgrl__ek(e, KGRL__EK_ADD_BIAS, kgrl__grid((size_t)N * OC, 256), 1, 1, 256, args);
-    }
+    if (bias) kgrl__mm_bias(e, out, inp, weight, bias, N, C, OC, bf16);
+    else kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
 }
 void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
                               const void *inp, const void *weight, int N, int C, int OC, bool bf16) {
@@ -9826,6 +9978,15 @@ static void kgrl__rope(kgrl_engine *e, void *out, const void *inp, const int *po
     void *args[] = {&out, &inp, &pos, &inv_freq, &N, &T, &inT, &in0, &outT, &out0, &NH, &HS, &bw, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_ROPE, (unsigned)N, 1, 1, 128, args);
 }
+// The forward's q rope, k rope into the cache and v copy into the cache (kgrl_k_rope_qkv): q_out, q (N, NH, HS);
+// k, v (N, KVH, HS) into kc, vc (B, Tk, KVH, HS) slots t0.. (t0 read from t0p when not NULL)
+static void kgrl__rope_qkv(kgrl_engine *e, void *q_out, const void *q, void *kc, const void *k, void *vc, const void *v,
+                           const int *pos, const float *inv_freq, const int *t0p, int N, int T, int Tk, int t0, int NH,
+                           int KVH, int HS, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&q_out, &q, &kc, &k, &vc, &v, &pos, &inv_freq, &t0p, &N, &T, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ROPE_QKV, (unsigned)N, 1, 1, 128, args);
+}
 void kgrl_gpu_rope_forward(kgrl_engine *e, void *out, const void *inp, const int *pos, const float *inv_freq,
                            int N, int NH, int HS, bool bf16) {
     kgrl__rope(e, out, inp, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, false, bf16);
@@ -9835,12 +9996,17 @@ void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const 
     kgrl__rope(e, dinp, dout, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, true, bf16);
 }
 #define KGRL__ATT_THREADS 128   // KGRL_ATT_WARPS (4) warps in kernels/engine.cu
-void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
-                                const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+// t0p != NULL: the kernel reads t0 from the device (the decode step of kgrl_gpu_sample)
+static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                const int *kmask, const int *t0p, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
     int bf = bf16;
-    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
+}
+void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
 }
 void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
                                  const void *out, const float *lse, const void *q, const void *k, const void *v,
@@ -9865,12 +10031,6 @@ void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void
     unsigned long long nn = n;
     void *args[] = {&dgate, &dup, &dout, &gate, &up, &nn, &bf};
     kgrl__ek(e, KGRL__EK_SWIGLU_B, kgrl__grid(n, 256), 1, 1, 256, args);
-}
-static void kgrl__add(kgrl_engine *e, void *out, const void *a, const void *b, size_t n, bool bf16) {
-    int bf = bf16;
-    unsigned long long nn = n;
-    void *args[] = {&out, &a, &b, &nn, &bf};
-    kgrl__ek(e, KGRL__EK_ADD, kgrl__grid(n, 256), 1, 1, 256, args);
 }
 void kgrl_gpu_logprobs_forward(kgrl_engine *e, float *lp, float *lse, const void *logits, const int *targets,
                                float temperature, int N, int V, bool bf16) {
@@ -10135,6 +10295,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -10276,26 +10437,26 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
                            kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
 }
 
-static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                           const int *tokens, const int *pos, const int *mask, int B, int T, int t0) {
+static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
     const kgrl_model_config *c = &gm->cfg;
-    cudaStream_t st = e->ctx->stream;
     KGRL_CHECK(B > 0 && B <= a->B, "gpu model forward: batch %d exceeds the plan's %d", B, a->B);
     KGRL_CHECK(T > 0 && t0 + T <= a->T, "gpu model forward: %d cached + %d new tokens exceed the plan's %d", t0, T, a->T);
     KGRL_CHECK(a->L == c->n_layers && a->C == c->hidden_size && a->V == c->vocab_size && a->bf16 == gm->bf16,
                "gpu model forward: acts were planned for another config or dtype");
     KGRL_CHECK(!gl || (gl->R == a->R && gl->n_layers == c->n_layers), "gpu model forward: acts were planned for LoRA rank %d", a->R);
-    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
-    int KD = KVH * HS, Tk = a->T;
-    bool bf = a->bf16;
-    size_t es = a->esize;
-    a->nb = B; a->nt = T;
-    // tokens, slot mask and positions on the host (as the CPU), then one upload each
+}
+
+// Tokens, slot mask and positions from host arrays into the host mirrors (as the CPU), then one
+// upload each, waited for.
+static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const int *tokens, const int *pos, const int *mask,
+                                  int B, int T, int t0) {
+    cudaStream_t st = e->ctx->stream;
+    int Tk = a->T;
     for (int b = 0; b < B; b++) {
         int p = t0 == 0 ? 0 : a->h_next_pos[b];
         for (int i = 0; i < T; i++) {
             int n = b * T + i, tok = tokens[n], real = mask ? (mask[n] != 0) : 1;
-            KGRL_CHECK(tok >= 0 && tok < c->vocab_size, "gpu model forward: token %d at (%d, %d) is outside the vocabulary [0, %d)", tok, b, i, c->vocab_size);
+            KGRL_CHECK(tok >= 0 && tok < V, "gpu model forward: token %d at (%d, %d) is outside the vocabulary [0, %d)", tok, b, i, V);
             a->h_tokens[n] = tok;
             a->h_kmask[(size_t)b * Tk + t0 + i] = real;
             a->h_pos[n] = pos ? pos[n] : p;
@@ -10303,13 +10464,29 @@ static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_
         }
         a->h_next_pos[b] = pos ? pos[b * T + T - 1] + 1 : p;
     }
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
+    size_t N = (size_t)B * T;
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * N, cudaMemcpyHostToDevice, st));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+}
+
+// The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs
+// a->tokens, a->pos, a->kmask. slot != NULL: t0 is read from the device there instead (the decode
+// step of kgrl_gpu_sample, captured once in a CUDA graph and replayed while the slot moves). Nothing
+// here reads host data that changes from step to step, copies from the host or waits.
+static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                  int B, int T, int t0, const int *slot) {
+    const kgrl_model_config *c = &gm->cfg;
+    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int KD = KVH * HS, Tk = a->T;
+    bool bf = a->bf16;
+    size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it
+    kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         int li = a->desc.training ? l : 0;                    // activation slot of this layer
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
@@ -10320,40 +10497,47 @@ static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_
         void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
         void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
         float *lse = a->lse + li * a->ls_lse;
-        kgrl_gpu_rmsnorm_forward(e, ln1, a->ln1_rstd + li * a->ls_r, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
         kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
         kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
-        KGRL_CUDA_CHECK(cudaMemcpy2DAsync((char *)vc + (size_t)t0 * KD * es, (size_t)Tk * KD * es, atty, (size_t)T * KD * es,
-                                          (size_t)T * KD * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
         const void *qn = qr, *kn = kr;
         if (c->qk_norm) {
             kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
             kgrl_gpu_rmsnorm_forward(e, a->d_norm, a->k_rstd + li * a->ls_kvh, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), c->rms_eps, N * KVH, HS, bf);
             qn = q; kn = a->d_norm;
         }
-        kgrl__rope(e, q, qn, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, false, bf);
-        kgrl__rope(e, kc, kn, a->pos, gm->rope_inv_freq, N, T, T, 0, Tk, t0, KVH, HS, false, bf);
-        kgrl_gpu_attention_forward(e, atty, lse, q, kc, vc, a->kmask, B, T, Tk, t0, NH, KVH, HS, bf);
+        kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
+        kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
-        kgrl__add(e, mid, mid, x, (size_t)N * C, bf);
-        kgrl_gpu_rmsnorm_forward(e, ln2, a->ln2_rstd + li * a->ls_r, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
+        kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
         kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
         kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
         kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
-        kgrl__add(e, xo, xo, mid, (size_t)N * C, bf);
+        // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
+        bool last = l + 1 == c->n_layers;
+        int ln = a->desc.training ? l + 1 : 0;
+        void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
+        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
+        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+        kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
     }
-    void *xl = KGRL__EP(a->res, (a->desc.training ? (size_t)c->n_layers : (size_t)(c->n_layers % 2)) * NC);
-    kgrl_gpu_rmsnorm_forward(e, a->lnf, a->lnf_rstd, xl, kgrl__gpu_at(gm, gm->norm_off), c->rms_eps, N, C, bf);
-    if (a->desc.last_logits) {
-        // each sequence's last row only: gather (B, C), then (B, V)
+    const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
+    if (a->desc.last_logits && T > 1) {
+        // each sequence's last row only: gather (B, C), then (B, V); with T = 1, lnf is already (B, C)
         KGRL_CUDA_CHECK(cudaMemcpy2DAsync(a->last, (size_t)C * es, (char *)a->lnf + (size_t)(T - 1) * C * es, (size_t)T * C * es,
-                                          (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
-        kgrl_gpu_matmul_forward(e, a->logits, a->last, kgrl__gpu_at(gm, gm->lm_head_off), NULL, B, C, c->vocab_size, bf);
-    } else {
-        kgrl_gpu_matmul_forward(e, a->logits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off), NULL, N, C, c->vocab_size, bf);
+                                          (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, e->ctx->stream));
+        rows = a->last;
     }
+    kgrl_gpu_matmul_forward(e, a->logits, rows, kgrl__gpu_at(gm, gm->lm_head_off), NULL, a->desc.last_logits ? B : N, C, c->vocab_size, bf);
+}
+
+static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                           const int *tokens, const int *pos, const int *mask, int B, int T, int t0) {
+    kgrl__gforward_check(gm, gl, a, B, T, t0);
+    kgrl__gforward_inputs(e, gm->cfg.vocab_size, a, tokens, pos, mask, B, T, t0);
+    a->nb = B; a->nt = T;
+    kgrl__gforward_layers(e, gm, gl, a, B, T, t0, NULL);
     a->len = t0 + T;
 }
 
@@ -10631,12 +10815,74 @@ bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts
     return true;
 }
 
+// The sampler's device state for one kgrl_gpu_sample call: one allocation, nothing per step.
+typedef struct kgrl__gsampler {
+    int S, n_stop;
+    void *block;
+    uint64_t *streams;       // (S) Philox stream of each sequence
+    int *tok;                // (S) sampled tokens, followed by lp (S) and raw (S): one D2H per step
+    float *lp, *raw;         // (S) logprobs under the sampling distribution and under the raw model
+    int *rows, *steps, *active, *stop_ids;   // (S) x3: logits row, step, live; (n_stop)
+    unsigned long long seed;
+    float temp, top_p, min_p;   // temp 0: greedy
+    int top_k;
+} kgrl__gsampler;
+
+static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G) {
+    size_t nS = (size_t)S;
+    memset(g, 0, sizeof *g);
+    g->S = S; g->n_stop = d->n_stop;
+    g->seed = d->seed; g->temp = d->greedy ? 0.0f : d->temperature; g->top_p = d->top_p; g->min_p = d->min_p; g->top_k = d->top_k;
+    size_t bytes = nS * sizeof(uint64_t) + (6 * nS + (size_t)d->n_stop) * sizeof(int);
+    KGRL_CUDA_CHECK(cudaMalloc(&g->block, bytes));
+    g->streams = (uint64_t *)g->block;
+    g->tok = (int *)(g->streams + nS);
+    g->lp = (float *)(g->tok + nS); g->raw = g->lp + nS;
+    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->stop_ids = g->active + nS;
+    // host image of the block up to the stop ids: streams, out (zero), rows = the prefill's logits row
+    // of the sequence's prompt, steps 0, active 1
+    char *h = (char *)kgrl_calloc(1, bytes);
+    uint64_t *hs = (uint64_t *)h;
+    int *hr = (int *)(hs + nS) + 3 * nS, *ha = hr + 2 * nS;
+    uint64_t sampling = kgrl_stream_id("sampling");
+    for (int s = 0; s < S; s++) {
+        hs[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
+        hr[s] = s / G;
+        ha[s] = 1;
+    }
+    if (d->n_stop) memcpy(ha + nS, d->stop_ids, sizeof(int) * (size_t)d->n_stop);
+    kgrl__ecopy(e, g->block, h, bytes, cudaMemcpyHostToDevice);
+    kgrl_free(h);
+}
+
+// The sampling kernel over the S rows of a->logits that g->rows names (one block of 1024 per row)
+static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__gsampler *g) {
+    int V = a->V, bf = a->bf16;
+    void *logits = a->logits;
+    void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->streams, &g->steps, &g->active, &g->seed, &g->temp,
+                    &g->top_k, &g->top_p, &g->min_p, &V, &bf};
+    kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)g->S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+}
+
+// One decode step driven by the device alone: the advance kernel turns the last sampled tokens into
+// the forward's inputs (kgrl_k_decode_advance), the forward runs with its KV slot read from
+// a->slot, then the sampler. The same launches with the same arguments every step, so the step is
+// captured once as a CUDA graph. The host's a->len is the caller's to move.
+static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, kgrl__gsampler *g) {
+    int Tk = a->T;
+    void *args[] = {&a->tokens, &a->pos, &a->kmask, &a->next_pos, &a->slot, &g->active, &g->rows, &g->steps, &g->tok,
+                    &g->stop_ids, &g->n_stop, &g->S, &Tk};
+    kgrl_launch(e->ctx, e->k[KGRL__EK_DECODE_ADVANCE], kgrl_dim3(1, 1, 1), kgrl_dim3(256, 1, 1), 0, args);
+    kgrl__gforward_layers(e, gm, gl, a, g->S, 1, a->len, a->slot);
+    kgrl__gsample_launch(e, a, g);
+}
+
 bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                      const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
                      const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
                      kgrl_sample_result *out, kgrl_err *err) {
     kgrl_sample_desc d = kgrl__sample_resolve(desc);
-    int P, V = gm->cfg.vocab_size, S = B * G;
+    int P, V = gm->cfg.vocab_size, S = B * G, Tk = a->T;
     if (a->desc.training || !a->desc.last_logits) { kgrl_err_set(err, "sampling: plan the acts with training = false and last_logits = true"); return false; }
     if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
     cudaStream_t st = e->ctx->stream;
@@ -10651,56 +10897,57 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     // source row is never overwritten before it is read (b*G + g >= b)
     for (int b = B - 1; b >= 0; b--)
         for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
-    // device state of the sampler: one small block per call (nothing per step)
+    kgrl__gforward_check(gm, gl, a, S, 1, a->len);   // config and LoRA (sample_check counted the tokens)
+    // from here on the device holds the step state: slot mask and next positions of the S rows as
+    // the host mirrors have them after the copies, and the slot of the newest token
     size_t nS = (size_t)S;
-    char *dev;
-    size_t bytes = nS * (sizeof(int) * 5 + sizeof(float) * 2 + sizeof(uint64_t));
-    KGRL_CUDA_CHECK(cudaMalloc((void **)&dev, bytes));
-    uint64_t *d_streams = (uint64_t *)dev;
-    int *d_tok = (int *)(d_streams + nS), *d_rows = d_tok + nS, *d_steps = d_rows + nS, *d_active = d_steps + nS, *d_spare = d_active + nS;
-    float *d_lp = (float *)(d_spare + nS), *d_raw = d_lp + nS;
-    uint64_t *h_streams = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * nS);
-    int *h_rows = (int *)kgrl_malloc(sizeof(int) * nS), *h_steps = (int *)kgrl_malloc(sizeof(int) * nS);
-    int *h_active = (int *)kgrl_malloc(sizeof(int) * nS), *h_tok = (int *)kgrl_malloc(sizeof(int) * nS);
-    float *h_lp = (float *)kgrl_malloc(sizeof(float) * nS), *h_raw = (float *)kgrl_malloc(sizeof(float) * nS);
-    uint64_t sampling = kgrl_stream_id("sampling");
-    for (int s = 0; s < S; s++) {
-        h_streams[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
-        h_rows[s] = s / G;      // the prefill's logits row of its prompt
-        h_active[s] = 1;
-    }
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(d_streams, h_streams, sizeof(uint64_t) * nS, cudaMemcpyHostToDevice, st));
+    int slot = a->len - 1;
+    kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
+    kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
+    kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
+    a->nb = S; a->nt = 1;
+    kgrl__gsampler g;
+    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G);
     kgrl__result_alloc(out, S, d.max_new_tokens);
-    a->nb = S;   // from here on the acts hold S sequences
-    unsigned long long seed = d.seed;
-    float temp = d.greedy ? 0.0f : d.temperature, top_p = d.top_p, min_p = d.min_p;
-    int top_k = d.top_k, bf = a->bf16;
+    char *h_out = (char *)kgrl_malloc(12 * nS);   // tok, lp, raw as the device lays them out
+    int *h_tok = (int *)h_out;
+    float *h_lp = (float *)(h_out + 4 * nS), *h_raw = (float *)(h_out + 8 * nS);
+    bool *live = (bool *)kgrl_malloc(sizeof(bool) * nS);
+    for (int s = 0; s < S; s++) live[s] = true;
+    cudaGraph_t graph = NULL;
+    cudaGraphExec_t exec = NULL;
     for (int t = 0; t < d.max_new_tokens; t++) {
-        for (int s = 0; s < S; s++) h_steps[s] = t;
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_rows, h_rows, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_steps, h_steps, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_active, h_active, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        void *args[] = {&d_tok, &d_lp, &d_raw, &a->logits, &d_rows, &d_streams, &d_steps, &d_active, &seed, &temp,
-                        &top_k, &top_p, &min_p, &V, &bf};
-        kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_tok, d_tok, sizeof(int) * nS, cudaMemcpyDeviceToHost, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_lp, d_lp, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_raw, d_raw, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
+        if (t == 0) {
+            kgrl__gsample_launch(e, a, &g);   // from the prefill's last rows
+        } else if (t == 1) {
+            kgrl__gsample_step(e, gm, gl, a, &g);   // eager: loads every kernel and warms cuBLAS before the capture
+        } else {
+            if (!exec) {
+                KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                kgrl__gsample_step(e, gm, gl, a, &g);
+                KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &graph));
+                KGRL_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+            }
+            KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));
+        }
+        if (t > 0) a->len++;
+        // the host needs every token now (streaming callback, stop detection): one copy, one wait
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g.tok, 12 * nS, cudaMemcpyDeviceToHost, st));
         KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
         int n_active = 0;
         for (int s = 0; s < S; s++) {
-            h_rows[s] = s;
-            if (!h_active[s]) { h_tok[s] = 0; continue; }
-            h_active[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
-            n_active += h_active[s];
+            if (!live[s]) continue;
+            live[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
+            n_active += live[s];
         }
         if (!n_active || t + 1 == d.max_new_tokens) break;
-        // finished sequences feed a masked token: their slot stays empty and nothing reads it
-        kgrl_gpu_model_decode(e, gm, gl, a, h_tok, NULL, h_active, S, 1);
     }
-    KGRL_CUDA_CHECK(cudaFree(dev));
-    kgrl_free(h_streams); kgrl_free(h_rows); kgrl_free(h_steps); kgrl_free(h_active); kgrl_free(h_tok);
-    kgrl_free(h_lp); kgrl_free(h_raw); kgrl_free(toks); kgrl_free(mask);
+    if (exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(graph)); }
+    // the host mirrors follow the device again, so kgrl_gpu_model_decode may go on from here
+    kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
+    kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
+    KGRL_CUDA_CHECK(cudaFree(g.block));
+    kgrl_free(h_out); kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
     return true;
 }
 // ============================================================================================

@@ -23,10 +23,27 @@
 //   A LoRA step over B*T tokens costs ~2 * 2 * params * tokens flops (forward + input gradients; the
 //   base weights get no gradient) plus attention: 0.5B, 4 x 1024 tokens: ~8.5 TFLOP, ~20 ms at a
 //   realistic 450 TFLOP/s.
-// Predictions (written before the first run): this first engine launches ~20 kernels per layer with
-// no CUDA graph, ~3 us each on the host, so batch-1 decode of the 0.5B model is launch-bound:
-// ~1.5-2 ms/token (~25% of the roofline, below the 60% target until the decode step is captured in
-// a graph), 1.5B ~2 ms (~50%). HF generate is Python-bound at ~25-40 ms/token, so batch 1 is ~15x
+// Predictions (written before the first run). Batch-1 decode step, Qwen2.5 shapes (q/k/v bias, tied
+// embeddings), no LoRA (+14 launches per layer with LoRA on all seven modules):
+//   before the decode graph: 3 H2D + sync, embedding, 19 launches per layer (norm, q/k/v GEMMs and
+//   their 3 bias adds, a v cudaMemcpy2D, 2 ropes, attention, o, add, norm, gate, up, swiglu, down,
+//   add), final norm, gather, LM head, 3 H2D, sampler, 3 D2H + sync: 470 calls (0.5B, 24 layers),
+//   546 (1.5B, 28 layers) at ~3-4 us each on the host: ~1.5-2 ms/token, launch-bound.
+//   now (kgrl_gpu_sample): one CUDA graph of 5 + 12 per layer nodes (advance, embedding, first norm;
+//   per layer q/k/v GEMMs with the bias epilogue, one rope + KV write, attention, o, add + norm,
+//   gate, up, swiglu, down, add + norm; LM head, sampler): 293 (0.5B), 341 (1.5B); then one D2H
+//   and one sync (~15 us). The host no longer limits the step; the GPU's serialized nodes do.
+// H200 floors at 4.2 TB/s: 0.99 GB -> 0.24 ms (0.5B), 3.09 GB -> 0.74 ms (1.5B). Estimated node
+// times: cuBLAS at N = 1 takes ~2.5-4.5 us for the < 5 MB q/k/v/o matrices and streams the 9-28 MB
+// MLP ones at ~2-3 TB/s: 0.5B ~0.7 ms, 1.5B ~1.35 ms with the LM head; rope, 2 add + norm and swiglu
+// ~2 us each: ~0.2 ms; attention runs one (query, head) block of 4 warps that walk the cache one
+// slot per warp-iteration with dependent loads (~0.5-1 us each): at the ~190 mean slots of this
+// benchmark ~25-50 us per layer, 0.6-1.2 ms (0.5B), 0.7-1.4 ms (1.5B), the largest term at 0.5B;
+// sampler (one block over V = 151936, double sums) ~0.05 ms. So ~1.5-2 ms/token for 0.5B (12-16%
+// of the floor) and ~2.3-3 ms for 1.5B (25-32%): the graph alone does not reach the 60% target.
+// That needs split-KV decode attention (slots spread over many blocks: ~3 us per layer), q/k/v and
+// gate/up each as one GEMM over weights concatenated at upload, a bf16 GEMV for N <= 8 that streams
+// at >= 3 TB/s with the norms fused in, and a sampler split over V. HF generate is Python-bound at ~25-40 ms/token, so batch 1 is ~15x
 // and batch 64 (~2.5 ms/step for kgrl vs ~40 ms for HF) ~15x (target 5x). The LoRA step at 4 x 1024:
 // cuBLAS GEMMs ~25 ms, logits/elementwise ~15 ms, but the first attention kernels run on CUDA cores
 // with a warp-shuffle dot product per (query, key) pair: ~29M warp iterations per layer each for the
@@ -126,28 +143,42 @@ static void bench_decode(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, int N
     kgrl_gpu_acts_free(a);
 }
 
-// Batch-1 decode steps alone (kgrl_gpu_model_decode, no sampling) against the bandwidth floor.
+// Seconds of one greedy kgrl_gpu_sample of prompt (P) with n new tokens, batch 1, no stop.
+static double sample_seconds(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_acts *a, const int *prompt, int P, int n) {
+    kgrl_sample_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.greedy = true; sd.max_new_tokens = n;
+    kgrl_sample_result r;
+    kgrl_err err;
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
+    double t0 = kgrl_now_s();
+    if (!kgrl_gpu_sample(e, gm, NULL, a, &prompt, &P, 1, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
+    double dt = kgrl_now_s() - t0;
+    kgrl_sample_result_free(&r);
+    return dt;
+}
+
+// Batch-1 decode steps of kgrl_gpu_sample (the graph-launched step: forward, sampler, one D2H)
+// against the bandwidth floor. Two runs of n1 < n2 new tokens: the difference of their times over
+// n2 - n1 steps cancels the prefill, the graph capture and the first (eager) step.
 static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, double copy_gbps, row_sink *s) {
     const kgrl_model_config *c = &gm->cfg;
+    int n1 = NEW / 4 + 1, n2 = NEW > n1 ? NEW : n1 + 1;
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
-    d.max_batch = 1; d.max_tokens = P + NEW + 1; d.last_logits = true;
+    d.max_batch = 1; d.max_tokens = P + n2; d.last_logits = true;
     kgrl_gpu_acts *a = kgrl_gpu_acts_create(e, gm, NULL, &d);
     int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)P);
     for (int i = 0; i < P; i++) prompt[i] = (i * 31 + 1) % c->vocab_size;
-    kgrl_gpu_model_forward(e, gm, NULL, a, prompt, NULL, NULL, 1, P);
-    int tok = 42;
-    kgrl_gpu_model_decode(e, gm, NULL, a, &tok, NULL, NULL, 1, 1);   // warm-up
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double t0 = kgrl_now_s();
-    for (int i = 1; i < NEW; i++) kgrl_gpu_model_decode(e, gm, NULL, a, &tok, NULL, NULL, 1, 1);
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double per = (kgrl_now_s() - t0) / (NEW - 1);
+    sample_seconds(e, gm, a, prompt, P, n1);   // warm-up
+    double t2 = sample_seconds(e, gm, a, prompt, P, n2), t1 = sample_seconds(e, gm, a, prompt, P, n1);
+    double per = (t2 - t1) / (n2 - n1);
     // bytes read per token: every weight once (tied: the (V, C) matrix as the LM head; the embedding
     // row gather is negligible) + the KV cache at the mean length
     double weights = (double)gm->n_params * gm->esize;
     if (!c->tie_embeddings) weights -= (double)c->vocab_size * c->hidden_size * gm->esize;
-    double kv = (double)c->n_layers * 2 * c->n_kv_heads * c->head_dim * gm->esize * (P + NEW / 2.0);
+    double kv = (double)c->n_layers * 2 * c->n_kv_heads * c->head_dim * gm->esize * (P + (n1 + n2) / 2.0);   // timed steps' mean
     double bytes = weights + kv, gbps = bytes / per / 1e9;
     row(s, "roofline", 1, "bytes_per_token", bytes);
     row(s, "roofline", 1, "ms_per_token", 1e3 * per);

@@ -77,14 +77,10 @@ extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, c
 
 // ---------------------------------------------------------------------------------------------
 // RMSNorm: grid N rows, block 256. rstd (N) fp32.
-extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
-                                              int N, int C, int bf) {
-    __shared__ float sh[32];
-    int n = blockIdx.x;
-    if (n >= N) return;
+// Row n from its thread-partial sum of squares ss (the loop order of both norm kernels below).
+__device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const void* inp, const void* weight, float ss,
+                                                 float eps, int n, int C, int bf, float* sh) {
     u64 base = (u64)n * C;
-    float ss = 0.0f;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }
     ss = kgrl_block_sum(ss, sh);
     float r = 1.0f / sqrtf(ss / (float)C + eps);
     // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply
@@ -94,6 +90,32 @@ extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void
         kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);
     }
     if (threadIdx.x == 0) rstd[n] = r;
+}
+extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
+                                              int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) { float x = kgrl_ld(inp, base + c, bf); ss += x * x; }
+    kgrl_rmsnorm_row(out, rstd, inp, weight, ss, eps, n, C, bf, sh);
+}
+// sum = a + b (stored in the storage dtype), then RMSNorm of the stored sum: a residual add and the
+// norm after it in one launch, with the float results of the two kernels (sum may alias a).
+extern "C" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,
+                                                  const void* weight, float eps, int N, int C, int bf) {
+    __shared__ float sh[32];
+    int n = blockIdx.x;
+    if (n >= N) return;
+    u64 base = (u64)n * C;
+    float ss = 0.0f;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        kgrl_st(sum, base + c, kgrl_ld(a, base + c, bf) + kgrl_ld(b, base + c, bf), bf);
+        float x = kgrl_ld(sum, base + c, bf);   // the rounded value, as a separate norm would read it
+        ss += x * x;
+    }
+    kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);
 }
 // dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)
 extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,
@@ -116,12 +138,6 @@ extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const 
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
-// out (N, OC) += bias (OC); grid-stride
-extern "C" __global__ void kgrl_k_add_bias(void* out, const void* bias, int N, int OC, int bf) {
-    u64 n = (u64)N * OC;
-    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
-        kgrl_st(out, i, kgrl_ld(out, i, bf) + kgrl_ld(bias, i % OC, bf), bf);
-}
 // dbias (OC) fp32 += column sums of dout (N, OC). grid ceil(OC/32), block 1024: thread (lane = tid % 32,
 // part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then part 0 adds the 32
 // partial sums in order (a fixed order, so the result does not depend on the run; one thread per
@@ -139,11 +155,6 @@ extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, 
         for (int k = 0; k < 32; k++) t += part_sum[k][lane];
         dbias[o] += t;
     }
-}
-// out = a + b (n elements)
-extern "C" __global__ void kgrl_k_add(void* out, const void* a, const void* b, u64 n, int bf) {
-    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x)
-        kgrl_st(out, i, kgrl_ld(a, i, bf) + kgrl_ld(b, i, bf), bf);
 }
 // SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)
 extern "C" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {
@@ -207,18 +218,47 @@ extern "C" __global__ void kgrl_k_rope(void* out, const void* inp, const int* po
     }
 }
 
+// The forward's RoPE of one layer in one launch: q rotated into q_out (N, NH, HS); k rotated and v
+// copied into their KV-cache slots (B, Tk, KVH, HS), row n = (b, i) into slot t0 + i. The same
+// arithmetic as kgrl_k_rope, so results do not change. t0p != NULL: t0 = *t0p (the device-driven
+// decode step, whose slot moves on the device). grid N, block 128.
+extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_cache, const void* k, void* v_cache,
+                                           const void* v, const int* pos, const float* inv_freq, const int* t0p, int N,
+                                           int T, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+    int n = blockIdx.x;
+    if (n >= N) return;
+    if (t0p) t0 = *t0p;
+    int b = n / T, i = n % T, half = HS / 2;
+    u64 qb = (u64)n * NH * HS, kb = (u64)n * KVH * HS, cb = ((u64)b * Tk + t0 + i) * KVH * HS;
+    for (int j = threadIdx.x; j < (NH + KVH) * half; j += blockDim.x) {
+        int h = j / half, f = j % half;
+        float ang = (float)pos[n] * inv_freq[f];   // fp32 product as transformers
+        float cs = cosf(ang), sn = sinf(ang);
+        const void* in = h < NH ? q : k;
+        void* out = h < NH ? q_out : k_cache;
+        u64 a = h < NH ? qb + (u64)h * HS + f : kb + (u64)(h - NH) * HS + f;
+        u64 o = h < NH ? a : cb + (u64)(h - NH) * HS + f;
+        float x1 = kgrl_ld(in, a, bf), x2 = kgrl_ld(in, a + half, bf);
+        kgrl_st(out, o, x1 * cs - x2 * sn, bf);
+        kgrl_st(out, o + half, x2 * cs + x1 * sn, bf);
+    }
+    for (int j = threadIdx.x; j < KVH * HS; j += blockDim.x) kgrl_st(v_cache, cb + j, kgrl_ld(v, kb + j, bf), bf);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each
 // warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.
 // Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;
 // query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
-// scores (-inf for a padding query, whose out is 0). HS <= 256.
+// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).
 #define KGRL_ATT_WARPS 4
 #define KGRL_HS_MAX 256
 extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
-                                                const int* kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,
+                                                int KVH, int HS, int bf) {
     __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    if (t0p) t0 = *t0p;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), slot = t0 + i;
     int nj = (HS + 31) / 32;
     u64 qo = (((u64)b * Tq + i) * NH + h) * HS;
@@ -528,4 +568,28 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
         out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));
         out_raw_lp[sq] = x - raw_lse;
     }
+}
+
+// One decode step's inputs, on the device (kgrl_gpu_sample's graph: no host data per step). Before
+// step t >= 1: sequence s stays live while it was live and its last token tok[s] is no stop id; the
+// new token goes to slot *slot + 1 with the row's next position, as kgrl_gpu_model_decode would with
+// tokens (0 for a finished row) and mask = live. rows/steps: the sampler's logits row and step.
+// One block: every thread reads *slot before thread 0 moves it.
+extern "C" __global__ void kgrl_k_decode_advance(int* tokens, int* pos, int* kmask, int* next_pos, int* slot, int* active,
+                                                 int* rows, int* steps, const int* tok, const int* stop_ids, int n_stop,
+                                                 int S, int Tk) {
+    int t0 = *slot + 1;
+    for (int s = threadIdx.x; s < S; s += blockDim.x) {
+        int live = active[s];
+        for (int j = 0; j < n_stop; j++) if (tok[s] == stop_ids[j]) live = 0;
+        active[s] = live;
+        tokens[s] = live ? tok[s] : 0;
+        kmask[(u64)s * Tk + t0] = live;
+        pos[s] = next_pos[s];
+        next_pos[s] += live;
+        rows[s] = s;
+        steps[s] += 1;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) *slot = t0;
 }

@@ -1,7 +1,10 @@
 // Model engine, GPU: the CPU reference of src/12_model.h and src/13_train.h on the device. Every op is
 // `kgrl_gpu_<op>_forward/_backward` with the CPU op's argument order, device pointers, the engine
 // first and the storage dtype last; kernels live in kernels/engine.cu (NVRTC), GEMMs go to cuBLAS
-// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32).
+// (bf16 inputs with fp32 accumulation; fp32 inputs with CUBLAS_COMPUTE_32F_PEDANTIC, so no TF32),
+// those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
+// The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
+// with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -29,11 +32,15 @@
 typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_engine_dtype;
 
 enum {
-    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_BIAS, KGRL__EK_COLSUM,
-    KGRL__EK_ADD, KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
+    KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_RMS_F, KGRL__EK_COLSUM,
+    KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
-    KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_COUNT
+    KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_COUNT
 };
+
+// A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
+typedef struct kgrl__lt_algo { int key[8]; cublasLtMatmulAlgo_t algo; } kgrl__lt_algo;
 
 // The engine: a ctx plus the compiled kernels/engine.cu module (one NVRTC compile, cached on disk).
 typedef struct kgrl_engine {
@@ -41,6 +48,10 @@ typedef struct kgrl_engine {
     kgrl_module mod;
     cudaKernel_t k[KGRL__EK_COUNT];
     double *partials;        // (256) device scratch of kgrl_gpu_clip_grad_norm
+    // the bias GEMMs' cuBLASLt heuristics (a query costs ~10 us of host time, a decode step makes
+    // three per layer): a ring of the last 64 keys
+    kgrl__lt_algo lt[64];
+    int n_lt;                // keys ever stored
 } kgrl_engine;
 
 // The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
@@ -60,7 +71,8 @@ KGRL_API void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, c
                                        int N, int C, bool bf16);
 KGRL_API void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                         const void *weight, const float *rstd, int N, int C, bool bf16);
-// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias; dweight/dbias fp32 (may be NULL)
+// out (N, OC) = inp (N, C) @ weight (OC, C)^T + bias (cuBLASLt's bias epilogue: the sum is rounded to
+// the storage dtype once, as torch's addmm); dweight/dbias fp32 (may be NULL)
 KGRL_API void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                                       int N, int C, int OC, bool bf16);
 KGRL_API void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
@@ -182,6 +194,8 @@ typedef struct kgrl_gpu_acts {
     int *h_tokens, *h_pos, *h_kmask, *h_next_pos;   // (B*T), (B*T), (B*T), (B)
     // device ints
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
+    int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
+                             // for the decode step that kgrl_gpu_sample runs without the host
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -231,11 +245,11 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 // kgrl:implementation
 
 static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
-    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_bias",
-    "kgrl_k_colsum", "kgrl_k_add", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
+    "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_rmsnorm_fwd",
+    "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
     "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
-    "kgrl_k_scale", "kgrl_k_sample"};
+    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -316,6 +330,69 @@ static void kgrl__mm_dw(kgrl_engine *e, float *dW, const void *dout, const void 
     kgrl__gemm(e, false, true, C, OC, N, alpha, inp, C, dout, OC, 1.0f, dW, C, bf16, true);
 }
 
+// the largest power of two (<= 256) that divides the address: cuBLASLt's heuristic must know it
+static int kgrl__align(const void *p) {
+    int a = 256;
+    while (a > 1 && (uintptr_t)p % (uintptr_t)a) a >>= 1;
+    return a;
+}
+// The algorithm for a bias GEMM (cached by key: shape, dtype and the pointers' alignments).
+static cublasLtMatmulAlgo_t kgrl__lt_algo_for(kgrl_engine *e, cublasLtMatmulDesc_t op, cublasLtMatrixLayout_t la,
+                                              cublasLtMatrixLayout_t lb, cublasLtMatrixLayout_t ld, const int key[8]) {
+    int n = e->n_lt < 64 ? e->n_lt : 64;
+    for (int i = 0; i < n; i++)
+        if (!memcmp(e->lt[i].key, key, sizeof e->lt[i].key)) return e->lt[i].algo;
+    cublasLtMatmulPreference_t pref;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+    uint64_t ws = e->ctx->desc.cublas_workspace_bytes;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    const cublasLtMatmulPreferenceAttributes_t al[4] = {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                                                        CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = (uint32_t)key[4 + (i < 2 ? i : 2)];   // A = W, B = inp, C = D = out
+        KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, al[i], &v, sizeof v));
+    }
+    cublasLtMatmulHeuristicResult_t r;
+    int found = 0;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulAlgoGetHeuristic(e->ctx->cublaslt, op, la, lb, ld, ld, pref, 1, &r, &found));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulPreferenceDestroy(pref));
+    KGRL_CHECK(found > 0, "cuBLASLt has no bias GEMM for N=%d C=%d OC=%d (%s)", key[0], key[1], key[2], key[3] ? "bf16" : "fp32");
+    kgrl__lt_algo *slot = &e->lt[e->n_lt++ % 64];
+    memcpy(slot->key, key, sizeof slot->key);
+    slot->algo = r.algo;
+    return r.algo;
+}
+// out (N, OC) = inp (N, C) @ W (OC, C)^T + bias (OC) in one cuBLASLt call with the bias epilogue
+// (column-major: D (OC, N) = W^T inp^T, the bias broadcast along D's rows). fp32 computes in
+// CUBLAS_COMPUTE_32F, which cuBLASLt never runs on TF32 (only the _FAST_TF32 types do). The
+// workspace is the ctx's cuBLAS one: both libraries run on the one stream, so uses never overlap.
+static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void *W, const void *bias, int N, int C, int OC, bool bf16) {
+    if (N <= 0 || OC <= 0) return;
+    cudaDataType_t t = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+    cublasLtMatmulDesc_t op;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    cublasOperation_t ta = CUBLAS_OP_T;
+    cublasLtEpilogue_t ep = CUBLASLT_EPILOGUE_BIAS;
+    int32_t bt = (int32_t)t;
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_EPILOGUE, &ep, sizeof ep));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt));
+    cublasLtMatrixLayout_t la, lb, ld;   // W as stored (C, OC), inp (C, N), out (OC, N); leading dims C, C, OC
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, t, (uint64_t)C, (uint64_t)OC, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, t, (uint64_t)C, (uint64_t)N, C));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&ld, t, (uint64_t)OC, (uint64_t)N, OC));
+    int key[8] = {N, C, OC, bf16, kgrl__align(W), kgrl__align(inp), kgrl__align(out), kgrl__align(bias)};
+    cublasLtMatmulAlgo_t algo = kgrl__lt_algo_for(e, op, la, lb, ld, key);
+    float alpha = 1.0f, beta = 0.0f;
+    KGRL_CUBLAS_CHECK(cublasLtMatmul(e->ctx->cublaslt, op, &alpha, W, la, inp, lb, &beta, out, ld, out, ld, &algo,
+                                     e->ctx->cublas_workspace, e->ctx->desc.cublas_workspace_bytes, e->ctx->stream));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(la));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(lb));
+    KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(ld));
+    KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
+}
+
 // ---------------------------------------------------------------------------------------------
 // ops
 
@@ -335,6 +412,14 @@ void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void
     void *args[] = {&out, &rstd, &inp, &weight, &eps, &N, &C, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_RMS_F, (unsigned)N, 1, 1, 256, args);
 }
+// sum = a + b, then out = RMSNorm(sum): a residual add and the norm after it in one launch, with the
+// float results of kgrl__add then kgrl_gpu_rmsnorm_forward (sum may alias a)
+static void kgrl__add_rmsnorm(kgrl_engine *e, void *out, float *rstd, void *sum, const void *a, const void *b,
+                              const void *weight, float eps, int N, int C, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&out, &rstd, &sum, &a, &b, &weight, &eps, &N, &C, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ADD_RMS_F, (unsigned)N, 1, 1, 256, args);
+}
 void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                const void *weight, const float *rstd, int N, int C, bool bf16) {
     int bf = bf16;
@@ -343,12 +428,8 @@ void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const
 }
 void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                              int N, int C, int OC, bool bf16) {
-    kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
-    if (bias) {
-        int bf = bf16;
-        void *args[] = {&out, &bias, &N, &OC, &bf};
-        kgrl__ek(e, KGRL__EK_ADD_BIAS, kgrl__grid((size_t)N * OC, 256), 1, 1, 256, args);
-    }
+    if (bias) kgrl__mm_bias(e, out, inp, weight, bias, N, C, OC, bf16);
+    else kgrl__mm(e, out, inp, weight, N, C, OC, 1.0f, 0.0f, bf16);
 }
 void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float *dbias, const void *dout,
                               const void *inp, const void *weight, int N, int C, int OC, bool bf16) {
@@ -397,6 +478,15 @@ static void kgrl__rope(kgrl_engine *e, void *out, const void *inp, const int *po
     void *args[] = {&out, &inp, &pos, &inv_freq, &N, &T, &inT, &in0, &outT, &out0, &NH, &HS, &bw, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_ROPE, (unsigned)N, 1, 1, 128, args);
 }
+// The forward's q rope, k rope into the cache and v copy into the cache (kgrl_k_rope_qkv): q_out, q (N, NH, HS);
+// k, v (N, KVH, HS) into kc, vc (B, Tk, KVH, HS) slots t0.. (t0 read from t0p when not NULL)
+static void kgrl__rope_qkv(kgrl_engine *e, void *q_out, const void *q, void *kc, const void *k, void *vc, const void *v,
+                           const int *pos, const float *inv_freq, const int *t0p, int N, int T, int Tk, int t0, int NH,
+                           int KVH, int HS, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&q_out, &q, &kc, &k, &vc, &v, &pos, &inv_freq, &t0p, &N, &T, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_ROPE_QKV, (unsigned)N, 1, 1, 128, args);
+}
 void kgrl_gpu_rope_forward(kgrl_engine *e, void *out, const void *inp, const int *pos, const float *inv_freq,
                            int N, int NH, int HS, bool bf16) {
     kgrl__rope(e, out, inp, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, false, bf16);
@@ -406,12 +496,17 @@ void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const 
     kgrl__rope(e, dinp, dout, pos, inv_freq, N, N, N, 0, N, 0, NH, HS, true, bf16);
 }
 #define KGRL__ATT_THREADS 128   // KGRL_ATT_WARPS (4) warps in kernels/engine.cu
-void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
-                                const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+// t0p != NULL: the kernel reads t0 from the device (the decode step of kgrl_gpu_sample)
+static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                const int *kmask, const int *t0p, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
     int bf = bf16;
-    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
+}
+void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
+                                const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
 }
 void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
                                  const void *out, const float *lse, const void *q, const void *k, const void *v,
@@ -436,12 +531,6 @@ void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void
     unsigned long long nn = n;
     void *args[] = {&dgate, &dup, &dout, &gate, &up, &nn, &bf};
     kgrl__ek(e, KGRL__EK_SWIGLU_B, kgrl__grid(n, 256), 1, 1, 256, args);
-}
-static void kgrl__add(kgrl_engine *e, void *out, const void *a, const void *b, size_t n, bool bf16) {
-    int bf = bf16;
-    unsigned long long nn = n;
-    void *args[] = {&out, &a, &b, &nn, &bf};
-    kgrl__ek(e, KGRL__EK_ADD, kgrl__grid(n, 256), 1, 1, 256, args);
 }
 void kgrl_gpu_logprobs_forward(kgrl_engine *e, float *lp, float *lse, const void *logits, const int *targets,
                                float temperature, int N, int V, bool bf16) {
@@ -706,6 +795,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -847,26 +937,26 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
                            kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
 }
 
-static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                           const int *tokens, const int *pos, const int *mask, int B, int T, int t0) {
+static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
     const kgrl_model_config *c = &gm->cfg;
-    cudaStream_t st = e->ctx->stream;
     KGRL_CHECK(B > 0 && B <= a->B, "gpu model forward: batch %d exceeds the plan's %d", B, a->B);
     KGRL_CHECK(T > 0 && t0 + T <= a->T, "gpu model forward: %d cached + %d new tokens exceed the plan's %d", t0, T, a->T);
     KGRL_CHECK(a->L == c->n_layers && a->C == c->hidden_size && a->V == c->vocab_size && a->bf16 == gm->bf16,
                "gpu model forward: acts were planned for another config or dtype");
     KGRL_CHECK(!gl || (gl->R == a->R && gl->n_layers == c->n_layers), "gpu model forward: acts were planned for LoRA rank %d", a->R);
-    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
-    int KD = KVH * HS, Tk = a->T;
-    bool bf = a->bf16;
-    size_t es = a->esize;
-    a->nb = B; a->nt = T;
-    // tokens, slot mask and positions on the host (as the CPU), then one upload each
+}
+
+// Tokens, slot mask and positions from host arrays into the host mirrors (as the CPU), then one
+// upload each, waited for.
+static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const int *tokens, const int *pos, const int *mask,
+                                  int B, int T, int t0) {
+    cudaStream_t st = e->ctx->stream;
+    int Tk = a->T;
     for (int b = 0; b < B; b++) {
         int p = t0 == 0 ? 0 : a->h_next_pos[b];
         for (int i = 0; i < T; i++) {
             int n = b * T + i, tok = tokens[n], real = mask ? (mask[n] != 0) : 1;
-            KGRL_CHECK(tok >= 0 && tok < c->vocab_size, "gpu model forward: token %d at (%d, %d) is outside the vocabulary [0, %d)", tok, b, i, c->vocab_size);
+            KGRL_CHECK(tok >= 0 && tok < V, "gpu model forward: token %d at (%d, %d) is outside the vocabulary [0, %d)", tok, b, i, V);
             a->h_tokens[n] = tok;
             a->h_kmask[(size_t)b * Tk + t0 + i] = real;
             a->h_pos[n] = pos ? pos[n] : p;
@@ -874,13 +964,29 @@ static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_
         }
         a->h_next_pos[b] = pos ? pos[b * T + T - 1] + 1 : p;
     }
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, st));
+    size_t N = (size_t)B * T;
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * N, cudaMemcpyHostToDevice, st));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+}
+
+// The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs
+// a->tokens, a->pos, a->kmask. slot != NULL: t0 is read from the device there instead (the decode
+// step of kgrl_gpu_sample, captured once in a CUDA graph and replayed while the slot moves). Nothing
+// here reads host data that changes from step to step, copies from the host or waits.
+static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                  int B, int T, int t0, const int *slot) {
+    const kgrl_model_config *c = &gm->cfg;
+    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int KD = KVH * HS, Tk = a->T;
+    bool bf = a->bf16;
+    size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it
+    kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         int li = a->desc.training ? l : 0;                    // activation slot of this layer
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
@@ -891,40 +997,47 @@ static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_
         void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
         void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
         float *lse = a->lse + li * a->ls_lse;
-        kgrl_gpu_rmsnorm_forward(e, ln1, a->ln1_rstd + li * a->ls_r, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
         kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
         kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
-        KGRL_CUDA_CHECK(cudaMemcpy2DAsync((char *)vc + (size_t)t0 * KD * es, (size_t)Tk * KD * es, atty, (size_t)T * KD * es,
-                                          (size_t)T * KD * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
         const void *qn = qr, *kn = kr;
         if (c->qk_norm) {
             kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
             kgrl_gpu_rmsnorm_forward(e, a->d_norm, a->k_rstd + li * a->ls_kvh, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), c->rms_eps, N * KVH, HS, bf);
             qn = q; kn = a->d_norm;
         }
-        kgrl__rope(e, q, qn, a->pos, gm->rope_inv_freq, N, T, T, 0, T, 0, NH, HS, false, bf);
-        kgrl__rope(e, kc, kn, a->pos, gm->rope_inv_freq, N, T, T, 0, Tk, t0, KVH, HS, false, bf);
-        kgrl_gpu_attention_forward(e, atty, lse, q, kc, vc, a->kmask, B, T, Tk, t0, NH, KVH, HS, bf);
+        kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
+        kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
-        kgrl__add(e, mid, mid, x, (size_t)N * C, bf);
-        kgrl_gpu_rmsnorm_forward(e, ln2, a->ln2_rstd + li * a->ls_r, mid, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
+        kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
         kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
         kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
         kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
-        kgrl__add(e, xo, xo, mid, (size_t)N * C, bf);
+        // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
+        bool last = l + 1 == c->n_layers;
+        int ln = a->desc.training ? l + 1 : 0;
+        void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
+        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
+        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+        kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
     }
-    void *xl = KGRL__EP(a->res, (a->desc.training ? (size_t)c->n_layers : (size_t)(c->n_layers % 2)) * NC);
-    kgrl_gpu_rmsnorm_forward(e, a->lnf, a->lnf_rstd, xl, kgrl__gpu_at(gm, gm->norm_off), c->rms_eps, N, C, bf);
-    if (a->desc.last_logits) {
-        // each sequence's last row only: gather (B, C), then (B, V)
+    const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
+    if (a->desc.last_logits && T > 1) {
+        // each sequence's last row only: gather (B, C), then (B, V); with T = 1, lnf is already (B, C)
         KGRL_CUDA_CHECK(cudaMemcpy2DAsync(a->last, (size_t)C * es, (char *)a->lnf + (size_t)(T - 1) * C * es, (size_t)T * C * es,
-                                          (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, st));
-        kgrl_gpu_matmul_forward(e, a->logits, a->last, kgrl__gpu_at(gm, gm->lm_head_off), NULL, B, C, c->vocab_size, bf);
-    } else {
-        kgrl_gpu_matmul_forward(e, a->logits, a->lnf, kgrl__gpu_at(gm, gm->lm_head_off), NULL, N, C, c->vocab_size, bf);
+                                          (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, e->ctx->stream));
+        rows = a->last;
     }
+    kgrl_gpu_matmul_forward(e, a->logits, rows, kgrl__gpu_at(gm, gm->lm_head_off), NULL, a->desc.last_logits ? B : N, C, c->vocab_size, bf);
+}
+
+static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                           const int *tokens, const int *pos, const int *mask, int B, int T, int t0) {
+    kgrl__gforward_check(gm, gl, a, B, T, t0);
+    kgrl__gforward_inputs(e, gm->cfg.vocab_size, a, tokens, pos, mask, B, T, t0);
+    a->nb = B; a->nt = T;
+    kgrl__gforward_layers(e, gm, gl, a, B, T, t0, NULL);
     a->len = t0 + T;
 }
 

@@ -11,6 +11,13 @@
 // kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
 // logit by an ulp).
 //
+// GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
+// (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
+// forward reads its KV slot from the device, then the sampler), so it is captured once per call as a
+// CUDA graph, on the second step (the first runs eagerly, which loads every kernel and warms cuBLAS).
+// A step is then one graph launch, one D2H of (token, logprob, raw logprob) per sequence and one
+// wait: the host needs the tokens at once for the streaming callback and for stop detection.
+//
 // One row (kgrl_sample_row, the CPU reference the GPU kernel kgrl_k_sample follows step by step):
 //   greedy (desc.greedy): the argmax (lowest id among ties).
 //   x_i = logit_i / T; e_i = exp(x_i - max x) (fp32)
@@ -242,12 +249,74 @@ bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts
     return true;
 }
 
+// The sampler's device state for one kgrl_gpu_sample call: one allocation, nothing per step.
+typedef struct kgrl__gsampler {
+    int S, n_stop;
+    void *block;
+    uint64_t *streams;       // (S) Philox stream of each sequence
+    int *tok;                // (S) sampled tokens, followed by lp (S) and raw (S): one D2H per step
+    float *lp, *raw;         // (S) logprobs under the sampling distribution and under the raw model
+    int *rows, *steps, *active, *stop_ids;   // (S) x3: logits row, step, live; (n_stop)
+    unsigned long long seed;
+    float temp, top_p, min_p;   // temp 0: greedy
+    int top_k;
+} kgrl__gsampler;
+
+static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G) {
+    size_t nS = (size_t)S;
+    memset(g, 0, sizeof *g);
+    g->S = S; g->n_stop = d->n_stop;
+    g->seed = d->seed; g->temp = d->greedy ? 0.0f : d->temperature; g->top_p = d->top_p; g->min_p = d->min_p; g->top_k = d->top_k;
+    size_t bytes = nS * sizeof(uint64_t) + (6 * nS + (size_t)d->n_stop) * sizeof(int);
+    KGRL_CUDA_CHECK(cudaMalloc(&g->block, bytes));
+    g->streams = (uint64_t *)g->block;
+    g->tok = (int *)(g->streams + nS);
+    g->lp = (float *)(g->tok + nS); g->raw = g->lp + nS;
+    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->stop_ids = g->active + nS;
+    // host image of the block up to the stop ids: streams, out (zero), rows = the prefill's logits row
+    // of the sequence's prompt, steps 0, active 1
+    char *h = (char *)kgrl_calloc(1, bytes);
+    uint64_t *hs = (uint64_t *)h;
+    int *hr = (int *)(hs + nS) + 3 * nS, *ha = hr + 2 * nS;
+    uint64_t sampling = kgrl_stream_id("sampling");
+    for (int s = 0; s < S; s++) {
+        hs[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
+        hr[s] = s / G;
+        ha[s] = 1;
+    }
+    if (d->n_stop) memcpy(ha + nS, d->stop_ids, sizeof(int) * (size_t)d->n_stop);
+    kgrl__ecopy(e, g->block, h, bytes, cudaMemcpyHostToDevice);
+    kgrl_free(h);
+}
+
+// The sampling kernel over the S rows of a->logits that g->rows names (one block of 1024 per row)
+static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__gsampler *g) {
+    int V = a->V, bf = a->bf16;
+    void *logits = a->logits;
+    void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->streams, &g->steps, &g->active, &g->seed, &g->temp,
+                    &g->top_k, &g->top_p, &g->min_p, &V, &bf};
+    kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)g->S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+}
+
+// One decode step driven by the device alone: the advance kernel turns the last sampled tokens into
+// the forward's inputs (kgrl_k_decode_advance), the forward runs with its KV slot read from
+// a->slot, then the sampler. The same launches with the same arguments every step, so the step is
+// captured once as a CUDA graph. The host's a->len is the caller's to move.
+static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, kgrl__gsampler *g) {
+    int Tk = a->T;
+    void *args[] = {&a->tokens, &a->pos, &a->kmask, &a->next_pos, &a->slot, &g->active, &g->rows, &g->steps, &g->tok,
+                    &g->stop_ids, &g->n_stop, &g->S, &Tk};
+    kgrl_launch(e->ctx, e->k[KGRL__EK_DECODE_ADVANCE], kgrl_dim3(1, 1, 1), kgrl_dim3(256, 1, 1), 0, args);
+    kgrl__gforward_layers(e, gm, gl, a, g->S, 1, a->len, a->slot);
+    kgrl__gsample_launch(e, a, g);
+}
+
 bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                      const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
                      const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
                      kgrl_sample_result *out, kgrl_err *err) {
     kgrl_sample_desc d = kgrl__sample_resolve(desc);
-    int P, V = gm->cfg.vocab_size, S = B * G;
+    int P, V = gm->cfg.vocab_size, S = B * G, Tk = a->T;
     if (a->desc.training || !a->desc.last_logits) { kgrl_err_set(err, "sampling: plan the acts with training = false and last_logits = true"); return false; }
     if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
     cudaStream_t st = e->ctx->stream;
@@ -262,55 +331,56 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     // source row is never overwritten before it is read (b*G + g >= b)
     for (int b = B - 1; b >= 0; b--)
         for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
-    // device state of the sampler: one small block per call (nothing per step)
+    kgrl__gforward_check(gm, gl, a, S, 1, a->len);   // config and LoRA (sample_check counted the tokens)
+    // from here on the device holds the step state: slot mask and next positions of the S rows as
+    // the host mirrors have them after the copies, and the slot of the newest token
     size_t nS = (size_t)S;
-    char *dev;
-    size_t bytes = nS * (sizeof(int) * 5 + sizeof(float) * 2 + sizeof(uint64_t));
-    KGRL_CUDA_CHECK(cudaMalloc((void **)&dev, bytes));
-    uint64_t *d_streams = (uint64_t *)dev;
-    int *d_tok = (int *)(d_streams + nS), *d_rows = d_tok + nS, *d_steps = d_rows + nS, *d_active = d_steps + nS, *d_spare = d_active + nS;
-    float *d_lp = (float *)(d_spare + nS), *d_raw = d_lp + nS;
-    uint64_t *h_streams = (uint64_t *)kgrl_malloc(sizeof(uint64_t) * nS);
-    int *h_rows = (int *)kgrl_malloc(sizeof(int) * nS), *h_steps = (int *)kgrl_malloc(sizeof(int) * nS);
-    int *h_active = (int *)kgrl_malloc(sizeof(int) * nS), *h_tok = (int *)kgrl_malloc(sizeof(int) * nS);
-    float *h_lp = (float *)kgrl_malloc(sizeof(float) * nS), *h_raw = (float *)kgrl_malloc(sizeof(float) * nS);
-    uint64_t sampling = kgrl_stream_id("sampling");
-    for (int s = 0; s < S; s++) {
-        h_streams[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
-        h_rows[s] = s / G;      // the prefill's logits row of its prompt
-        h_active[s] = 1;
-    }
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(d_streams, h_streams, sizeof(uint64_t) * nS, cudaMemcpyHostToDevice, st));
+    int slot = a->len - 1;
+    kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
+    kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
+    kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
+    a->nb = S; a->nt = 1;
+    kgrl__gsampler g;
+    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G);
     kgrl__result_alloc(out, S, d.max_new_tokens);
-    a->nb = S;   // from here on the acts hold S sequences
-    unsigned long long seed = d.seed;
-    float temp = d.greedy ? 0.0f : d.temperature, top_p = d.top_p, min_p = d.min_p;
-    int top_k = d.top_k, bf = a->bf16;
+    char *h_out = (char *)kgrl_malloc(12 * nS);   // tok, lp, raw as the device lays them out
+    int *h_tok = (int *)h_out;
+    float *h_lp = (float *)(h_out + 4 * nS), *h_raw = (float *)(h_out + 8 * nS);
+    bool *live = (bool *)kgrl_malloc(sizeof(bool) * nS);
+    for (int s = 0; s < S; s++) live[s] = true;
+    cudaGraph_t graph = NULL;
+    cudaGraphExec_t exec = NULL;
     for (int t = 0; t < d.max_new_tokens; t++) {
-        for (int s = 0; s < S; s++) h_steps[s] = t;
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_rows, h_rows, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_steps, h_steps, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(d_active, h_active, sizeof(int) * nS, cudaMemcpyHostToDevice, st));
-        void *args[] = {&d_tok, &d_lp, &d_raw, &a->logits, &d_rows, &d_streams, &d_steps, &d_active, &seed, &temp,
-                        &top_k, &top_p, &min_p, &V, &bf};
-        kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_tok, d_tok, sizeof(int) * nS, cudaMemcpyDeviceToHost, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_lp, d_lp, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_raw, d_raw, sizeof(float) * nS, cudaMemcpyDeviceToHost, st));
+        if (t == 0) {
+            kgrl__gsample_launch(e, a, &g);   // from the prefill's last rows
+        } else if (t == 1) {
+            kgrl__gsample_step(e, gm, gl, a, &g);   // eager: loads every kernel and warms cuBLAS before the capture
+        } else {
+            if (!exec) {
+                KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                kgrl__gsample_step(e, gm, gl, a, &g);
+                KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &graph));
+                KGRL_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+            }
+            KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));
+        }
+        if (t > 0) a->len++;
+        // the host needs every token now (streaming callback, stop detection): one copy, one wait
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g.tok, 12 * nS, cudaMemcpyDeviceToHost, st));
         KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
         int n_active = 0;
         for (int s = 0; s < S; s++) {
-            h_rows[s] = s;
-            if (!h_active[s]) { h_tok[s] = 0; continue; }
-            h_active[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
-            n_active += h_active[s];
+            if (!live[s]) continue;
+            live[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
+            n_active += live[s];
         }
         if (!n_active || t + 1 == d.max_new_tokens) break;
-        // finished sequences feed a masked token: their slot stays empty and nothing reads it
-        kgrl_gpu_model_decode(e, gm, gl, a, h_tok, NULL, h_active, S, 1);
     }
-    KGRL_CUDA_CHECK(cudaFree(dev));
-    kgrl_free(h_streams); kgrl_free(h_rows); kgrl_free(h_steps); kgrl_free(h_active); kgrl_free(h_tok);
-    kgrl_free(h_lp); kgrl_free(h_raw); kgrl_free(toks); kgrl_free(mask);
+    if (exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(graph)); }
+    // the host mirrors follow the device again, so kgrl_gpu_model_decode may go on from here
+    kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
+    kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
+    KGRL_CUDA_CHECK(cudaFree(g.block));
+    kgrl_free(h_out); kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
     return true;
 }

@@ -4,7 +4,8 @@
 // On a GPU: every op against the CPU reference (fp32 to 1e-5, bf16 with the tolerances argued at
 // each check), whole-model logits, KV-cache decode and LoRA gradients for Qwen2, Qwen3 and Llama
 // configs, a training step, HF fixtures (tests/fixtures/model, from tests/oracles/model_fixtures.py),
-// GPU sampling against the CPU sampler, and B=1 vs B=8 identical samples.
+// GPU sampling against the CPU sampler, B=1 vs B=8 identical samples, and the graph-launched decode
+// of kgrl_gpu_sample against the host-driven loop (bit for bit).
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 #include "tests/kt.h"
@@ -916,6 +917,110 @@ static void test_gpu_sampling(void) {
     kgrl_gpu_acts_free(g1); kgrl_gpu_acts_free(ga); kgrl_model_acts_free(a); kgrl_gpu_model_free(gm); kgrl_model_free(m);
 }
 
+// The sampling loop as it was before the decode graph, host-driven: kgrl_gpu_model_decode per step,
+// the sampler's rows, steps and live mask uploaded before each launch. The oracle of
+// kgrl_gpu_sample, whose steps run from device state in a CUDA graph with the same kernels, so the
+// tokens and both logprobs must agree bit for bit.
+static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_acts *a, const int *const *pp, const int *lens,
+                               int B, int G, const kgrl_sample_desc *d, kgrl_sample_result *r) {
+    int P = 0, S = B * G, V = gm->cfg.vocab_size;
+    for (int b = 0; b < B; b++) if (lens[b] > P) P = lens[b];
+    int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < lens[b]; i++) { toks[b * P + P - lens[b] + i] = pp[b][i]; mask[b * P + P - lens[b] + i] = 1; }
+    kgrl_gpu_model_forward(eng, gm, gl, a, toks, NULL, mask, B, P);
+    for (int b = B - 1; b >= 0; b--)
+        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(eng, a, b * G + g, b);
+    a->nb = S;   // from here on the acts hold S sequences
+    uint64_t hs[8] = {0};
+    int rows[8] = {0}, steps[8] = {0}, active[8] = {0}, tok[8] = {0};
+    float lp[8] = {0}, raw[8] = {0};
+    for (int s = 0; s < S; s++) { hs[s] = kgrl_stream_mix(kgrl_stream_id("sampling"), (uint64_t)s); rows[s] = s / G; active[s] = 1; }
+    uint64_t *ds;
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&ds, sizeof hs));
+    h2d(ds, hs, sizeof hs);
+    int *drows = upi(rows, 8), *dsteps = upi(rows, 8), *dact = upi(rows, 8), *dtok = upi(rows, 8);
+    float *dlp = upf(lp, 8), *draw = upf(lp, 8);
+    kgrl__result_alloc(r, S, d->max_new_tokens);
+    unsigned long long seed = d->seed;
+    float temp = d->temperature, top_p = d->top_p, min_p = d->min_p;
+    int top_k = d->top_k, bf = a->bf16;
+    for (int t = 0; t < d->max_new_tokens; t++) {
+        for (int s = 0; s < S; s++) steps[s] = t;
+        h2d(drows, rows, sizeof(int) * S); h2d(dsteps, steps, sizeof(int) * S); h2d(dact, active, sizeof(int) * S);
+        void *args[] = {&dtok, &dlp, &draw, &a->logits, &drows, &ds, &dsteps, &dact, &seed, &temp, &top_k, &top_p, &min_p, &V, &bf};
+        kgrl_launch(ctx, eng->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+        d2h(tok, dtok, sizeof(int) * S); d2h(lp, dlp, sizeof(float) * S); d2h(raw, draw, sizeof(float) * S);
+        int n_active = 0;
+        for (int s = 0; s < S; s++) {
+            rows[s] = s;
+            if (!active[s]) { tok[s] = 0; continue; }
+            active[s] = kgrl__sample_record(r, d, s, t, tok[s], lp[s], raw[s], NULL, NULL);
+            n_active += active[s];
+        }
+        if (!n_active || t + 1 == d->max_new_tokens) break;
+        kgrl_gpu_model_decode(eng, gm, gl, a, tok, NULL, active, S, 1);
+    }
+    dfree(ds); dfree(drows); dfree(dsteps); dfree(dact); dfree(dtok); dfree(dlp); dfree(draw);
+    kgrl_free(toks); kgrl_free(mask);
+}
+
+// kgrl_gpu_sample (device-driven steps, captured as a CUDA graph from the third token on) against
+// the host-driven loop: same tokens, lengths, stop flags and logprobs bit for bit, and the acts'
+// host state (length, slot mask, next positions) equal afterwards. Qwen2 (biased q/k/v: the
+// cuBLASLt epilogue), a shorter second prompt (left padding), stop ids that end some sequences.
+static void graph_case(bool bf16, bool with_lora, int B, int G) {
+    kgrl_model *m = tiny_model(KGRL_FAMILY_QWEN2, 9);
+    kgrl_lora *lora = with_lora ? tiny_lora(&m->cfg, 0.0f) : NULL;
+    kgrl_engine_dtype dt = bf16 ? KGRL_ENGINE_BF16 : KGRL_ENGINE_F32;
+    kgrl_gpu_model *gm = kgrl_gpu_model_upload(eng, m, dt);
+    kgrl_gpu_lora *gl = lora ? kgrl_gpu_lora_upload(eng, lora, dt) : NULL;
+    int P = 6, NEW = 12, S = B * G, stops[3] = {3, 50, 77};
+    int prompts[4][6], lens[4];
+    const int *pp[4];
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < P; i++) prompts[b][i] = (b * 17 + i * 5 + 1) % 97;
+        pp[b] = prompts[b]; lens[b] = b == 1 ? 4 : P;
+    }
+    kgrl_sample_desc d;
+    memset(&d, 0, sizeof d);
+    d.temperature = 0.9f; d.top_k = 30; d.top_p = 0.9f; d.min_p = 0.02f; d.max_new_tokens = NEW; d.seed = 5;
+    d.stop_ids = stops; d.n_stop = 3;
+    kgrl_engine_desc ed;
+    memset(&ed, 0, sizeof ed);
+    ed.max_batch = S; ed.max_tokens = P + NEW; ed.last_logits = true;
+    kgrl_gpu_acts *ag = kgrl_gpu_acts_create(eng, gm, gl, &ed), *ah = kgrl_gpu_acts_create(eng, gm, gl, &ed);
+    kgrl_sample_result rg, rh;
+    kgrl_err err;
+    KT_CHECK(kgrl_gpu_sample(eng, gm, gl, ag, pp, lens, B, G, NULL, &d, NULL, NULL, &rg, &err), "%s", err.msg);
+    host_driven_sample(gm, gl, ah, pp, lens, B, G, &d, &rh);
+    const char *tag = bf16 ? "bf16" : "fp32";
+    int total = 0, stopped = 0, bad = -1;
+    for (int s = 0; s < S; s++) {
+        KT_CHECK(rg.lengths[s] == rh.lengths[s] && rg.stopped[s] == rh.stopped[s], "%s lora %d S=%d seq %d: length %d/%d stopped %d/%d (graph/host)",
+                 tag, with_lora, S, s, rg.lengths[s], rh.lengths[s], rg.stopped[s], rh.stopped[s]);
+        total += rg.lengths[s]; stopped += rg.stopped[s];
+        for (int t = 0; t < rg.lengths[s] && bad < 0; t++) {
+            int i = s * NEW + t;
+            if (rg.tokens[i] != rh.tokens[i] || memcmp(&rg.logprobs[i], &rh.logprobs[i], 4) || memcmp(&rg.raw_logprobs[i], &rh.raw_logprobs[i], 4)) bad = i;
+        }
+    }
+    KT_CHECK(bad < 0, "%s lora %d S=%d: seq %d step %d differs: token %d/%d lp %.9g/%.9g raw %.9g/%.9g (graph/host)", tag, with_lora, S,
+             bad / NEW, bad % NEW, rg.tokens[bad], rh.tokens[bad], rg.logprobs[bad], rh.logprobs[bad], rg.raw_logprobs[bad], rh.raw_logprobs[bad]);
+    KT_CHECK(ag->len == ah->len && !memcmp(ag->h_next_pos, ah->h_next_pos, sizeof(int) * S) &&
+             !memcmp(ag->h_kmask, ah->h_kmask, sizeof(int) * (size_t)S * ag->T), "%s lora %d S=%d: acts state after sampling differs (len %d/%d)",
+             tag, with_lora, S, ag->len, ah->len);
+    printf("  %s lora %d B*G=%d: %d tokens, %d stopped, graph == host-driven\n", tag, with_lora, S, total, stopped);
+    kgrl_sample_result_free(&rg); kgrl_sample_result_free(&rh);
+    kgrl_gpu_acts_free(ag); kgrl_gpu_acts_free(ah); kgrl_gpu_lora_free(gl); kgrl_gpu_model_free(gm);
+    kgrl_lora_free(lora); kgrl_model_free(m);
+}
+static void test_gpu_sampling_graph(void) {
+    if (!need_gpu()) return;
+    for (int bf = 0; bf < 2; bf++)
+        for (int wl = 0; wl < 2; wl++) { graph_case(bf, wl, 1, 1); graph_case(bf, wl, 4, 2); }
+}
+
 // HF transformers logits (tests/oracles/model_fixtures.py, float64) against the GPU fp32 engine.
 static void test_hf_fixtures(void) {
     if (!need_gpu()) return;
@@ -1001,6 +1106,7 @@ int main(void) {
     KT_RUN(test_full_training_policy);
     KT_RUN(test_long_context_decode);
     KT_RUN(test_gpu_sampling);
+    KT_RUN(test_gpu_sampling_graph);
     KT_RUN(test_hf_fixtures);
     kgrl_engine_destroy(eng);
     kgrl_ctx_destroy(ctx);
