@@ -27,7 +27,9 @@
 //   --seed S (default 1234: LoRA init, data order, verifier inputs), --model DIR (default models/kgrl-tiny;
 //   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing),
 //   --out CSV (default results/exp02_sft.csv).
-// Expected time on one H100: ~5-10 min (plus exp00 when the model is missing); --quick < 2 min.
+// Expected time on one H100: 42 s measured (plus exp00 when the model is missing); --quick < 2 min.
+// Measured (H100, 2026-11-21): train loss 0.050 -> 0.005, eval 0.589 -> 0.589, held-out greedy compiled
+//   0.30 -> 0.45, correct 0 -> 0.
 // Inputs: the default model, data/level1 tasks and their solution_*.cu.
 // Output: results/exp02_sft.csv, tidy long format: phase,step,metric,value
 //   phase sft: train_loss, eval_loss, lr, grad_norm, tokens, tokens_per_s per step (Figure 2)

@@ -34,9 +34,13 @@
 //   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing), --out CSV (default results/exp03_grpo.csv), --adapter DIR,
 //   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run),
 //   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2).
-// Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.0 min; then
-//   ~2.3 s a step with 512 new tokens (generation ~2 s of it: 6 rollouts after a ~1000-token prompt);
-//   1024 new tokens roughly double the generation, so ~15 min for 200 steps (not yet measured).
+// Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.1 min (243 s);
+//   then 423 s for the defaults: 100 steps at ~4.1 s (generate 3.4 s: 12 rollouts of up to 1024 tokens
+//   after a ~1000-token prompt, ~3.3 ms a token; verify 0.4 s; update 0.3 s) and the two held-out
+//   evaluations. exp00 + exp03: ~11 min.
+// Measured outcome (H100, defaults): reward mean 0.19 over steps 1-20 -> 0.27 over steps 81-100
+//   (slope +0.13 +- 0.08 per 100 steps), rollouts compiled 0.30 -> 0.42, correct 0.05 -> 0.04;
+//   held-out greedy compiled 0.30 -> 0.45, correct 0 -> 0 (NOTES.md, fourth session).
 // Inputs: the default model, data/level1 (and data/level2 with --curriculum) tasks.
 // Output: results/exp03_grpo.csv, tidy long format: phase,step,metric,value
 //   phase rl, per step: reward_mean, reward_std, frac_compiled, frac_correct, speedup_mean_correct, loss,
