@@ -51,11 +51,20 @@
 // attention over 24 layers: a step of ~200-250 ms against ~120-150 ms for PyTorch + peft (whose
 // SDPA uses flash attention on tensor cores), i.e. ~0.6x, below the 1.5x target until the attention
 // kernels move to tensor cores (mma tiles, flash-2 style).
+// Outcome (H100 80GB HBM3, 2026-11-21, the graph decode; comparator in the same call): decode B1
+//   0.5B 3.53 ms/step (283.7 tok/s, 17.1x HF), 1.5B 4.93 ms (15.1x); B64 3.73 / 5.27 ms a step
+//   (15.7x / 10.2x HF: the 5x target holds). B1 roofline 9.0% / 20.2%: a B64 step costs what a B1 step
+//   does, so the step is latency-bound (attention walk, ~290 small nodes), not bandwidth-bound; the
+//   prediction of 1.5-2 ms missed by 2x. LoRA step 509 / 383 ms against peft's 138 / 194 ms (0.27x /
+//   0.51x, prediction 0.6x): the section train_split (added after that run) says where the time goes.
+//   Peak memory 7.7 / 8.9 GiB against torch's 15.2 / 13.5 GiB allocated.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
 //   section roofline: bytes_per_token, achieved_gbps, copy_gbps, fraction (batch 1)
 //   section train: tokens_per_s, ms_per_step, loss_first, loss_last (B x 1024 tokens, rank 16, 7 modules)
+//   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
+//     attention_fwd_ms, attention_bwd_ms: the attention ops alone at its shape, times the layers
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
 // Ratios: `python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv` joins
 // both CSVs and writes results/exp04_engine_ratios.csv (model,section,batch,metric,kgrl,torch,ratio).
@@ -191,6 +200,46 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     kgrl_gpu_acts_free(a);
 }
 
+// The attention ops alone at the training shape, times the layers: the part of forward_ms and
+// backward_ms that the CUDA-core attention kernels take (random bf16 q, k, v; no padding).
+static void bench_train_attention(kgrl_engine *e, const kgrl_model_config *c, int B, int T, row_sink *s) {
+    int NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
+    size_t nq = (size_t)B * T * NH * HS, nk = (size_t)B * T * KVH * HS, bytes = 2 * (3 * nq + 4 * nk) + 4 * (size_t)B * T;
+    char *blk;
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&blk, bytes + 8 * (size_t)B * NH * T));
+    KGRL_CUDA_CHECK(cudaMemsetAsync(blk, 0, bytes + 8 * (size_t)B * NH * T, e->ctx->stream));
+    void *q = blk, *out = blk + 2 * nq, *k = blk + 4 * nq, *v = blk + 4 * nq + 2 * nk;   // then dq, dk, dv
+    void *dq = blk + 4 * nq + 4 * nk, *dk = blk + 6 * nq + 4 * nk, *dv = blk + 6 * nq + 6 * nk;
+    int *kmask = (int *)(blk + 6 * nq + 8 * nk);
+    float *lse = (float *)(blk + bytes), *D = lse + (size_t)B * NH * T;
+    size_t nv = 2 * nq + 2 * nk;   // q, out, k, v: uniform in [-1, 1), bf16; every slot real
+    uint16_t *hv = (uint16_t *)kgrl_malloc(2 * nv);
+    for (size_t i = 0; i < nv; i++) hv[i] = kgrl_f32_to_bf16(2.0f * kgrl_uniform_at(7, 1, i) - 1.0f);
+    int *hm = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T);
+    for (int i = 0; i < B * T; i++) hm[i] = 1;
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(q, hv, 2 * nv, cudaMemcpyHostToDevice, e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(kmask, hm, sizeof(int) * (size_t)B * T, cudaMemcpyHostToDevice, e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
+    kgrl_free(hv); kgrl_free(hm);
+    // dout is out: the timing does not depend on the values
+    cudaEvent_t ev[3];
+    for (int i = 0; i < 3; i++) KGRL_CUDA_CHECK(cudaEventCreate(&ev[i]));
+    KGRL_CUDA_CHECK(cudaEventRecord(ev[0], e->ctx->stream));
+    for (int l = 0; l < c->n_layers; l++) kgrl_gpu_attention_forward(e, out, lse, q, k, v, kmask, B, T, T, 0, NH, KVH, HS, true);
+    KGRL_CUDA_CHECK(cudaEventRecord(ev[1], e->ctx->stream));
+    for (int l = 0; l < c->n_layers; l++)
+        kgrl_gpu_attention_backward(e, dq, dk, dv, D, out, out, lse, q, k, v, kmask, B, T, T, NH, KVH, HS, true);
+    KGRL_CUDA_CHECK(cudaEventRecord(ev[2], e->ctx->stream));
+    KGRL_CUDA_CHECK(cudaEventSynchronize(ev[2]));
+    float f_ms, b_ms;
+    KGRL_CUDA_CHECK(cudaEventElapsedTime(&f_ms, ev[0], ev[1]));
+    KGRL_CUDA_CHECK(cudaEventElapsedTime(&b_ms, ev[1], ev[2]));
+    row(s, "train_split", B, "attention_fwd_ms", f_ms);
+    row(s, "train_split", B, "attention_bwd_ms", b_ms);
+    for (int i = 0; i < 3; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
+    KGRL_CUDA_CHECK(cudaFree(blk));
+}
+
 // LoRA SFT steps (rank 16, alpha 32, all seven modules), B sequences of T tokens.
 static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_config *cfg, int B, int T, int steps,
                         uint64_t seed, row_sink *s, double *peak) {
@@ -213,11 +262,15 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->targets, tg, sizeof(int) * (size_t)N, cudaMemcpyHostToDevice, e->ctx->stream));
     KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
     kgrl_adamw_desc ad = KGRL_ZERO;
-    double first = 0, last = 0, t_total = 0;
+    double first = 0, last = 0, t_total = 0, phase_ms[4] = {0};
+    cudaEvent_t ev[5];
+    for (int i = 0; i < 5; i++) KGRL_CUDA_CHECK(cudaEventCreate(&ev[i]));
     for (int step = 0; step <= steps; step++) {   // step 0 is a warm-up
         KGRL_CUDA_CHECK(cudaDeviceSynchronize());
         double t0 = kgrl_now_s();
+        KGRL_CUDA_CHECK(cudaEventRecord(ev[0], e->ctx->stream));
         kgrl_gpu_model_forward(e, gm, gl, a, toks, NULL, NULL, B, T);
+        KGRL_CUDA_CHECK(cudaEventRecord(ev[1], e->ctx->stream));
         kgrl_gpu_logprobs_forward(e, a->lp, a->lp_lse, a->logits, a->targets, 1.0f, N, V, true);
         KGRL_CUDA_CHECK(cudaMemcpyAsync(lp, a->lp, sizeof(float) * (size_t)N, cudaMemcpyDeviceToHost, e->ctx->stream));
         KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
@@ -225,14 +278,29 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
         KGRL_CUDA_CHECK(cudaMemcpyAsync(a->dlp, dlp, sizeof(float) * (size_t)N, cudaMemcpyHostToDevice, e->ctx->stream));
         KGRL_CUDA_CHECK(cudaMemsetAsync(a->dlogits, 0, (size_t)N * V * 2, e->ctx->stream));
         kgrl_gpu_logprobs_backward(e, a->dlogits, a->dlp, a->logits, a->lp_lse, a->targets, 1.0f, N, V, true);
+        KGRL_CUDA_CHECK(cudaEventRecord(ev[2], e->ctx->stream));
         kgrl_gpu_model_backward(e, gm, gl, a, NULL);
+        KGRL_CUDA_CHECK(cudaEventRecord(ev[3], e->ctx->stream));
         kgrl_gpu_lora_step(e, gl, &ad, 1e-3f, 1.0f);
+        KGRL_CUDA_CHECK(cudaEventRecord(ev[4], e->ctx->stream));
         KGRL_CUDA_CHECK(cudaDeviceSynchronize());
         double dt = kgrl_now_s() - t0;
         if (step == 0) { first = loss; continue; }
         t_total += dt;
         last = loss;
+        for (int i = 0; i < 4; i++) {
+            float ms;
+            KGRL_CUDA_CHECK(cudaEventElapsedTime(&ms, ev[i], ev[i + 1]));
+            phase_ms[i] += ms / steps;
+        }
     }
+    for (int i = 0; i < 5; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
+    // where the step goes (CUDA events; the loss phase includes the host's loss and two small copies)
+    row(s, "train_split", B, "forward_ms", phase_ms[0]);
+    row(s, "train_split", B, "loss_ms", phase_ms[1]);
+    row(s, "train_split", B, "backward_ms", phase_ms[2]);
+    row(s, "train_split", B, "optimizer_ms", phase_ms[3]);
+    bench_train_attention(e, cfg, B, T, s);
     double used = used_mib();
     if (used > *peak) *peak = used;
     row(s, "train", B, "tokens_per_s", (double)N * steps / t_total);

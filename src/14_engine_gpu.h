@@ -36,7 +36,7 @@ enum {
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
-    KGRL__EK_DECODE_ADVANCE, KGRL__EK_COUNT
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -217,6 +217,7 @@ typedef struct kgrl_gpu_acts {
     void *d_xa;              // (B*T, R)
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
+    float *att_part;         // (B, NH, ceil(T / 128), 2 + HS) split-KV decode partials (kernels/engine.cu)
     void *scratch;           // (B*T, max(C, QD, F)) LoRA dropout scratch
     void *last;              // (B, C) last-token rows of lnf (last_logits)
 } kgrl_gpu_acts;
@@ -249,7 +250,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
     "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
-    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance"};
+    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
+    "kgrl_k_attention_decode_combine"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -503,6 +505,21 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     int bf = bf16;
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
+}
+#define KGRL__ATT_CHUNK 128     // KGRL_ATT_CHUNK in kernels/engine.cu
+static size_t kgrl__att_chunks(int Tk) { return (size_t)(Tk + KGRL__ATT_CHUNK - 1) / KGRL__ATT_CHUNK; }
+// One query per row (decode): split-KV partials into part (B, NH, chunks of Tk, 2 + HS), then one
+// combine. The grid covers Tk (the plan's capacity), so a captured graph serves every step; chunks
+// past t0 return at once.
+static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, const void *q, const void *k,
+                                   const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0, int NH,
+                                   int KVH, int HS, bool bf16) {
+    KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
+    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);
+    void *a1[] = {&part, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
+    void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DEC_COMBINE, (unsigned)NH, (unsigned)B, 1, 128, a2);
 }
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
@@ -812,6 +829,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
     KGRL__E(a->scratch, N * MX);
     KGRL__E(a->last, B * C);
+    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T) * (2 + (size_t)a->HS));
     if (a->desc.training) {
         KGRL__E(a->dlogits, N * V);
         KGRL__E(a->d_res, N * C); KGRL__E(a->d_ln, N * C);
@@ -1007,7 +1025,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
             qn = q; kn = a->d_norm;
         }
         kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-        kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
+        if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+        else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
         kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
         kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);

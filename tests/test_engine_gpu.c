@@ -457,6 +457,42 @@ static void test_ops(bool bf16) {
     kgrl_free(x); kgrl_free(w); kgrl_free(bias); kgrl_free(dy); kgrl_free(nw); kgrl_free(dyc);
     dfree(dx); dfree(dw); dfree(db); dfree(ddy); dfree(dnw); dfree(ddyc);
 }
+// Split-KV decode attention (kgrl__attention_decode, the path of every T = 1 forward) against the CPU
+// reference: caches of 300 slots (3 chunks of 128), the query at t0 = 299 and at t0 = 200 (the slots
+// after t0 hold NaN: they must not be read), row 1 left-padded over the whole first chunk and part of
+// the second (a chunk with no real slot), GQA, head sizes from one lane's worth to the 256 maximum.
+static void test_attention_decode_split(void) {
+    if (!need_gpu()) return;
+    int B = 2, Tk = 300, NH = 4, KVH = 2, hs_list[] = {40, 64, 128, 256};
+    for (int hi = 0; hi < 4; hi++) {
+        int HS = hs_list[hi];
+        size_t nq = (size_t)B * NH * HS, nk = (size_t)B * Tk * KVH * HS;
+        float *q = rnd(nq, 31, 1.0f), *k = rnd(nk, 32, 1.0f), *v = rnd(nk, 33, 1.0f);
+        int *kmask = (int *)kgrl_malloc(sizeof(int) * (size_t)B * Tk);
+        for (int b = 0; b < B; b++) for (int t = 0; t < Tk; t++) kmask[b * Tk + t] = !(b == 1 && t < 150);
+        int t0s[2] = {Tk - 1, 200};
+        for (int ti = 0; ti < 2; ti++) {
+            int t0 = t0s[ti];
+            float *kn = (float *)kgrl_malloc(4 * nk), *vn = (float *)kgrl_malloc(4 * nk);
+            memcpy(kn, k, 4 * nk); memcpy(vn, v, 4 * nk);
+            for (int b = 0; b < B; b++)
+                for (size_t i = ((size_t)b * Tk + t0 + 1) * KVH * HS; i < ((size_t)b + 1) * Tk * KVH * HS; i++) kn[i] = vn[i] = NAN;
+            float *o = (float *)kgrl_calloc(nq, 4), *att = (float *)kgrl_calloc((size_t)B * NH * Tk, 4);
+            kgrl_attention_forward(o, att, q, kn, vn, kmask, B, 1, Tk, t0, NH, KVH, HS);
+            float *gq = upf(q, nq), *gk = upf(kn, nk), *gv = upf(vn, nk), *go = upf(o, nq), *glse, *part;
+            int *gm = upi(kmask, (size_t)B * Tk);
+            KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)B * NH));
+            KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)B * NH * kgrl__att_chunks(Tk) * (2 + HS)));
+            kgrl__attention_decode(eng, go, glse, part, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, false);
+            float *h = down(go, nq, false);
+            // the same fp32 products and exps, summed in another order: 1e-5
+            KT_CHECK(nrel(h, o, nq) <= 1e-5, "split decode attention HS %d t0 %d rel err %.3g", HS, t0, nrel(h, o, nq));
+            kgrl_free(kn); kgrl_free(vn); kgrl_free(o); kgrl_free(att); kgrl_free(h);
+            dfree(gq); dfree(gk); dfree(gv); dfree(go); dfree(glse); dfree(part); dfree(gm);
+        }
+        kgrl_free(q); kgrl_free(k); kgrl_free(v); kgrl_free(kmask);
+    }
+}
 static void test_ops_fp32(void) { if (need_gpu()) test_ops(false); }
 static void test_ops_bf16(void) { if (need_gpu()) test_ops(true); }
 
@@ -1099,6 +1135,7 @@ int main(void) {
     KT_RUN(test_ops_fp32);
     KT_RUN(test_ops_bf16);
     KT_RUN(test_attention_fp32);
+    KT_RUN(test_attention_decode_split);
     KT_RUN(test_adamw_and_clip);
     KT_RUN(test_model_fp32);
     KT_RUN(test_model_bf16);
