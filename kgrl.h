@@ -1175,7 +1175,8 @@ enum {
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
-    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE, KGRL__EK_COUNT
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -1357,6 +1358,11 @@ typedef struct kgrl_gpu_acts {
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
     float *att_part;         // (B, NH, ceil(T / 128), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    // training plans: the batched-GEMM attention (kgrl__attention_fwd_gemm / _bwd_gemm)
+    float *att_s, *att_dp;   // (B, NH, T, T) fp32 scores, dP
+    void *att_p, *att_ds;    // (B, NH, T, T) storage dtype P, dS
+    float *att_dkh, *att_dvh;// (B, NH, T, HS) fp32 per-query-head dK, dV
+    void **att_ptrs;         // (3, B*NH) the pointer arrays of one batched GEMM
     void *scratch;           // (B*T, max(C, QD, F)) LoRA dropout scratch
     void *last;              // (B, C) last-token rows of lnf (last_logits)
 } kgrl_gpu_acts;
@@ -2868,6 +2874,92 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        for (int x = 0; x < KGRL_ATT_WARPS; x++) { a += sk[x][d]; c += sv[x][d]; }\n"
 "        kgrl_st(dk, ko + d, kgrl_ld(dk, ko + d, bf) + a, bf);\n"
 "        kgrl_st(dv, ko + d, kgrl_ld(dv, ko + d, bf) + c, bf);\n"
+"    }\n"
+"}\n"
+"\n"
+"// ---------------------------------------------------------------------------------------------\n"
+"// Attention of a training forward / backward (t0 = 0) on cuBLAS's batched GEMMs: one (T, T) score\n"
+"// matrix per (row b, head h) in fp32, the softmax and its backward as the row kernels below. The\n"
+"// walks above spend ~90% of a 0.5B LoRA step (exp04, H100: ~460 of 509 ms) on CUDA-core dot\n"
+"// products; the GEMMs run them on tensor cores. Like torch's flash attention, P and dS are rounded to\n"
+"// the storage dtype before their GEMMs.\n"
+"// Pointer arrays of one batched GEMM: entry i = b * NH + h of each operand, by layout kind:\n"
+"//   0 (B, T, NH, HS) q rows   1 (B, Tk, KVH, HS) kv slots (head h / rep)   2 (B, NH, T, T)   3 (B, NH, T, HS)\n"
+"__device__ u64 kgrl_att_off(int kind, int b, int h, int NH, int KVH, int T, int Tk, int HS) {\n"
+"    if (kind == 0) return ((u64)b * T * NH + h) * HS;\n"
+"    if (kind == 1) return ((u64)b * Tk * KVH + h / (NH / KVH)) * HS;\n"
+"    if (kind == 2) return ((u64)b * NH + h) * T * T;\n"
+"    return ((u64)b * NH + h) * T * HS;\n"
+"}\n"
+"extern \"C\" __global__ void kgrl_k_attention_ptrs(void** pa, void** pb, void** pc, char* a, int ka, int ea, char* bp, int kb,\n"
+"                                                 int eb, char* c, int kc, int ec, int B, int NH, int KVH, int T, int Tk,\n"
+"                                                 int HS) {\n"
+"    int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
+"    if (i >= B * NH) return;\n"
+"    int b = i / NH, h = i % NH;\n"
+"    pa[i] = a + kgrl_att_off(ka, b, h, NH, KVH, T, Tk, HS) * ea;\n"
+"    pb[i] = bp + kgrl_att_off(kb, b, h, NH, KVH, T, Tk, HS) * eb;\n"
+"    pc[i] = c + kgrl_att_off(kc, b, h, NH, KVH, T, Tk, HS) * ec;\n"
+"}\n"
+"// Row i of (b, h): S (B, NH, T, T) fp32 dot products q_i . k_j -> P (B, NH, T, T) storage dtype, the\n"
+"// causal, slot-masked softmax of S * scale (0 where j > i or slot j is padding; a padding query's row\n"
+"// is 0 and its lse -inf); lse (B, NH, T). grid (T, NH, B), block 256.\n"
+"extern \"C\" __global__ void kgrl_k_attention_softmax_fwd(void* P, float* lse, const float* S, const int* kmask, int T,\n"
+"                                                        int Tk, int NH, int HS, int bf) {\n"
+"    __shared__ float sh[32];\n"
+"    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
+"    u64 row = (((u64)b * NH + h) * T + i) * T;\n"
+"    float scale = 1.0f / sqrtf((float)HS);\n"
+"    bool real = kmask[(u64)b * Tk + i] != 0;\n"
+"    float m = -INFINITY;\n"
+"    for (int j = threadIdx.x; real && j <= i; j += blockDim.x)\n"
+"        if (kmask[(u64)b * Tk + j]) m = fmaxf(m, S[row + j] * scale);\n"
+"    m = kgrl_block_max(m, sh);\n"
+"    float sum = 0.0f;\n"
+"    for (int j = threadIdx.x; real && j <= i; j += blockDim.x)\n"
+"        if (kmask[(u64)b * Tk + j]) sum += expf(S[row + j] * scale - m);\n"
+"    sum = kgrl_block_sum(sum, sh);\n"
+"    for (int j = threadIdx.x; j < T; j += blockDim.x) {\n"
+"        bool on = real && j <= i && kmask[(u64)b * Tk + j];\n"
+"        kgrl_st(P, row + j, on ? expf(S[row + j] * scale - m) / sum : 0.0f, bf);\n"
+"    }\n"
+"    if (threadIdx.x == 0) lse[((u64)b * NH + h) * T + i] = real ? m + logf(sum) : -INFINITY;\n"
+"}\n"
+"// The backward of that row: P = exp(S * scale - lse) (recomputed) and dS = P * (dP - D_i) * scale, both\n"
+"// in the storage dtype for the dQ, dK, dV GEMMs. dP (B, NH, T, T) fp32 = dout_i . v_j; D (B, NH, T).\n"
+"extern \"C\" __global__ void kgrl_k_attention_softmax_bwd(void* P, void* dS, const float* S, const float* dP,\n"
+"                                                        const float* lse, const float* D, const int* kmask, int T,\n"
+"                                                        int Tk, int NH, int HS, int bf) {\n"
+"    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
+"    u64 row = (((u64)b * NH + h) * T + i) * T, ri = ((u64)b * NH + h) * T + i;\n"
+"    float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];\n"
+"    bool real = kmask[(u64)b * Tk + i] != 0 && L != -INFINITY;\n"
+"    for (int j = threadIdx.x; j < T; j += blockDim.x) {\n"
+"        bool on = real && j <= i && kmask[(u64)b * Tk + j];\n"
+"        float p = on ? expf(S[row + j] * scale - L) : 0.0f;\n"
+"        kgrl_st(P, row + j, p, bf);\n"
+"        kgrl_st(dS, row + j, on ? p * (dP[row + j] - Di) * scale : 0.0f, bf);\n"
+"    }\n"
+"}\n"
+"// dk, dv (B, Tk, KVH, HS) += the per-query-head gradients dKh, dVh (B, NH, T, HS) fp32 summed over the\n"
+"// rep heads of each kv head (in head order), slots s < T. Grid-stride over B * T * KVH * HS.\n"
+"extern \"C\" __global__ void kgrl_k_attention_dkv_sum(void* dk, void* dv, const float* dKh, const float* dVh, int B, int T,\n"
+"                                                    int Tk, int NH, int KVH, int HS, int bf) {\n"
+"    u64 n = (u64)B * T * KVH * HS;\n"
+"    int rep = NH / KVH;\n"
+"    for (u64 x = blockIdx.x * (u64)blockDim.x + threadIdx.x; x < n; x += (u64)gridDim.x * blockDim.x) {\n"
+"        int d = (int)(x % HS);\n"
+"        u64 t = x / HS;\n"
+"        int kh = (int)(t % KVH); t /= KVH;\n"
+"        int s = (int)(t % T), b = (int)(t / T);\n"
+"        float a = 0.0f, c = 0.0f;\n"
+"        for (int r = 0; r < rep; r++) {\n"
+"            u64 o = (((u64)b * NH + kh * rep + r) * T + s) * HS + d;\n"
+"            a += dKh[o]; c += dVh[o];\n"
+"        }\n"
+"        u64 o = (((u64)b * Tk + s) * KVH + kh) * HS + d;\n"
+"        kgrl_st(dk, o, kgrl_ld(dk, o, bf) + a, bf);\n"
+"        kgrl_st(dv, o, kgrl_ld(dv, o, bf) + c, bf);\n"
 "    }\n"
 "}\n"
 "\n"
@@ -9830,7 +9922,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
     "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
-    "kgrl_k_attention_decode_combine"};
+    "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10099,6 +10192,63 @@ static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float 
     kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
     void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
     kgrl__ek(e, KGRL__EK_ATT_DEC_COMBINE, (unsigned)NH, (unsigned)B, 1, 128, a2);
+}
+// One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
+// C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
+// 0 (B, T, NH, HS), 1 (B, Tk, KVH, HS) slots, 2 (B, NH, T, T), 3 (B, NH, T, HS)), its leading
+// dimension, and whether it is fp32 (else the storage dtype). A and B are always in the storage dtype.
+typedef struct kgrl__att_operand { const void *p; int kind, ld; bool f32; } kgrl__att_operand;
+static void kgrl__att_gemm(kgrl_engine *e, kgrl_gpu_acts *a, bool ta, bool tb, int m, int n, int k, kgrl__att_operand A,
+                           kgrl__att_operand Bo, float beta, kgrl__att_operand C, int B, int T) {
+    int nbh = B * a->NH, es = (int)a->esize, NH = a->NH, KVH = a->KVH, Tk = a->T, HS = a->HS;
+    int ea = A.f32 ? 4 : es, eb = Bo.f32 ? 4 : es, ec = C.f32 ? 4 : es;
+    void **pa = a->att_ptrs, **pb = pa + nbh, **pc = pb + nbh;
+    void *ap = (void *)A.p, *bp = (void *)Bo.p, *cp = (void *)C.p;
+    void *args[] = {&pa, &pb, &pc, &ap, &A.kind, &ea, &bp, &Bo.kind, &eb, &cp, &C.kind, &ec, &B, &NH, &KVH, &T, &Tk, &HS};
+    kgrl__ek(e, KGRL__EK_ATT_PTRS, (unsigned)((nbh + 127) / 128), 1, 1, 128, args);
+    cudaDataType_t in = a->bf16 ? CUDA_R_16BF : CUDA_R_32F, out = C.f32 ? CUDA_R_32F : in;
+    cublasComputeType_t ct = a->bf16 ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_PEDANTIC;   // fp32: no TF32
+    float alpha = 1.0f;
+    KGRL_CUBLAS_CHECK(cublasGemmBatchedEx(e->ctx->cublas, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                          m, n, k, &alpha, (const void *const *)pa, in, A.ld, (const void *const *)pb, in,
+                                          Bo.ld, &beta, pc, out, C.ld, nbh, ct, CUBLAS_GEMM_DEFAULT));
+}
+// Attention of a t0 = 0 forward of T tokens on a training plan: out (B, T, NH, HS), lse (B, NH, T);
+// q (B, T, NH, HS); k, v the slot buffers (B, Tk, KVH, HS). Row-major (T, T) S = q k^T is the
+// column-major k q^T, so op(A) = T on the k buffer; out = P v likewise.
+static void kgrl__attention_fwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *out, float *lse, const void *q,
+                                     const void *k, const void *v, int B, int T) {
+    int NH = a->NH, KVH = a->KVH, HS = a->HS, Tk = a->T, bf = a->bf16;
+    kgrl__att_operand Q = {q, 0, NH * HS, false}, K = {k, 1, KVH * HS, false}, V = {v, 1, KVH * HS, false};
+    kgrl__att_operand S = {a->att_s, 2, T, true}, P = {a->att_p, 2, T, false}, O = {out, 0, NH * HS, false};
+    kgrl__att_gemm(e, a, true, false, T, T, HS, K, Q, 0.0f, S, B, T);
+    void *args[] = {&a->att_p, &lse, &a->att_s, &a->kmask, &T, &Tk, &NH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_SM_F, (unsigned)T, (unsigned)NH, (unsigned)B, 256, args);
+    kgrl__att_gemm(e, a, false, false, HS, T, T, V, P, 0.0f, O, B, T);
+}
+// Its backward: dq (B, T, NH, HS), dk, dv (B, Tk, KVH, HS) += the gradients; recomputes S and P.
+static void kgrl__attention_bwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *dq, void *dk, void *dv, const void *dout,
+                                     const void *out, const float *lse, const void *q, const void *k, const void *v,
+                                     int B, int T) {
+    int NH = a->NH, KVH = a->KVH, HS = a->HS, Tk = a->T, bf = a->bf16;
+    float *D = a->d_D;
+    void *pre[] = {&D, &dout, &out, &T, &NH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_PRE, (unsigned)T, (unsigned)NH, (unsigned)B, 32, pre);   // D_i = dout_i . out_i
+    kgrl__att_operand Q = {q, 0, NH * HS, false}, K = {k, 1, KVH * HS, false}, V = {v, 1, KVH * HS, false};
+    kgrl__att_operand dO = {dout, 0, NH * HS, false}, dQ = {dq, 0, NH * HS, false};
+    kgrl__att_operand S = {a->att_s, 2, T, true}, dP = {a->att_dp, 2, T, true};
+    kgrl__att_operand P = {a->att_p, 2, T, false}, dS = {a->att_ds, 2, T, false};
+    kgrl__att_operand dKh = {a->att_dkh, 3, HS, true}, dVh = {a->att_dvh, 3, HS, true};
+    kgrl__att_gemm(e, a, true, false, T, T, HS, K, Q, 0.0f, S, B, T);     // S = q k^T
+    kgrl__att_gemm(e, a, true, false, T, T, HS, V, dO, 0.0f, dP, B, T);   // dP = dout v^T
+    void *args[] = {&a->att_p, &a->att_ds, &a->att_s, &a->att_dp, &lse, &D, &a->kmask, &T, &Tk, &NH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_SM_B, (unsigned)T, (unsigned)NH, (unsigned)B, 256, args);
+    kgrl__att_gemm(e, a, false, false, HS, T, T, K, dS, 1.0f, dQ, B, T);  // dq += dS k
+    kgrl__att_gemm(e, a, false, true, HS, T, T, Q, dS, 0.0f, dKh, B, T);  // dK_h = dS^T q
+    kgrl__att_gemm(e, a, false, true, HS, T, T, dO, P, 0.0f, dVh, B, T);  // dV_h = P^T dout
+    size_t n = (size_t)B * T * KVH * HS;
+    void *sum[] = {&dk, &dv, &a->att_dkh, &a->att_dvh, &B, &T, &Tk, &NH, &KVH, &HS, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DKV_SUM, (unsigned)((n + 255) / 256 < 65535 ? (n + 255) / 256 : 65535), 1, 1, 256, sum);
 }
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
@@ -10418,6 +10568,11 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
         KGRL__E(a->d_xa, N * (R ? R : 1));
         KGRL__E(a->d_qn, N * QD); KGRL__E(a->d_kn, N * KD);
         KGRL__T(a->d_D, float *, B * a->NH * a->T);
+        size_t SQ = B * a->NH * (size_t)a->T * a->T, HD = B * a->NH * (size_t)a->T * a->HS;
+        KGRL__T(a->att_s, float *, SQ); KGRL__T(a->att_dp, float *, SQ);
+        KGRL__E(a->att_p, SQ); KGRL__E(a->att_ds, SQ);
+        KGRL__T(a->att_dkh, float *, HD); KGRL__T(a->att_dvh, float *, HD);
+        KGRL__T(a->att_ptrs, void **, 3 * B * a->NH);
     }
 #undef KGRL__T
 #undef KGRL__E
@@ -10605,6 +10760,7 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         }
         kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
         if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+        else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
         else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
         kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
         kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
@@ -10705,8 +10861,7 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
         KGRL__Z(a->d_q, (size_t)N * QD);
         KGRL__Z(a->d_k, (size_t)B * Tk * KD);
         KGRL__Z(a->d_v, (size_t)B * Tk * KD);
-        kgrl_gpu_attention_backward(e, a->d_q, a->d_k, a->d_v, a->d_D, a->d_atty, atty, lse, q, kc, vc, a->kmask,
-                                    B, T, Tk, NH, KVH, HS, bf);
+        kgrl__attention_bwd_gemm(e, a, a->d_q, a->d_k, a->d_v, a->d_atty, atty, lse, q, kc, vc, B, T);
         // slot-indexed (stride Tk) to row-compact (B*T, KD)
         KGRL_CUDA_CHECK(cudaMemcpy2DAsync(a->d_vc, (size_t)T * KD * es, a->d_v, (size_t)Tk * KD * es, (size_t)T * KD * es,
                                           (size_t)B, cudaMemcpyDeviceToDevice, st));

@@ -470,6 +470,92 @@ extern "C" __global__ void kgrl_k_attention_bwd_dkv(void* dk, void* dv, const vo
 }
 
 // ---------------------------------------------------------------------------------------------
+// Attention of a training forward / backward (t0 = 0) on cuBLAS's batched GEMMs: one (T, T) score
+// matrix per (row b, head h) in fp32, the softmax and its backward as the row kernels below. The
+// walks above spend ~90% of a 0.5B LoRA step (exp04, H100: ~460 of 509 ms) on CUDA-core dot
+// products; the GEMMs run them on tensor cores. Like torch's flash attention, P and dS are rounded to
+// the storage dtype before their GEMMs.
+// Pointer arrays of one batched GEMM: entry i = b * NH + h of each operand, by layout kind:
+//   0 (B, T, NH, HS) q rows   1 (B, Tk, KVH, HS) kv slots (head h / rep)   2 (B, NH, T, T)   3 (B, NH, T, HS)
+__device__ u64 kgrl_att_off(int kind, int b, int h, int NH, int KVH, int T, int Tk, int HS) {
+    if (kind == 0) return ((u64)b * T * NH + h) * HS;
+    if (kind == 1) return ((u64)b * Tk * KVH + h / (NH / KVH)) * HS;
+    if (kind == 2) return ((u64)b * NH + h) * T * T;
+    return ((u64)b * NH + h) * T * HS;
+}
+extern "C" __global__ void kgrl_k_attention_ptrs(void** pa, void** pb, void** pc, char* a, int ka, int ea, char* bp, int kb,
+                                                 int eb, char* c, int kc, int ec, int B, int NH, int KVH, int T, int Tk,
+                                                 int HS) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= B * NH) return;
+    int b = i / NH, h = i % NH;
+    pa[i] = a + kgrl_att_off(ka, b, h, NH, KVH, T, Tk, HS) * ea;
+    pb[i] = bp + kgrl_att_off(kb, b, h, NH, KVH, T, Tk, HS) * eb;
+    pc[i] = c + kgrl_att_off(kc, b, h, NH, KVH, T, Tk, HS) * ec;
+}
+// Row i of (b, h): S (B, NH, T, T) fp32 dot products q_i . k_j -> P (B, NH, T, T) storage dtype, the
+// causal, slot-masked softmax of S * scale (0 where j > i or slot j is padding; a padding query's row
+// is 0 and its lse -inf); lse (B, NH, T). grid (T, NH, B), block 256.
+extern "C" __global__ void kgrl_k_attention_softmax_fwd(void* P, float* lse, const float* S, const int* kmask, int T,
+                                                        int Tk, int NH, int HS, int bf) {
+    __shared__ float sh[32];
+    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    u64 row = (((u64)b * NH + h) * T + i) * T;
+    float scale = 1.0f / sqrtf((float)HS);
+    bool real = kmask[(u64)b * Tk + i] != 0;
+    float m = -INFINITY;
+    for (int j = threadIdx.x; real && j <= i; j += blockDim.x)
+        if (kmask[(u64)b * Tk + j]) m = fmaxf(m, S[row + j] * scale);
+    m = kgrl_block_max(m, sh);
+    float sum = 0.0f;
+    for (int j = threadIdx.x; real && j <= i; j += blockDim.x)
+        if (kmask[(u64)b * Tk + j]) sum += expf(S[row + j] * scale - m);
+    sum = kgrl_block_sum(sum, sh);
+    for (int j = threadIdx.x; j < T; j += blockDim.x) {
+        bool on = real && j <= i && kmask[(u64)b * Tk + j];
+        kgrl_st(P, row + j, on ? expf(S[row + j] * scale - m) / sum : 0.0f, bf);
+    }
+    if (threadIdx.x == 0) lse[((u64)b * NH + h) * T + i] = real ? m + logf(sum) : -INFINITY;
+}
+// The backward of that row: P = exp(S * scale - lse) (recomputed) and dS = P * (dP - D_i) * scale, both
+// in the storage dtype for the dQ, dK, dV GEMMs. dP (B, NH, T, T) fp32 = dout_i . v_j; D (B, NH, T).
+extern "C" __global__ void kgrl_k_attention_softmax_bwd(void* P, void* dS, const float* S, const float* dP,
+                                                        const float* lse, const float* D, const int* kmask, int T,
+                                                        int Tk, int NH, int HS, int bf) {
+    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    u64 row = (((u64)b * NH + h) * T + i) * T, ri = ((u64)b * NH + h) * T + i;
+    float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];
+    bool real = kmask[(u64)b * Tk + i] != 0 && L != -INFINITY;
+    for (int j = threadIdx.x; j < T; j += blockDim.x) {
+        bool on = real && j <= i && kmask[(u64)b * Tk + j];
+        float p = on ? expf(S[row + j] * scale - L) : 0.0f;
+        kgrl_st(P, row + j, p, bf);
+        kgrl_st(dS, row + j, on ? p * (dP[row + j] - Di) * scale : 0.0f, bf);
+    }
+}
+// dk, dv (B, Tk, KVH, HS) += the per-query-head gradients dKh, dVh (B, NH, T, HS) fp32 summed over the
+// rep heads of each kv head (in head order), slots s < T. Grid-stride over B * T * KVH * HS.
+extern "C" __global__ void kgrl_k_attention_dkv_sum(void* dk, void* dv, const float* dKh, const float* dVh, int B, int T,
+                                                    int Tk, int NH, int KVH, int HS, int bf) {
+    u64 n = (u64)B * T * KVH * HS;
+    int rep = NH / KVH;
+    for (u64 x = blockIdx.x * (u64)blockDim.x + threadIdx.x; x < n; x += (u64)gridDim.x * blockDim.x) {
+        int d = (int)(x % HS);
+        u64 t = x / HS;
+        int kh = (int)(t % KVH); t /= KVH;
+        int s = (int)(t % T), b = (int)(t / T);
+        float a = 0.0f, c = 0.0f;
+        for (int r = 0; r < rep; r++) {
+            u64 o = (((u64)b * NH + kh * rep + r) * T + s) * HS + d;
+            a += dKh[o]; c += dVh[o];
+        }
+        u64 o = (((u64)b * Tk + s) * KVH + kh) * HS + d;
+        kgrl_st(dk, o, kgrl_ld(dk, o, bf) + a, bf);
+        kgrl_st(dv, o, kgrl_ld(dv, o, bf) + c, bf);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // log-probabilities: lp (N), lse (N) fp32; logits (N, V). grid N, block 1024. Double sums as the CPU.
 extern "C" __global__ void kgrl_k_logprobs_fwd(float* lp, float* lse, const void* logits, const int* targets,
                                                float inv_t, int N, int V, int bf) {
