@@ -47,7 +47,9 @@
 //   kl, clip_frac, entropy, frac_zero_var, completion_len, tokens_per_s, t_generate, t_verify, t_update,
 //   grad_norm, lr, stage, p_level2 (Figure 3 plots loss and reward_mean)
 //   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
-//   reward_mean. Checkpoints every 50 steps in results/exp03_grpo_run/ (--resume continues one).
+//   reward_mean, frac_<status> (where the completions fail); phase heldout: the same every 25 steps
+//   (quick: 2) and at 0 and the last step, the held-out curve over training. Phase rl also has
+//   frac_<status> per step. Checkpoints every 50 steps in results/exp03_grpo_run/ (--resume continues one).
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 
@@ -58,6 +60,31 @@ static void add_eval_rows(kgrl_train_log *log, const char *phase, int step, cons
     kgrl_train_log_add(log, phase, step, "frac_fast1", e->frac_fast1);
     kgrl_train_log_add(log, phase, step, "geomean_speedup", e->geomean_speedup);
     kgrl_train_log_add(log, phase, step, "reward_mean", e->reward_mean);
+    char name[48];
+    for (int c = 0; e->has_status && c < KGRL_STATUS_COUNT; c++) {   // where the held-out completions fail
+        snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
+        kgrl_train_log_add(log, phase, step, name, e->frac_status[c]);
+    }
+}
+
+// The held-out greedy evaluation every `every` steps during training (phase "heldout"; steps 0 and
+// the last come from the before / after evaluations): the correctness curve over training.
+typedef struct heldout_curve {
+    kgrl_policy *p;
+    const kgrl_rl_prompt *prompts;
+    int n, every, last;
+    const kgrl_sample_desc *sd;
+    kgrl_verifier_reward *vr;
+    bool failed;
+    kgrl_err err;
+} heldout_curve;
+static bool heldout_every(int step, kgrl_train_log *log, void *user) {
+    heldout_curve *h = (heldout_curve *)user;
+    if (h->n == 0 || step % h->every != 0 || step == h->last) return true;
+    kgrl_rl_eval e;
+    if (!kgrl_rl_evaluate(h->p, h->prompts, h->n, h->sd, kgrl_verifier_reward_fn, h->vr, &e, &h->err)) { h->failed = true; return false; }
+    add_eval_rows(log, "heldout", step, &e);
+    return true;
 }
 
 // Prompts of tasks idx[0..n) that fit max_prompt tokens; ids live in store[] (n entries).
@@ -170,7 +197,7 @@ int main(int argc, char **argv) {
     if (!resume && np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &before, &err)) {
         fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
     }
-    if (!resume) add_eval_rows(&log, "heldout_before", 0, &before);
+    if (!resume) { add_eval_rows(&log, "heldout_before", 0, &before); add_eval_rows(&log, "heldout", 0, &before); }
     kgrl_rl_desc rd = KGRL_ZERO;
     rd.mode = bon ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO;
     rd.grpo.group_size = bon ? 10 : G;   // best-of-N: seed 002's N = 10
@@ -179,11 +206,19 @@ int main(int argc, char **argv) {
     rd.lr.lr = lr; rd.two_stage_at = two ? steps / 2 : 0; rd.curriculum = curriculum;
     rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
     rd.reward = kgrl_verifier_reward_fn; rd.reward_user = &vr; rd.logger = &logger;
-    if (!kgrl_rl_train(p, train, np_tr, &rd, &log, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    heldout_curve curve;
+    memset(&curve, 0, sizeof curve);
+    curve.p = p; curve.prompts = test; curve.n = np_te; curve.every = quick ? 2 : 25; curve.last = steps;
+    curve.sd = &greedy; curve.vr = &vr;
+    rd.on_step = heldout_every; rd.user = &curve;
+    if (!kgrl_rl_train(p, train, np_tr, &rd, &log, &err) || curve.failed) {
+        fprintf(stderr, "exp03_grpo: %s\n", curve.failed ? curve.err.msg : err.msg); return 1;
+    }
     if (np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &after, &err)) {
         fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
     }
     add_eval_rows(&log, "heldout_after", steps, &after);
+    add_eval_rows(&log, "heldout", steps, &after);
 
     kgrl_mkdirs("results", NULL);
     kgrl_csv *csv = kgrl_csv_open(out, &err);

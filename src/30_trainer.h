@@ -146,8 +146,9 @@ KGRL_API void kgrl_sft_data_free(kgrl_sft_data *d);
 //   max_steps 0 = epochs * ceil(n / batch_size)
 //   eval_every 0 = max(1, steps / 16); eval_max 0 = every eval example
 //   checkpoint_every 0 = never; run_dir NULL = nothing written; resume: continue from run_dir
-// on_step (may be NULL) runs after each step's log rows (and checkpoint); returning false stops.
-typedef bool (*kgrl_step_fn)(int step, const kgrl_train_log *log, void *user);
+// on_step (may be NULL) runs after each step's log rows (and checkpoint); returning false stops. It
+// may add rows to the log (exp03 adds its periodic held-out evaluation); the next checkpoint keeps them.
+typedef bool (*kgrl_step_fn)(int step, kgrl_train_log *log, void *user);
 typedef struct kgrl_sft_desc {
     int epochs, batch_size, max_steps;
     kgrl_lr_desc lr;
@@ -169,8 +170,9 @@ KGRL_API double kgrl_sft_eval_loss(kgrl_policy *p, const kgrl_sft_data *data, in
 // ---------------------------------------------------------------------------------------------
 // RL. Prompts carry their token ids, a level (for the curriculum) and a caller's task index.
 typedef struct kgrl_rl_prompt { const int *ids; int n; int level; int task; } kgrl_rl_prompt;
-// What a reward function says about one completion.
-typedef struct kgrl_rl_outcome { double reward; bool compiled, correct; double speedup; } kgrl_rl_outcome;
+// What a reward function says about one completion. status: the verifier's kgrl_status, or -1 (the
+// trainer's preset) when the reward function has none.
+typedef struct kgrl_rl_outcome { double reward; bool compiled, correct; double speedup; int status; } kgrl_rl_outcome;
 // Rewards for n completions; prompts[i] is completion i's prompt; stage is 0 (single stage) or 1/2
 // (two-stage runs: 1 frontend before two_stage_at, 2 midend after).
 typedef void (*kgrl_rl_reward_fn)(void *user, int stage, const kgrl_rl_prompt *const *prompts,
@@ -209,7 +211,9 @@ typedef struct kgrl_rl_desc {
 // speedup_mean_correct (arithmetic mean over correct, timed completions; NaN if none), loss, kl,
 // clip_frac (TRL's clip_ratio/region_mean), entropy (mean -logprob of the sampled tokens, a Monte
 // Carlo estimate), frac_zero_var (groups whose rewards all tie), completion_len, tokens_per_s,
-// t_generate, t_verify, t_update (seconds), grad_norm, lr, stage, p_level2.
+// t_generate, t_verify, t_update (seconds), grad_norm, lr, stage, p_level2; and when the reward
+// function gives statuses, frac_<status> for every kgrl_status (frac_ok, frac_format_error, ...):
+// where the rollouts fail.
 KGRL_API bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
                             kgrl_train_log *log, kgrl_err *err);
 
@@ -219,6 +223,8 @@ typedef struct kgrl_rl_eval {
     double frac_compiled, frac_correct, frac_fast1;  // fast_1: correct and speedup > 1
     double geomean_speedup;  // over correct, timed completions; NaN if none
     double reward_mean;
+    bool has_status;         // the reward function gave statuses: frac_status holds their fractions
+    double frac_status[KGRL_STATUS_COUNT];
 } kgrl_rl_eval;
 KGRL_API bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
                                kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err);
@@ -982,6 +988,19 @@ static void kgrl__rl_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const kgrl_rl_p
     }
 }
 
+// frac_<status> rows of n outcomes, when the reward function gave statuses
+static void kgrl__log_statuses(kgrl_train_log *log, const char *phase, int step, const kgrl_rl_outcome *oc, int n) {
+    double frac[KGRL_STATUS_COUNT] = {0};
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { frac[oc[i].status] += 1.0 / n; any = true; }
+    char name[48];
+    for (int c = 0; any && c < KGRL_STATUS_COUNT; c++) {
+        snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
+        kgrl_train_log_add(log, phase, step, name, frac[c]);
+    }
+}
+
 bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
                    kgrl_train_log *log, kgrl_err *err) {
     kgrl_rl_desc d = KGRL_ZERO;
@@ -1058,7 +1077,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         // 2. rewards
         for (int s = 0; s < S; s++) {
             comp[s] = sr.tokens + (size_t)s * Tc;
-            oc[s].reward = 0; oc[s].compiled = oc[s].correct = false; oc[s].speedup = NAN;
+            oc[s].reward = 0; oc[s].compiled = oc[s].correct = false; oc[s].speedup = NAN; oc[s].status = -1;
         }
         d.reward(d.reward_user, stage, pr, comp, sr.lengths, S, oc);
         double t2 = kgrl_now_s();
@@ -1166,6 +1185,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         kgrl_train_log_add(log, ph, s1, "lr", lr);
         kgrl_train_log_add(log, ph, s1, "stage", stage);
         kgrl_train_log_add(log, ph, s1, "p_level2", p2);
+        kgrl__log_statuses(log, ph, s1, oc, S);
         kgrl_log(d.logger, KGRL_LOG_INFO, "rl step %d/%d reward %.3f±%.3f correct %.2f loss %.4f gen %.1fs verify %.1fs update %.1fs",
                  s1, d.steps, rmean, rstd, ncorr / S, loss, t1 - t0, t2 - t1, t3 - t2);
         kgrl_sample_result_free(&sr);
@@ -1198,7 +1218,7 @@ bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, cons
     if (ok) {
         const int **comp = (const int **)kgrl_malloc(sizeof(void *) * (size_t)n);
         kgrl_rl_outcome *oc = (kgrl_rl_outcome *)kgrl_calloc((size_t)n, sizeof(kgrl_rl_outcome));
-        for (int i = 0; i < n; i++) { comp[i] = sr.tokens + (size_t)i * sr.max_new; oc[i].speedup = NAN; }
+        for (int i = 0; i < n; i++) { comp[i] = sr.tokens + (size_t)i * sr.max_new; oc[i].speedup = NAN; oc[i].status = -1; }
         reward(reward_user, 0, pr, comp, sr.lengths, n, oc);
         double lsum = 0, nsp = 0;
         out->n = n;
@@ -1209,6 +1229,8 @@ bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, cons
             if (oc[i].correct && isfinite(oc[i].speedup) && oc[i].speedup > 0) { lsum += log(oc[i].speedup); nsp++; }
         }
         out->frac_compiled /= n; out->frac_correct /= n; out->frac_fast1 /= n; out->reward_mean /= n;
+        for (int i = 0; i < n; i++)
+            if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { out->has_status = true; out->frac_status[oc[i].status] += 1.0 / n; }
         out->geomean_speedup = nsp > 0 ? exp(lsum / nsp) : NAN;
         kgrl_free(comp); kgrl_free(oc);
         kgrl_sample_result_free(&sr);
@@ -1243,6 +1265,7 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
         out[i].compiled = recs[i].compiled;
         out[i].correct = recs[i].correct && recs[i].status == KGRL_STATUS_OK;
         out[i].speedup = out[i].correct ? recs[i].speedup : NAN;
+        out[i].status = (int)recs[i].status;
         kgrl_buf_free(&texts[i]);
     }
     vr->n_verified += n;

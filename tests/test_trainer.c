@@ -148,6 +148,53 @@ static void test_grpo_raises_reward(void) {
     kgrl_policy_destroy(p); kgrl_model_free(m);
 }
 
+// the toy reward with verifier statuses: no 7 is a format error, one 7 a compile error, two or more ok
+static void count7_status(void *user, int stage, const kgrl_rl_prompt *const *prompts, const int *const *c, const int *lens,
+                          int n, kgrl_rl_outcome *out) {
+    count7(user, stage, prompts, c, lens, n, out);
+    for (int i = 0; i < n; i++)
+        out[i].status = out[i].reward == 0 ? KGRL_STATUS_FORMAT_ERROR : out[i].reward == 1 ? KGRL_STATUS_COMPILE_ERROR : KGRL_STATUS_OK;
+}
+
+// frac_<status> rows: every status each step, summing to 1, frac_ok = frac_correct; none without statuses
+static void test_rl_status_fractions(void) {
+    kgrl_model *m = tiny_model(3);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    kgrl_rl_desc d = rl_desc(KGRL_RL_GRPO, 3);
+    d.reward = count7_status;
+    kgrl_train_log log = KGRL_ZERO;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
+    for (int step = 1; step <= 3; step++) {
+        double sum = 0;
+        char name[48];
+        for (int c = 0; c < KGRL_STATUS_COUNT; c++) {
+            snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
+            double f = kgrl_train_log_get(&log, "rl", step, name);
+            KT_CHECK(!isnan(f), "step %d: %s missing", step, name);
+            sum += f;
+        }
+        double ok = kgrl_train_log_get(&log, "rl", step, "frac_ok"), corr = kgrl_train_log_get(&log, "rl", step, "frac_correct");
+        KT_CHECK(fabs(sum - 1.0) < 1e-9, "step %d: status fractions sum to %.6f", step, sum);   // 16 terms of k/16: exact enough
+        KT_CHECK(fabs(ok - corr) < 1e-12, "step %d: frac_ok %.4f != frac_correct %.4f", step, ok, corr);
+    }
+    kgrl_rl_eval ev;
+    kgrl_sample_desc sd = d.sample;
+    sd.greedy = true;
+    KT_CHECK(kgrl_rl_evaluate(p, pr, 3, &sd, count7_status, NULL, &ev, &err), "evaluate: %s", err.msg);
+    double s = 0;
+    for (int c = 0; c < KGRL_STATUS_COUNT; c++) s += ev.frac_status[c];
+    KT_CHECK(ev.has_status && fabs(s - 1.0) < 1e-9, "evaluate: status fractions sum to %.6f", s);
+    kgrl_train_log_free(&log);
+    d.reward = count7;   // no statuses: no rows
+    KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
+    KT_CHECK(isnan(kgrl_train_log_get(&log, "rl", 1, "frac_ok")), "frac_ok logged without statuses");
+    kgrl_train_log_free(&log);
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
 static void test_best_of_n_and_curriculum(void) {
     kgrl_model *m = tiny_model(4);
     kgrl_policy *p = make_policy(m, false, 0);
@@ -177,13 +224,13 @@ static void test_best_of_n_and_curriculum(void) {
 
 // ---- kill and resume ----------------------------------------------------------------------------
 
-static bool kill_at_5(int step, const kgrl_train_log *log, void *user) {
+static bool kill_at_5(int step, kgrl_train_log *log, void *user) {
     (void)log; (void)user;
     if (step == 5) raise(SIGKILL);
     return true;
 }
 // GPU variant (no fork once CUDA is up): the run stops itself after step 5
-static bool stop_at_5(int step, const kgrl_train_log *log, void *user) { (void)log; (void)user; return step != 5; }
+static bool stop_at_5(int step, kgrl_train_log *log, void *user) { (void)log; (void)user; return step != 5; }
 
 typedef struct run_out { kgrl_train_log log; float *params; size_t n; int tokens[16 * 8]; } run_out;
 
@@ -401,6 +448,7 @@ int main(void) {
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
     KT_RUN(test_grpo_raises_reward);
+    KT_RUN(test_rl_status_fractions);
     KT_RUN(test_best_of_n_and_curriculum);
     KT_RUN(test_resume_sft_bit_exact);
     KT_RUN(test_resume_grpo_bit_exact);
