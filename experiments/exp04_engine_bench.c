@@ -68,6 +68,7 @@
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
 //   section roofline: bytes_per_token, achieved_gbps, copy_gbps, fraction (batch 1)
 //   section train: tokens_per_s, ms_per_step, loss_first, loss_last (B x 1024 tokens, rank 16, 7 modules)
+//   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
 //     attention_fwd_ms, attention_bwd_ms: the attention ops alone at its shape, times the layers
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
@@ -246,8 +247,10 @@ static void bench_train_attention(kgrl_engine *e, const kgrl_model_config *c, in
 }
 
 // LoRA SFT steps (rank 16, alpha 32, all seven modules), B sequences of T tokens.
+// checkpoint: activation checkpointing (each layer recomputed in the backward); its rows go to
+// section train_ckpt and the memory metrics train_ckpt_plan_*, and it skips the time split.
 static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_config *cfg, int B, int T, int steps,
-                        uint64_t seed, row_sink *s, double *peak) {
+                        uint64_t seed, bool checkpoint, row_sink *s, double *peak) {
     kgrl_lora_desc ld;
     memset(&ld, 0, sizeof ld);
     ld.rank = 16; ld.alpha = 32; ld.seed = seed;
@@ -255,9 +258,10 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
     kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
-    d.max_batch = B; d.max_tokens = T; d.training = true;
+    d.max_batch = B; d.max_tokens = T; d.training = true; d.checkpoint = checkpoint;
     kgrl_gpu_acts *a = kgrl_gpu_acts_create(e, gm, gl, &d);
     int N = B * T, V = cfg->vocab_size;
+    const char *sec = checkpoint ? "train_ckpt" : "train";
     int *toks = (int *)kgrl_malloc(sizeof(int) * (size_t)N), *tg = (int *)kgrl_malloc(sizeof(int) * (size_t)N);
     float *cm = (float *)kgrl_malloc(sizeof(float) * (size_t)N), *tm = (float *)kgrl_malloc(sizeof(float) * (size_t)N);
     float *lp = (float *)kgrl_malloc(sizeof(float) * (size_t)N), *dlp = (float *)kgrl_malloc(sizeof(float) * (size_t)N);
@@ -301,19 +305,21 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
     }
     for (int i = 0; i < 5; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
     // where the step goes (CUDA events; the loss phase includes the host's loss and two small copies)
-    row(s, "train_split", B, "forward_ms", phase_ms[0]);
-    row(s, "train_split", B, "loss_ms", phase_ms[1]);
-    row(s, "train_split", B, "backward_ms", phase_ms[2]);
-    row(s, "train_split", B, "optimizer_ms", phase_ms[3]);
-    bench_train_attention(e, cfg, B, T, s);
+    if (!checkpoint) {
+        row(s, "train_split", B, "forward_ms", phase_ms[0]);
+        row(s, "train_split", B, "loss_ms", phase_ms[1]);
+        row(s, "train_split", B, "backward_ms", phase_ms[2]);
+        row(s, "train_split", B, "optimizer_ms", phase_ms[3]);
+        bench_train_attention(e, cfg, B, T, s);
+    }
     double used = used_mib();
     if (used > *peak) *peak = used;
-    row(s, "train", B, "tokens_per_s", (double)N * steps / t_total);
-    row(s, "train", B, "ms_per_step", 1e3 * t_total / steps);
-    row(s, "train", B, "loss_first", first);
-    row(s, "train", B, "loss_last", last);
-    row(s, "memory", B, "train_plan_planned_mib", a->planned_bytes / 1048576.0);
-    row(s, "memory", B, "train_plan_measured_mib", a->measured_bytes / 1048576.0);
+    row(s, sec, B, "tokens_per_s", (double)N * steps / t_total);
+    row(s, sec, B, "ms_per_step", 1e3 * t_total / steps);
+    row(s, sec, B, "loss_first", first);
+    row(s, sec, B, "loss_last", last);
+    row(s, "memory", B, checkpoint ? "train_ckpt_plan_planned_mib" : "train_plan_planned_mib", a->planned_bytes / 1048576.0);
+    row(s, "memory", B, checkpoint ? "train_ckpt_plan_measured_mib" : "train_plan_measured_mib", a->measured_bytes / 1048576.0);
     kgrl_free(toks); kgrl_free(tg); kgrl_free(cm); kgrl_free(tm); kgrl_free(lp); kgrl_free(dlp);
     kgrl_gpu_acts_free(a); kgrl_gpu_lora_free(gl); kgrl_lora_free(lora);
 }
@@ -379,7 +385,8 @@ int main(int argc, char **argv) {
         bench_decode(e, gm, 1, P, NEW, &s, &peak);
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
-        bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, &s, &peak);
+        bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, false, &s, &peak);
+        bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, true, &s, &peak);
         row(&s, "memory", 0, "peak_used_mib", peak - base);
         kgrl_gpu_model_free(gm);
         kgrl_model_free(m);

@@ -176,6 +176,7 @@ typedef struct kgrl_engine_desc {
     int max_batch;           // B rows (sequences)
     int max_tokens;          // T (KV capacity)
     bool training;           // keep every layer's activations for kgrl_gpu_model_backward
+    bool checkpoint;         // training: keep only each layer's input; the backward recomputes the rest
     bool last_logits;
 } kgrl_engine_desc;
 
@@ -863,15 +864,16 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     kgrl__plan p = {0};
     size_t es = a->esize, B = (size_t)a->B, N = (size_t)a->B * a->T, C = (size_t)a->C;
     size_t QD = (size_t)a->NH * a->HS, KD = (size_t)a->KVH * a->HS, F = (size_t)a->F, V = (size_t)a->V, R = (size_t)a->R;
-    size_t L = (size_t)a->L, LL = a->desc.training ? L : 1;   // layers that keep their own activations
+    bool keep = a->desc.training && !a->desc.checkpoint;   // every layer keeps its own activations
+    size_t L = (size_t)a->L, LL = keep ? L : 1;
     size_t MX = C > QD ? C : QD;
     if (F > MX) MX = F;
-    a->ls_c = a->desc.training ? N * C : 0;  a->ls_q = a->desc.training ? N * QD : 0;
-    a->ls_k = a->desc.training ? N * KD : 0; a->ls_f = a->desc.training ? N * F : 0;
-    a->ls_r = a->desc.training ? N : 0;      a->ls_nh = a->desc.training ? N * a->NH : 0;
-    a->ls_kvh = a->desc.training ? N * a->KVH : 0;
-    a->ls_lse = a->desc.training ? B * a->NH * a->T : 0;
-    a->ls_xa = a->desc.training ? KGRL_LORA_NMOD * N * R : 0;
+    a->ls_c = keep ? N * C : 0;  a->ls_q = keep ? N * QD : 0;
+    a->ls_k = keep ? N * KD : 0; a->ls_f = keep ? N * F : 0;
+    a->ls_r = keep ? N : 0;      a->ls_nh = keep ? N * a->NH : 0;
+    a->ls_kvh = keep ? N * a->KVH : 0;
+    a->ls_lse = keep ? B * a->NH * a->T : 0;
+    a->ls_xa = keep ? KGRL_LORA_NMOD * N * R : 0;
 #define KGRL__T(ptr, type, count) ptr = (type)kgrl__take(&p, base, (count) * sizeof(*(ptr)) > 0 ? (count) * sizeof(*(ptr)) : 1)
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
@@ -1063,11 +1065,50 @@ static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const
 // a->tokens, a->pos, a->kmask. slot != NULL: t0 is read from the device there instead (the decode
 // step of kgrl_gpu_sample, captured once in a CUDA graph and replayed while the slot moves). Nothing
 // here reads host data that changes from step to step, copies from the host or waits.
+// One layer of the forward: from its first norm's output (ln1 of its slot, ready) to its residual
+// output xo = x + attention + MLP, then the norm fused with the last add into next / next_rstd: the
+// next layer's first norm, or the final norm (the backward's recomputation passes scratch there).
+static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                 int l, int B, int T, int t0, const int *slot, void *x, void *xo, void *next,
+                                 float *next_rstd) {
+    const kgrl_model_config *c = &gm->cfg;
+    int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int KD = KVH * HS, Tk = a->T, C = c->hidden_size;
+    bool bf = a->bf16;
+    size_t li = (size_t)l;   // activation slot: times the layer strides, which are 0 without per-layer slots
+    void *mid = KGRL__EP(a->mid, li * a->ls_c), *ln1 = KGRL__EP(a->ln1, li * a->ls_c), *ln2 = KGRL__EP(a->ln2, li * a->ls_c);
+    void *qr = KGRL__EP(a->qr, li * a->ls_q), *kr = KGRL__EP(a->kr, li * a->ls_k);
+    void *q = KGRL__EP(a->q, li * a->ls_q), *atty = KGRL__EP(a->atty, li * a->ls_q);
+    void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
+    void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
+    float *lse = a->lse + li * a->ls_lse;
+    kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
+    kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
+    kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
+    const void *qn = qr, *kn = kr;
+    if (c->qk_norm) {
+        kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
+        kgrl_gpu_rmsnorm_forward(e, a->d_norm, a->k_rstd + li * a->ls_kvh, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), c->rms_eps, N * KVH, HS, bf);
+        qn = q; kn = a->d_norm;
+    }
+    kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+    else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
+    else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
+    kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
+    kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
+    kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
+    kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
+    kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
+    kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
+    const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+    kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
+}
+
 static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                   int B, int T, int t0, const int *slot) {
     const kgrl_model_config *c = &gm->cfg;
-    int N = B * T, C = c->hidden_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
-    int KD = KVH * HS, Tk = a->T;
+    int N = B * T, C = c->hidden_size;
     bool bf = a->bf16;
     size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
@@ -1075,41 +1116,14 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     // layer 0's first norm; every later norm runs in one launch with the residual add before it
     kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
-        int li = a->desc.training ? l : 0;                    // activation slot of this layer
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
         void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
-        void *mid = KGRL__EP(a->mid, li * a->ls_c), *ln1 = KGRL__EP(a->ln1, li * a->ls_c), *ln2 = KGRL__EP(a->ln2, li * a->ls_c);
-        void *qr = KGRL__EP(a->qr, li * a->ls_q), *kr = KGRL__EP(a->kr, li * a->ls_k);
-        void *q = KGRL__EP(a->q, li * a->ls_q), *atty = KGRL__EP(a->atty, li * a->ls_q);
-        void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
-        void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
-        float *lse = a->lse + li * a->ls_lse;
-        kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
-        kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
-        kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
-        const void *qn = qr, *kn = kr;
-        if (c->qk_norm) {
-            kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
-            kgrl_gpu_rmsnorm_forward(e, a->d_norm, a->k_rstd + li * a->ls_kvh, kr, kgrl_gpu_model_tensor(gm, l, KGRL_W_KNORM), c->rms_eps, N * KVH, HS, bf);
-            qn = q; kn = a->d_norm;
-        }
-        kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-        if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
-        else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
-        else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
-        kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
-        kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
-        kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
-        kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
-        kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
-        kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
         // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
         bool last = l + 1 == c->n_layers;
         int ln = a->desc.training ? l + 1 : 0;
         void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
-        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
-        kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
+        kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {
@@ -1173,7 +1187,14 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     kgrl_gpu_rmsnorm_backward(e, d_res, G ? G + gm->norm_off : NULL, d_ln, KGRL__EP(a->res, (size_t)c->n_layers * NC),
                               kgrl__gpu_at(gm, gm->norm_off), a->lnf_rstd, N, C, bf);
     for (int l = c->n_layers - 1; l >= 0; l--) {
-        void *x = KGRL__EP(a->res, (size_t)l * NC), *mid = KGRL__EP(a->mid, l * a->ls_c);
+        void *x = KGRL__EP(a->res, (size_t)l * NC);
+        if (a->desc.checkpoint) {
+            // this layer's activations again, from its input: the same kernels on the same inputs give
+            // the same values (the fused norm at its end writes into free scratch: d_ln, lnf_rstd)
+            kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->rms_eps, N, C, bf);
+            kgrl__gforward_layer(e, gm, gl, a, l, B, T, 0, NULL, x, KGRL__EP(a->res, (size_t)(l + 1) * NC), d_ln, a->lnf_rstd);
+        }
+        void *mid = KGRL__EP(a->mid, l * a->ls_c);
         void *ln1 = KGRL__EP(a->ln1, l * a->ls_c), *ln2 = KGRL__EP(a->ln2, l * a->ls_c);
         void *qr = KGRL__EP(a->qr, l * a->ls_q), *kr = KGRL__EP(a->kr, l * a->ls_k);
         void *q = KGRL__EP(a->q, l * a->ls_q), *atty = KGRL__EP(a->atty, l * a->ls_q);

@@ -48,6 +48,7 @@ typedef struct kgrl_policy_desc {
     kgrl_adamw_desc adamw;
     float max_grad_norm;
     kgrl_engine_dtype dtype;
+    bool checkpoint;         // GPU: activation checkpointing of the training plan (kgrl_engine_desc.checkpoint)
     uint64_t seed;
 } kgrl_policy_desc;
 
@@ -362,7 +363,7 @@ kgrl_policy *kgrl_policy_create(kgrl_ctx *ctx, kgrl_model *m, kgrl_lora *lora, c
         if (p->lora) p->gl = kgrl_gpu_lora_upload(p->engine, p->lora, d.dtype);
         else kgrl_gpu_model_train_init(p->engine, p->gm, m->params);
         kgrl_engine_desc ed = KGRL_ZERO;
-        ed.max_batch = d.max_rows; ed.max_tokens = d.max_tokens; ed.training = true;
+        ed.max_batch = d.max_rows; ed.max_tokens = d.max_tokens; ed.training = true; ed.checkpoint = d.checkpoint;
         p->ga = kgrl_gpu_acts_create(p->engine, p->gm, p->gl, &ed);
         kgrl_engine_desc sd = KGRL_ZERO;
         sd.max_batch = d.sample_rows; sd.max_tokens = d.max_tokens; sd.last_logits = true;

@@ -643,6 +643,34 @@ static void model_case(kgrl_model_family fam, bool bf16) {
            (int)fam, bf16 ? "bf16" : "fp32", worst_w, ee, en, eh);
     KT_CHECK(ee <= tolg && en <= tolg && eh <= tolg, "family %d %s embedding/norm/head grads rel err %.3g %.3g %.3g > %.0e",
              (int)fam, bf16 ? "bf16" : "fp32", ee, en, eh, tolg);
+    // activation checkpointing: a plan that keeps only each layer's input, whose backward recomputes the
+    // layer, gives the same logits and gradients: the same kernels on the same values (exact, except the
+    // norm-weight gradients' atomics, whose order may differ: 1e-6 for the full-weight block)
+    {
+        kgrl_engine_desc dc = d;
+        dc.checkpoint = true;
+        kgrl_gpu_acts *gc = kgrl_gpu_acts_create(eng, gm, gl, &dc);
+        KT_CHECK(gc->planned_bytes < ga->planned_bytes, "checkpoint plan %zu bytes is not below the full plan's %zu",
+                 gc->planned_bytes, ga->planned_bytes);
+        kgrl_gpu_model_forward(eng, gm, gl, gc, toks, NULL, mask, B, T);
+        float *ck_logits = (float *)kgrl_malloc(4 * nl);
+        kgrl_gpu_logits_download(eng, gc, ck_logits);
+        KT_CHECK(nrel(ck_logits, gl_logits, nl) == 0.0, "checkpoint plan logits differ: %.3g", nrel(ck_logits, gl_logits, nl));
+        d2d(gc->dlogits, gdl, nl * (bf16 ? 2 : 4));
+        kgrl_gpu_lora_zero_grad(eng, gl);
+        kgrl_gpu_model_zero_grad(eng, gm);
+        kgrl_gpu_model_backward(eng, gm, gl, gc, gm->grads);
+        float *cg = (float *)kgrl_malloc(4 * lora->n_params), *cmg = (float *)kgrl_malloc(4 * m->n_params);
+        kgrl_gpu_lora_grads_download(eng, gl, cg);
+        d2h(cmg, gm->grads, 4 * m->n_params);
+        double el = nrel(cg, gg, lora->n_params), em = nrel(cmg, gmg, m->n_params);
+        printf("  family %d %s: checkpointing: plan %.2f of the full one, LoRA grads diff %.3g, full-weight %.3g\n", (int)fam,
+               bf16 ? "bf16" : "fp32", (double)gc->planned_bytes / ga->planned_bytes, el, em);
+        KT_CHECK(el == 0.0 && em <= 1e-6, "family %d %s checkpointing changes the gradients: LoRA %.3g, full-weight %.3g",
+                 (int)fam, bf16 ? "bf16" : "fp32", el, em);
+        kgrl_free(ck_logits); kgrl_free(cg); kgrl_free(cmg);
+        kgrl_gpu_acts_free(gc);
+    }
     kgrl_free(gmg); kgrl_free(mg);
     // KV cache: prefill 6 then 4 single steps equal the full forward (fp32; inference plan)
     if (!bf16) {
