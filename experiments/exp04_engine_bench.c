@@ -70,7 +70,7 @@
 //   section train: tokens_per_s, ms_per_step, loss_first, loss_last (B x 1024 tokens, rank 16, 7 modules)
 //   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
-//     attention_fwd_ms, attention_bwd_ms: the attention ops alone at its shape, times the layers
+//     attention_fwd_ms, attention_bwd_ms: the step's attention alone, times the layers
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
 // Ratios: `python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv` joins
 // both CSVs and writes results/exp04_engine_ratios.csv (model,section,batch,metric,kgrl,torch,ratio).
@@ -206,35 +206,17 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     kgrl_gpu_acts_free(a);
 }
 
-// The attention ops alone at the training shape, times the layers: the part of forward_ms and
-// backward_ms that the CUDA-core attention kernels take (random bf16 q, k, v; no padding).
-static void bench_train_attention(kgrl_engine *e, const kgrl_model_config *c, int B, int T, row_sink *s) {
-    int NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
-    size_t nq = (size_t)B * T * NH * HS, nk = (size_t)B * T * KVH * HS, bytes = 2 * (3 * nq + 4 * nk) + 4 * (size_t)B * T;
-    char *blk;
-    KGRL_CUDA_CHECK(cudaMalloc((void **)&blk, bytes + 8 * (size_t)B * NH * T));
-    KGRL_CUDA_CHECK(cudaMemsetAsync(blk, 0, bytes + 8 * (size_t)B * NH * T, e->ctx->stream));
-    void *q = blk, *out = blk + 2 * nq, *k = blk + 4 * nq, *v = blk + 4 * nq + 2 * nk;   // then dq, dk, dv
-    void *dq = blk + 4 * nq + 4 * nk, *dk = blk + 6 * nq + 4 * nk, *dv = blk + 6 * nq + 6 * nk;
-    int *kmask = (int *)(blk + 6 * nq + 8 * nk);
-    float *lse = (float *)(blk + bytes), *D = lse + (size_t)B * NH * T;
-    size_t nv = 2 * nq + 2 * nk;   // q, out, k, v: uniform in [-1, 1), bf16; every slot real
-    uint16_t *hv = (uint16_t *)kgrl_malloc(2 * nv);
-    for (size_t i = 0; i < nv; i++) hv[i] = kgrl_f32_to_bf16(2.0f * kgrl_uniform_at(7, 1, i) - 1.0f);
-    int *hm = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T);
-    for (int i = 0; i < B * T; i++) hm[i] = 1;
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(q, hv, 2 * nv, cudaMemcpyHostToDevice, e->ctx->stream));
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(kmask, hm, sizeof(int) * (size_t)B * T, cudaMemcpyHostToDevice, e->ctx->stream));
-    KGRL_CUDA_CHECK(cudaStreamSynchronize(e->ctx->stream));
-    kgrl_free(hv); kgrl_free(hm);
-    // dout is out: the timing does not depend on the values
+// The training step's attention alone, times the layers: the engine's batched-GEMM attention
+// (kgrl__attention_fwd_gemm / _bwd_gemm, static in the header this file includes) on the plan's
+// layer-0 buffers as the timed steps left them. The part of forward_ms and backward_ms it takes.
+static void bench_train_attention(kgrl_engine *e, kgrl_gpu_acts *a, int L, int B, int T, row_sink *s) {
     cudaEvent_t ev[3];
     for (int i = 0; i < 3; i++) KGRL_CUDA_CHECK(cudaEventCreate(&ev[i]));
     KGRL_CUDA_CHECK(cudaEventRecord(ev[0], e->ctx->stream));
-    for (int l = 0; l < c->n_layers; l++) kgrl_gpu_attention_forward(e, out, lse, q, k, v, kmask, B, T, T, 0, NH, KVH, HS, true);
+    for (int l = 0; l < L; l++) kgrl__attention_fwd_gemm(e, a, a->atty, a->lse, a->q, a->k, a->v, B, T);
     KGRL_CUDA_CHECK(cudaEventRecord(ev[1], e->ctx->stream));
-    for (int l = 0; l < c->n_layers; l++)
-        kgrl_gpu_attention_backward(e, dq, dk, dv, D, out, out, lse, q, k, v, kmask, B, T, T, NH, KVH, HS, true);
+    for (int l = 0; l < L; l++)
+        kgrl__attention_bwd_gemm(e, a, a->d_q, a->d_k, a->d_v, a->d_atty, a->atty, a->lse, a->q, a->k, a->v, B, T);
     KGRL_CUDA_CHECK(cudaEventRecord(ev[2], e->ctx->stream));
     KGRL_CUDA_CHECK(cudaEventSynchronize(ev[2]));
     float f_ms, b_ms;
@@ -243,10 +225,8 @@ static void bench_train_attention(kgrl_engine *e, const kgrl_model_config *c, in
     row(s, "train_split", B, "attention_fwd_ms", f_ms);
     row(s, "train_split", B, "attention_bwd_ms", b_ms);
     for (int i = 0; i < 3; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
-    KGRL_CUDA_CHECK(cudaFree(blk));
 }
 
-// LoRA SFT steps (rank 16, alpha 32, all seven modules), B sequences of T tokens.
 // checkpoint: activation checkpointing (each layer recomputed in the backward); its rows go to
 // section train_ckpt and the memory metrics train_ckpt_plan_*, and it skips the time split.
 static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_config *cfg, int B, int T, int steps,
@@ -310,7 +290,7 @@ static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_con
         row(s, "train_split", B, "loss_ms", phase_ms[1]);
         row(s, "train_split", B, "backward_ms", phase_ms[2]);
         row(s, "train_split", B, "optimizer_ms", phase_ms[3]);
-        bench_train_attention(e, cfg, B, T, s);
+        bench_train_attention(e, a, cfg->n_layers, B, T, s);
     }
     double used = used_mib();
     if (used > *peak) *peak = used;
