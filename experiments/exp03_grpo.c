@@ -37,7 +37,9 @@
 // Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.1 min (243 s);
 //   then 423 s for the defaults: 100 steps at ~4.1 s (generate 3.4 s: 12 rollouts of up to 1024 tokens
 //   after a ~1000-token prompt, ~3.3 ms a token; verify 0.4 s; update 0.3 s) and the two held-out
-//   evaluations. exp00 + exp03: ~11 min.
+//   evaluations. exp00 + exp03: ~11 min. Since the split-KV decode and the GEMM training attention
+//   (same day): exp00 19 s, generation 0.8 s a step (10 steps + 2 evaluations in 23 s), so ~3 min in
+//   all (the full run not yet measured).
 // Measured outcome (H100, defaults): reward mean 0.19 over steps 1-20 -> 0.27 over steps 81-100
 //   (slope +0.13 +- 0.08 per 100 steps), rollouts compiled 0.30 -> 0.42, correct 0.05 -> 0.04;
 //   held-out greedy compiled 0.30 -> 0.45, correct 0 -> 0 (NOTES.md, fourth session).

@@ -58,11 +58,15 @@
 //   prediction of 1.5-2 ms missed by 2x. LoRA step 509 / 383 ms against peft's 138 / 194 ms (0.27x /
 //   0.51x, prediction 0.6x): the section train_split (added after that run) says where the time goes.
 //   Peak memory 7.7 / 8.9 GiB against torch's 15.2 / 13.5 GiB allocated.
-// Prediction for the batched-GEMM training attention (branch split-kv, not yet run): exp00's rate
+// Prediction for the batched-GEMM training attention and split-KV decode: exp00's rate
 //   (~4.6 G (query, key) pairs/s per CUDA-core pass, 3 passes) puts the 0.5B step's attention at
 //   ~460 of its 509 ms. On GEMMs: 7 GEMMs of 2*T*T*HS flops per (row, head) ~1.3 TFLOP a step (~4 ms)
 //   plus ~2.5 GB per layer of fp32 S / dP and storage-dtype P / dS traffic, ~60 GB a step (~25 ms):
 //   ~30 ms, so ~80 ms a step, ~1.7x peft's 138 ms (target 1.5x). Plan memory +700 MiB (B 4, T 1024).
+// Outcome (H100, --quick: 0.5B, 2 timed steps, 32 new tokens, comparator --quick in the same call):
+//   LoRA step 65.8 ms against peft's 139 ms (2.1x; attention 9.7 ms forward + 15.6 ms backward of it);
+//   checkpointed 88.3 ms with a 3661 MiB plan instead of 7304; decode B1 2.28 ms (31.5x HF), B64
+//   3.59 ms a step (13.5x), roofline 15.0% (was 9.0%). The full run (1.5B, 128 tokens) is still to do.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
