@@ -1153,9 +1153,15 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // are on the full-weight gradients of the embedding and the norm weights, so full-parameter
 // training repeats to rounding, LoRA training bit for bit).
 //
+// Attention has three paths: a training plan's forward and backward run on cuBLAS batched GEMMs (one
+// fp32 (T, T) score matrix per row and head, P and dS rounded to the storage dtype as torch's flash
+// attention does); a decode step (T = 1) splits the cache into chunks (split-KV); an inference
+// prefill walks the slots per query (kgrl_gpu_attention_forward, also the op the tests compare).
+//
 // Differences from the CPU activations: attention keeps the log-sum-exp of each query row (L, B, NH, T)
-// instead of the probabilities (L, B, NH, T, T) and the backward recomputes them (flash-style), and
-// an inference plan (desc.training false) keeps one layer's activations, reused by every layer.
+// instead of the probabilities (L, B, NH, T, T) and the backward recomputes them, an inference plan
+// (desc.training false) keeps one layer's activations, reused by every layer, and so does a training
+// plan with desc.checkpoint, whose backward recomputes each layer from its input.
 //
 // Use:
 //     kgrl_engine *e = kgrl_engine_create(ctx);                              // compiles kernels/engine.cu
@@ -1173,7 +1179,7 @@ typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_en
 enum {
     KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_RMS_F, KGRL__EK_COLSUM,
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
-    KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
+    KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_COUNT
@@ -1232,11 +1238,6 @@ KGRL_API void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dou
 // As kgrl_attention_forward, with lse (B, NH, Tq) fp32 in place of the probabilities. HS <= 256.
 KGRL_API void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                          const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16);
-// Backward of a t0 = 0 forward: recomputes the probabilities from q, k, lse. out is the forward's
-// output; D (B, NH, Tq) fp32 scratch.
-KGRL_API void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
-                                          const void *out, const float *lse, const void *q, const void *k, const void *v,
-                                          const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16);
 KGRL_API void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16);
 KGRL_API void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void *dout, const void *gate,
                                        const void *up, size_t n, bool bf16);
@@ -2801,90 +2802,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    for (int x = 16; x > 0; x >>= 1) s += __shfl_xor_sync(0xffffffffu, s, x);\n"
 "    if (lane == 0) D[((u64)b * NH + h) * Tq + i] = s;\n"
 "}\n"
-"// dq (B, Tq, NH, HS) += ... for t0 = 0 (training); same block shape as the forward.\n"
-"extern \"C\" __global__ void kgrl_k_attention_bwd_dq(void* dq, const void* dout, const float* lse, const float* D,\n"
-"                                                   const void* q, const void* k, const void* v, const int* kmask,\n"
-"                                                   int B, int Tq, int Tk, int NH, int KVH, int HS, int bf) {\n"
-"    __shared__ float sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];\n"
-"    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
-"    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, kh = h / (NH / KVH), nj = (HS + 31) / 32;\n"
-"    u64 qo = (((u64)b * Tq + i) * NH + h) * HS, ri = ((u64)b * NH + h) * Tq + i;\n"
-"    float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];\n"
-"    bool real = kmask[(u64)b * Tk + i] != 0 && L != -INFINITY;\n"
-"    float qv[8], dy[8], acc[8];\n"
-"    for (int j = 0; j < nj; j++) {\n"
-"        int d = lane + 32 * j;\n"
-"        qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f;\n"
-"        dy[j] = d < HS ? kgrl_ld(dout, qo + d, bf) : 0.0f;\n"
-"        acc[j] = 0.0f;\n"
-"    }\n"
-"    for (int s = w; real && s <= i; s += KGRL_ATT_WARPS) {\n"
-"        if (!kmask[(u64)b * Tk + s]) continue;\n"
-"        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;\n"
-"        float dot = 0.0f, dp = 0.0f;\n"
-"        for (int j = 0; j < nj; j++) {\n"
-"            int d = lane + 32 * j;\n"
-"            if (d < HS) { dot += qv[j] * kgrl_ld(k, ko + d, bf); dp += dy[j] * kgrl_ld(v, ko + d, bf); }\n"
-"        }\n"
-"        for (int o = 16; o > 0; o >>= 1) { dot += __shfl_xor_sync(0xffffffffu, dot, o); dp += __shfl_xor_sync(0xffffffffu, dp, o); }\n"
-"        float p = expf(dot * scale - L), ds = p * (dp - Di) * scale;\n"
-"        for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) acc[j] += ds * kgrl_ld(k, ko + d, bf); }\n"
-"    }\n"
-"    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) sacc[w][d] = acc[j]; }\n"
-"    __syncthreads();\n"
-"    for (int d = threadIdx.x; d < HS; d += blockDim.x) {\n"
-"        float s = 0.0f;\n"
-"        for (int x = 0; x < KGRL_ATT_WARPS; x++) s += sacc[x][d];\n"
-"        kgrl_st(dq, qo + d, kgrl_ld(dq, qo + d, bf) + s, bf);\n"
-"    }\n"
-"}\n"
-"// dk, dv (B, Tk, KVH, HS) += ... for t0 = 0: one block per (slot s, kv head, batch); warps walk the\n"
-"// (query head, query) pairs that see slot s.\n"
-"extern \"C\" __global__ void kgrl_k_attention_bwd_dkv(void* dk, void* dv, const void* dout, const float* lse, const float* D,\n"
-"                                                    const void* q, const void* k, const void* v, const int* kmask,\n"
-"                                                    int B, int Tq, int Tk, int NH, int KVH, int HS, int bf) {\n"
-"    __shared__ float sk[KGRL_ATT_WARPS][KGRL_HS_MAX], sv[KGRL_ATT_WARPS][KGRL_HS_MAX];\n"
-"    int s = blockIdx.x, kh = blockIdx.y, b = blockIdx.z;\n"
-"    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, rep = NH / KVH, nj = (HS + 31) / 32;\n"
-"    u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;\n"
-"    float scale = 1.0f / sqrtf((float)HS);\n"
-"    bool real = s < Tq && kmask[(u64)b * Tk + s] != 0;\n"
-"    float kv[8], vv[8], ak[8], av[8];\n"
-"    for (int j = 0; j < nj; j++) {\n"
-"        int d = lane + 32 * j;\n"
-"        kv[j] = d < HS ? kgrl_ld(k, ko + d, bf) : 0.0f;\n"
-"        vv[j] = d < HS ? kgrl_ld(v, ko + d, bf) : 0.0f;\n"
-"        ak[j] = av[j] = 0.0f;\n"
-"    }\n"
-"    int nq = real ? (Tq - s) * rep : 0;   // pairs (query i >= s, head h of this kv group)\n"
-"    for (int x = w; x < nq; x += KGRL_ATT_WARPS) {\n"
-"        int i = s + x / rep, h = kh * rep + x % rep;\n"
-"        u64 ri = ((u64)b * NH + h) * Tq + i;\n"
-"        float L = lse[ri];\n"
-"        if (!kmask[(u64)b * Tk + i] || L == -INFINITY) continue;\n"
-"        u64 qo = (((u64)b * Tq + i) * NH + h) * HS;\n"
-"        float dot = 0.0f, dp = 0.0f;\n"
-"        for (int j = 0; j < nj; j++) {\n"
-"            int d = lane + 32 * j;\n"
-"            if (d < HS) { dot += kgrl_ld(q, qo + d, bf) * kv[j]; dp += kgrl_ld(dout, qo + d, bf) * vv[j]; }\n"
-"        }\n"
-"        for (int o = 16; o > 0; o >>= 1) { dot += __shfl_xor_sync(0xffffffffu, dot, o); dp += __shfl_xor_sync(0xffffffffu, dp, o); }\n"
-"        float p = expf(dot * scale - L), ds = p * (dp - D[ri]) * scale;\n"
-"        for (int j = 0; j < nj; j++) {\n"
-"            int d = lane + 32 * j;\n"
-"            if (d < HS) { ak[j] += ds * kgrl_ld(q, qo + d, bf); av[j] += p * kgrl_ld(dout, qo + d, bf); }\n"
-"        }\n"
-"    }\n"
-"    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; if (d < HS) { sk[w][d] = ak[j]; sv[w][d] = av[j]; } }\n"
-"    __syncthreads();\n"
-"    for (int d = threadIdx.x; d < HS; d += blockDim.x) {\n"
-"        float a = 0.0f, c = 0.0f;\n"
-"        for (int x = 0; x < KGRL_ATT_WARPS; x++) { a += sk[x][d]; c += sv[x][d]; }\n"
-"        kgrl_st(dk, ko + d, kgrl_ld(dk, ko + d, bf) + a, bf);\n"
-"        kgrl_st(dv, ko + d, kgrl_ld(dv, ko + d, bf) + c, bf);\n"
-"    }\n"
-"}\n"
-"\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// Attention of a training forward / backward (t0 = 0) on cuBLAS's batched GEMMs: one (T, T) score\n"
 "// matrix per (row b, head h) in fp32, the softmax and its backward as the row kernels below. The\n"
@@ -9927,8 +9844,8 @@ float kgrl_lr_at(const kgrl_lr_desc *d, int step) {
 static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_rmsnorm_fwd",
     "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
-    "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
-    "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
+    "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre",
+    "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum"};
@@ -10261,17 +10178,6 @@ static void kgrl__attention_bwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *dq,
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
-}
-void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
-                                 const void *out, const float *lse, const void *q, const void *k, const void *v,
-                                 const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16) {
-    int bf = bf16;
-    void *pre[] = {&D, &dout, &out, &Tq, &NH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_PRE, (unsigned)Tq, (unsigned)NH, (unsigned)B, 32, pre);
-    void *a1[] = {&dq, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DQ, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, a1);
-    void *a2[] = {&dk, &dv, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DKV, (unsigned)Tq, (unsigned)KVH, (unsigned)B, KGRL__ATT_THREADS, a2);
 }
 void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16) {
     int bf = bf16;

@@ -14,9 +14,15 @@
 // are on the full-weight gradients of the embedding and the norm weights, so full-parameter
 // training repeats to rounding, LoRA training bit for bit).
 //
+// Attention has three paths: a training plan's forward and backward run on cuBLAS batched GEMMs (one
+// fp32 (T, T) score matrix per row and head, P and dS rounded to the storage dtype as torch's flash
+// attention does); a decode step (T = 1) splits the cache into chunks (split-KV); an inference
+// prefill walks the slots per query (kgrl_gpu_attention_forward, also the op the tests compare).
+//
 // Differences from the CPU activations: attention keeps the log-sum-exp of each query row (L, B, NH, T)
-// instead of the probabilities (L, B, NH, T, T) and the backward recomputes them (flash-style), and
-// an inference plan (desc.training false) keeps one layer's activations, reused by every layer.
+// instead of the probabilities (L, B, NH, T, T) and the backward recomputes them, an inference plan
+// (desc.training false) keeps one layer's activations, reused by every layer, and so does a training
+// plan with desc.checkpoint, whose backward recomputes each layer from its input.
 //
 // Use:
 //     kgrl_engine *e = kgrl_engine_create(ctx);                              // compiles kernels/engine.cu
@@ -34,7 +40,7 @@ typedef enum kgrl_engine_dtype { KGRL_ENGINE_BF16 = 0, KGRL_ENGINE_F32 } kgrl_en
 enum {
     KGRL__EK_EMBED_F, KGRL__EK_EMBED_B, KGRL__EK_RMS_F, KGRL__EK_RMS_B, KGRL__EK_ADD_RMS_F, KGRL__EK_COLSUM,
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
-    KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_ATT_DQ, KGRL__EK_ATT_DKV, KGRL__EK_LP_F,
+    KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_COUNT
@@ -93,11 +99,6 @@ KGRL_API void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dou
 // As kgrl_attention_forward, with lse (B, NH, Tq) fp32 in place of the probabilities. HS <= 256.
 KGRL_API void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                          const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16);
-// Backward of a t0 = 0 forward: recomputes the probabilities from q, k, lse. out is the forward's
-// output; D (B, NH, Tq) fp32 scratch.
-KGRL_API void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
-                                          const void *out, const float *lse, const void *q, const void *k, const void *v,
-                                          const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16);
 KGRL_API void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16);
 KGRL_API void kgrl_gpu_swiglu_backward(kgrl_engine *e, void *dgate, void *dup, const void *dout, const void *gate,
                                        const void *up, size_t n, bool bf16);
@@ -255,8 +256,8 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_embedding_fwd", "kgrl_k_embedding_bwd", "kgrl_k_rmsnorm_fwd", "kgrl_k_rmsnorm_bwd", "kgrl_k_add_rmsnorm_fwd",
     "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
-    "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre", "kgrl_k_attention_bwd_dq",
-    "kgrl_k_attention_bwd_dkv", "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
+    "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre",
+    "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum"};
@@ -589,17 +590,6 @@ static void kgrl__attention_bwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *dq,
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
-}
-void kgrl_gpu_attention_backward(kgrl_engine *e, void *dq, void *dk, void *dv, float *D, const void *dout,
-                                 const void *out, const float *lse, const void *q, const void *k, const void *v,
-                                 const int *kmask, int B, int Tq, int Tk, int NH, int KVH, int HS, bool bf16) {
-    int bf = bf16;
-    void *pre[] = {&D, &dout, &out, &Tq, &NH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_PRE, (unsigned)Tq, (unsigned)NH, (unsigned)B, 32, pre);
-    void *a1[] = {&dq, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DQ, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, a1);
-    void *a2[] = {&dk, &dv, &dout, &lse, &D, &q, &k, &v, &kmask, &B, &Tq, &Tk, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DKV, (unsigned)Tq, (unsigned)KVH, (unsigned)B, KGRL__ATT_THREADS, a2);
 }
 void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16) {
     int bf = bf16;

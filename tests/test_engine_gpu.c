@@ -496,36 +496,50 @@ static void test_attention_decode_split(void) {
 static void test_ops_fp32(void) { if (need_gpu()) test_ops(false); }
 static void test_ops_bf16(void) { if (need_gpu()) test_ops(true); }
 
-// Attention forward (prefill with left padding, and decode with t0 > 0) and backward, fp32, GQA.
+// Attention, fp32, GQA, row 1 left-padded: the prefill kernel (kgrl_gpu_attention_forward), and the
+// training plans' batched-GEMM forward and backward (kgrl__attention_fwd_gemm / _bwd_gemm) on the
+// buffers of a training plan whose shapes the test chooses, against the CPU reference.
 static void test_attention_fp32(void) {
     if (!need_gpu()) return;
-    int B = 2, T = 9, NH = 4, KVH = 2, HS = 40;   // HS > 32: lanes own two columns, one partial
+    int B = 2, T = 9, NH = 4, KVH = 2, HS = 40;   // HS > 32: the prefill kernel's lanes own two columns
     size_t nq = (size_t)B * T * NH * HS, nk = (size_t)B * T * KVH * HS;
     float *q = rnd(nq, 21, 1.0f), *k = rnd(nk, 22, 1.0f), *v = rnd(nk, 23, 1.0f), *dy = rnd(nq, 24, 1.0f);
     int kmask[18];
-    for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) kmask[b * T + t] = !(b == 1 && t < 3);   // row 1 left-padded
+    for (int b = 0; b < B; b++) for (int t = 0; t < T; t++) kmask[b * T + t] = !(b == 1 && t < 3);
     float *out = (float *)kgrl_calloc(nq, 4), *att = (float *)kgrl_calloc((size_t)B * NH * T * T, 4);
     kgrl_attention_forward(out, att, q, k, v, kmask, B, T, T, 0, NH, KVH, HS);
-    float *gq = upf(q, nq), *gk = upf(k, nk), *gv = upf(v, nk), *gdy = upf(dy, nq), *gout = upf(out, nq);
+    float *gq = upf(q, nq), *gk = upf(k, nk), *gv = upf(v, nk), *gout = upf(out, nq);
     int *gm = upi(kmask, 18);
     float *glse;
     KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)B * NH * T));
     kgrl_gpu_attention_forward(eng, gout, glse, gq, gk, gv, gm, B, T, T, 0, NH, KVH, HS, false);
     float *h = down(gout, nq, false);
     KT_CHECK(nrel(h, out, nq) <= 1e-5, "attention forward rel err %.3g", nrel(h, out, nq));
-    // backward
+    // the batched-GEMM path: a training plan of a model with these attention shapes
+    kgrl_model_config c = tiny_cfg(KGRL_FAMILY_LLAMA);
+    c.n_heads = NH; c.n_kv_heads = KVH; c.head_dim = HS;
+    kgrl_model *m = kgrl_model_create(&c);
+    kgrl_gpu_model *gmod = kgrl_gpu_model_upload(eng, m, KGRL_ENGINE_F32);
+    kgrl_engine_desc d;
+    memset(&d, 0, sizeof d);
+    d.max_batch = B; d.max_tokens = T; d.training = true;
+    kgrl_gpu_acts *a = kgrl_gpu_acts_create(eng, gmod, NULL, &d);
+    h2d(a->q, q, 4 * nq); h2d(a->k, k, 4 * nk); h2d(a->v, v, 4 * nk); h2d(a->kmask, kmask, sizeof kmask);
+    kgrl__attention_fwd_gemm(eng, a, a->atty, a->lse, a->q, a->k, a->v, B, T);
+    float *h0 = down(a->atty, nq, false);
+    KT_CHECK(nrel(h0, out, nq) <= 1e-5, "GEMM attention forward rel err %.3g", nrel(h0, out, nq));
     float *rdq = (float *)kgrl_calloc(nq, 4), *rdk = (float *)kgrl_calloc(nk, 4), *rdv = (float *)kgrl_calloc(nk, 4);
     float *datt = (float *)kgrl_calloc((size_t)B * NH * T * T, 4);
     kgrl_attention_backward(rdq, rdk, rdv, datt, dy, att, q, k, v, B, T, T, NH, KVH, HS);
     float *z = (float *)kgrl_calloc(nq, 4);
-    float *gdq = upf(z, nq), *gdk = upf(z, nk), *gdv = upf(z, nk), *gD;
-    KGRL_CUDA_CHECK(cudaMalloc((void **)&gD, 4 * (size_t)B * NH * T));
-    kgrl_gpu_attention_backward(eng, gdq, gdk, gdv, gD, gdy, gout, glse, gq, gk, gv, gm, B, T, T, NH, KVH, HS, false);
-    float *h1 = down(gdq, nq, false), *h2 = down(gdk, nk, false), *h3 = down(gdv, nk, false);
+    h2d(a->d_q, z, 4 * nq); h2d(a->d_k, z, 4 * nk); h2d(a->d_v, z, 4 * nk); h2d(a->d_atty, dy, 4 * nq);
+    kgrl__attention_bwd_gemm(eng, a, a->d_q, a->d_k, a->d_v, a->d_atty, a->atty, a->lse, a->q, a->k, a->v, B, T);
+    float *h1 = down(a->d_q, nq, false), *h2 = down(a->d_k, nk, false), *h3 = down(a->d_v, nk, false);
+    // fp32 GEMMs (no TF32) and row kernels: the CPU's products, summed in another order: 1e-5
     KT_CHECK(nrel(h1, rdq, nq) <= 1e-5, "attention dq rel err %.3g", nrel(h1, rdq, nq));
     KT_CHECK(nrel(h2, rdk, nk) <= 1e-5, "attention dk rel err %.3g", nrel(h2, rdk, nk));
     KT_CHECK(nrel(h3, rdv, nk) <= 1e-5, "attention dv rel err %.3g", nrel(h3, rdv, nk));
-    // decode: the last query alone at t0 = T-1 equals the prefill's last row
+    // decode: the last query alone at t0 = T-1 (prefill kernel) equals the prefill's last row
     float *q1 = (float *)kgrl_malloc(sizeof(float) * (size_t)B * NH * HS);
     for (int b = 0; b < B; b++) memcpy(q1 + (size_t)b * NH * HS, q + ((size_t)b * T + T - 1) * NH * HS, sizeof(float) * NH * HS);
     float *o1 = (float *)kgrl_calloc((size_t)B * NH * HS, 4), *a1 = (float *)kgrl_calloc((size_t)B * NH * T, 4);
@@ -534,9 +548,11 @@ static void test_attention_fp32(void) {
     kgrl_gpu_attention_forward(eng, go1, NULL, gq1, gk, gv, gm, B, 1, T, T - 1, NH, KVH, HS, false);
     float *h4 = down(go1, (size_t)B * NH * HS, false);
     KT_CHECK(nrel(h4, o1, (size_t)B * NH * HS) <= 1e-5, "attention decode rel err %.3g", nrel(h4, o1, (size_t)B * NH * HS));
-    kgrl_free(q); kgrl_free(k); kgrl_free(v); kgrl_free(dy); kgrl_free(out); kgrl_free(att); kgrl_free(h); kgrl_free(rdq); kgrl_free(rdk);
-    kgrl_free(rdv); kgrl_free(datt); kgrl_free(z); kgrl_free(h1); kgrl_free(h2); kgrl_free(h3); kgrl_free(q1); kgrl_free(o1); kgrl_free(a1); kgrl_free(h4);
-    dfree(gq); dfree(gk); dfree(gv); dfree(gdy); dfree(gout); dfree(gm); dfree(glse); dfree(gdq); dfree(gdk); dfree(gdv); dfree(gD); dfree(gq1); dfree(go1);
+    kgrl_free(q); kgrl_free(k); kgrl_free(v); kgrl_free(dy); kgrl_free(out); kgrl_free(att); kgrl_free(h); kgrl_free(h0);
+    kgrl_free(rdq); kgrl_free(rdk); kgrl_free(rdv); kgrl_free(datt); kgrl_free(z); kgrl_free(h1); kgrl_free(h2); kgrl_free(h3);
+    kgrl_free(q1); kgrl_free(o1); kgrl_free(a1); kgrl_free(h4);
+    dfree(gq); dfree(gk); dfree(gv); dfree(gout); dfree(gm); dfree(glse); dfree(gq1); dfree(go1);
+    kgrl_gpu_acts_free(a); kgrl_gpu_model_free(gmod); kgrl_model_free(m);
 }
 
 static void test_adamw_and_clip(void) {
