@@ -51,7 +51,7 @@
 //   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
 //   reward_mean, frac_<status> (where the completions fail); phase heldout: the same every 25 steps
 //   (quick: 2) and at 0 and the last step, the held-out curve over training. Phase rl also has
-//   frac_<status> per step. Checkpoints every 50 steps in results/exp03_grpo_run/ (--resume continues one).
+//   frac_<status> per step. Checkpoints every 25 steps in results/exp03_grpo_run/ (--resume continues one).
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 
