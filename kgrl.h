@@ -2295,6 +2295,8 @@ typedef struct kgrl_rl_desc {
     kgrl_rl_mode mode;
     kgrl_grpo_desc grpo;
     int prompts_per_step, iterations, steps, keep_top;
+    int oversample;          // GRPO dynamic sampling (DAPO): draw oversample x prompts_per_step prompts and
+                             // update on the first prompts_per_step groups whose rewards differ; 0/1: off
     kgrl_sample_desc sample;
     kgrl_lr_desc lr;
     int two_stage_at;
@@ -2310,7 +2312,8 @@ typedef struct kgrl_rl_desc {
 // Log rows (phase "rl"), per step: reward_mean, reward_std, frac_compiled, frac_correct,
 // speedup_mean_correct (arithmetic mean over correct, timed completions; NaN if none), loss, kl,
 // clip_frac (TRL's clip_ratio/region_mean), entropy (mean -logprob of the sampled tokens, a Monte
-// Carlo estimate), frac_zero_var (groups whose rewards all tie), completion_len, tokens_per_s,
+// Carlo estimate), frac_zero_var (drawn groups whose rewards all tie), groups_used (GRPO: groups the update
+// used), completion_len, tokens_per_s,
 // t_generate, t_verify, t_update (seconds), grad_norm, lr, stage, p_level2; and when the reward
 // function gives statuses, frac_<status> for every kgrl_status (frac_ok, frac_format_error, ...):
 // where the rollouts fail.
@@ -18564,7 +18567,10 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
     d.sample.seed = d.seed;
     if (d.grpo.max_completion_length <= 0) d.grpo.max_completion_length = d.sample.max_new_tokens;
     kgrl_grpo_desc g = kgrl_grpo_desc_resolve(&d.grpo);
-    int B = d.prompts_per_step, G = g.group_size, S = B * G, Tc = d.sample.max_new_tokens;
+    // B prompts are drawn a step (S rollouts); the update uses every group, or with oversampling up to
+    // prompts_per_step groups with reward variance
+    int F = bon || d.oversample < 1 ? 1 : d.oversample;
+    int B = d.prompts_per_step * F, G = g.group_size, S = B * G, Tc = d.sample.max_new_tokens;
     int Pmax = 0;
     for (int i = 0; i < n_prompts; i++) if (prompts[i].n > Pmax) Pmax = prompts[i].n;
     if (Pmax + Tc > p->desc.max_tokens) {
@@ -18642,19 +18648,29 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         double loss = 0, kl = 0, clip = 0, act = 0, gn = 0;
         float lr = 0;
         int zero_groups = kgrl_grpo_advantages(&g, rew, S, adv, stdz);
+        int groups_used = 0;
         if (!bon) {
-            for (int s = 0; s < S; s++) rows[s] = s;
-            if (d.iterations > 1) kgrl__rl_logprobs(p, KGRL_LP_EVAL, pr, &sr, rows, S, P, d.sample.temperature, &b, old_lp);
-            if (g.beta != 0) kgrl__rl_logprobs(p, KGRL_LP_REF, pr, &sr, rows, S, P, d.sample.temperature, &b, ref_lp);
-            // the DAPO normalizer: active completion tokens of the whole generation batch
+            // the rows the update uses, in draw order; adv / trunc / stdz compacted to match (rows increase)
+            int n = 0;
+            for (int bi = 0; bi < B && groups_used < d.prompts_per_step; bi++) {
+                bool varies = F == 1;
+                for (int j = 1; j < G && !varies; j++) varies = rew[bi * G + j] != rew[bi * G];
+                if (!varies) continue;
+                groups_used++;
+                for (int j = 0; j < G; j++) rows[n++] = bi * G + j;
+            }
+            for (int i = 0; i < n; i++) { adv[i] = adv[rows[i]]; trunc[i] = trunc[rows[i]]; stdz[i] = stdz[rows[i]]; }
+            if (n > 0 && d.iterations > 1) kgrl__rl_logprobs(p, KGRL_LP_EVAL, pr, &sr, rows, n, P, d.sample.temperature, &b, old_lp);
+            if (n > 0 && g.beta != 0) kgrl__rl_logprobs(p, KGRL_LP_REF, pr, &sr, rows, n, P, d.sample.temperature, &b, ref_lp);
+            // the DAPO normalizer: active completion tokens of the batch the update uses
             double num_items = 0;
-            for (int s = 0; s < S; s++)
-                if (!(g.mask_truncated_completions && trunc[s])) num_items += sr.lengths[s];
-            int nmicro = (S + R - 1) / R;
-            for (int it = 0; it < d.iterations; it++) {
+            for (int i = 0; i < n; i++)
+                if (!(g.mask_truncated_completions && trunc[i])) num_items += sr.lengths[rows[i]];
+            int nmicro = (n + R - 1) / R;
+            for (int it = 0; it < d.iterations && n > 0; it++) {   // no group with variance: no update
                 loss = kl = clip = act = 0;
-                for (int r0 = 0; r0 < S; r0 += R) {
-                    int nb = S - r0 < R ? S - r0 : R;
+                for (int r0 = 0; r0 < n; r0 += R) {
+                    int nb = n - r0 < R ? n - r0 : R;
                     kgrl__rl_pack(pr, &sr, rows + r0, nb, P, b.tokens, b.mask, b.cmask);
                     kgrl_policy_logprobs(p, KGRL_LP_TRAIN, b.tokens, b.mask, nb, P + Tc, d.sample.temperature, b.lp_full);
                     kgrl__to_completion(b.lp_full, nb, P, Tc, b.lp);
@@ -18665,7 +18681,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
                     // micro-batches add up to the batch's loss: DAPO already divides by the batch's
                     // tokens; per-sequence means (grpo, dr_grpo) weigh by rows; bnpo averages (as TRL's accumulation)
                     double w = 1.0;
-                    if (g.loss_type == KGRL_GRPO_LOSS_GRPO || g.loss_type == KGRL_GRPO_LOSS_DR_GRPO) w = (double)nb / S;
+                    if (g.loss_type == KGRL_GRPO_LOSS_GRPO || g.loss_type == KGRL_GRPO_LOSS_DR_GRPO) w = (double)nb / n;
                     else if (g.loss_type == KGRL_GRPO_LOSS_BNPO) w = 1.0 / nmicro;
                     for (int i = 0; i < nb * Tc; i++) b.dlp[i] = (float)(b.dlp[i] * w);
                     loss += w * l;
@@ -18677,6 +18693,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
                 gn = kgrl_policy_step(p, lr);
             }
             kl = act > 0 ? kl / act : 0; clip = act > 0 ? clip / act : 0;
+            if (n == 0) lr = kgrl_lr_at(&d.lr, p->step);   // logged; no step was taken
         } else {
             // best-of-N: per group keep the keep_top highest rewards (ties: lower index), SFT on them
             int nk = 0;
@@ -18720,6 +18737,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         kgrl_train_log_add(log, ph, s1, "clip_frac", clip);
         kgrl_train_log_add(log, ph, s1, "entropy", ntok > 0 ? ent / ntok : NAN);
         kgrl_train_log_add(log, ph, s1, "frac_zero_var", (double)zero_groups / B);
+        if (!bon) kgrl_train_log_add(log, ph, s1, "groups_used", groups_used);
         kgrl_train_log_add(log, ph, s1, "completion_len", ntok / S);
         kgrl_train_log_add(log, ph, s1, "tokens_per_s", t1 > t0 ? ntok / (t1 - t0) : NAN);
         kgrl_train_log_add(log, ph, s1, "t_generate", t1 - t0);

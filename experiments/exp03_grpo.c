@@ -33,7 +33,9 @@
 //   --model DIR (default models/kgrl-tiny;
 //   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing), --out CSV (default results/exp03_grpo.csv), --adapter DIR,
 //   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run),
-//   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2).
+//   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2),
+//   --oversample N (DAPO's dynamic sampling: N x prompts drawn, the update keeps the first --prompts groups
+//   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001).
 // Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.1 min (243 s);
 //   then 423 s for the defaults: 100 steps at ~4.1 s (generate 3.4 s: 12 rollouts of up to 1024 tokens
 //   after a ~1000-token prompt, ~3.3 ms a token; verify 0.4 s; update 0.3 s) and the two held-out
@@ -46,7 +48,7 @@
 // Inputs: the default model, data/level1 (and data/level2 with --curriculum) tasks.
 // Output: results/exp03_grpo.csv, tidy long format: phase,step,metric,value
 //   phase rl, per step: reward_mean, reward_std, frac_compiled, frac_correct, speedup_mean_correct, loss,
-//   kl, clip_frac, entropy, frac_zero_var, completion_len, tokens_per_s, t_generate, t_verify, t_update,
+//   kl, clip_frac, entropy, frac_zero_var, groups_used, completion_len, tokens_per_s, t_generate, t_verify, t_update,
 //   grad_norm, lr, stage, p_level2 (Figure 3 plots loss and reward_mean)
 //   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
 //   reward_mean, frac_<status> (where the completions fail); phase heldout: the same every 25 steps
@@ -114,6 +116,7 @@ int main(int argc, char **argv) {
     bool curriculum = kgrl_flag_bool(&f, "--curriculum", "seed 002's adaptive level-1/level-2 curriculum");
     int64_t steps_flag = kgrl_flag_int(&f, "--steps", 0, "RL steps (0: 100, quick 4)");
     int64_t prompts_per_step = kgrl_flag_int(&f, "--prompts", 2, "prompts a step (G rollouts each)");
+    int64_t oversample = kgrl_flag_int(&f, "--oversample", 1, "dynamic sampling (DAPO): draw N x prompts, keep groups whose rewards differ");
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
     double temperature = kgrl_flag_num(&f, "--temperature", 0.7, "rollout sampling temperature");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
@@ -203,7 +206,7 @@ int main(int argc, char **argv) {
     kgrl_rl_desc rd = KGRL_ZERO;
     rd.mode = bon ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO;
     rd.grpo.group_size = bon ? 10 : G;   // best-of-N: seed 002's N = 10
-    rd.keep_top = 3; rd.prompts_per_step = prompts_per_step > 0 ? (int)prompts_per_step : 1; rd.iterations = 1; rd.steps = steps;
+    rd.keep_top = 3; rd.prompts_per_step = prompts_per_step > 0 ? (int)prompts_per_step : 1; rd.oversample = (int)oversample; rd.iterations = 1; rd.steps = steps;
     rd.sample.max_new_tokens = max_new; rd.sample.temperature = (float)temperature; rd.sample.stop_ids = stop; rd.sample.n_stop = 2;
     rd.lr.lr = lr; rd.two_stage_at = two ? steps / 2 : 0; rd.curriculum = curriculum;
     rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
@@ -235,9 +238,10 @@ int main(int argc, char **argv) {
                   m->cfg.n_layers, adapter[0] ? adapter : "new");
     kgrl_csv_meta(csv, "mode", "%s%s%s", mode, curriculum ? " + curriculum" : "", quick ? " (quick)" : "");
     kgrl_csv_meta(csv, "lora", "rank %d alpha %g targets all 7", rank, (double)alpha);
-    kgrl_csv_meta(csv, "grpo", "G %d B %d steps %d mu 1 beta %g loss_type %d scale %d eps %g/%g lr %g constant max_new %d "
-                  "temperature %g", gr.group_size, rd.prompts_per_step, steps, (double)gr.beta, (int)gr.loss_type,
-                  (int)gr.scale_rewards, (double)gr.epsilon_low, (double)gr.epsilon_high, (double)lr, max_new, temperature);
+    kgrl_csv_meta(csv, "grpo", "G %d B %d oversample %d steps %d mu 1 beta %g loss_type %d scale %d eps %g/%g lr %g constant "
+                  "max_new %d temperature %g", gr.group_size, rd.prompts_per_step, rd.oversample, steps, (double)gr.beta,
+                  (int)gr.loss_type, (int)gr.scale_rewards, (double)gr.epsilon_low, (double)gr.epsilon_high, (double)lr,
+                  max_new, temperature);
     kgrl_csv_meta(csv, "reward", "%s", two ? "frontend then midend (seed 000)" : "composite 0.5/1.0/0.5 r_max 3 (seed 001)");
     kgrl_csv_meta(csv, "data", "split seed001 (seed %llu): %d train / %d held-out prompts, %d skipped",
                   (unsigned long long)split_seed, np_tr, np_te, skipped);

@@ -195,6 +195,53 @@ static void test_rl_status_fractions(void) {
     kgrl_policy_destroy(p); kgrl_model_free(m);
 }
 
+// tasks 0 and 1 have a constant reward (their groups never vary), task 2 counts sevens; each call records how
+// many of its groups vary, so the test knows what dynamic sampling may keep
+static int varying_groups[16], n_calls;
+static void const01_count7(void *user, int stage, const kgrl_rl_prompt *const *prompts, const int *const *c, const int *lens,
+                          int n, kgrl_rl_outcome *out) {
+    count7(user, stage, prompts, c, lens, n, out);
+    int G = *(const int *)user, nv = 0;
+    for (int i = 0; i < n; i++) if (prompts[i]->task != 2) out[i].reward = 1.0;
+    for (int g0 = 0; g0 < n; g0 += G) {
+        bool v = false;
+        for (int j = 1; j < G; j++) v |= out[g0 + j].reward != out[g0].reward;
+        nv += v;
+    }
+    if (n_calls < 16) varying_groups[n_calls] = nv;
+    n_calls++;
+}
+
+// oversample 3: 6 prompts drawn a step, the update takes the first 2 groups whose rewards vary
+// (groups_used = min(2, varying)); oversample 1 (TRL): every drawn group, varying or not
+static void test_grpo_oversample(void) {
+    kgrl_model *m = tiny_model(3);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    for (int over = 1; over <= 3; over += 2) {
+        kgrl_rl_desc d = rl_desc(KGRL_RL_GRPO, 4);
+        int G = d.grpo.group_size;
+        d.reward = const01_count7; d.reward_user = &G; d.oversample = over;
+        n_calls = 0;
+        kgrl_train_log log = KGRL_ZERO;
+        kgrl_err err = KGRL_ZERO;
+        KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
+        KT_CHECK(n_calls == 4, "oversample %d: %d reward calls for 4 steps", over, n_calls);
+        for (int step = 1; step <= 4; step++) {
+            double used = kgrl_train_log_get(&log, "rl", step, "groups_used");
+            double want = over == 1 ? 2 : (varying_groups[step - 1] < 2 ? varying_groups[step - 1] : 2);
+            KT_CHECK(used == want, "oversample %d step %d: groups_used %.0f, want %.0f (%d of %d drawn groups vary)", over,
+                     step, used, want, varying_groups[step - 1], 2 * over);
+        }
+        kgrl_train_log_free(&log);
+    }
+    int fewer = 0;   // the draws must have left a step with fewer than 2 varying groups, or the test shows nothing
+    for (int i = 0; i < 4; i++) fewer += varying_groups[i] < 2;
+    KT_CHECK(fewer > 0, "every step had >= 2 varying groups: pick another seed for this test");
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
 static void test_best_of_n_and_curriculum(void) {
     kgrl_model *m = tiny_model(4);
     kgrl_policy *p = make_policy(m, false, 0);
@@ -449,6 +496,7 @@ int main(void) {
     KT_RUN(test_sft_lora_learns);
     KT_RUN(test_grpo_raises_reward);
     KT_RUN(test_rl_status_fractions);
+    KT_RUN(test_grpo_oversample);
     KT_RUN(test_best_of_n_and_curriculum);
     KT_RUN(test_resume_sft_bit_exact);
     KT_RUN(test_resume_grpo_bit_exact);
