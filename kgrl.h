@@ -2329,6 +2329,8 @@ typedef struct kgrl_rl_eval {
     bool has_status;         // the reward function gave statuses: frac_status holds their fractions
     double frac_status[KGRL_STATUS_COUNT];
 } kgrl_rl_eval;
+// Rows frac_<status> (frac_ok, frac_format_error, ...) of the fractions frac (KGRL_STATUS_COUNT).
+KGRL_API void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step, const double frac[KGRL_STATUS_COUNT]);
 KGRL_API bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
                                kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err);
 
@@ -10114,8 +10116,7 @@ static size_t kgrl__att_chunks(int Tk) { return (size_t)(Tk + KGRL__ATT_CHUNK - 
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, const void *q, const void *k,
                                    const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0, int NH,
                                    int KVH, int HS, bool bf16) {
-    KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
-    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);
+    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);   // shapes checked at upload (HS <= 256) and by the config
     void *a1[] = {&part, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
     void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
@@ -10700,10 +10701,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
         void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
         // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
-        bool last = l + 1 == c->n_layers;
-        int ln = a->desc.training ? l + 1 : 0;
-        void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
-        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
+        bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
+        void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
+        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
         kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
@@ -18535,16 +18535,19 @@ static void kgrl__rl_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const kgrl_rl_p
     }
 }
 
-// frac_<status> rows of n outcomes, when the reward function gave statuses
-static void kgrl__log_statuses(kgrl_train_log *log, const char *phase, int step, const kgrl_rl_outcome *oc, int n) {
-    double frac[KGRL_STATUS_COUNT] = {0};
+// The fraction of n outcomes with each status; false when the reward function gave none.
+static bool kgrl__status_fractions(const kgrl_rl_outcome *oc, int n, double frac[KGRL_STATUS_COUNT]) {
     bool any = false;
+    for (int c = 0; c < KGRL_STATUS_COUNT; c++) frac[c] = 0;
     for (int i = 0; i < n; i++)
         if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { frac[oc[i].status] += 1.0 / n; any = true; }
+    return any;
+}
+void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step, const double frac[KGRL_STATUS_COUNT]) {
     char name[48];
-    for (int c = 0; any && c < KGRL_STATUS_COUNT; c++) {
+    for (int c = 0; c < KGRL_STATUS_COUNT; c++) {
         snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
-        kgrl_train_log_add(log, phase, step, name, frac[c]);
+        kgrl_train_log_add(l, phase, step, name, frac[c]);
     }
 }
 
@@ -18747,7 +18750,8 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         kgrl_train_log_add(log, ph, s1, "lr", lr);
         kgrl_train_log_add(log, ph, s1, "stage", stage);
         kgrl_train_log_add(log, ph, s1, "p_level2", p2);
-        kgrl__log_statuses(log, ph, s1, oc, S);
+        double frac[KGRL_STATUS_COUNT];
+        if (kgrl__status_fractions(oc, S, frac)) kgrl_train_log_add_statuses(log, ph, s1, frac);
         kgrl_log(d.logger, KGRL_LOG_INFO, "rl step %d/%d reward %.3f±%.3f correct %.2f loss %.4f gen %.1fs verify %.1fs update %.1fs",
                  s1, d.steps, rmean, rstd, ncorr / S, loss, t1 - t0, t2 - t1, t3 - t2);
         kgrl_sample_result_free(&sr);
@@ -18791,8 +18795,7 @@ bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, cons
             if (oc[i].correct && isfinite(oc[i].speedup) && oc[i].speedup > 0) { lsum += log(oc[i].speedup); nsp++; }
         }
         out->frac_compiled /= n; out->frac_correct /= n; out->frac_fast1 /= n; out->reward_mean /= n;
-        for (int i = 0; i < n; i++)
-            if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { out->has_status = true; out->frac_status[oc[i].status] += 1.0 / n; }
+        out->has_status = kgrl__status_fractions(oc, n, out->frac_status);
         out->geomean_speedup = nsp > 0 ? exp(lsum / nsp) : NAN;
         kgrl_free(comp); kgrl_free(oc);
         kgrl_sample_result_free(&sr);

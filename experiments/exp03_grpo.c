@@ -64,11 +64,7 @@ static void add_eval_rows(kgrl_train_log *log, const char *phase, int step, cons
     kgrl_train_log_add(log, phase, step, "frac_fast1", e->frac_fast1);
     kgrl_train_log_add(log, phase, step, "geomean_speedup", e->geomean_speedup);
     kgrl_train_log_add(log, phase, step, "reward_mean", e->reward_mean);
-    char name[48];
-    for (int c = 0; e->has_status && c < KGRL_STATUS_COUNT; c++) {   // where the held-out completions fail
-        snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
-        kgrl_train_log_add(log, phase, step, name, e->frac_status[c]);
-    }
+    if (e->has_status) kgrl_train_log_add_statuses(log, phase, step, e->frac_status);   // where the completions fail
 }
 
 // The held-out greedy evaluation every `every` steps during training (phase "heldout"; steps 0 and

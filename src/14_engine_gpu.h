@@ -523,8 +523,7 @@ static size_t kgrl__att_chunks(int Tk) { return (size_t)(Tk + KGRL__ATT_CHUNK - 
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, const void *q, const void *k,
                                    const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0, int NH,
                                    int KVH, int HS, bool bf16) {
-    KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
-    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);
+    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);   // shapes checked at upload (HS <= 256) and by the config
     void *a1[] = {&part, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
     void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
@@ -1109,10 +1108,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
         void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
         // xo += mid, then the next layer's first norm of it, or the final norm after the last layer
-        bool last = l + 1 == c->n_layers;
-        int ln = a->desc.training ? l + 1 : 0;
-        void *next = last ? a->lnf : KGRL__EP(a->ln1, ln * a->ls_c);
-        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + ln * a->ls_r;
+        bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
+        void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
+        float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
         kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows

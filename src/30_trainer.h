@@ -230,6 +230,8 @@ typedef struct kgrl_rl_eval {
     bool has_status;         // the reward function gave statuses: frac_status holds their fractions
     double frac_status[KGRL_STATUS_COUNT];
 } kgrl_rl_eval;
+// Rows frac_<status> (frac_ok, frac_format_error, ...) of the fractions frac (KGRL_STATUS_COUNT).
+KGRL_API void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step, const double frac[KGRL_STATUS_COUNT]);
 KGRL_API bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
                                kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err);
 
@@ -992,16 +994,19 @@ static void kgrl__rl_logprobs(kgrl_policy *p, kgrl_lp_mode mode, const kgrl_rl_p
     }
 }
 
-// frac_<status> rows of n outcomes, when the reward function gave statuses
-static void kgrl__log_statuses(kgrl_train_log *log, const char *phase, int step, const kgrl_rl_outcome *oc, int n) {
-    double frac[KGRL_STATUS_COUNT] = {0};
+// The fraction of n outcomes with each status; false when the reward function gave none.
+static bool kgrl__status_fractions(const kgrl_rl_outcome *oc, int n, double frac[KGRL_STATUS_COUNT]) {
     bool any = false;
+    for (int c = 0; c < KGRL_STATUS_COUNT; c++) frac[c] = 0;
     for (int i = 0; i < n; i++)
         if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { frac[oc[i].status] += 1.0 / n; any = true; }
+    return any;
+}
+void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step, const double frac[KGRL_STATUS_COUNT]) {
     char name[48];
-    for (int c = 0; any && c < KGRL_STATUS_COUNT; c++) {
+    for (int c = 0; c < KGRL_STATUS_COUNT; c++) {
         snprintf(name, sizeof name, "frac_%s", kgrl_status_name((kgrl_status)c));
-        kgrl_train_log_add(log, phase, step, name, frac[c]);
+        kgrl_train_log_add(l, phase, step, name, frac[c]);
     }
 }
 
@@ -1204,7 +1209,8 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         kgrl_train_log_add(log, ph, s1, "lr", lr);
         kgrl_train_log_add(log, ph, s1, "stage", stage);
         kgrl_train_log_add(log, ph, s1, "p_level2", p2);
-        kgrl__log_statuses(log, ph, s1, oc, S);
+        double frac[KGRL_STATUS_COUNT];
+        if (kgrl__status_fractions(oc, S, frac)) kgrl_train_log_add_statuses(log, ph, s1, frac);
         kgrl_log(d.logger, KGRL_LOG_INFO, "rl step %d/%d reward %.3f±%.3f correct %.2f loss %.4f gen %.1fs verify %.1fs update %.1fs",
                  s1, d.steps, rmean, rstd, ncorr / S, loss, t1 - t0, t2 - t1, t3 - t2);
         kgrl_sample_result_free(&sr);
@@ -1248,8 +1254,7 @@ bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, cons
             if (oc[i].correct && isfinite(oc[i].speedup) && oc[i].speedup > 0) { lsum += log(oc[i].speedup); nsp++; }
         }
         out->frac_compiled /= n; out->frac_correct /= n; out->frac_fast1 /= n; out->reward_mean /= n;
-        for (int i = 0; i < n; i++)
-            if (oc[i].status >= 0 && oc[i].status < KGRL_STATUS_COUNT) { out->has_status = true; out->frac_status[oc[i].status] += 1.0 / n; }
+        out->has_status = kgrl__status_fractions(oc, n, out->frac_status);
         out->geomean_speedup = nsp > 0 ? exp(lsum / nsp) : NAN;
         kgrl_free(comp); kgrl_free(oc);
         kgrl_sample_result_free(&sr);
