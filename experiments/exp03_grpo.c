@@ -33,18 +33,19 @@
 //   --model DIR (default models/kgrl-tiny;
 //   with --quick models/kgrl-tiny-quick, built by exp00 --quick when missing), --out CSV (default results/exp03_grpo.csv), --adapter DIR,
 //   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run),
-//   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2),
+//   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2), --lr LR (1e-4),
 //   --oversample N (DAPO's dynamic sampling: N x prompts drawn, the update keeps the first --prompts groups
 //   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001).
-// Expected time on one H100 (measured 2026-11-21): exp00 when the model is missing 4.1 min (243 s);
-//   then 423 s for the defaults: 100 steps at ~4.1 s (generate 3.4 s: 12 rollouts of up to 1024 tokens
-//   after a ~1000-token prompt, ~3.3 ms a token; verify 0.4 s; update 0.3 s) and the two held-out
-//   evaluations. exp00 + exp03: ~11 min. Since the split-KV decode and the GEMM training attention
-//   (same day): exp00 19 s, generation 0.8 s a step (10 steps + 2 evaluations in 23 s), so ~3 min in
-//   all (the full run not yet measured).
-// Measured outcome (H100, defaults): reward mean 0.19 over steps 1-20 -> 0.27 over steps 81-100
-//   (slope +0.13 +- 0.08 per 100 steps), rollouts compiled 0.30 -> 0.42, correct 0.05 -> 0.04;
-//   held-out greedy compiled 0.30 -> 0.45, correct 0 -> 0 (NOTES.md, fourth session).
+// Expected time on one H100 (measured 2026-11-21, fifth session): from a fresh clone,
+//   `./build.sh exp03_grpo && ./exp03_grpo` took 2 min 45 s in all (build, exp00 21 s, exp03 150 s:
+//   ~0.8 s generation, ~0.2-0.9 s verification, 0.06 s update a step). The training-split greedy
+//   curve (added after that run) adds 6 evaluations of 80 prompts.
+// Measured outcome (H100, defaults, that run): reward mean 0.239 over steps 1-20 -> 0.245 over 81-100,
+//   rollouts compiled 0.28 -> 0.40, correct 0.092 -> 0.038 (entropy 0.11 -> 0.06: the policy narrows
+//   onto code that compiles); held-out greedy compiled 0.25 -> 0.40, correct 0 -> 0; held-out sampled
+//   after training (T 0.7, 8 a task): 0 of 160 correct. The fourth session's run: reward 0.19 -> 0.27,
+//   held-out correct 0 -> 0. With --prompts 8 (three variants sharing one GPU: lr 1e-4, 3e-5,
+//   --oversample 2) verification took 15-30 s a step and 36 steps showed no trend (NOTES.md).
 // Inputs: the default model, data/level1 (and data/level2 with --curriculum) tasks.
 // Output: results/exp03_grpo.csv, tidy long format: phase,step,metric,value
 //   phase rl, per step: reward_mean, reward_std, frac_compiled, frac_correct, speedup_mean_correct, loss,
@@ -52,7 +53,9 @@
 //   grad_norm, lr, stage, p_level2 (Figure 3 plots loss and reward_mean)
 //   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
 //   reward_mean, frac_<status> (where the completions fail); phase heldout: the same every 25 steps
-//   (quick: 2) and at 0 and the last step, the held-out curve over training. Phase rl also has
+//   (quick: 2) and at 0 and the last step, the held-out curve over training; phase train_greedy: the
+//   same rows for greedy completions of the 80 training prompts (quick: 4), a less noisy training curve
+//   than the rollouts' reward (other prompts every step, sampled). Phase rl also has
 //   frac_<status> per step. Checkpoints every 25 steps in results/exp03_grpo_run/ (--resume continues one).
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
@@ -67,24 +70,38 @@ static void add_eval_rows(kgrl_train_log *log, const char *phase, int step, cons
     if (e->has_status) kgrl_train_log_add_statuses(log, phase, step, e->frac_status);   // where the completions fail
 }
 
-// The held-out greedy evaluation every `every` steps during training (phase "heldout"; steps 0 and
-// the last come from the before / after evaluations): the correctness curve over training.
-typedef struct heldout_curve {
-    kgrl_policy *p;
+// Greedy evaluations every `every` steps during training, of the held-out split (phase "heldout") and
+// of the training split (phase "train_greedy": the rollout reward is noisy, other prompts each step,
+// sampled). Steps 0 and the last come from the before / after evaluations.
+typedef struct eval_set {
+    const char *phase;
     const kgrl_rl_prompt *prompts;
-    int n, every, last;
+    int n;
+} eval_set;
+typedef struct eval_curve {
+    kgrl_policy *p;
+    eval_set sets[2];   // held-out, training
+    int every, last;
     const kgrl_sample_desc *sd;
     kgrl_verifier_reward *vr;
+    kgrl_rl_eval latest[2];   // of each set, the last evaluation
     bool failed;
     kgrl_err err;
-} heldout_curve;
-static bool heldout_every(int step, kgrl_train_log *log, void *user) {
-    heldout_curve *h = (heldout_curve *)user;
-    if (h->n == 0 || step % h->every != 0 || step == h->last) return true;
-    kgrl_rl_eval e;
-    if (!kgrl_rl_evaluate(h->p, h->prompts, h->n, h->sd, kgrl_verifier_reward_fn, h->vr, &e, &h->err)) { h->failed = true; return false; }
-    add_eval_rows(log, "heldout", step, &e);
+} eval_curve;
+static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
+    for (int i = 0; i < 2; i++) {
+        const eval_set *s = &c->sets[i];
+        kgrl_rl_eval *e = &c->latest[i];
+        if (s->n == 0) continue;
+        if (!kgrl_rl_evaluate(c->p, s->prompts, s->n, c->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err)) { c->failed = true; return false; }
+        add_eval_rows(log, s->phase, step, e);
+    }
     return true;
+}
+static bool eval_every(int step, kgrl_train_log *log, void *user) {
+    eval_curve *c = (eval_curve *)user;
+    if (step % c->every != 0 || step == c->last) return true;
+    return eval_sets(c, step, log);
 }
 
 // Prompts of tasks idx[0..n) that fit max_prompt tokens; ids live in store[] (n entries).
@@ -111,7 +128,8 @@ int main(int argc, char **argv) {
     const char *mode = kgrl_flag_str(&f, "--mode", "grpo", "grpo | best_of_n | two_stage");
     bool curriculum = kgrl_flag_bool(&f, "--curriculum", "seed 002's adaptive level-1/level-2 curriculum");
     int64_t steps_flag = kgrl_flag_int(&f, "--steps", 0, "RL steps (0: 100, quick 4)");
-    int64_t prompts_per_step = kgrl_flag_int(&f, "--prompts", 2, "prompts a step (G rollouts each)");
+    int64_t prompts_per_step = kgrl_flag_int(&f, "--prompts", 2, "prompts a step, G rollouts each");
+    double lr_flag = kgrl_flag_num(&f, "--lr", 1e-4, "learning rate (constant)");
     int64_t oversample = kgrl_flag_int(&f, "--oversample", 1, "dynamic sampling (DAPO): draw N x prompts, keep groups whose rewards differ");
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
     double temperature = kgrl_flag_num(&f, "--temperature", 0.7, "rollout sampling temperature");
@@ -119,10 +137,15 @@ int main(int argc, char **argv) {
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
     bool bon = !strcmp(mode, "best_of_n"), two = !strcmp(mode, "two_stage");
+    if (prompts_per_step < 1 || prompts_per_step > 64 || oversample < 1 || oversample > 8 || !(lr_flag > 0)) {
+        fprintf(stderr, "exp03_grpo: --prompts must be 1..64 (got %lld), --oversample 1..8 (got %lld), --lr > 0 (got %g)\n",
+                (long long)prompts_per_step, (long long)oversample, lr_flag);
+        return 2;
+    }
     if (!bon && !two && strcmp(mode, "grpo")) { fprintf(stderr, "exp03_grpo: --mode must be grpo, best_of_n or two_stage, not \"%s\"\n", mode); return 2; }
     // defaults (seed 001 Table: GRPO; the top comment says what changed and why)
     int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 100, rank = 32, max_new = quick ? 64 : 1024;
-    float lr = 1e-4f, alpha = 64;
+    float lr = (float)lr_flag, alpha = 64;
     int max_test = quick ? 4 : 0, ckpt_every = 25;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
     const char *run_dir = "results/exp03_grpo_run";
@@ -179,7 +202,7 @@ int main(int argc, char **argv) {
     kgrl_policy_desc pd = KGRL_ZERO;
     pd.lora.rank = rank; pd.lora.alpha = alpha; pd.lora.seed = (uint64_t)seed; pd.seed = (uint64_t)seed;
     // CPU activations keep (L, B, NH, T, T) attention probabilities: few rows there
-    pd.max_rows = ctx->has_gpu ? 6 : 2; pd.max_tokens = max_tokens; pd.sample_rows = bon ? 10 : ctx->has_gpu ? 24 : G;
+    pd.max_rows = ctx->has_gpu ? 6 : 2; pd.max_tokens = max_tokens; pd.sample_rows = bon ? 10 : ctx->has_gpu ? G * (int)(prompts_per_step * oversample) : G;
     kgrl_policy *p = kgrl_policy_create(ctx, m, lora, &pd, &err);
     if (!p) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
     kgrl_verifier_desc vd = KGRL_ZERO;
@@ -194,32 +217,28 @@ int main(int argc, char **argv) {
     greedy.greedy = true; greedy.max_new_tokens = max_new; greedy.seed = (uint64_t)seed; greedy.stop_ids = stop; greedy.n_stop = 2;
 
     kgrl_train_log log = KGRL_ZERO;
-    kgrl_rl_eval before = KGRL_ZERO, after = KGRL_ZERO;
-    if (!resume && np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &before, &err)) {
-        fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
-    }
-    if (!resume) { add_eval_rows(&log, "heldout_before", 0, &before); add_eval_rows(&log, "heldout", 0, &before); }
+    eval_curve curve;
+    memset(&curve, 0, sizeof curve);
+    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.sd = &greedy; curve.vr = &vr;
+    curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te;
+    curve.sets[1].phase = "train_greedy"; curve.sets[1].prompts = train; curve.sets[1].n = max_test && np_tr > max_test ? max_test : np_tr;
+    if (!resume && !eval_sets(&curve, 0, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
+    if (!resume) add_eval_rows(&log, "heldout_before", 0, &curve.latest[0]);
     kgrl_rl_desc rd = KGRL_ZERO;
     rd.mode = bon ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO;
     rd.grpo.group_size = bon ? 10 : G;   // best-of-N: seed 002's N = 10
-    rd.keep_top = 3; rd.prompts_per_step = prompts_per_step > 0 ? (int)prompts_per_step : 1; rd.oversample = (int)oversample; rd.iterations = 1; rd.steps = steps;
+    rd.keep_top = 3; rd.prompts_per_step = (int)prompts_per_step; rd.oversample = (int)oversample; rd.iterations = 1; rd.steps = steps;
     rd.sample.max_new_tokens = max_new; rd.sample.temperature = (float)temperature; rd.sample.stop_ids = stop; rd.sample.n_stop = 2;
     rd.lr.lr = lr; rd.two_stage_at = two ? steps / 2 : 0; rd.curriculum = curriculum;
     rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
     rd.reward = kgrl_verifier_reward_fn; rd.reward_user = &vr; rd.logger = &logger;
-    heldout_curve curve;
-    memset(&curve, 0, sizeof curve);
-    curve.p = p; curve.prompts = test; curve.n = np_te; curve.every = quick ? 2 : 25; curve.last = steps;
-    curve.sd = &greedy; curve.vr = &vr;
-    rd.on_step = heldout_every; rd.user = &curve;
+    rd.on_step = eval_every; rd.user = &curve;
     if (!kgrl_rl_train(p, train, np_tr, &rd, &log, &err) || curve.failed) {
         fprintf(stderr, "exp03_grpo: %s\n", curve.failed ? curve.err.msg : err.msg); return 1;
     }
-    if (np_te > 0 && !kgrl_rl_evaluate(p, test, np_te, &greedy, kgrl_verifier_reward_fn, &vr, &after, &err)) {
-        fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1;
-    }
-    add_eval_rows(&log, "heldout_after", steps, &after);
-    add_eval_rows(&log, "heldout", steps, &after);
+    if (!eval_sets(&curve, steps, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
+    const kgrl_rl_eval *after = &curve.latest[0], *train_after = &curve.latest[1];
+    add_eval_rows(&log, "heldout_after", steps, after);
 
     kgrl_mkdirs("results", NULL);
     kgrl_csv *csv = kgrl_csv_open(out, &err);
@@ -260,8 +279,12 @@ int main(int argc, char **argv) {
     printf("exp03_grpo: %d steps; mean over steps 1-%d -> %d-%d: reward %.3f -> %.3f, rollouts correct %.3f -> %.3f; "
            "held-out compiled %.2f -> %.2f, correct %.2f -> %.2f, fast_1 %.2f -> %.2f; %.0f s; wrote %s\n", steps, w,
            steps - w + 1, steps, r_first, r_last, c_first, c_last, kgrl_train_log_get(&log, "heldout_before", 0, "frac_compiled"),
-           after.frac_compiled, kgrl_train_log_get(&log, "heldout_before", 0, "frac_correct"), after.frac_correct,
-           kgrl_train_log_get(&log, "heldout_before", 0, "frac_fast1"), after.frac_fast1, kgrl_now_s() - t0, out);
+           after->frac_compiled, kgrl_train_log_get(&log, "heldout_before", 0, "frac_correct"), after->frac_correct,
+           kgrl_train_log_get(&log, "heldout_before", 0, "frac_fast1"), after->frac_fast1, kgrl_now_s() - t0, out);
+    printf("exp03_grpo: training split, greedy: compiled %.2f -> %.2f, correct %.2f -> %.2f, reward %.3f -> %.3f\n",
+           kgrl_train_log_get(&log, "train_greedy", 0, "frac_compiled"), train_after->frac_compiled,
+           kgrl_train_log_get(&log, "train_greedy", 0, "frac_correct"), train_after->frac_correct,
+           kgrl_train_log_get(&log, "train_greedy", 0, "reward_mean"), train_after->reward_mean);
     kgrl_verifier_destroy(vr.verifier);
     kgrl_policy_destroy(p);
     if (lora) kgrl_lora_free(lora);
