@@ -1144,6 +1144,10 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
+// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections and LM head on a GEMV
+// kernel instead of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with
+// the biases and the LoRA B products in its epilogue, gate/up with the swiglu); in bf16 it rounds the
+// LoRA term together with the product, one rounding fewer than the cuBLAS path.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -1182,7 +1186,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -1403,8 +1407,8 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 // kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
 // prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
-// kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
-// logit by an ulp).
+// kit's kernels, the decode GEMV of <= 8 rows included; cuBLAS (the prefill, decode steps of more
+// rows) may pick another GEMM algorithm for another batch size, which can move a logit by an ulp).
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
@@ -2612,6 +2616,151 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// storage dtype -> fp32 (tests read results back through this)\n"
 "extern \"C\" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int bf) {\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) out[i] = kgrl_ld(inp, i, bf);\n"
+"}\n"
+"\n"
+"// ---------------------------------------------------------------------------------------------\n"
+"// Decode GEMV: the projections of a step of N <= 8 rows (batch-1..8 decode), where cuBLAS at one row\n"
+"// is latency-bound. Up to 3 segments (weights with their own outputs, e.g. q, k, v) share the input\n"
+"// x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,\n"
+"//     out[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)\n"
+"// swiglu != 0: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, with\n"
+"// g and u rounded to the storage dtype first and silu rounded as kgrl_k_swiglu_fwd does (that kernel\n"
+"// reads the stored gate and up). The LoRA term is added to the fp32 dot product before the single\n"
+"// rounding; the cuBLAS path rounds x W^T + b to the storage dtype first and adds s * xa B^T after\n"
+"// (beta = 1), so in bf16 the two differ by up to one rounding of the output (2^-9 relative).\n"
+"// One warp per output row o (per (gate, up) pair), all N rows at once; lanes stride K in 16-byte\n"
+"// chunks (8 bf16 or 4 fp32), KGRL_GEMV_UNROLL chunks per lane issued before any is used (a row of\n"
+"// K = 896 in one round trip). K % 8 == 0 and 16-byte aligned W and x rows (the host checks). Fixed\n"
+"// order: each lane sums its chunks in order, then a butterfly over the lanes, so row n's result does\n"
+"// not depend on N or on the other rows. block 32 * KGRL_GEMV_WARPS, grid ceil(rows / KGRL_GEMV_WARPS)\n"
+"// with rows = the sum of OC_s (swiglu: OC_0).\n"
+"// Tuning (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides, since a warp waits one\n"
+"// round trip per row. 8 warps a block and 8 loads a lane (96 registers) ran the LM head at 1.5 TB/s;\n"
+"// 4 warps, 4 loads and at most 64 registers (8 blocks an SM) at 2.5 TB/s.\n"
+"#define KGRL_GEMV_MAX_ROWS 8\n"
+"#define KGRL_GEMV_SEGS 3\n"
+"#define KGRL_GEMV_WARPS 4    // rows (warps) per block: the host's KGRL__GEMV_WARPS\n"
+"#define KGRL_GEMV_UNROLL 4   // 16-byte loads in flight per lane (shared by gate and up in swiglu mode)\n"
+"struct kgrl_gemv_seg {      // the host's kgrl__gemv_seg (src/14_engine_gpu.h), byte for byte\n"
+"    const void* W;          // (OC, K)\n"
+"    const void* bias;       // (OC) or NULL\n"
+"    const void* lb;         // LoRA B (OC, R) or NULL (no LoRA term)\n"
+"    const void* xa;         // (N, R) this segment's LoRA A output, read where lb != NULL\n"
+"    void* out;              // (N, OC); swiglu: segment 0's is h (N, OC), segment 1's unused\n"
+"    int OC;\n"
+"};\n"
+"struct kgrl_gemv_segs { kgrl_gemv_seg s[KGRL_GEMV_SEGS]; int n; };\n"
+"\n"
+"__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }\n"
+"// acc[r][n] += w[r] . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)\n"
+"template <int BF, int NW>\n"
+"__device__ __forceinline__ void kgrl_gemv_chunk(float (*acc)[KGRL_GEMV_MAX_ROWS], const uint4* w, const uint4* x, int xstride,\n"
+"                                                int N) {\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
+"        if (n >= N) continue;\n"
+"        uint4 c = __ldg(x + (u64)n * xstride);\n"
+"        unsigned int xv[4] = {c.x, c.y, c.z, c.w};\n"
+"#pragma unroll\n"
+"        for (int r = 0; r < NW; r++) {\n"
+"            unsigned int wv[4] = {w[r].x, w[r].y, w[r].z, w[r].w};\n"
+"#pragma unroll\n"
+"            for (int j = 0; j < 4; j++) {\n"
+"                if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half\n"
+"                    acc[r][n] = fmaf(__uint_as_float(wv[j] << 16), __uint_as_float(xv[j] << 16), acc[r][n]);\n"
+"                    acc[r][n] = fmaf(__uint_as_float(wv[j] & 0xffff0000u), __uint_as_float(xv[j] & 0xffff0000u), acc[r][n]);\n"
+"                } else {\n"
+"                    acc[r][n] = fmaf(__uint_as_float(wv[j]), __uint_as_float(xv[j]), acc[r][n]);\n"
+"                }\n"
+"            }\n"
+"        }\n"
+"    }\n"
+"}\n"
+"// acc[r][n] = x[n, :] . W_r[o, :] for the NW (1, or 2: gate and up) weights, n < N, the same value in\n"
+"// every lane. W_r (., K), x (N, K).\n"
+"template <int BF, int NW>\n"
+"__device__ void kgrl_gemv_dot(float (*acc)[KGRL_GEMV_MAX_ROWS], const void* W0, const void* W1, int o, const void* x, int N, int K) {\n"
+"    const int U = KGRL_GEMV_UNROLL / NW;\n"
+"    int lane = threadIdx.x & 31, nch = BF ? K / 8 : K / 4;   // 16-byte chunks per row\n"
+"    const uint4* w[2] = {(const uint4*)W0 + (u64)o * nch, (const uint4*)(NW > 1 ? W1 : W0) + (u64)o * nch};\n"
+"    const uint4* xv = (const uint4*)x;\n"
+"#pragma unroll\n"
+"    for (int r = 0; r < NW; r++)\n"
+"#pragma unroll\n"
+"        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) acc[r][n] = 0.0f;\n"
+"    for (int c = lane; c < nch; c += 32 * U) {\n"
+"        uint4 wc[U][NW];\n"
+"#pragma unroll\n"
+"        for (int u = 0; u < U; u++) {\n"
+"            int cu = min(c + 32 * u, nch - 1);   // past the row's end: its last chunk again, unused (no branch)\n"
+"#pragma unroll\n"
+"            for (int r = 0; r < NW; r++) wc[u][r] = __ldcs(w[r] + cu);   // read once: streaming\n"
+"        }\n"
+"#pragma unroll\n"
+"        for (int u = 0; u < U; u++)\n"
+"            if (c + 32 * u < nch) kgrl_gemv_chunk<BF, NW>(acc, wc[u], xv + c + 32 * u, nch, N);\n"
+"    }\n"
+"#pragma unroll\n"
+"    for (int r = 0; r < NW; r++)\n"
+"#pragma unroll\n"
+"        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)\n"
+"            if (n < N)\n"
+"                for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);\n"
+"}\n"
+"// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o],\n"
+"// loaded before the dot product so its latency hides under the weights'\n"
+"__device__ void kgrl_gemv_epilogue(float* acc, float b, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {\n"
+"    int lane = threadIdx.x & 31;\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
+"        if (n >= N) continue;\n"
+"        float y = acc[n] + b;\n"
+"        if (g.lb) {\n"
+"            float l = 0.0f;\n"
+"            for (int r = lane; r < R; r += 32) l = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), kgrl_ld(g.lb, (u64)o * R + r, bf), l);\n"
+"            for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);\n"
+"            y += scale * l;\n"
+"        }\n"
+"        acc[n] = y;\n"
+"    }\n"
+"}\n"
+"// Row o of segment g: out[n, o] for n < N, lane n storing row n\n"
+"template <int BF>\n"
+"__device__ void kgrl_gemv_row(const kgrl_gemv_seg& g, int o, const void* x, int N, int K, int R, float scale) {\n"
+"    float acc[1][KGRL_GEMV_MAX_ROWS], b = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f;\n"
+"    kgrl_gemv_dot<BF, 1>(acc, g.W, NULL, o, x, N, K);\n"
+"    kgrl_gemv_epilogue(acc[0], b, g, o, N, R, scale, BF);\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)\n"
+"        if (n < N && (threadIdx.x & 31) == n) kgrl_st(g.out, (u64)n * g.OC + o, acc[0][n], BF);\n"
+"}\n"
+"// Row o of h = silu(gate) * up, kgrl_k_swiglu_fwd's arithmetic on the stored gate and up\n"
+"template <int BF>\n"
+"__device__ void kgrl_gemv_swiglu_row(const kgrl_gemv_seg& g, const kgrl_gemv_seg& u, int o, const void* x, int N, int K, int R,\n"
+"                                     float scale) {\n"
+"    float acc[2][KGRL_GEMV_MAX_ROWS];\n"
+"    float bg = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f, bu = u.bias ? kgrl_ld(u.bias, o, BF) : 0.0f;\n"
+"    kgrl_gemv_dot<BF, 2>(acc, g.W, u.W, o, x, N, K);\n"
+"    kgrl_gemv_epilogue(acc[0], bg, g, o, N, R, scale, BF);\n"
+"    kgrl_gemv_epilogue(acc[1], bu, u, o, N, R, scale, BF);\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
+"        if (n >= N || (threadIdx.x & 31) != n) continue;\n"
+"        float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);\n"
+"        kgrl_st(g.out, (u64)n * g.OC + o, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);\n"
+"    }\n"
+"}\n"
+"// x (N, K); sg by value (read in place: __grid_constant__); R the LoRA rank of every segment's xa and lb\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
+"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const void* x, int N, int K, int R, float scale, int swiglu, int bf) {\n"
+"    int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), s = 0;   // this warp's row, then its segment\n"
+"    int nseg = swiglu ? 1 : sg.n;\n"
+"    while (s < nseg && o >= sg.s[s].OC) { o -= sg.s[s].OC; s++; }\n"
+"    if (s == nseg) return;   // past the last row: the whole warp leaves\n"
+"    if (swiglu && bf) kgrl_gemv_swiglu_row<1>(sg.s[0], sg.s[1], o, x, N, K, R, scale);\n"
+"    else if (swiglu) kgrl_gemv_swiglu_row<0>(sg.s[0], sg.s[1], o, x, N, K, R, scale);\n"
+"    else if (bf) kgrl_gemv_row<1>(sg.s[s], o, x, N, K, R, scale);\n"
+"    else kgrl_gemv_row<0>(sg.s[s], o, x, N, K, R, scale);\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
@@ -9853,7 +10002,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -9995,6 +10144,39 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(lb));
     KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(ld));
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
+}
+
+// The decode GEMV (kgrl_k_gemv): y (N, OC_s) = x (N, K) W_s^T + bias_s + scale * xa_s lb_s^T for up to
+// KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) * up (swiglu: segments 0, 1).
+// The segments go to the kernel by value: the layout of struct kgrl_gemv_segs in kernels/engine.cu.
+#define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
+#define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
+#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
+typedef struct kgrl__gemv_seg {
+    const void *W;           // (OC, K)
+    const void *bias;        // (OC) or NULL
+    const void *lb;          // LoRA B (OC, R) or NULL
+    const void *xa;          // (N, R) the LoRA A output of this segment, read where lb != NULL
+    void *out;               // (N, OC); swiglu: segment 0's is h, segment 1's unused
+    int OC;
+} kgrl__gemv_seg;
+typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgrl__gemv_segs;
+#ifdef __cplusplus
+static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+#else
+_Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+#endif
+// The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
+static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const void *x, int N, int K, int R, float scale,
+                       bool swiglu, bool bf16) {
+    int rows = 0, sw = swiglu, bf = bf16;
+    for (int s = 0; s < (swiglu ? 1 : sg->n); s++) rows += sg->s[s].OC;
+    KGRL_CHECK(N >= 1 && N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(x, K) && (!swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)),
+               "decode GEMV: N %d, K %d or the swiglu segments outside the kernel's contract", N, K);
+    kgrl__gemv_segs segs = *sg;
+    void *args[] = {&segs, &x, &N, &K, &R, &scale, &sw, &bf};
+    if (rows > 0) kgrl__ek(e, KGRL__EK_GEMV, (unsigned)((rows + KGRL__GEMV_WARPS - 1) / KGRL__GEMV_WARPS), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -10573,6 +10755,11 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
 
 #define KGRL__EP(base, off) ((void *)((char *)(base) + (size_t)(off) * a->esize))   // element offset into a storage buffer
 
+// The LoRA A output xa (B*T, R) of (layer, mod): a slot per module (and per layer in training plans)
+static void *kgrl__xa_slot(const kgrl_gpu_acts *a, int layer, int mod) {
+    return KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+}
+
 static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                 void *out, const void *inp, int layer, int w, int wb, int mod, int N) {
     int rows, cols;
@@ -10581,7 +10768,7 @@ static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const 
     void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
     if (!A) return;
     float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
-    void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    void *xa = kgrl__xa_slot(a, layer, mod);
     kgrl_gpu_lora_forward(e, out, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
                           kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
 }
@@ -10602,10 +10789,71 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
     if (!A) return;
     float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
-    const void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    const void *xa = kgrl__xa_slot(a, layer, mod);
     kgrl_gpu_lora_backward(e, dinp, (float *)kgrl__gl_ptr(gl, layer, mod, false, 1), (float *)kgrl__gl_ptr(gl, layer, mod, true, 1),
                            a->d_xa, dout, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
                            kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
+// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row.
+
+// A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
+typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
+
+static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
+    return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
+}
+// out (N, OC) = x (N, K) W (OC, K)^T + bias (NULL: none) as one GEMV segment; false (nothing launched)
+// where the kernel's layout contract does not hold
+static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const void *x, const void *W, const void *bias, int N, int K, int OC, bool bf16) {
+    if (!kgrl__gemv_fits(x, K) || !kgrl__gemv_fits(W, K)) return false;
+    kgrl__gemv_segs sg = KGRL_ZERO;
+    sg.n = 1;
+    sg.s[0].W = W; sg.s[0].bias = bias; sg.s[0].out = out; sg.s[0].OC = OC;
+    kgrl__gemv(e, &sg, x, N, K, 0, 0.0f, false, bf16);
+    return true;
+}
+// The projections p[0..nseg) of one input inp (N, K) as GEMVs into outs[s] (swiglu: p = {gate, up} and
+// outs[0] = h = silu(gate) * up). LoRA: one launch for the A projections of the targeted modules into
+// their xa slots, then the B products in the main launch's epilogue. False (nothing launched) where
+// the kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
+static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                            void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu, int N) {
+    kgrl__gemv_segs sg = KGRL_ZERO, sa = KGRL_ZERO;   // the projections; the LoRA A projections
+    int K = 0;
+    bool ok = true;
+    for (int s = 0; s < nseg; s++) {
+        kgrl__gemv_seg *g = &sg.s[sg.n++];
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &K);
+        g->W = kgrl_gpu_model_tensor(gm, layer, p[s].w);
+        g->bias = kgrl_gpu_model_tensor(gm, layer, p[s].wb);
+        g->out = swiglu && s == 1 ? NULL : outs[s];
+        ok = ok && kgrl__gemv_fits(g->W, K);
+        const void *A = kgrl__gl_ptr(gl, layer, p[s].mod, false, 0);   // (R, K)
+        if (!A) continue;
+        void *xa = kgrl__xa_slot(a, layer, p[s].mod);
+        g->lb = kgrl__gl_ptr(gl, layer, p[s].mod, true, 0);
+        g->xa = xa;
+        kgrl__gemv_seg *ga = &sa.s[sa.n++];
+        ga->W = A; ga->out = xa; ga->OC = a->R;
+        ok = ok && kgrl__gemv_fits(A, K);
+    }
+    if (!ok || !kgrl__gemv_fits(inp, K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
+    if (sa.n) kgrl__gemv(e, &sa, inp, N, K, 0, 0.0f, false, a->bf16);   // xa = inp A^T, rounded as the cuBLAS path's
+    kgrl__gemv(e, &sg, inp, N, K, a->R, gl ? gl->scaling : 0.0f, swiglu, a->bf16);
+    return true;
+}
+// The projections p[0..nseg) of one input inp (N, K) into outs[s]; swiglu: outs = {gate, up, h} with h =
+// silu(gate) * up. A decode step (gemv) runs them as GEMVs, writing h directly (gate and up untouched);
+// otherwise, or where the GEMV does not apply, one cuBLAS projection (and LoRA) each, as before.
+static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                             void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
+                             int N, bool gemv) {
+    if (gemv && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
+    for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
+    if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -10654,7 +10902,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
                                  int l, int B, int T, int t0, const int *slot, void *x, void *xo, void *next,
                                  float *next_rstd) {
     const kgrl_model_config *c = &gm->cfg;
-    int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
     int KD = KVH * HS, Tk = a->T, C = c->hidden_size;
     bool bf = a->bf16;
     size_t li = (size_t)l;   // activation slot: times the layer strides, which are 0 without per-layer slots
@@ -10664,9 +10912,12 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
-    kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
-    kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
-    kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
+    const kgrl__proj qkv[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
+    const kgrl__proj o = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, down = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
+    const kgrl__proj mlp[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
+    bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
+    void *qkv_out[3] = {qr, kr, atty}, *mlp_out[3] = {gate, up, hact};   // v via atty
+    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, qkv, 3, false, N, gemv);
     const void *qn = qr, *kn = kr;
     if (c->qk_norm) {
         kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
@@ -10677,12 +10928,10 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
-    kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
+    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &o, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
-    kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
-    kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
-    kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
-    kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
+    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, mlp, 2, true, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &down, 1, false, N, gemv);
     const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
     kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
 }
@@ -10713,7 +10962,10 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
                                           (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, e->ctx->stream));
         rows = a->last;
     }
-    kgrl_gpu_matmul_forward(e, a->logits, rows, kgrl__gpu_at(gm, gm->lm_head_off), NULL, a->desc.last_logits ? B : N, C, c->vocab_size, bf);
+    const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
+    int nr = a->desc.last_logits ? B : N;
+    if (!kgrl__gemv_step(a, T, nr) || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+        kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 
 static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,

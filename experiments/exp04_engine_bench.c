@@ -67,6 +67,32 @@
 //   LoRA step 65.8 ms against peft's 139 ms (2.1x; attention 9.7 ms forward + 15.6 ms backward of it);
 //   checkpointed 88.3 ms with a 3661 MiB plan instead of 7304; decode B1 2.28 ms (31.5x HF), B64
 //   3.59 ms a step (13.5x), roofline 15.0% (was 9.0%). The full run (1.5B, 128 tokens) is still to do.
+// Prediction for the decode GEMV (kgrl_k_gemv: q/k/v in one launch with the bias, gate/up with the
+//   swiglu, o, down and the LM head, for decode steps of <= 8 rows; written before any run). A node
+//   must at least read its weights; H100 HBM3 at ~3 TB/s:
+//     0.5B: q/k/v 2 x (896 + 2 x 128) x 896 B = 2.1 MB (0.7 us); o 1.6 MB (0.5 us); gate + up
+//     2 x 896 x 4864 x 2 B = 17.4 MB (5.8 us); down 8.7 MB (2.9 us); LM head 151936 x 896 x 2 B =
+//     272 MB (91 us). 1.5B: q/k/v 6.3 MB (2.1 us); o 4.7 MB (1.6 us); gate + up 55 MB (18.4 us);
+//     down 27.5 MB (9.2 us); LM head 467 MB (156 us).
+//   The small ones are latency-bound (launch in the graph ~1-2 us, one DRAM round trip per warp):
+//   predicted 0.5B q/k/v ~3 us (cuBLAS: three calls, ~9 us), o ~2.5 us (~3), gate/up ~7 us (two GEMMs
+//   + swiglu ~12), down ~5 us (only 112 blocks of 8 rows for 132 SMs; cuBLAS ~6), LM head ~95 us
+//   (~100); 1.5B q/k/v ~4, o ~3, gate/up ~20, down ~11, LM head ~160 us. Unchanged nodes: rope_qkv
+//   ~2 us, split-KV attention at 128 slots ~5 us (2 nodes), add + norm ~2 us, the greedy sampler
+//   (one block over V with double exps) ~30-50 us. Node sums per step: 0.5B ~0.8 ms on the GEMV path
+//   against ~1.1 ms on cuBLAS; 1.5B ~1.6 ms against ~1.9 ms. The nodes per layer drop from 13 (27
+//   with LoRA on the seven modules) to 9 (13).
+// Outcome (H100 80GB HBM3, 2026-11-21, 0.5B only, a driver calling this file's bench_decode_split and
+//   bench_roofline at P 128; the full exp04 run is still to do). us per node, GEMV / cuBLAS: q/k/v
+//   4.0 / 12.0, o 3.7 / 3.8, gate/up + swiglu 13.5 / 12.0, down 9.8 / 7.5, LM head 111 / 98 (2.5 /
+//   2.8 TB/s); unchanged nodes: rope_qkv 3.2, split-KV attention 22.2 (at 128 slots, the largest node
+//   of a layer), add + norm 2.8, greedy sampler 99. Batch-1 decode 1.91 ms/token (roofline section;
+//   2.28 before), 17% of the floor. The first version of the kernel (8 warps a block, a lane's last
+//   loads issued one at a time in a tail loop, 88 registers) ran the LM head in 283 us and the step
+//   in 2.37 ms; issuing a lane's loads together and capping it at 64 registers (8 blocks of 4 warps
+//   an SM) gave the numbers above. cuBLAS still streams the large matrices faster than the GEMV;
+//   the prediction missed gate/up by 2x, down and the LM head by 15-100%, the attention by 4x and
+//   the sampler by 2x: node sums 1.71 ms a step (GEMV path) and 1.79 ms (cuBLAS), not 0.8 / 1.1.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
@@ -75,6 +101,11 @@
 //   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
 //     attention_fwd_ms, attention_bwd_ms: the step's attention alone, times the layers
+//   section decode_split (batch 1): us_<node> of each node type of a decode step with the model's
+//     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
+//     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
+//     _cublas, us_rope_qkv, us_attention_split_kv (P slots, both nodes), us_add_rmsnorm,
+//     us_sample_greedy; us_step_sum_gemv, us_step_sum_cublas: a step as the sum of its nodes
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
 // Ratios: `python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv` joins
 // both CSVs and writes results/exp04_engine_ratios.csv (model,section,batch,metric,kgrl,torch,ratio).
@@ -111,9 +142,12 @@ static double used_mib(void) {
 }
 
 typedef struct row_sink { kgrl_csv *csv; const char *model; } row_sink;
-static void row(row_sink *s, const char *section, int batch, const char *metric, double v) {
+static void csv_row(row_sink *s, const char *section, int batch, const char *metric, double v) {
     kgrl_csv_field_str(s->csv, s->model); kgrl_csv_field_str(s->csv, section); kgrl_csv_field_int(s->csv, batch);
     kgrl_csv_field_str(s->csv, metric); kgrl_csv_field_num(s->csv, v); kgrl_csv_end_row(s->csv);
+}
+static void row(row_sink *s, const char *section, int batch, const char *metric, double v) {
+    csv_row(s, section, batch, metric, v);
     printf("  %-28s %-9s B=%-3d %-20s %.4g\n", s->model, section, batch, metric, v);
 }
 
@@ -208,6 +242,140 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     row(s, "roofline", 1, "fraction", gbps / copy_gbps);
     kgrl_free(prompt);
     kgrl_gpu_acts_free(a);
+}
+
+// Section decode_split: each node type of a batch-1 decode step with the model's shapes, timed alone:
+// 50 repetitions captured in one CUDA graph, launched between two CUDA events; us per repetition.
+// The GEMV path (kgrl_k_gemv, what kgrl_gpu_sample's step runs now) against the cuBLAS path it
+// replaced. Repetition i uses layer i % L's weights, as a step walks the layers (the smallest
+// matrices of all L layers can still partly sit in the 50 MB L2, which a real step, streaming ~1 GB
+// between two uses, does not allow: their times are a lower bound). Attention reads the KV cache of a
+// P-token prefill (the query at slot P - 1: P slots, as decode at the start of --new).
+enum { DS_QKV_GEMV, DS_QKV_CUBLAS, DS_O_GEMV, DS_O_CUBLAS, DS_GATE_UP_GEMV, DS_GATE_UP_CUBLAS, DS_DOWN_GEMV,
+       DS_DOWN_CUBLAS, DS_HEAD_GEMV, DS_HEAD_CUBLAS, DS_ROPE_QKV, DS_ATTENTION, DS_ADD_RMSNORM, DS_SAMPLE, DS_COUNT };
+static const char *const ds_names[DS_COUNT] = {
+    "qkv_gemv", "qkv_cublas", "o_gemv", "o_cublas", "gate_up_swiglu_gemv", "gate_up_swiglu_cublas", "down_gemv",
+    "down_cublas", "lm_head_gemv", "lm_head_cublas", "rope_qkv", "attention_split_kv", "add_rmsnorm", "sample_greedy"};
+
+typedef struct ds_state { kgrl_engine *e; kgrl_gpu_model *gm; kgrl_gpu_acts *a; kgrl__gsampler g; int t0; } ds_state;
+
+// One node of op on layer l's weights (the GEMV ops abort if the GEMV does not apply: no silent cuBLAS)
+static void ds_op(ds_state *d, int op, int l) {
+    kgrl_engine *e = d->e;
+    kgrl_gpu_model *gm = d->gm;
+    kgrl_gpu_acts *a = d->a;
+    const kgrl_model_config *c = &gm->cfg;
+    int C = c->hidden_size, V = c->vocab_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, Tk = a->T;
+    const kgrl__proj qkv[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
+    const kgrl__proj o = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, down = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
+    const kgrl__proj mlp[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
+    void *qkv_out[3] = {a->qr, a->kr, a->atty}, *mlp_out[3] = {a->gate, a->up, a->hact};
+    const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
+    bool ok = true;
+    switch (op) {
+    case DS_QKV_GEMV: ok = kgrl__gemv_proj(e, gm, NULL, a, qkv_out, a->ln1, l, qkv, 3, false, 1); break;
+    case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, NULL, a, qkv_out, a->ln1, l, qkv, 3, false, 1, false); break;
+    case DS_O_GEMV: ok = kgrl__gemv_proj(e, gm, NULL, a, &a->mid, a->atty, l, &o, 1, false, 1); break;
+    case DS_O_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->mid, a->atty, l, &o, 1, false, 1, false); break;
+    case DS_GATE_UP_GEMV: ok = kgrl__gemv_proj(e, gm, NULL, a, mlp_out + 2, a->ln2, l, mlp, 2, true, 1); break;
+    case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, NULL, a, mlp_out, a->ln2, l, mlp, 2, true, 1, false); break;
+    case DS_DOWN_GEMV: ok = kgrl__gemv_proj(e, gm, NULL, a, &a->scratch, a->hact, l, &down, 1, false, 1); break;
+    case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->scratch, a->hact, l, &down, 1, false, 1, false); break;
+    case DS_HEAD_GEMV: ok = kgrl__gemv_forward(e, a->logits, a->lnf, head, NULL, 1, C, V, true); break;
+    case DS_HEAD_CUBLAS: kgrl_gpu_matmul_forward(e, a->logits, a->lnf, head, NULL, 1, C, V, true); break;
+    case DS_ROPE_QKV:
+        kgrl__rope_qkv(e, a->q, a->qr, a->k, a->kr, a->v, a->atty, a->pos, gm->rope_inv_freq, NULL, 1, 1, Tk, d->t0, NH, KVH, HS, true);
+        break;
+    case DS_ATTENTION:
+        kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->q, a->k, a->v, a->kmask, NULL, 1, Tk, d->t0, NH, KVH, HS, true);
+        break;
+    case DS_ADD_RMSNORM:
+        kgrl__add_rmsnorm(e, a->ln2, a->ln2_rstd, a->scratch, a->mid, a->res, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, 1, C, true);
+        break;
+    case DS_SAMPLE: kgrl__gsample_launch(e, a, &d->g); break;
+    }
+    KGRL_CHECK(ok, "decode_split: the GEMV does not apply to %s", ds_names[op]);
+}
+
+// us per node of op: reps nodes (layers rotated) in one graph, timed on its second launch
+static double ds_time_us(ds_state *d, int op, int reps) {
+    cudaStream_t st = d->e->ctx->stream;
+    int L = d->gm->cfg.n_layers;
+    ds_op(d, op, 0);   // eager first: loads the kernel, caches the cuBLASLt heuristic
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < reps; i++) ds_op(d, op, i % L);
+    KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &graph));
+    KGRL_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+    cudaEvent_t ev[2];
+    for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventCreate(&ev[i]));
+    KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));   // warm-up launch
+    KGRL_CUDA_CHECK(cudaEventRecord(ev[0], st));
+    KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));
+    KGRL_CUDA_CHECK(cudaEventRecord(ev[1], st));
+    KGRL_CUDA_CHECK(cudaEventSynchronize(ev[1]));
+    float ms;
+    KGRL_CUDA_CHECK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
+    for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
+    KGRL_CUDA_CHECK(cudaGraphExecDestroy(exec));
+    KGRL_CUDA_CHECK(cudaGraphDestroy(graph));
+    return 1e3 * ms / reps;
+}
+
+// Bytes a node of op must read from memory: its weights (bf16), or the KV cache of P slots; 0 for the rest
+static double ds_bytes(const kgrl_model_config *c, int op, int P) {
+    double C = c->hidden_size, QD = (double)c->n_heads * c->head_dim, KD = (double)c->n_kv_heads * c->head_dim;
+    double F = c->ffn_size, V = c->vocab_size;
+    switch (op) {
+    case DS_QKV_GEMV: case DS_QKV_CUBLAS: return 2 * (QD + 2 * KD) * C;
+    case DS_O_GEMV: case DS_O_CUBLAS: return 2 * QD * C;
+    case DS_GATE_UP_GEMV: case DS_GATE_UP_CUBLAS: return 2 * 2 * F * C;
+    case DS_DOWN_GEMV: case DS_DOWN_CUBLAS: return 2 * F * C;
+    case DS_HEAD_GEMV: case DS_HEAD_CUBLAS: return 2 * V * C;
+    case DS_ATTENTION: return 2 * 2 * KD * P;
+    default: return 0;
+    }
+}
+
+static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_sink *s) {
+    const kgrl_model_config *c = &gm->cfg;
+    kgrl_engine_desc d;
+    memset(&d, 0, sizeof d);
+    d.max_batch = 1; d.max_tokens = P; d.last_logits = true;
+    ds_state st;
+    memset(&st, 0, sizeof st);
+    st.e = e; st.gm = gm; st.a = kgrl_gpu_acts_create(e, gm, NULL, &d); st.t0 = P - 1;
+    int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)P);
+    for (int i = 0; i < P; i++) prompt[i] = (i * 7919 + 13) % c->vocab_size;
+    kgrl_gpu_model_forward(e, gm, NULL, st.a, prompt, NULL, NULL, 1, P);   // KV cache, kmask, logits for the sampler
+    kgrl_sample_desc sd;
+    memset(&sd, 0, sizeof sd);
+    sd.greedy = true;
+    kgrl__gsampler_create(e, &st.g, &sd, NULL, 1, 1);
+    double us[DS_COUNT];
+    printf("  decode_split (%s, batch 1, %d cached slots): us per node\n", s->model, P);
+    printf("  %-24s %9s %9s %9s\n", "node", "us", "MB read", "GB/s");
+    for (int op = 0; op < DS_COUNT; op++) {
+        us[op] = ds_time_us(&st, op, 50);
+        double mb = ds_bytes(c, op, P) / 1e6;
+        if (mb > 0) printf("  %-24s %9.2f %9.2f %9.0f\n", ds_names[op], us[op], mb, mb * 1e3 / us[op]);
+        else printf("  %-24s %9.2f %9s %9s\n", ds_names[op], us[op], "-", "-");
+        char metric[64];
+        snprintf(metric, sizeof metric, "us_%s", ds_names[op]);
+        csv_row(s, "decode_split", 1, metric, us[op]);
+    }
+    // a step as the sum of its nodes (no launch gaps): per layer q/k/v, rope, attention, o, two add +
+    // norms, gate/up (+ swiglu), down; then the LM head and the sampler
+    double shared = us[DS_ROPE_QKV] + us[DS_ATTENTION] + 2 * us[DS_ADD_RMSNORM];
+    double g = c->n_layers * (us[DS_QKV_GEMV] + us[DS_O_GEMV] + us[DS_GATE_UP_GEMV] + us[DS_DOWN_GEMV] + shared) + us[DS_HEAD_GEMV] + us[DS_SAMPLE];
+    double b = c->n_layers * (us[DS_QKV_CUBLAS] + us[DS_O_CUBLAS] + us[DS_GATE_UP_CUBLAS] + us[DS_DOWN_CUBLAS] + shared) + us[DS_HEAD_CUBLAS] + us[DS_SAMPLE];
+    printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us\n", g, b);
+    csv_row(s, "decode_split", 1, "us_step_sum_gemv", g);
+    csv_row(s, "decode_split", 1, "us_step_sum_cublas", b);
+    KGRL_CUDA_CHECK(cudaFree(st.g.block));
+    kgrl_free(prompt);
+    kgrl_gpu_acts_free(st.a);
 }
 
 // The training step's attention alone, times the layers: the engine's batched-GEMM attention
@@ -369,6 +537,7 @@ int main(int argc, char **argv) {
         bench_decode(e, gm, 1, P, NEW, &s, &peak);
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
+        bench_decode_split(e, gm, P, &s);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, false, &s, &peak);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, true, &s, &peak);
         row(&s, "memory", 0, "peak_used_mib", peak - base);

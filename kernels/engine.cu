@@ -193,6 +193,151 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 }
 
 // ---------------------------------------------------------------------------------------------
+// Decode GEMV: the projections of a step of N <= 8 rows (batch-1..8 decode), where cuBLAS at one row
+// is latency-bound. Up to 3 segments (weights with their own outputs, e.g. q, k, v) share the input
+// x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,
+//     out[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)
+// swiglu != 0: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, with
+// g and u rounded to the storage dtype first and silu rounded as kgrl_k_swiglu_fwd does (that kernel
+// reads the stored gate and up). The LoRA term is added to the fp32 dot product before the single
+// rounding; the cuBLAS path rounds x W^T + b to the storage dtype first and adds s * xa B^T after
+// (beta = 1), so in bf16 the two differ by up to one rounding of the output (2^-9 relative).
+// One warp per output row o (per (gate, up) pair), all N rows at once; lanes stride K in 16-byte
+// chunks (8 bf16 or 4 fp32), KGRL_GEMV_UNROLL chunks per lane issued before any is used (a row of
+// K = 896 in one round trip). K % 8 == 0 and 16-byte aligned W and x rows (the host checks). Fixed
+// order: each lane sums its chunks in order, then a butterfly over the lanes, so row n's result does
+// not depend on N or on the other rows. block 32 * KGRL_GEMV_WARPS, grid ceil(rows / KGRL_GEMV_WARPS)
+// with rows = the sum of OC_s (swiglu: OC_0).
+// Tuning (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides, since a warp waits one
+// round trip per row. 8 warps a block and 8 loads a lane (96 registers) ran the LM head at 1.5 TB/s;
+// 4 warps, 4 loads and at most 64 registers (8 blocks an SM) at 2.5 TB/s.
+#define KGRL_GEMV_MAX_ROWS 8
+#define KGRL_GEMV_SEGS 3
+#define KGRL_GEMV_WARPS 4    // rows (warps) per block: the host's KGRL__GEMV_WARPS
+#define KGRL_GEMV_UNROLL 4   // 16-byte loads in flight per lane (shared by gate and up in swiglu mode)
+struct kgrl_gemv_seg {      // the host's kgrl__gemv_seg (src/14_engine_gpu.h), byte for byte
+    const void* W;          // (OC, K)
+    const void* bias;       // (OC) or NULL
+    const void* lb;         // LoRA B (OC, R) or NULL (no LoRA term)
+    const void* xa;         // (N, R) this segment's LoRA A output, read where lb != NULL
+    void* out;              // (N, OC); swiglu: segment 0's is h (N, OC), segment 1's unused
+    int OC;
+};
+struct kgrl_gemv_segs { kgrl_gemv_seg s[KGRL_GEMV_SEGS]; int n; };
+
+__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }
+// acc[r][n] += w[r] . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)
+template <int BF, int NW>
+__device__ __forceinline__ void kgrl_gemv_chunk(float (*acc)[KGRL_GEMV_MAX_ROWS], const uint4* w, const uint4* x, int xstride,
+                                                int N) {
+#pragma unroll
+    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
+        if (n >= N) continue;
+        uint4 c = __ldg(x + (u64)n * xstride);
+        unsigned int xv[4] = {c.x, c.y, c.z, c.w};
+#pragma unroll
+        for (int r = 0; r < NW; r++) {
+            unsigned int wv[4] = {w[r].x, w[r].y, w[r].z, w[r].w};
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half
+                    acc[r][n] = fmaf(__uint_as_float(wv[j] << 16), __uint_as_float(xv[j] << 16), acc[r][n]);
+                    acc[r][n] = fmaf(__uint_as_float(wv[j] & 0xffff0000u), __uint_as_float(xv[j] & 0xffff0000u), acc[r][n]);
+                } else {
+                    acc[r][n] = fmaf(__uint_as_float(wv[j]), __uint_as_float(xv[j]), acc[r][n]);
+                }
+            }
+        }
+    }
+}
+// acc[r][n] = x[n, :] . W_r[o, :] for the NW (1, or 2: gate and up) weights, n < N, the same value in
+// every lane. W_r (., K), x (N, K).
+template <int BF, int NW>
+__device__ void kgrl_gemv_dot(float (*acc)[KGRL_GEMV_MAX_ROWS], const void* W0, const void* W1, int o, const void* x, int N, int K) {
+    const int U = KGRL_GEMV_UNROLL / NW;
+    int lane = threadIdx.x & 31, nch = BF ? K / 8 : K / 4;   // 16-byte chunks per row
+    const uint4* w[2] = {(const uint4*)W0 + (u64)o * nch, (const uint4*)(NW > 1 ? W1 : W0) + (u64)o * nch};
+    const uint4* xv = (const uint4*)x;
+#pragma unroll
+    for (int r = 0; r < NW; r++)
+#pragma unroll
+        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) acc[r][n] = 0.0f;
+    for (int c = lane; c < nch; c += 32 * U) {
+        uint4 wc[U][NW];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int cu = min(c + 32 * u, nch - 1);   // past the row's end: its last chunk again, unused (no branch)
+#pragma unroll
+            for (int r = 0; r < NW; r++) wc[u][r] = __ldcs(w[r] + cu);   // read once: streaming
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++)
+            if (c + 32 * u < nch) kgrl_gemv_chunk<BF, NW>(acc, wc[u], xv + c + 32 * u, nch, N);
+    }
+#pragma unroll
+    for (int r = 0; r < NW; r++)
+#pragma unroll
+        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)
+            if (n < N)
+                for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);
+}
+// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o],
+// loaded before the dot product so its latency hides under the weights'
+__device__ void kgrl_gemv_epilogue(float* acc, float b, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
+        if (n >= N) continue;
+        float y = acc[n] + b;
+        if (g.lb) {
+            float l = 0.0f;
+            for (int r = lane; r < R; r += 32) l = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), kgrl_ld(g.lb, (u64)o * R + r, bf), l);
+            for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
+            y += scale * l;
+        }
+        acc[n] = y;
+    }
+}
+// Row o of segment g: out[n, o] for n < N, lane n storing row n
+template <int BF>
+__device__ void kgrl_gemv_row(const kgrl_gemv_seg& g, int o, const void* x, int N, int K, int R, float scale) {
+    float acc[1][KGRL_GEMV_MAX_ROWS], b = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f;
+    kgrl_gemv_dot<BF, 1>(acc, g.W, NULL, o, x, N, K);
+    kgrl_gemv_epilogue(acc[0], b, g, o, N, R, scale, BF);
+#pragma unroll
+    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)
+        if (n < N && (threadIdx.x & 31) == n) kgrl_st(g.out, (u64)n * g.OC + o, acc[0][n], BF);
+}
+// Row o of h = silu(gate) * up, kgrl_k_swiglu_fwd's arithmetic on the stored gate and up
+template <int BF>
+__device__ void kgrl_gemv_swiglu_row(const kgrl_gemv_seg& g, const kgrl_gemv_seg& u, int o, const void* x, int N, int K, int R,
+                                     float scale) {
+    float acc[2][KGRL_GEMV_MAX_ROWS];
+    float bg = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f, bu = u.bias ? kgrl_ld(u.bias, o, BF) : 0.0f;
+    kgrl_gemv_dot<BF, 2>(acc, g.W, u.W, o, x, N, K);
+    kgrl_gemv_epilogue(acc[0], bg, g, o, N, R, scale, BF);
+    kgrl_gemv_epilogue(acc[1], bu, u, o, N, R, scale, BF);
+#pragma unroll
+    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
+        if (n >= N || (threadIdx.x & 31) != n) continue;
+        float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);
+        kgrl_st(g.out, (u64)n * g.OC + o, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
+    }
+}
+// x (N, K); sg by value (read in place: __grid_constant__); R the LoRA rank of every segment's xa and lb
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
+kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const void* x, int N, int K, int R, float scale, int swiglu, int bf) {
+    int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), s = 0;   // this warp's row, then its segment
+    int nseg = swiglu ? 1 : sg.n;
+    while (s < nseg && o >= sg.s[s].OC) { o -= sg.s[s].OC; s++; }
+    if (s == nseg) return;   // past the last row: the whole warp leaves
+    if (swiglu && bf) kgrl_gemv_swiglu_row<1>(sg.s[0], sg.s[1], o, x, N, K, R, scale);
+    else if (swiglu) kgrl_gemv_swiglu_row<0>(sg.s[0], sg.s[1], o, x, N, K, R, scale);
+    else if (bf) kgrl_gemv_row<1>(sg.s[s], o, x, N, K, R, scale);
+    else kgrl_gemv_row<0>(sg.s[s], o, x, N, K, R, scale);
+}
+
+// ---------------------------------------------------------------------------------------------
 // RoPE on rows of (NH, HS). Row n = (b, i) with b = n / T, i = n % T reads input row b*inT + in0 + i
 // and writes output row b*outT + out0 + i (so k goes straight into its KV cache slots).
 // grid N, block 128. bwd != 0: the transpose (rotate by -angle) accumulated into out.

@@ -5,6 +5,10 @@
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
+// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections and LM head on a GEMV
+// kernel instead of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with
+// the biases and the LoRA B products in its epilogue, gate/up with the swiglu); in bf16 it rounds the
+// LoRA term together with the product, one rounding fewer than the cuBLAS path.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -43,7 +47,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -260,7 +264,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -402,6 +406,39 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(lb));
     KGRL_CUBLAS_CHECK(cublasLtMatrixLayoutDestroy(ld));
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
+}
+
+// The decode GEMV (kgrl_k_gemv): y (N, OC_s) = x (N, K) W_s^T + bias_s + scale * xa_s lb_s^T for up to
+// KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) * up (swiglu: segments 0, 1).
+// The segments go to the kernel by value: the layout of struct kgrl_gemv_segs in kernels/engine.cu.
+#define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
+#define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
+#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
+typedef struct kgrl__gemv_seg {
+    const void *W;           // (OC, K)
+    const void *bias;        // (OC) or NULL
+    const void *lb;          // LoRA B (OC, R) or NULL
+    const void *xa;          // (N, R) the LoRA A output of this segment, read where lb != NULL
+    void *out;               // (N, OC); swiglu: segment 0's is h, segment 1's unused
+    int OC;
+} kgrl__gemv_seg;
+typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgrl__gemv_segs;
+#ifdef __cplusplus
+static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+#else
+_Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+#endif
+// The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
+static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const void *x, int N, int K, int R, float scale,
+                       bool swiglu, bool bf16) {
+    int rows = 0, sw = swiglu, bf = bf16;
+    for (int s = 0; s < (swiglu ? 1 : sg->n); s++) rows += sg->s[s].OC;
+    KGRL_CHECK(N >= 1 && N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(x, K) && (!swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)),
+               "decode GEMV: N %d, K %d or the swiglu segments outside the kernel's contract", N, K);
+    kgrl__gemv_segs segs = *sg;
+    void *args[] = {&segs, &x, &N, &K, &R, &scale, &sw, &bf};
+    if (rows > 0) kgrl__ek(e, KGRL__EK_GEMV, (unsigned)((rows + KGRL__GEMV_WARPS - 1) / KGRL__GEMV_WARPS), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -980,6 +1017,11 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
 
 #define KGRL__EP(base, off) ((void *)((char *)(base) + (size_t)(off) * a->esize))   // element offset into a storage buffer
 
+// The LoRA A output xa (B*T, R) of (layer, mod): a slot per module (and per layer in training plans)
+static void *kgrl__xa_slot(const kgrl_gpu_acts *a, int layer, int mod) {
+    return KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+}
+
 static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                 void *out, const void *inp, int layer, int w, int wb, int mod, int N) {
     int rows, cols;
@@ -988,7 +1030,7 @@ static void kgrl__gproj_forward(kgrl_engine *e, const kgrl_gpu_model *gm, const 
     void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
     if (!A) return;
     float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
-    void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    void *xa = kgrl__xa_slot(a, layer, mod);
     kgrl_gpu_lora_forward(e, out, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
                           kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
 }
@@ -1009,10 +1051,71 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *A = kgrl__gl_ptr(gl, layer, mod, false, 0);
     if (!A) return;
     float p = a->lora_dropout ? gl->desc.dropout : 0.0f;
-    const void *xa = KGRL__EP(a->xa, (size_t)layer * a->ls_xa + (size_t)mod * a->B * a->T * a->R);
+    const void *xa = kgrl__xa_slot(a, layer, mod);
     kgrl_gpu_lora_backward(e, dinp, (float *)kgrl__gl_ptr(gl, layer, mod, false, 1), (float *)kgrl__gl_ptr(gl, layer, mod, true, 1),
                            a->d_xa, dout, xa, inp, A, kgrl__gl_ptr(gl, layer, mod, true, 0), gl->scaling, p, a->dropout_seed,
                            kgrl__lora_dropout_stream(layer, mod), N, cols, rows, a->R, a->scratch, a->bf16);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
+// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row.
+
+// A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
+typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
+
+static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
+    return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
+}
+// out (N, OC) = x (N, K) W (OC, K)^T + bias (NULL: none) as one GEMV segment; false (nothing launched)
+// where the kernel's layout contract does not hold
+static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const void *x, const void *W, const void *bias, int N, int K, int OC, bool bf16) {
+    if (!kgrl__gemv_fits(x, K) || !kgrl__gemv_fits(W, K)) return false;
+    kgrl__gemv_segs sg = KGRL_ZERO;
+    sg.n = 1;
+    sg.s[0].W = W; sg.s[0].bias = bias; sg.s[0].out = out; sg.s[0].OC = OC;
+    kgrl__gemv(e, &sg, x, N, K, 0, 0.0f, false, bf16);
+    return true;
+}
+// The projections p[0..nseg) of one input inp (N, K) as GEMVs into outs[s] (swiglu: p = {gate, up} and
+// outs[0] = h = silu(gate) * up). LoRA: one launch for the A projections of the targeted modules into
+// their xa slots, then the B products in the main launch's epilogue. False (nothing launched) where
+// the kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
+static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                            void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu, int N) {
+    kgrl__gemv_segs sg = KGRL_ZERO, sa = KGRL_ZERO;   // the projections; the LoRA A projections
+    int K = 0;
+    bool ok = true;
+    for (int s = 0; s < nseg; s++) {
+        kgrl__gemv_seg *g = &sg.s[sg.n++];
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &K);
+        g->W = kgrl_gpu_model_tensor(gm, layer, p[s].w);
+        g->bias = kgrl_gpu_model_tensor(gm, layer, p[s].wb);
+        g->out = swiglu && s == 1 ? NULL : outs[s];
+        ok = ok && kgrl__gemv_fits(g->W, K);
+        const void *A = kgrl__gl_ptr(gl, layer, p[s].mod, false, 0);   // (R, K)
+        if (!A) continue;
+        void *xa = kgrl__xa_slot(a, layer, p[s].mod);
+        g->lb = kgrl__gl_ptr(gl, layer, p[s].mod, true, 0);
+        g->xa = xa;
+        kgrl__gemv_seg *ga = &sa.s[sa.n++];
+        ga->W = A; ga->out = xa; ga->OC = a->R;
+        ok = ok && kgrl__gemv_fits(A, K);
+    }
+    if (!ok || !kgrl__gemv_fits(inp, K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
+    if (sa.n) kgrl__gemv(e, &sa, inp, N, K, 0, 0.0f, false, a->bf16);   // xa = inp A^T, rounded as the cuBLAS path's
+    kgrl__gemv(e, &sg, inp, N, K, a->R, gl ? gl->scaling : 0.0f, swiglu, a->bf16);
+    return true;
+}
+// The projections p[0..nseg) of one input inp (N, K) into outs[s]; swiglu: outs = {gate, up, h} with h =
+// silu(gate) * up. A decode step (gemv) runs them as GEMVs, writing h directly (gate and up untouched);
+// otherwise, or where the GEMV does not apply, one cuBLAS projection (and LoRA) each, as before.
+static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                             void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
+                             int N, bool gemv) {
+    if (gemv && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
+    for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
+    if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -1061,7 +1164,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
                                  int l, int B, int T, int t0, const int *slot, void *x, void *xo, void *next,
                                  float *next_rstd) {
     const kgrl_model_config *c = &gm->cfg;
-    int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, F = c->ffn_size;
+    int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
     int KD = KVH * HS, Tk = a->T, C = c->hidden_size;
     bool bf = a->bf16;
     size_t li = (size_t)l;   // activation slot: times the layer strides, which are 0 without per-layer slots
@@ -1071,9 +1174,12 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
-    kgrl__gproj_forward(e, gm, gl, a, qr, ln1, l, KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q, N);
-    kgrl__gproj_forward(e, gm, gl, a, kr, ln1, l, KGRL_W_K, KGRL_W_KB, KGRL_LORA_K, N);
-    kgrl__gproj_forward(e, gm, gl, a, atty, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N);   // v, via atty
+    const kgrl__proj qkv[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
+    const kgrl__proj o = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, down = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
+    const kgrl__proj mlp[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
+    bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
+    void *qkv_out[3] = {qr, kr, atty}, *mlp_out[3] = {gate, up, hact};   // v via atty
+    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, qkv, 3, false, N, gemv);
     const void *qn = qr, *kn = kr;
     if (c->qk_norm) {
         kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
@@ -1084,12 +1190,10 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
-    kgrl__gproj_forward(e, gm, gl, a, mid, atty, l, KGRL_W_O, KGRL_W_OB, KGRL_LORA_O, N);
+    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &o, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
-    kgrl__gproj_forward(e, gm, gl, a, gate, ln2, l, KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE, N);
-    kgrl__gproj_forward(e, gm, gl, a, up, ln2, l, KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP, N);
-    kgrl_gpu_swiglu_forward(e, hact, gate, up, (size_t)N * F, bf);
-    kgrl__gproj_forward(e, gm, gl, a, xo, hact, l, KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN, N);
+    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, mlp, 2, true, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &down, 1, false, N, gemv);
     const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
     kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
 }
@@ -1120,7 +1224,10 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
                                           (size_t)C * es, (size_t)B, cudaMemcpyDeviceToDevice, e->ctx->stream));
         rows = a->last;
     }
-    kgrl_gpu_matmul_forward(e, a->logits, rows, kgrl__gpu_at(gm, gm->lm_head_off), NULL, a->desc.last_logits ? B : N, C, c->vocab_size, bf);
+    const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
+    int nr = a->desc.last_logits ? B : N;
+    if (!kgrl__gemv_step(a, T, nr) || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+        kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 
 static void kgrl__gforward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,

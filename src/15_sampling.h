@@ -8,8 +8,8 @@
 // kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
 // prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
-// kit's kernels; cuBLAS may pick another GEMM algorithm for another batch size, which can move a
-// logit by an ulp).
+// kit's kernels, the decode GEMV of <= 8 rows included; cuBLAS (the prefill, decode steps of more
+// rows) may pick another GEMM algorithm for another batch size, which can move a logit by an ulp).
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the

@@ -5,7 +5,9 @@
 // each check), whole-model logits, KV-cache decode and LoRA gradients for Qwen2, Qwen3 and Llama
 // configs, a training step, HF fixtures (tests/fixtures/model, from tests/oracles/model_fixtures.py),
 // GPU sampling against the CPU sampler, B=1 vs B=8 identical samples, and the graph-launched decode
-// of kgrl_gpu_sample against the host-driven loop (bit for bit).
+// of kgrl_gpu_sample against the host-driven loop (bit for bit); the decode GEMV (kgrl_k_gemv) against
+// a plain loop with rows bit-for-bit independent of the batch, and decode steps through it against
+// the CPU forward.
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 #include "tests/kt.h"
@@ -112,15 +114,17 @@ static kgrl_model *tiny_model(kgrl_model_family fam, uint64_t seed) {
     }
     return m;
 }
-static kgrl_lora *tiny_lora(const kgrl_model_config *c, float dropout) {
+// targets: bits (1 << KGRL_LORA_Q) ..., 0 = every module
+static kgrl_lora *tiny_lora_targets(const kgrl_model_config *c, float dropout, uint32_t targets) {
     kgrl_lora_desc d;
     memset(&d, 0, sizeof d);
-    d.rank = 4; d.alpha = 8.0f; d.dropout = dropout; d.seed = 3;
+    d.rank = 4; d.alpha = 8.0f; d.dropout = dropout; d.seed = 3; d.targets = targets;
     kgrl_lora *l = kgrl_lora_create(c, &d);
     // B is zero at init (peft): make it random so the adapter changes the logits and dA is nonzero
     for (size_t i = 0; i < l->n_params; i++) l->params[i] += 0.1f * (2.0f * kgrl_uniform_at(5, 11, i) - 1.0f);
     return l;
 }
+static kgrl_lora *tiny_lora(const kgrl_model_config *c, float dropout) { return tiny_lora_targets(c, dropout, 0); }
 
 // ---------------------------------------------------------------------------------------------
 // CPU-side tests (run in CI)
@@ -578,6 +582,197 @@ static void test_adamw_and_clip(void) {
     KT_CHECK(nrel(hg, g, n) <= 1e-6, "clipped grads rel err %.3g", nrel(hg, g, n));
     kgrl_free(p); kgrl_free(g); kgrl_free(m); kgrl_free(v); kgrl_free(hp); kgrl_free(hm); kgrl_free(hv); kgrl_free(hg);
     dfree(gp); dfree(gg); dfree(gmm); dfree(gv);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decode GEMV (kgrl_k_gemv): the projections of decode steps of <= 8 rows
+
+// One GEMV segment: host values as the device stores them (rounded to bf16 where bf16) and their
+// device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (8, R) or NULL; dout (8, OC).
+typedef struct gemv_seg { int OC; float *W, *b, *lb, *xa; void *dW, *db, *dlb, *dxa, *dout; } gemv_seg;
+static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
+    float *x = rnd(n, stream, scale);
+    if (bf16) for (size_t i = 0; i < n; i++) x[i] = bf16_round(x[i]);
+    return x;
+}
+static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lora, uint64_t stream, bool bf16) {
+    memset(g, 0, sizeof *g);
+    g->OC = OC;
+    g->W = rnd_stored((size_t)OC * K, stream, 0.1f, bf16);
+    g->dW = up(g->W, (size_t)OC * K, bf16);
+    if (bias) { g->b = rnd_stored(OC, stream + 1, 0.5f, bf16); g->db = up(g->b, OC, bf16); }
+    if (lora) {
+        g->lb = rnd_stored((size_t)OC * R, stream + 2, 0.3f, bf16); g->dlb = up(g->lb, (size_t)OC * R, bf16);
+        g->xa = rnd_stored((size_t)8 * R, stream + 3, 1.0f, bf16); g->dxa = up(g->xa, (size_t)8 * R, bf16);
+    }
+    KGRL_CUDA_CHECK(cudaMalloc(&g->dout, (size_t)8 * OC * (bf16 ? 2 : 4)));
+}
+static void gemv_seg_free(gemv_seg *g) {
+    kgrl_free(g->W); kgrl_free(g->b); kgrl_free(g->lb); kgrl_free(g->xa);
+    dfree(g->dW); if (g->db) dfree(g->db); if (g->dlb) dfree(g->dlb); if (g->dxa) dfree(g->dxa); dfree(g->dout);
+}
+// One launch over rows n0 .. n0 + N - 1 of x (8, K) and of each segment's xa, into each dout
+static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx, int n0, int N, int K, int R, float scale, bool bf16) {
+    size_t es = bf16 ? 2 : 4;
+    kgrl__gemv_segs sg = KGRL_ZERO;
+    sg.n = nseg;
+    for (int s = 0; s < nseg; s++) {
+        sg.s[s].W = g[s].dW; sg.s[s].bias = g[s].db; sg.s[s].lb = g[s].dlb; sg.s[s].OC = g[s].OC;
+        sg.s[s].xa = g[s].dxa ? (const char *)g[s].dxa + (size_t)n0 * R * es : NULL;
+        sg.s[s].out = swiglu && s ? NULL : g[s].dout;
+    }
+    kgrl__gemv(eng, &sg, (const char *)dx + (size_t)n0 * K * es, N, K, R, scale, swiglu, bf16);
+}
+// The CPU loop: x[n] . W[o] + b[o] + scale * xa[n] . lb[o], double sums of the stored values
+static double gemv_ref(const gemv_seg *g, const float *x, int n, int o, int K, int R, float scale) {
+    double s = 0.0, l = 0.0;
+    for (int k = 0; k < K; k++) s += (double)x[(size_t)n * K + k] * g->W[(size_t)o * K + k];
+    if (g->b) s += g->b[o];
+    if (g->lb) for (int r = 0; r < R; r++) l += (double)g->xa[n * R + r] * g->lb[(size_t)o * R + r];
+    return s + scale * l;
+}
+// out (N, OC) of segment s, or h of a swiglu pair: gate and up stored (rounded), silu rounded, as
+// kgrl_k_swiglu_fwd on stored gate and up
+static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, int N, int K, int R, float scale, bool bf16) {
+    float *w = (float *)kgrl_malloc(sizeof(float) * (size_t)N * g[s].OC);
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < g[s].OC; o++) {
+            float y = (float)gemv_ref(&g[s], x, n, o, K, R, scale);
+            if (swiglu) {
+                float gt = bf16 ? bf16_round(y) : y, u = (float)gemv_ref(&g[1], x, n, o, K, R, scale);
+                if (bf16) u = bf16_round(u);
+                float sl = gt / (1.0f + expf(-gt));
+                y = (bf16 ? bf16_round(sl) : sl) * u;
+            }
+            w[(size_t)n * g[s].OC + o] = y;
+        }
+    return w;
+}
+// One configuration at N = 1, 3, 8 against the CPU loop; then row n of the N = 8 launch against a
+// launch of row n alone, bit for bit (a row's result must not depend on the rows beside it).
+// Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
+// order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
+// sides and fp32 sums; the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
+// 3.9e-3 holds with room for the sums. swiglu stores gate and up, silu and h: a rounding of gate
+// or up may land on the other neighbour than the double reference's, so 2x (as test_ops' swiglu).
+static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x, const void *dx, int K, int R, bool bf16, const char *what) {
+    const char *tag = bf16 ? "bf16" : "fp32";
+    float scale = 2.0f;
+    double tol = (bf16 ? 3.9e-3 : 1e-5) * (swiglu ? 2 : 1);
+    int Ns[3] = {1, 3, 8}, nout = swiglu ? 1 : nseg;
+    float *got8[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        int N = Ns[i];
+        gemv_launch(g, nseg, swiglu, dx, 0, N, K, R, scale, bf16);
+        for (int s = 0; s < nout; s++) {
+            float *got = down(g[s].dout, (size_t)N * g[s].OC, bf16), *want = gemv_want(g, s, swiglu, x, N, K, R, scale, bf16);
+            double e = nrel(got, want, (size_t)N * g[s].OC);
+            KT_CHECK(e <= tol, "%s gemv %s K %d N %d segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, N, s, g[s].OC, e, tol);
+            if (N == 8) got8[s] = got; else kgrl_free(got);
+            kgrl_free(want);
+        }
+    }
+    int bad = 0;
+    for (int n = 0; n < 8; n++) {
+        gemv_launch(g, nseg, swiglu, dx, n, 1, K, R, scale, bf16);
+        for (int s = 0; s < nout; s++) {
+            float *one = down(g[s].dout, (size_t)g[s].OC, bf16);
+            bad += memcmp(one, got8[s] + (size_t)n * g[s].OC, sizeof(float) * (size_t)g[s].OC) != 0;
+            kgrl_free(one);
+        }
+    }
+    KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 8 launch differ from the row alone", tag, what, K, bad);
+    for (int s = 0; s < nout; s++) kgrl_free(got8[s]);
+}
+// q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
+// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C) and 4864 (its F).
+static void test_gemv(bool bf16) {
+    int Ks[3] = {64, 896, 4864}, R = 8;
+    for (int ki = 0; ki < 3; ki++) {
+        int K = Ks[ki];
+        float *x = rnd_stored((size_t)8 * K, 60, 1.0f, bf16);
+        void *dx = up(x, (size_t)8 * K, bf16);
+        gemv_seg g[3];
+        gemv_seg_init(&g[0], 1000, K, R, true, true, 61, bf16);
+        gemv_seg_init(&g[1], 37, K, R, false, true, 65, bf16);
+        gemv_seg_init(&g[2], 129, K, R, true, false, 69, bf16);
+        gemv_check(g, 3, false, x, dx, K, R, bf16, "3 segments");
+        gemv_check(g + 1, 1, false, x, dx, K, R, bf16, "1 segment");
+        for (int s = 0; s < 3; s++) gemv_seg_free(&g[s]);
+        gemv_seg_init(&g[0], 1000, K, R, true, true, 71, bf16);   // gate: bias and LoRA; up: neither
+        gemv_seg_init(&g[1], 1000, K, R, false, false, 75, bf16);
+        gemv_check(g, 2, true, x, dx, K, R, bf16, "swiglu");
+        for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+        // a plain segment with neither bias nor LoRA
+        gemv_seg_init(&g[0], 37, K, R, false, false, 79, bf16);
+        gemv_check(g, 1, false, x, dx, K, R, bf16, "plain");
+        gemv_seg_free(&g[0]);
+        kgrl_free(x); dfree(dx);
+    }
+}
+static void test_gemv_fp32(void) { if (need_gpu()) test_gemv(false); }
+static void test_gemv_bf16(void) { if (need_gpu()) test_gemv(true); }
+
+// Decode steps of an inference plan (kgrl_gpu_model_decode, T = 1) against the CPU forward over the
+// whole sequence, every step: B = 1 and 8 run the GEMV path (kgrl__gemv_step), B = 9 the cuBLAS
+// path. LoRA on every module, or on q, v, gate and down only (partial targeting: k, o and up have no
+// epilogue, gate and up's swiglu pair has one). Qwen2 (q/k/v bias), Qwen3 (q/k norm). fp32 1e-5 (as
+// model_case's decode); bf16 3e-2 (as model_case's logits).
+static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets, int B) {
+    kgrl_model *m = tiny_model(fam, 41);
+    const kgrl_model_config *c = &m->cfg;
+    kgrl_lora *lora = tiny_lora_targets(c, 0.0f, targets);
+    if (bf16) {   // the CPU reference sees the weights the GPU stores
+        for (size_t i = 0; i < m->n_params; i++) m->params[i] = bf16_round(m->params[i]);
+        for (size_t i = 0; i < lora->n_params; i++) lora->params[i] = bf16_round(lora->params[i]);
+    }
+    int P = 5, T = P + 4, V = c->vocab_size;
+    int *toks = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T), *mask = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T);
+    int *pt = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P), *pm = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P);
+    int *st = (int *)kgrl_malloc(sizeof(int) * (size_t)B), *sm = (int *)kgrl_malloc(sizeof(int) * (size_t)B);
+    for (int i = 0; i < B * T; i++) { toks[i] = (i * 37 + 5) % V; mask[i] = !(i / T == 1 && i % T < 2); }   // row 1 left-padded
+    for (int b = 0; b < B; b++) for (int i = 0; i < P; i++) { pt[b * P + i] = toks[b * T + i]; pm[b * P + i] = mask[b * T + i]; }
+    kgrl_model_acts *a = kgrl_model_acts_create(c, lora, B, T);
+    kgrl_model_forward(m, lora, a, toks, NULL, mask, B, T);
+    kgrl_engine_dtype dt = bf16 ? KGRL_ENGINE_BF16 : KGRL_ENGINE_F32;
+    kgrl_gpu_model *gm = kgrl_gpu_model_upload(eng, m, dt);
+    kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(eng, lora, dt);
+    kgrl_engine_desc d;
+    memset(&d, 0, sizeof d);
+    d.max_batch = B; d.max_tokens = T;
+    kgrl_gpu_acts *ga = kgrl_gpu_acts_create(eng, gm, gl, &d);
+    KT_CHECK(kgrl__gemv_step(ga, 1, B) == (B <= 8), "B = %d: the GEMV path is %s", B, B <= 8 ? "off" : "on");
+    kgrl_gpu_model_forward(eng, gm, gl, ga, pt, NULL, pm, B, P);
+    float *got = (float *)kgrl_malloc(4 * (size_t)B * P * V);
+    double worst = 0.0;
+    for (int i = P; i < T; i++) {
+        for (int b = 0; b < B; b++) { st[b] = toks[b * T + i]; sm[b] = mask[b * T + i]; }
+        kgrl_gpu_model_decode(eng, gm, gl, ga, st, NULL, sm, B, 1);
+        kgrl_gpu_logits_download(eng, ga, got);
+        for (int b = 0; b < B; b++) {
+            double e = nrel(got + (size_t)b * V, a->logits + ((size_t)b * T + i) * V, V);
+            if (e > worst) worst = e;
+        }
+    }
+    double tol = bf16 ? 3e-2 : 1e-5;
+    printf("  family %d %s LoRA targets 0x%02x B=%d (%s): decode vs CPU rel err %.3g\n", (int)fam, bf16 ? "bf16" : "fp32",
+           targets, B, B <= 8 ? "GEMV" : "cuBLAS", worst);
+    KT_CHECK(worst <= tol, "family %d %s targets 0x%02x B=%d: decode vs CPU rel err %.3g > %.0e", (int)fam, bf16 ? "bf16" : "fp32",
+             targets, B, worst, tol);
+    kgrl_free(toks); kgrl_free(mask); kgrl_free(pt); kgrl_free(pm); kgrl_free(st); kgrl_free(sm); kgrl_free(got);
+    kgrl_gpu_acts_free(ga); kgrl_gpu_lora_free(gl); kgrl_gpu_model_free(gm);
+    kgrl_model_acts_free(a); kgrl_lora_free(lora); kgrl_model_free(m);
+}
+static void test_gemv_decode(void) {
+    if (!need_gpu()) return;
+    uint32_t partial = (1u << KGRL_LORA_Q) | (1u << KGRL_LORA_V) | (1u << KGRL_LORA_GATE) | (1u << KGRL_LORA_DOWN);
+    int Bs[3] = {1, 8, 9};
+    for (int bi = 0; bi < 3; bi++) {
+        gemv_decode_case(KGRL_FAMILY_QWEN2, false, KGRL_LORA_ALL, Bs[bi]);
+        gemv_decode_case(KGRL_FAMILY_QWEN2, false, partial, Bs[bi]);
+        gemv_decode_case(KGRL_FAMILY_QWEN3, false, partial, Bs[bi]);
+        gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1181,6 +1376,9 @@ int main(void) {
     KT_RUN(test_attention_fp32);
     KT_RUN(test_attention_decode_split);
     KT_RUN(test_adamw_and_clip);
+    KT_RUN(test_gemv_fp32);
+    KT_RUN(test_gemv_bf16);
+    KT_RUN(test_gemv_decode);
     KT_RUN(test_model_fp32);
     KT_RUN(test_model_bf16);
     KT_RUN(test_train_step_fp32);
