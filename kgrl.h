@@ -2892,8 +2892,28 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (s <= t0 && kmask[(u64)b * Tk + s]) {\n"
 "        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;\n"
 "        float dot = 0.0f;\n"
+"        if (bf && HS % 8 == 0) {   // the row in 16-byte loads issued together, summed in d order as below\n"
+"            const uint4* kr = (const uint4*)((const unsigned short*)k + ko);\n"
+"            for (int d8 = 0; d8 < HS / 8; d8 += 4) {\n"
+"                uint4 w[4];\n"
+"#pragma unroll\n"
+"                for (int j = 0; j < 4; j++) if (d8 + j < HS / 8) w[j] = kr[d8 + j];\n"
+"#pragma unroll\n"
+"                for (int j = 0; j < 4; j++) {\n"
+"                    if (d8 + j >= HS / 8) break;\n"
+"                    unsigned int u[4] = {w[j].x, w[j].y, w[j].z, w[j].w};\n"
+"                    const float* qd = sq + 8 * (d8 + j);\n"
+"#pragma unroll\n"
+"                    for (int e = 0; e < 4; e++) {\n"
+"                        dot += qd[2 * e] * __uint_as_float(u[e] << 16);\n"
+"                        dot += qd[2 * e + 1] * __uint_as_float(u[e] & 0xffff0000u);\n"
+"                    }\n"
+"                }\n"
+"            }\n"
+"        } else {\n"
 "#pragma unroll 8\n"
-"        for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);\n"
+"            for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);\n"
+"        }\n"
 "        sc = dot * (1.0f / sqrtf((float)HS));\n"
 "    }\n"
 "    float m = kgrl_block_max(sc, sh);\n"
@@ -2904,11 +2924,16 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    int n = t0 + 1 - s0 < KGRL_ATT_CHUNK ? t0 + 1 - s0 : KGRL_ATT_CHUNK;\n"
 "    int G = KGRL_ATT_CHUNK / HS > 0 ? KGRL_ATT_CHUNK / HS : 1, g = t / HS;\n"
 "    u64 vo = (((u64)b * Tk + s0) * KVH + kh) * HS, vstride = (u64)KVH * HS;\n"
+"    // a masked slot's v may hold anything (NaN): it is loaded but selected away, not multiplied by 0;\n"
+"    // no branch around the load, so the unrolled loads are in flight together instead of one by one\n"
 "    if (g < G)\n"
 "        for (int d = t % HS; d < HS; d += KGRL_ATT_CHUNK) {\n"
 "            float acc = 0.0f;\n"
-"            for (int j = g; j < n; j += G)\n"
-"                if (sp[j] != 0.0f) acc += sp[j] * kgrl_ld(v, vo + (u64)j * vstride + d, bf);\n"
+"#pragma unroll 8\n"
+"            for (int j = g; j < n; j += G) {\n"
+"                float pj = sp[j], vj = kgrl_ld(v, vo + (u64)j * vstride + d, bf);\n"
+"                acc += pj != 0.0f ? pj * vj : 0.0f;\n"
+"            }\n"
 "            sacc[g * HS + d] = acc;\n"
 "        }\n"
 "    __syncthreads();\n"
@@ -3130,8 +3155,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float mx = -INFINITY;\n"
 "    for (int i = tid; i < V; i += blockDim.x) mx = fmaxf(mx, kgrl_ld(logits, base + i, bf));\n"
 "    mx = kgrl_block_max(mx, sh);\n"
+"    // float exponentials summed in double, as the CPU: one block has to do all V of them, and a double\n"
+"    // exp costs ~50 FP64 instructions (V = 151936: ~66 us on one H100 SM, most of a 0.5B decode step)\n"
 "    double se = 0.0;\n"
-"    for (int i = tid; i < V; i += blockDim.x) se += exp((double)(kgrl_ld(logits, base + i, bf) - mx));\n"
+"    for (int i = tid; i < V; i += blockDim.x) se += (double)expf(kgrl_ld(logits, base + i, bf) - mx);\n"
 "    se = kgrl_block_sum_d(se, shd);\n"
 "    float raw_lse = mx + (float)log(se);\n"
 "    if (temperature <= 0.0f) {   // greedy\n"
@@ -10152,6 +10179,11 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
+// Weights per launch above which cuBLAS runs instead: it streams large matrices faster than this
+// GEMV (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
+// 9.8 / 7.5, LM head 272 MB 111 / 98; 1.5B down 27.5 MB 17.3 / 13.7), while the GEMV wins where
+// launches dominate (q/k/v in one launch: 0.5B 2.1 MB 4.0 / 12.0, 1.5B 6.3 MB 5.7 / 15.0; o ties).
+#define KGRL__GEMV_MAX_BYTES ((size_t)8 << 20)
 typedef struct kgrl__gemv_seg {
     const void *W;           // (OC, K)
     const void *bias;        // (OC) or NULL
@@ -10851,6 +10883,13 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
 static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                              void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
                              int N, bool gemv) {
+    size_t bytes = 0;   // the weights of the group, for the GEMV / cuBLAS choice
+    for (int s = 0; s < nseg; s++) {
+        int rows, cols;
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &rows, &cols);
+        bytes += (size_t)rows * cols * a->esize;
+    }
+    gemv = gemv && bytes <= KGRL__GEMV_MAX_BYTES;
     if (gemv && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
@@ -10964,7 +11003,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     }
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
-    if (!kgrl__gemv_step(a, T, nr) || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+    bool gemv = kgrl__gemv_step(a, T, nr) && (size_t)c->vocab_size * C * es <= KGRL__GEMV_MAX_BYTES;
+    if (!gemv || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 
@@ -11108,7 +11148,7 @@ int kgrl_sample_row(const float *x, int V, const kgrl_sample_desc *desc, float u
     float mx = -INFINITY;
     for (int i = 0; i < V; i++) if (x[i] > mx) mx = x[i];
     double se = 0.0;
-    for (int i = 0; i < V; i++) se += exp((double)(x[i] - mx));
+    for (int i = 0; i < V; i++) se += (double)expf(x[i] - mx);   // float exponentials, a double sum (the GPU's)
     float raw_lse = mx + (float)log(se);
     if (d.greedy) {
         int t = 0;

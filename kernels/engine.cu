@@ -466,8 +466,28 @@ extern "C" __global__ void kgrl_k_attention_decode_part(float* part, const void*
     if (s <= t0 && kmask[(u64)b * Tk + s]) {
         u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
         float dot = 0.0f;
+        if (bf && HS % 8 == 0) {   // the row in 16-byte loads issued together, summed in d order as below
+            const uint4* kr = (const uint4*)((const unsigned short*)k + ko);
+            for (int d8 = 0; d8 < HS / 8; d8 += 4) {
+                uint4 w[4];
+#pragma unroll
+                for (int j = 0; j < 4; j++) if (d8 + j < HS / 8) w[j] = kr[d8 + j];
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    if (d8 + j >= HS / 8) break;
+                    unsigned int u[4] = {w[j].x, w[j].y, w[j].z, w[j].w};
+                    const float* qd = sq + 8 * (d8 + j);
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        dot += qd[2 * e] * __uint_as_float(u[e] << 16);
+                        dot += qd[2 * e + 1] * __uint_as_float(u[e] & 0xffff0000u);
+                    }
+                }
+            }
+        } else {
 #pragma unroll 8
-        for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);
+            for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);
+        }
         sc = dot * (1.0f / sqrtf((float)HS));
     }
     float m = kgrl_block_max(sc, sh);
@@ -478,11 +498,16 @@ extern "C" __global__ void kgrl_k_attention_decode_part(float* part, const void*
     int n = t0 + 1 - s0 < KGRL_ATT_CHUNK ? t0 + 1 - s0 : KGRL_ATT_CHUNK;
     int G = KGRL_ATT_CHUNK / HS > 0 ? KGRL_ATT_CHUNK / HS : 1, g = t / HS;
     u64 vo = (((u64)b * Tk + s0) * KVH + kh) * HS, vstride = (u64)KVH * HS;
+    // a masked slot's v may hold anything (NaN): it is loaded but selected away, not multiplied by 0;
+    // no branch around the load, so the unrolled loads are in flight together instead of one by one
     if (g < G)
         for (int d = t % HS; d < HS; d += KGRL_ATT_CHUNK) {
             float acc = 0.0f;
-            for (int j = g; j < n; j += G)
-                if (sp[j] != 0.0f) acc += sp[j] * kgrl_ld(v, vo + (u64)j * vstride + d, bf);
+#pragma unroll 8
+            for (int j = g; j < n; j += G) {
+                float pj = sp[j], vj = kgrl_ld(v, vo + (u64)j * vstride + d, bf);
+                acc += pj != 0.0f ? pj * vj : 0.0f;
+            }
             sacc[g * HS + d] = acc;
         }
     __syncthreads();
@@ -704,8 +729,10 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     float mx = -INFINITY;
     for (int i = tid; i < V; i += blockDim.x) mx = fmaxf(mx, kgrl_ld(logits, base + i, bf));
     mx = kgrl_block_max(mx, sh);
+    // float exponentials summed in double, as the CPU: one block has to do all V of them, and a double
+    // exp costs ~50 FP64 instructions (V = 151936: ~66 us on one H100 SM, most of a 0.5B decode step)
     double se = 0.0;
-    for (int i = tid; i < V; i += blockDim.x) se += exp((double)(kgrl_ld(logits, base + i, bf) - mx));
+    for (int i = tid; i < V; i += blockDim.x) se += (double)expf(kgrl_ld(logits, base + i, bf) - mx);
     se = kgrl_block_sum_d(se, shd);
     float raw_lse = mx + (float)log(se);
     if (temperature <= 0.0f) {   // greedy

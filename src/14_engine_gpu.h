@@ -414,6 +414,11 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
+// Weights per launch above which cuBLAS runs instead: it streams large matrices faster than this
+// GEMV (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
+// 9.8 / 7.5, LM head 272 MB 111 / 98; 1.5B down 27.5 MB 17.3 / 13.7), while the GEMV wins where
+// launches dominate (q/k/v in one launch: 0.5B 2.1 MB 4.0 / 12.0, 1.5B 6.3 MB 5.7 / 15.0; o ties).
+#define KGRL__GEMV_MAX_BYTES ((size_t)8 << 20)
 typedef struct kgrl__gemv_seg {
     const void *W;           // (OC, K)
     const void *bias;        // (OC) or NULL
@@ -1113,6 +1118,13 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
 static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                              void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
                              int N, bool gemv) {
+    size_t bytes = 0;   // the weights of the group, for the GEMV / cuBLAS choice
+    for (int s = 0; s < nseg; s++) {
+        int rows, cols;
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &rows, &cols);
+        bytes += (size_t)rows * cols * a->esize;
+    }
+    gemv = gemv && bytes <= KGRL__GEMV_MAX_BYTES;
     if (gemv && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
@@ -1226,7 +1238,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     }
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
-    if (!kgrl__gemv_step(a, T, nr) || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+    bool gemv = kgrl__gemv_step(a, T, nr) && (size_t)c->vocab_size * C * es <= KGRL__GEMV_MAX_BYTES;
+    if (!gemv || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 

@@ -100,7 +100,7 @@ int kgrl_sample_row(const float *x, int V, const kgrl_sample_desc *desc, float u
     float mx = -INFINITY;
     for (int i = 0; i < V; i++) if (x[i] > mx) mx = x[i];
     double se = 0.0;
-    for (int i = 0; i < V; i++) se += exp((double)(x[i] - mx));
+    for (int i = 0; i < V; i++) se += (double)expf(x[i] - mx);   // float exponentials, a double sum (the GPU's)
     float raw_lse = mx + (float)log(se);
     if (d.greedy) {
         int t = 0;
