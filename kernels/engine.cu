@@ -713,6 +713,15 @@ __device__ __forceinline__ unsigned int kgrl_fkey(float f) {
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 #define KGRL_SAMPLE_THREADS 1024
+#define KGRL_SAMPLE_UNROLL 8
+// v[u] = logit i + u * stride of the row at base, -inf past V: the loads issued together
+__device__ __forceinline__ void kgrl_sample_load(float* v, const void* logits, u64 base, int i, int stride, int V, int bf) {
+#pragma unroll
+    for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) {
+        int j = i + u * stride;
+        v[u] = j < V ? kgrl_ld(logits, base + j, bf) : -INFINITY;
+    }
+}
 // x / T - max / T rounded twice, never fused into an FMA: the CPU reference (kgrl_sample_row) computes
 // the same two roundings, so both keep the same tokens at a filter's boundary
 __device__ __forceinline__ float kgrl_scaled(float x, float inv_t, float smx) { return __fsub_rn(__fmul_rn(x, inv_t), smx); }
@@ -725,19 +734,39 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     int sq = blockIdx.x, tid = threadIdx.x;
     if (!active[sq]) return;
     u64 base = (u64)rows[sq] * V;
-    // raw distribution: max, argmax (lowest index among ties), logsumexp at temperature 1
+    // raw distribution: max, argmax (lowest index among ties), logsumexp at temperature 1. One block
+    // streams the whole row, so each thread loads KGRL_SAMPLE_UNROLL of its entries at once and uses
+    // them in its usual order (one load at a time, the greedy sampler took ~80 us of a token at V =
+    // 151936 on an H100, exp04 decode_split)
     float mx = -INFINITY;
-    for (int i = tid; i < V; i += blockDim.x) mx = fmaxf(mx, kgrl_ld(logits, base + i, bf));
+    for (int i = tid; i < V; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
+        float v[KGRL_SAMPLE_UNROLL];
+        kgrl_sample_load(v, logits, base, i, blockDim.x, V, bf);
+#pragma unroll
+        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) mx = fmaxf(mx, v[u]);   // -inf past V
+    }
     mx = kgrl_block_max(mx, sh);
-    // float exponentials summed in double, as the CPU: one block has to do all V of them, and a double
-    // exp costs ~50 FP64 instructions (V = 151936: ~66 us on one H100 SM, most of a 0.5B decode step)
+    // float exponentials summed in double, as the CPU (a double exp costs ~50 FP64 instructions)
     double se = 0.0;
-    for (int i = tid; i < V; i += blockDim.x) se += (double)expf(kgrl_ld(logits, base + i, bf) - mx);
+    for (int i = tid; i < V; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
+        float v[KGRL_SAMPLE_UNROLL];
+        kgrl_sample_load(v, logits, base, i, blockDim.x, V, bf);
+#pragma unroll
+        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) if (i + u * (int)blockDim.x < V) se += (double)expf(v[u] - mx);
+    }
     se = kgrl_block_sum_d(se, shd);
     float raw_lse = mx + (float)log(se);
     if (temperature <= 0.0f) {   // greedy
         int am = V;
-        for (int i = tid; i < V; i += blockDim.x) if (kgrl_ld(logits, base + i, bf) == mx && i < am) am = i;
+        for (int i = tid; i < V; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
+            float v[KGRL_SAMPLE_UNROLL];
+            kgrl_sample_load(v, logits, base, i, blockDim.x, V, bf);
+#pragma unroll
+            for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) {
+                int j = i + u * (int)blockDim.x;
+                if (j < V && v[u] == mx && j < am) am = j;
+            }
+        }
         float amf = -(float)am;   // block max of -index = smallest index
         amf = kgrl_block_max(amf, sh);
         if (tid == 0) {
