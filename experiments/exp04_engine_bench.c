@@ -93,6 +93,19 @@
 //   an SM) gave the numbers above. cuBLAS still streams the large matrices faster than the GEMV;
 //   the prediction missed gate/up by 2x, down and the LM head by 15-100%, the attention by 4x and
 //   the sampler by 2x: node sums 1.71 ms a step (GEMV path) and 1.79 ms (cuBLAS), not 0.8 / 1.1.
+
+// Outcome, full run (H100 80GB HBM3, fifth session, the comparator in the same call; after the GEMV:
+//   split-KV attention with 16-byte key loads and no branch around the p*v loads, the sampler's
+//   logsumexp in float exps summed in double with 8 loads a thread in flight, weights > 8 MiB a launch
+//   (gate/up, down of both models, the LM head) back on cuBLAS). Per node (us, 0.5B / 1.5B): attention
+//   22.2 / 39.8 -> 8.1 / 11.7, sampler 99.9 -> 45.1 / 45.2. Batch-1 decode 1.479 ms (0.5B, 22.3% of the
+//   copy-rate floor) and 2.757 ms (1.5B, 37.3%); the target is 60%. Ratios kgrl / torch: decode B1
+//   653.8 / 16.5 tok/s (39.5x) and 356.1 / 11.5 (30.9x); B64 26302 / 784 (33.5x) and 14671 / 877
+//   (16.7x); LoRA step 61440 / 19261 tok/s (3.19x) and 34310 / 9611 (3.57x). What is left of a 0.5B
+//   step (node sum 1.29 ms): the LM head 98 us and the sampler 45 us, and per layer (x 24) gate/up
+//   12, down 7.4, attention 8.1, q/k/v 3.9, o 3.7, rope 3.1, 2 x add + norm 2.7: ~2.5x the bytes'
+//   time. The next steps: gate/up/down at cuBLAS's rate or better in one kernel per MLP, the norm and
+//   the rope folded into the projections, the sampler spread over blocks (V / 1024 per thread).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
