@@ -259,8 +259,8 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
 
 // Section decode_split: each node type of a batch-1 decode step with the model's shapes, timed alone:
 // 50 repetitions captured in one CUDA graph, launched between two CUDA events; us per repetition.
-// The GEMV path (kgrl_k_gemv, what kgrl_gpu_sample's step runs now) against the cuBLAS path it
-// replaced. Repetition i uses layer i % L's weights, as a step walks the layers (the smallest
+// The GEMV path (kgrl_k_gemv, what kgrl_gpu_sample's step runs for launches of <= 8 MiB of weights)
+// against the cuBLAS path, whichever the engine picks for a given node. Repetition i uses layer i % L's weights, as a step walks the layers (the smallest
 // matrices of all L layers can still partly sit in the 50 MB L2, which a real step, streaming ~1 GB
 // between two uses, does not allow: their times are a lower bound). Attention reads the KV cache of a
 // P-token prefill (the query at slot P - 1: P slots, as decode at the start of --new).

@@ -7,8 +7,9 @@
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 // A decode step of <= 8 rows (T = 1, an inference plan) runs its projections and LM head on a GEMV
 // kernel instead of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with
-// the biases and the LoRA B products in its epilogue, gate/up with the swiglu); in bf16 it rounds the
-// LoRA term together with the product, one rounding fewer than the cuBLAS path.
+// the biases and the LoRA B products in its epilogue, gate/up with the swiglu), where a launch reads
+// at most 8 MiB of weights; in bf16 it rounds the LoRA term together with the product, one rounding
+// fewer than the cuBLAS path.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -1063,14 +1064,26 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
-// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row.
+// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs a
+// projection group or the LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row,
+// where the launch reads at most KGRL__GEMV_MAX_BYTES of weights (cuBLAS streams larger ones faster).
 
 // A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
 typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
 
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
+}
+static bool kgrl__gemv_pays(size_t weight_bytes) { return weight_bytes <= KGRL__GEMV_MAX_BYTES; }
+// The weights of the projections p[0..nseg), in bytes
+static size_t kgrl__proj_bytes(const kgrl_gpu_model *gm, const kgrl__proj *p, int nseg) {
+    size_t bytes = 0;
+    for (int s = 0; s < nseg; s++) {
+        int rows, cols;
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &rows, &cols);
+        bytes += (size_t)rows * cols * gm->esize;
+    }
+    return bytes;
 }
 // out (N, OC) = x (N, K) W (OC, K)^T + bias (NULL: none) as one GEMV segment; false (nothing launched)
 // where the kernel's layout contract does not hold
@@ -1113,19 +1126,13 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
     return true;
 }
 // The projections p[0..nseg) of one input inp (N, K) into outs[s]; swiglu: outs = {gate, up, h} with h =
-// silu(gate) * up. A decode step (gemv) runs them as GEMVs, writing h directly (gate and up untouched);
-// otherwise, or where the GEMV does not apply, one cuBLAS projection (and LoRA) each, as before.
+// silu(gate) * up. A decode step (gemv) over weights the GEMV pays for runs them as GEMVs, writing h
+// directly (gate and up untouched); otherwise, or where the GEMV does not apply, one cuBLAS
+// projection (and LoRA) each, as before.
 static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                              void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
                              int N, bool gemv) {
-    size_t bytes = 0;   // the weights of the group, for the GEMV / cuBLAS choice
-    for (int s = 0; s < nseg; s++) {
-        int rows, cols;
-        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &rows, &cols);
-        bytes += (size_t)rows * cols * a->esize;
-    }
-    gemv = gemv && bytes <= KGRL__GEMV_MAX_BYTES;
-    if (gemv && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
+    if (gemv && kgrl__gemv_pays(kgrl__proj_bytes(gm, p, nseg)) && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
@@ -1238,7 +1245,7 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     }
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
-    bool gemv = kgrl__gemv_step(a, T, nr) && (size_t)c->vocab_size * C * es <= KGRL__GEMV_MAX_BYTES;
+    bool gemv = kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es);
     if (!gemv || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }

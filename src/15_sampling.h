@@ -9,7 +9,8 @@
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
 // prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
 // kit's kernels, the decode GEMV of <= 8 rows included; cuBLAS (the prefill, decode steps of more
-// rows) may pick another GEMM algorithm for another batch size, which can move a logit by an ulp).
+// rows, weights over the GEMV's 8 MiB) may pick another GEMM algorithm for another batch size, which
+// can move a logit by an ulp).
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
