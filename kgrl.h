@@ -1699,6 +1699,7 @@ typedef struct kgrl_task {
     char *excluded;                 // NULL or the reason
     bool alt_scale2;                // "alt_dist": "scale2": variant 2 scales inputs x2 instead of making them signed
     char *reference_src;            // reference.cu contents
+    char *cpu_reference_src;        // cpu_reference.c contents, NULL where the task has none
     int nsolutions; char solution_files[8][128]; char solution_kinds[8][32];
     int nwrong; char wrong_files[16][128]; char wrong_expect[16][32];
 } kgrl_task;
@@ -1765,9 +1766,25 @@ typedef struct kgrl_task_io {
 } kgrl_task_io;
 typedef void (*kgrl_cpu_ref_fn)(const kgrl_task_io *io);
 
-// Prompts (seeds 000/001 show the reference code; seed 002 a natural-language description).
-typedef enum kgrl_prompt_style { KGRL_PROMPT_REFERENCE, KGRL_PROMPT_DESCRIPTION } kgrl_prompt_style;
+// Prompts (seeds 000/001 show the reference code; seed 002 a natural-language description; the C
+// style adds to the description the task's CPU reference as a plain C function, see kgrl_task_c_spec:
+// the kit's stand-in for the PyTorch code a KernelBench prompt shows, where the task has one).
+typedef enum kgrl_prompt_style { KGRL_PROMPT_REFERENCE, KGRL_PROMPT_DESCRIPTION, KGRL_PROMPT_C } kgrl_prompt_style;
 KGRL_API char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style); // kgrl_free it
+
+// The task's CPU reference (cpu_reference.c) as a self-contained C function with the task's
+// signature, "void reference(const float* x, float* out, int n) {...}": io->ptr[i], io->ival[i],
+// io->dval[i] are spelled as parameter i's name (sizes as (long)name, as the reference reads them in
+// 64 bits) and declarations that only rename a parameter are dropped. NULL, with the reason in err,
+// where the reference is not one function or calls the kit (the convolutions' kgrl_calloc).
+KGRL_API char *kgrl_task_c_spec(const kgrl_task *t, kgrl_err *err);
+// A naive CUDA port of that function, a candidate in the kit's format: one thread per iteration of
+// the outer perfectly nested loops of its loop nest (port_kernel), the body copied as it is, sizes
+// as long. The slow-but-correct starting point a person would write first; `kgrl port` prints it.
+// NULL, with the reason in err, where the reference is not "declarations, then one loop nest whose
+// outer loops are for (long v = 0; v < bound; v++)" or the launcher does not pass the format stage.
+// Correctness is the verifier's business: a port joins a task's solutions only once verified.
+KGRL_API char *kgrl_task_port(const kgrl_task *t, kgrl_err *err);
 
 
 // ---- splits and sampling (seeds 001 and 002) --------------------------------------------------
@@ -3567,6 +3584,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_philox_cuh[] =
 // ============================================================================================
 // 00_base.h — implementation
 // ============================================================================================
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -15589,6 +15607,7 @@ void kgrl_task_free(kgrl_task *t) {
     kgrl_free(t->signature);
     kgrl_free(t->excluded);
     kgrl_free(t->reference_src);
+    kgrl_free(t->cpu_reference_src);
     memset(t, 0, sizeof *t);
 }
 
@@ -15733,6 +15752,8 @@ bool kgrl_task_load(const char *dir, kgrl_task *t, kgrl_err *err) {
         snprintf(rp, sizeof rp, "%s/reference.cu", dir);
         t->reference_src = kgrl_read_file(rp, NULL, err);
         if (!t->reference_src) goto done;
+        snprintf(rp, sizeof rp, "%s/cpu_reference.c", dir);
+        if (kgrl_file_exists(rp)) t->cpu_reference_src = kgrl_read_file(rp, NULL, NULL);
     }
     ok = true;
 done:
@@ -16102,12 +16123,337 @@ char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style) {
     } else {
         kgrl_buf_printf(&b, "%s\n", t->description);
     }
+    char *spec = style == KGRL_PROMPT_C ? kgrl_task_c_spec(t, NULL) : NULL;
+    if (spec) kgrl_buf_printf(&b, "The same operation in plain C:\n```c\n%s```\n", spec);
+    kgrl_free(spec);
     kgrl_buf_puts(&b, "Parameters (sizes as tested first):\n");
     kgrl__prompt_params(&b, t);
     kgrl_buf_printf(&b, "Tolerance: atol = %g, rtol = %g.\n\n", t->atol, t->rtol);
     kgrl_buf_puts(&b, kgrl__prompt_example);
     kgrl_buf_printf(&b, "\nNow write the code for task %s. Your launcher must be:\n%s\n", t->id, t->signature);
     return b.data;
+}
+
+// ---- the CPU reference as a C spec and as a naive port ------------------------------------------
+// The references (data/*/cpu_reference.c) are plain C in one style: declarations that read the
+// parameters from io, then loops. These helpers scan that style, not C in general.
+
+static const char *kgrl__c_skip(const char *p) {            // spaces and comments
+    for (;;) {
+        while (*p && isspace((unsigned char)*p)) p++;
+        if (p[0] == '/' && p[1] == '/') { while (*p && *p != '\n') p++; continue; }
+        if (p[0] == '/' && p[1] == '*') { const char *e = strstr(p + 2, "*/"); p = e ? e + 2 : p + strlen(p); continue; }
+        return p;
+    }
+}
+static bool kgrl__c_word(const char *p, const char *w) {     // p starts with the identifier w
+    size_t n = strlen(w);
+    return !strncmp(p, w, n) && !(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+static const char *kgrl__c_ident(const char *p, char *out, size_t cap) {
+    size_t n = 0;
+    while ((isalnum((unsigned char)p[n]) || p[n] == '_') && n + 1 < cap) { out[n] = p[n]; n++; }
+    out[n] = 0;
+    return p + n;
+}
+// The closing bracket matching the one at p ('(' or '{'), or NULL.
+static const char *kgrl__c_match(const char *p) {
+    int depth = 0;
+    for (; *p; p++) {
+        if (p[0] == '/' && p[1] == '/') { while (*p && *p != '\n') p++; if (!*p) break; continue; }
+        if (*p == '(' || *p == '{' || *p == '[') depth++;
+        else if ((*p == ')' || *p == '}' || *p == ']') && --depth == 0) return p;
+    }
+    return NULL;
+}
+// The end (one past) of the statement starting at p: a block, for/while/if with its statement (and
+// else), or up to the ';' outside brackets. NULL when the text ends first.
+static const char *kgrl__c_stmt_end(const char *p) {
+    p = kgrl__c_skip(p);
+    if (*p == '{') { const char *e = kgrl__c_match(p); return e ? e + 1 : NULL; }
+    if (kgrl__c_word(p, "for") || kgrl__c_word(p, "while") || kgrl__c_word(p, "if")) {
+        bool is_if = kgrl__c_word(p, "if");
+        const char *h = strchr(p, '(');
+        const char *e = h ? kgrl__c_match(h) : NULL;
+        if (!e) return NULL;
+        e = kgrl__c_stmt_end(e + 1);
+        if (e && is_if && kgrl__c_word(kgrl__c_skip(e), "else")) e = kgrl__c_stmt_end(kgrl__c_skip(e) + 4);
+        return e;
+    }
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '(' || *p == '[' || *p == '{') depth++;
+        else if (*p == ')' || *p == ']' || *p == '}') depth--;
+        else if (*p == ';' && depth == 0) return p + 1;
+    }
+    return NULL;
+}
+
+// The reference function's body with io->ptr[i] (and its cast), io->ival[i], io->dval[i] spelled as
+// parameter names. NULL + err when the file is not a single function or calls the kit.
+static char *kgrl__c_ref_body(const kgrl_task *t, kgrl_err *err) {
+    const char *src = t->cpu_reference_src;
+    if (!src) { kgrl_err_set(err, "%s has no cpu_reference.c", t->id); return NULL; }
+    const char *f = strstr(src, "(const kgrl_task_io *io)");
+    const char *open = f ? strchr(f, '{') : NULL;
+    const char *close = open ? kgrl__c_match(open) : NULL;
+    if (!close) { kgrl_err_set(err, "%s: no cpu_ref function taking (const kgrl_task_io *io)", t->id); return NULL; }
+    if (strstr(src, "static") != strstr(f - 64 > src ? f - 64 : src, "static")) {
+        kgrl_err_set(err, "%s: the CPU reference has helper functions", t->id); return NULL;
+    }
+    kgrl_buf b = KGRL_ZERO;
+    for (const char *p = open + 1; p < close;) {
+        if (!strncmp(p, "kgrl_", 5)) { kgrl_buf_free(&b); kgrl_err_set(err, "%s: the CPU reference calls the kit", t->id); return NULL; }
+        const char *kinds[3] = {"io->ptr[", "io->ival[", "io->dval["};
+        int k = 0;
+        while (k < 3 && strncmp(p, kinds[k], strlen(kinds[k]))) k++;
+        if (k == 3) { kgrl_buf_append(&b, p++, 1); continue; }
+        int i = atoi(p + strlen(kinds[k]));
+        if (i < 0 || i >= t->nparams) { kgrl_buf_free(&b); kgrl_err_set(err, "%s: io index %d out of range", t->id, i); return NULL; }
+        if (k == 0) {                                         // drop the cast before io->ptr[i]
+            size_t n = b.len;
+            while (n > 0 && b.data[n - 1] == ' ') n--;
+            if (n > 0 && b.data[n - 1] == ')') {
+                size_t o = n - 1;
+                while (o > 0 && b.data[o] != '(') o--;
+                if (memchr(b.data + o, '*', n - o)) b.len = o;
+            }
+        }
+        kgrl_buf_printf(&b, k == 1 ? "(long)%s" : "%s", t->params[i].name);
+        p = strchr(p, ']') + 1;
+    }
+    kgrl_buf_puts(&b, "");
+    return b.data;
+}
+
+static bool kgrl__c_is_param(const kgrl_task *t, const char *name) {
+    for (int i = 0; i < t->nparams; i++) if (!strcmp(t->params[i].name, name)) return true;
+    return false;
+}
+static const char *kgrl__c_strip_casts(const char *p) {     // "(double)(float)eps" -> "eps"
+    for (p = kgrl__c_skip(p); *p == '(';) {
+        const char *e = kgrl__c_match(p);
+        if (!e) break;
+        bool type = true;
+        for (const char *q = p + 1; q < e; q++) type &= isalnum((unsigned char)*q) || *q == '_' || *q == ' ' || *q == '*';
+        if (!type) break;
+        p = kgrl__c_skip(e + 1);
+    }
+    return p;
+}
+static const char *const kgrl__c_types[] = {"const", "unsigned", "long", "int", "float", "double", "size_t", "int64_t", NULL};
+static bool kgrl__c_type_word(const char *p) {
+    for (int i = 0; kgrl__c_types[i]; i++) if (kgrl__c_word(p, kgrl__c_types[i])) return true;
+    return false;
+}
+
+// One declaration statement [s, e) rewritten one declarator a line ("    TYPE *name = init;\n"), with
+// declarators that only rename a parameter dropped; integer scalars also go to `ints` (the launcher's
+// copy). Other statements are copied to `out` only. False + err when a local would shadow a parameter.
+static bool kgrl__c_decl(const kgrl_task *t, const char *s, const char *e, kgrl_buf *out, kgrl_buf *ints, kgrl_err *err) {
+    s = kgrl__c_skip(s);
+    if (!kgrl__c_type_word(s)) { kgrl_buf_printf(out, "    %.*s\n", (int)(e - s), s); return true; }
+    const char *d = s;
+    while (kgrl__c_type_word(d)) { while (isalnum((unsigned char)*d) || *d == '_') d++; d = kgrl__c_skip(d); }
+    char type[64];
+    snprintf(type, sizeof type, "%.*s", (int)(d - s), s);
+    while (strlen(type) && type[strlen(type) - 1] == ' ') type[strlen(type) - 1] = 0;
+    bool integer = strstr(type, "float") == NULL && strstr(type, "double") == NULL;
+    while (d < e) {                                           // declarators split at commas outside brackets
+        const char *q = d;
+        int depth = 0;
+        for (; q < e; q++) {
+            if (*q == '(' || *q == '[') depth++;
+            else if (*q == ')' || *q == ']') depth--;
+            else if ((*q == ',' || *q == ';') && depth == 0) break;
+        }
+        const char *n = kgrl__c_skip(d);
+        int stars = 0;
+        while (*n == '*') { stars++; n = kgrl__c_skip(n + 1); }
+        char name[64];
+        const char *after = kgrl__c_skip(kgrl__c_ident(n, name, sizeof name));
+        const char *init = *after == '=' ? kgrl__c_skip(after + 1) : NULL;
+        if (kgrl__c_is_param(t, name)) {
+            char again[64];
+            kgrl__c_ident(init ? kgrl__c_strip_casts(init) : "", again, sizeof again);
+            const char *rest = init ? kgrl__c_skip(kgrl__c_strip_casts(init) + strlen(again)) : "";
+            if (!init || strcmp(again, name) || rest != q) { kgrl_err_set(err, "%s: local %s shadows a parameter", t->id, name); return false; }
+        } else {
+            kgrl_buf_printf(out, "    %s %.*s%s%s%.*s;\n", type, stars, "****", name, init ? " = " : "", init ? (int)(q - init) : 0, init ? init : "");
+            if (integer && !stars && ints)
+                kgrl_buf_printf(ints, "    %s %s%s%.*s;\n", type, name, init ? " = " : "", init ? (int)(q - init) : 0, init ? init : "");
+        }
+        d = q + 1;
+    }
+    return true;
+}
+
+// The declarations before the loop nest (rewritten into decls/ints) and the loop nest [*nest, *nest_end).
+static bool kgrl__c_split(const kgrl_task *t, const char *body, kgrl_buf *decls, kgrl_buf *ints,
+                          const char **nest, const char **nest_end, kgrl_err *err) {
+    const char *p = kgrl__c_skip(body);
+    *nest = NULL;
+    while (*p) {
+        const char *e = kgrl__c_stmt_end(p);
+        if (!e) { kgrl_err_set(err, "%s: cannot read the CPU reference's statements", t->id); return false; }
+        if (kgrl__c_word(p, "for") && !*nest) { *nest = p; *nest_end = e; }
+        else if (*nest) { kgrl_err_set(err, "%s: statements follow the loop nest", t->id); return false; }
+        else if (!kgrl__c_decl(t, p, e, decls, ints, err)) return false;
+        p = kgrl__c_skip(e);
+    }
+    if (!*nest) { kgrl_err_set(err, "%s: the CPU reference has no loop", t->id); return false; }
+    return true;
+}
+
+char *kgrl_task_c_spec(const kgrl_task *t, kgrl_err *err) {
+    char *body = kgrl__c_ref_body(t, err);
+    if (!body) return NULL;
+    kgrl_buf decls = KGRL_ZERO, out = KGRL_ZERO;
+    const char *nest, *nest_end;
+    bool ok = kgrl__c_split(t, body, &decls, NULL, &nest, &nest_end, err);
+    if (ok) {
+        kgrl_buf_printf(&out, "void reference%s {\n", strchr(t->signature, '('));
+        kgrl_buf_puts(&decls, "");
+        kgrl_buf_printf(&out, "%s    %.*s\n}\n", decls.data, (int)(nest_end - nest), nest);
+    }
+    kgrl_buf_free(&decls);
+    kgrl_free(body);
+    return out.data;
+}
+
+// One header "for (long v = 0; v < bound; v++)" at p: the variable, the bound, the text after ')'.
+static const char *kgrl__c_simple_for(const char *p, char *var, size_t vcap, char *bound, size_t bcap) {
+    if (!kgrl__c_word(p, "for")) return NULL;
+    const char *h = kgrl__c_skip(p + 3), *e = *h == '(' ? kgrl__c_match(h) : NULL;
+    if (!e) return NULL;
+    p = kgrl__c_skip(h + 1);
+    if (kgrl__c_word(p, "long")) p = kgrl__c_skip(p + 4);
+    else if (kgrl__c_word(p, "int")) p = kgrl__c_skip(p + 3);
+    else return NULL;
+    p = kgrl__c_skip(kgrl__c_ident(p, var, vcap));
+    if (!var[0] || *p != '=') return NULL;
+    p = kgrl__c_skip(p + 1);
+    if (*p != '0') return NULL;
+    p = kgrl__c_skip(p + 1);
+    if (*p != ';') return NULL;
+    char v2[64];
+    p = kgrl__c_skip(kgrl__c_ident(kgrl__c_skip(p + 1), v2, sizeof v2));
+    if (strcmp(v2, var) || *p != '<' || p[1] == '=') return NULL;
+    const char *b = kgrl__c_skip(p + 1), *semi = strchr(b, ';');
+    if (!semi || semi > e) return NULL;
+    snprintf(bound, bcap, "%.*s", (int)(semi - b), b);
+    char v3[64];
+    const char *q = kgrl__c_ident(kgrl__c_skip(semi + 1), v3, sizeof v3);
+    if (strcmp(v3, var) || strncmp(q, "++", 2) || kgrl__c_skip(q + 2) != e) return NULL;
+    return e + 1;
+}
+static bool kgrl__c_mentions(const char *text, const char *word) {
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+        if ((p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) && kgrl__c_word(p, word)) return true;
+    return false;
+}
+// Lines of [s, e) re-indented so the least indented one starts at column `col`.
+static void kgrl__c_reindent(kgrl_buf *out, const char *s, const char *e, int col) {
+    int least = 1 << 20;
+    for (const char *l = s; l < e;) {
+        const char *nl = (const char *)memchr(l, '\n', (size_t)(e - l)), *end = nl ? nl : e;
+        int ind = 0;
+        while (l + ind < end && l[ind] == ' ') ind++;
+        if (l + ind < end && ind < least) least = ind;
+        l = nl ? nl + 1 : e;
+    }
+    for (const char *l = s; l < e;) {
+        const char *nl = (const char *)memchr(l, '\n', (size_t)(e - l)), *end = nl ? nl : e;
+        int ind = 0;
+        while (l + ind < end && l[ind] == ' ') ind++;
+        if (l + ind < end) kgrl_buf_printf(out, "%*s%.*s\n", col, "", (int)(end - l - least), l + least);
+        l = nl ? nl + 1 : e;
+    }
+}
+
+// The launcher's integer declarations: of `ints` (one a line, in order), those the bounds need,
+// directly or through a later one.
+static void kgrl__c_needed_ints(kgrl_buf *out, const kgrl_buf *ints, char bounds[][256], int nv) {
+    kgrl_buf need = KGRL_ZERO;
+    for (int k = 0; k < nv; k++) kgrl_buf_printf(&need, "%s ", bounds[k]);
+    const char *lines[64];
+    int n = 0;
+    for (const char *l = ints->data; l && *l && n < 64; l = strchr(l, '\n') + 1) lines[n++] = l;
+    bool keep[64] = {false};
+    for (int i = n - 1; i >= 0; i--) {                        // "    TYPE name = init;": the name precedes " = " or ";"
+        const char *end = strchr(lines[i], '\n'), *eq = strstr(lines[i], " = ");
+        const char *ne = eq && eq < end ? eq : end - 1, *nb = ne;
+        while (nb > lines[i] && (isalnum((unsigned char)nb[-1]) || nb[-1] == '_')) nb--;
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(ne - nb), nb);
+        kgrl_buf_puts(&need, "");
+        if (!kgrl__c_mentions(need.data, name)) continue;
+        keep[i] = true;
+        kgrl_buf_printf(&need, " %.*s", (int)(end - lines[i]), lines[i]);
+    }
+    for (int i = 0; i < n; i++)
+        if (keep[i]) kgrl_buf_append(out, lines[i], (size_t)(strchr(lines[i], '\n') + 1 - lines[i]));
+    kgrl_buf_free(&need);
+}
+
+char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
+    char *body = kgrl__c_ref_body(t, err);
+    if (!body) return NULL;
+    kgrl_buf decls = KGRL_ZERO, ints = KGRL_ZERO, out = KGRL_ZERO;
+    const char *nest, *nest_end;
+    char vars[8][64], bounds[8][256];
+    int nv = 0;
+    bool ok = kgrl__c_split(t, body, &decls, &ints, &nest, &nest_end, err);
+    const char *inner = ok ? nest : NULL;
+    // collect the outer perfectly nested loops whose bounds do not depend on each other
+    while (ok && nv < 8) {
+        const char *next = kgrl__c_simple_for(inner, vars[nv], sizeof vars[nv], bounds[nv], sizeof bounds[nv]);
+        bool independent = next != NULL;
+        for (int k = 0; next && k < nv; k++) independent &= !kgrl__c_mentions(bounds[nv], vars[k]);
+        kgrl_buf_puts(&decls, "");                            // a loop variable named like a local or parameter
+        if (next && (kgrl__c_mentions(decls.data, vars[nv]) || kgrl__c_is_param(t, vars[nv]))) independent = false;
+        if (!independent) break;
+        nv++;
+        inner = kgrl__c_skip(next);
+        if (!kgrl__c_word(inner, "for")) break;
+    }
+    if (ok && nv == 0) { kgrl_err_set(err, "%s: the outer loop is not for (long v = 0; v < bound; v++)", t->id); ok = false; }
+    if (ok) {
+        const char *s = inner, *e = nest_end;                 // the body of the innermost collected loop
+        if (*s == '{') { s++; e--; while (e > s && *e != '}') e--; }
+        if (kgrl__c_mentions(body, "INFINITY")) kgrl_buf_puts(&out, "#define INFINITY __int_as_float(0x7f800000)\n");
+        if (kgrl__c_mentions(body, "NAN")) kgrl_buf_puts(&out, "#define NAN __int_as_float(0x7fffffff)\n");
+        kgrl_buf_printf(&out, "// One thread per (%s", vars[0]);
+        for (int k = 1; k < nv; k++) kgrl_buf_printf(&out, ", %s", vars[k]);
+        kgrl_buf_puts(&out, "), the loop body as the plain C reference has it.\n__global__ void port_kernel(");
+        for (int i = 0; i < t->nparams; i++) {
+            const kgrl_task_param *q = &t->params[i];
+            kgrl_buf_printf(&out, "%s%s %s", i ? ", " : "", q->kind == KGRL_PARAM_SIZE ? "long" : q->ctype, q->name);
+        }
+        kgrl_buf_puts(&decls, "");
+        kgrl_buf_printf(&out, ") {\n%s    long port_i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n    if (port_i >= ", decls.data);
+        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl_buf_puts(&out, ") return;\n");
+        for (int k = nv - 1; k > 0; k--)
+            kgrl_buf_printf(&out, "    long %s = port_i %% (%s);\n    port_i /= (%s);\n", vars[k], bounds[k], bounds[k]);
+        kgrl_buf_printf(&out, "    long %s = port_i;\n", vars[0]);
+        kgrl__c_reindent(&out, s, e, 4);
+        kgrl_buf_printf(&out, "}\n%s {\n", t->signature);
+        kgrl__c_needed_ints(&out, &ints, bounds, nv);
+        kgrl_buf_puts(&out, "    long port_n = ");
+        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl_buf_puts(&out, ";\n    port_kernel<<<(port_n + 255) / 256, 256>>>(");
+        for (int i = 0; i < t->nparams; i++) kgrl_buf_printf(&out, "%s%s", i ? ", " : "", t->params[i].name);
+        kgrl_buf_puts(&out, ");\n}\n");
+        kgrl_candidate c;
+        kgrl_candidate_parse(out.data, t->signature, false, &c);
+        if (c.status != KGRL_STATUS_OK) { kgrl_err_set(err, "%s: the port's launcher fails the format stage: %s", t->id, c.message); ok = false; }
+        kgrl_candidate_free(&c);
+    }
+    kgrl_buf_free(&decls); kgrl_buf_free(&ints);
+    kgrl_free(body);
+    if (!ok) { kgrl_buf_free(&out); return NULL; }
+    return out.data;
 }
 
 // ---- splits and sampling -------------------------------------------------------------------
@@ -19168,7 +19514,7 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
 }
 
 int kgrl_task_solution_chats(const kgrl_task *t, const kgrl_tokenizer *tok, int max_tokens, kgrl_sft_data *out) {
-    char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
+    char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
     int skipped = 0;
     char path[1200];
     for (int s = 0; s < t->nsolutions && prompt; s++) {
@@ -19234,7 +19580,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
         // the description prompt (seed 002 style): the reference-code prompt of seed 001 runs ~1.9k tokens
         // under the tiny tokenizer, the description ~1.2k, which leaves room for a completion in 2048
-        char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
+        char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
         for (int s = 0; s < t->nsolutions; s++) {
             snprintf(path, sizeof path, "%s/%s", t->dir, t->solution_files[s]);
             char *code = kgrl_read_file(path, NULL, NULL);
@@ -19353,7 +19699,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     if (!d.kv_heads) d.kv_heads = 2;
     if (!d.head_dim) d.head_dim = d.hidden / d.heads;
     if (!d.ffn) d.ffn = big ? 1024 : 192;
-    if (!d.seq_len) d.seq_len = big ? 2048 : 256;
+    if (!d.seq_len) d.seq_len = big ? 3072 : 256;
     if (!d.batch) d.batch = 8;
     if (!d.steps) d.steps = big ? 600 : d.quick ? 20 : 150;
     if (d.lr <= 0) d.lr = big ? 1e-3f : 3e-3f;

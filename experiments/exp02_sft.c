@@ -57,7 +57,7 @@ int main(int argc, char **argv) {
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
     // defaults (seed 001 Table: SFT; see the top comment for what changed and why)
-    int epochs = 5, batch = 16, rank = 8, max_new = quick ? 64 : 1024, max_tokens = 2560;
+    int epochs = 5, batch = 16, rank = 8, max_new = quick ? 64 : 1024, max_tokens = 3072;
     float lr = 1e-3f, alpha = 16;
     int max_train = quick ? 8 : 0, max_test = quick ? 4 : 0, max_steps = quick ? 2 : 0;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     int np = 0;
     for (int i = 0; i < nte; i++) {
         const kgrl_task *t = &ts.tasks[te[i]];
-        if (!kgrl_task_chat_tokens(t, KGRL_PROMPT_DESCRIPTION, tok, KGRL_CHAT_CHATML, &ptoks[i], &err)) continue;
+        if (!kgrl_task_chat_tokens(t, KGRL_PROMPT_C, tok, KGRL_CHAT_CHATML, &ptoks[i], &err)) continue;
         if (ptoks[i].n + max_new > max_tokens) { skipped++; continue; }
         prompts[np].ids = ptoks[i].ids; prompts[np].n = ptoks[i].n; prompts[np].level = t->level; prompts[np].task = te[i];
         np++;

@@ -114,7 +114,7 @@ static int make_prompts(const kgrl_task_set *ts, const int *idx, int n, const kg
     int np = 0;
     for (int i = 0; i < n; i++) {
         const kgrl_task *t = &ts->tasks[idx[i]];
-        if (!kgrl_task_chat_tokens(t, KGRL_PROMPT_DESCRIPTION, tok, KGRL_CHAT_CHATML, &store[i], NULL)) continue;
+        if (!kgrl_task_chat_tokens(t, KGRL_PROMPT_C, tok, KGRL_CHAT_CHATML, &store[i], NULL)) continue;
         if (store[i].n > max_prompt) { (*skipped)++; continue; }
         out[np].ids = store[i].ids; out[np].n = store[i].n; out[np].level = t->level; out[np].task = idx[i];
         np++;
@@ -170,7 +170,7 @@ int main(int argc, char **argv) {
     kgrl_tokenizer *tok = m ? kgrl_tokenizer_load(path, &err) : NULL;
     kgrl_task_set ts;
     if (!tok || !kgrl_tasks_load_all("data", &ts, &err)) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
-    int max_tokens = m->cfg.max_pos < 2560 ? m->cfg.max_pos : 2560;   // longest description prompt ~1.2k + 1024
+    int max_tokens = m->cfg.max_pos < 3072 ? m->cfg.max_pos : 3072;   // longest C-style prompt ~1.55k + 1024
     int *tr = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n), *te = (int *)kgrl_malloc(sizeof(int) * (size_t)ts.n);
     int ntr = kgrl_tasks_split(&ts, "seed001_train", split_seed, tr, ts.n, &err);
     int nte = kgrl_tasks_split(&ts, "seed001_test", split_seed, te, ts.n, &err);

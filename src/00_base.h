@@ -121,6 +121,7 @@ KGRL_API bool kgrl_mkdirs(const char *path, kgrl_err *err); // mkdir -p
 KGRL_API double kgrl_now_s(void);
 
 // kgrl:implementation
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

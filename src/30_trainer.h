@@ -1298,7 +1298,7 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
 }
 
 int kgrl_task_solution_chats(const kgrl_task *t, const kgrl_tokenizer *tok, int max_tokens, kgrl_sft_data *out) {
-    char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
+    char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
     int skipped = 0;
     char path[1200];
     for (int s = 0; s < t->nsolutions && prompt; s++) {
@@ -1364,7 +1364,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
         // the description prompt (seed 002 style): the reference-code prompt of seed 001 runs ~1.9k tokens
         // under the tiny tokenizer, the description ~1.2k, which leaves room for a completion in 2048
-        char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_DESCRIPTION);
+        char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
         for (int s = 0; s < t->nsolutions; s++) {
             snprintf(path, sizeof path, "%s/%s", t->dir, t->solution_files[s]);
             char *code = kgrl_read_file(path, NULL, NULL);
@@ -1483,7 +1483,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     if (!d.kv_heads) d.kv_heads = 2;
     if (!d.head_dim) d.head_dim = d.hidden / d.heads;
     if (!d.ffn) d.ffn = big ? 1024 : 192;
-    if (!d.seq_len) d.seq_len = big ? 2048 : 256;
+    if (!d.seq_len) d.seq_len = big ? 3072 : 256;
     if (!d.batch) d.batch = 8;
     if (!d.steps) d.steps = big ? 600 : d.quick ? 20 : 150;
     if (d.lr <= 0) d.lr = big ? 1e-3f : 3e-3f;

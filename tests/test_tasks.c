@@ -522,6 +522,53 @@ static void test_prompt(void) {
     kgrl_free(q);
 }
 
+// The C spec and the naive port of the CPU reference (kgrl_task_c_spec, kgrl_task_port), and the
+// suite's solution_port.cu files: each must equal what the port function writes today (the files are
+// written by scripts/add_ports.py and kept only where the verifier passed them on a GPU).
+static void test_c_spec_and_port(void) {
+    const kgrl_task *t = kgrl_tasks_find(&g_set, "L1/53");
+    if (!t) { kt_skip("no tasks loaded"); return; }
+    kgrl_err err = KGRL_ZERO;
+    char *spec = kgrl_task_c_spec(t, &err);
+    KT_CHECK(spec && strstr(spec, "void reference(const float* x, float* out, int batch_size, int dim1, int dim2) {"), "spec has the task's signature");
+    KT_CHECK(spec && strstr(spec, "long R = (long)dim1;") && strstr(spec, "float *y = out;") && !strstr(spec, "io->"), "spec spells io->... as the parameters, in 64 bits");
+    KT_CHECK(spec && strstr(spec, "if (x[(b * R + r) * I + c] < m) m = x[(b * R + r) * I + c];"), "spec keeps the loop body");
+    char *port = kgrl_task_port(t, &err);
+    KT_CHECK(port && strstr(port, "__global__ void port_kernel(const float* x, float* out, long batch_size, long dim1, long dim2)"), "port kernel takes sizes as long");
+    KT_CHECK(port && strstr(port, "long c = port_i % (I);") && strstr(port, "long b = port_i;") && strstr(port, "long port_n = (B) * (I);"), "one thread per (b, c)");
+    KT_CHECK(port && strstr(port, "    for (long r = 1; r < R; r++) if (x[(b * R + r) * I + c] < m)"), "the body is copied, re-indented");
+    char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
+    KT_CHECK(prompt && strstr(prompt, "```c\nvoid reference(") && strstr(prompt, t->description), "C prompt = description + spec");
+    kgrl_free(prompt); kgrl_free(spec); kgrl_free(port);
+    // what is not portable says why
+    const kgrl_task *conv = kgrl_tasks_find(&g_set, "L1/63"), *l2 = kgrl_tasks_find(&g_set, "L2/1");
+    KT_CHECK(conv && !kgrl_task_port(conv, &err) && strstr(err.msg, "calls the kit"), "convolutions (kgrl_calloc) have no port: %s", err.msg);
+    KT_CHECK(l2 && !kgrl_task_port(l2, &err) && strstr(err.msg, "helper functions"), "level 2 (helpers) has no port: %s", err.msg);
+    char *p2 = l2 ? kgrl_task_prompt(l2, KGRL_PROMPT_C) : NULL;
+    KT_CHECK(p2 && !strstr(p2, "```c\n"), "no spec: the C prompt is the description prompt");
+    kgrl_free(p2);
+    // every committed port is today's port, and parses
+    int files = 0, portable = 0;
+    for (int i = 0; i < g_set.n; i++) {
+        const kgrl_task *u = &g_set.tasks[i];
+        char *code = kgrl_task_port(u, NULL);
+        portable += code != NULL;
+        for (int s = 0; s < u->nsolutions; s++) {
+            if (strcmp(u->solution_files[s], "solution_port.cu")) continue;
+            char path[700];
+            snprintf(path, sizeof path, "%s/solution_port.cu", u->dir);
+            char *file = kgrl_read_file(path, NULL, NULL);
+            KT_CHECK(file && code && !strcmp(file, code), "%s: solution_port.cu is stale (rerun scripts/add_ports.py)", u->id);
+            KT_CHECK(!strcmp(u->solution_kinds[s], "port"), "%s: kind port", u->id);
+            files++;
+            kgrl_free(file);
+        }
+        kgrl_free(code);
+    }
+    // 50 portable level-1 tasks; 46 ports passed the verifier on an H200 (L1/17, 18, 33, 40 time out)
+    KT_CHECK(portable == 50 && files == 46, "portable %d (want 50), committed ports %d (want 46)", portable, files);
+}
+
 static void test_splits(void) {
     if (!g_set.n) { kt_skip("no tasks loaded"); return; }
     int cap = g_set.n + 1;
@@ -680,6 +727,7 @@ int main(void) {
     KT_RUN(test_fill_cpu);
     KT_RUN(test_variants);
     KT_RUN(test_prompt);
+    KT_RUN(test_c_spec_and_port);
     KT_RUN(test_splits);
     KT_RUN(test_sampler);
     KT_RUN(test_eager_baseline);

@@ -4,6 +4,9 @@
 //   kgrl tasks --level 1                         # one level only
 //   kgrl tasks --show L1/19                      # the prompt (style reference: seeds 000/001)
 //   kgrl tasks --show L1/19 --style description  # the prompt in seed 002's style
+//   kgrl tasks --show L1/19 --style c            # the description plus the CPU reference as plain C
+//   kgrl tasks --port L1/19                      # a naive CUDA port of the CPU reference (a candidate)
+//   kgrl tasks --port all                        # which tasks have a port, and why not the others
 //   kgrl tasks --split seed001_test --seed 1     # the tasks of a named split (src/22_tasks.h)
 //
 // Excluded tasks are listed with "excluded: <reason>" and never sampled for training.
@@ -11,7 +14,7 @@
 
 static int kgrl__tasks_usage(kgrl_flags *f, const char *why) {
     if (why) fprintf(stderr, "kgrl tasks: %s\n", why);
-    fprintf(stderr, "usage: kgrl tasks [--data DIR] [--level N] [--split NAME --seed S] [--show ID [--style reference|description]]\n");
+    fprintf(stderr, "usage: kgrl tasks [--data DIR] [--level N] [--split NAME --seed S] [--show ID [--style reference|description|c]] [--port ID|all]\n");
     kgrl_flags_usage(f, stderr);
     kgrl_flags_free(f);
     return why ? 2 : 0;
@@ -32,7 +35,8 @@ int kgrl_cmd_tasks(int argc, char **argv) {
     kgrl_flags f = kgrl_flags_init(argc, argv);
     const char *data = kgrl_flag_str(&f, "--data", "data", "task suite root (holds level1/, level2/)");
     const char *show = kgrl_flag_str(&f, "--show", NULL, "print the prompt of this task (L1/19)");
-    const char *style = kgrl_flag_str(&f, "--style", "reference", "prompt style: reference (seeds 000/001) or description (seed 002)");
+    const char *style = kgrl_flag_str(&f, "--style", "reference", "prompt style: reference (seeds 000/001), description (seed 002) or c (description + the CPU reference as C)");
+    const char *port = kgrl_flag_str(&f, "--port", NULL, "print the naive CUDA port of this task's CPU reference (all: list which tasks have one)");
     int level = (int)kgrl_flag_int(&f, "--level", 0, "list only this level (0: all)");
     const char *split = kgrl_flag_str(&f, "--split", NULL, "list only the tasks of this split (all, level1, level2, seed001_train, seed001_test, seed002_rl, seed002_train, seed002_test)");
     int64_t seed = kgrl_flag_int(&f, "--seed", 0, "seed of the split (seed001_*)");
@@ -43,7 +47,8 @@ int kgrl_cmd_tasks(int argc, char **argv) {
     kgrl_prompt_style ps;
     if (!strcmp(style, "reference")) ps = KGRL_PROMPT_REFERENCE;
     else if (!strcmp(style, "description")) ps = KGRL_PROMPT_DESCRIPTION;
-    else return kgrl__tasks_usage(&f, "--style must be reference or description");
+    else if (!strcmp(style, "c")) ps = KGRL_PROMPT_C;
+    else return kgrl__tasks_usage(&f, "--style must be reference, description or c");
 
     kgrl_task_set set;
     kgrl_err err = KGRL_ZERO;
@@ -53,7 +58,24 @@ int kgrl_cmd_tasks(int argc, char **argv) {
         return 1;
     }
     int rc = 0;
-    if (show) {
+    if (port && !strcmp(port, "all")) {
+        int n = 0;
+        for (int i = 0; i < set.n; i++) {
+            kgrl_err why = KGRL_ZERO;
+            char *code = kgrl_task_port(&set.tasks[i], &why);
+            printf("%-6s %s\n", set.tasks[i].id, code ? "port" : why.msg);
+            n += code != NULL;
+            kgrl_free(code);
+        }
+        printf("%d of %d tasks have a port\n", n, set.n);
+    } else if (port) {
+        const kgrl_task *t = kgrl_tasks_find(&set, port);
+        char *code = t ? kgrl_task_port(t, &err) : NULL;
+        if (!t) { fprintf(stderr, "kgrl tasks: no task \"%s\" under %s/ (ids look like L1/19)\n", port, data); rc = 1; }
+        else if (!code) { fprintf(stderr, "kgrl tasks: no port: %s\n", err.msg); rc = 1; }
+        else fputs(code, stdout);
+        kgrl_free(code);
+    } else if (show) {
         const kgrl_task *t = kgrl_tasks_find(&set, show);
         if (!t) {
             fprintf(stderr, "kgrl tasks: no task \"%s\" under %s/ (ids look like L1/19)\n", show, data);
