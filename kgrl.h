@@ -2375,7 +2375,7 @@ typedef struct kgrl_verifier_reward {
 KGRL_API void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const *prompts,
                                       const int *const *completions, const int *lens, int n, kgrl_rl_outcome *out);
 
-// One SFT chat per verified solution of task t (description prompt -> ```cuda solution```, ChatML),
+// One SFT chat per verified solution of task t (C prompt -> ```cuda solution```, ChatML),
 // appended to out; returns how many were skipped for exceeding max_tokens.
 KGRL_API int kgrl_task_solution_chats(const kgrl_task *t, const kgrl_tokenizer *tok, int max_tokens, kgrl_sft_data *out);
 // A task's prompt as a chat conversation (one user turn, generation prompt), tokenized into out.
@@ -2391,8 +2391,12 @@ KGRL_API bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style,
 // Corpus (kgrl_default_corpus): for every task under data_root whose id is not in the held-out split
 // (seed001_test drawn with split_seed, so exp02/exp03 evaluate on tasks the model never saw), its
 // reference.cu, its verified solution_*.cu, and a ChatML conversation "user: the task's prompt ->
-// assistant: ```cuda <solution>```" per solution (the description prompt); plus every kernels_dir/*.cu and *.cuh of the kit.
-// Documents are separated by <|endoftext|>.
+// assistant: ```cuda <solution>```" per solution (the C prompt: the description plus the CPU reference
+// as C, where the task has one; the ports, solution_port.cu, are among the solutions); every
+// kernels_dir/*.cu and *.cuh of the kit; then n_exercises synthetic porting exercises (kgrl__synth_exercise:
+// random operations as C -> their port). Documents are separated by <|endoftext|>.
+// Why the exercises: with the suite alone (sessions 3-5 and the first run of session 6) the model answered
+// every held-out task with a near-twin's memorized kernel, 0 of 20 greedy and 0 of 160 sampled correct.
 //
 // Sizes (zero = default; "gpu" with a GPU, "cpu" with quick or without one):
 //   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 2048, batch 8, 600 steps, lr 1e-3 (~11M params,
@@ -2412,12 +2416,14 @@ typedef struct kgrl_default_model_desc {
     uint64_t seed;               // model init, data order
     uint64_t split_seed;         // default 1234: the held-out split kept out of the corpus
     int vocab_size, hidden, layers, heads, kv_heads, head_dim, ffn, seq_len, batch, steps;
+    int exercises;               // synthetic porting exercises in the corpus (default gpu 1500, cpu 50; < 0: none)
     float lr;
     const kgrl_logger *logger;
 } kgrl_default_model_desc;
 // The corpus text (appended to out) and, optionally, the conversations as SFT examples' text.
-KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, kgrl_buf *out,
-                                  int *n_docs, kgrl_err *err);
+// n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
+KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
+                                  uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
 // tests/oracles/check_default_model.py, DONE last). log (may be NULL) gets the pretraining's rows
 // (phase "sft", as kgrl_sft_train writes them: the pretraining is that loop over token windows).
@@ -19555,6 +19561,161 @@ char *kgrl_solution_completion(const char *code) {
     return b.data;
 }
 
+// ---- synthetic porting exercises ----------------------------------------------------------------
+// Random operations written as plain C in the CPU references' style, each with its naive port
+// (kgrl_task_port), as chats in the C prompt style. An 11M model trained on the suite alone answers an
+// unseen task with a near-twin's memorized kernel (Softmax got Swish's); these exercises have bodies no
+// model can memorize, so the loss only falls by reading the spec and copying its loop body into the
+// kernel, the one skill that carries to tasks it never saw. Every expression holds a random constant
+// or function, so no exercise is a task of the suite, held-out ones included.
+
+static const char *kgrl__pick(kgrl_rng *r, const char *const *list, int n) { return list[kgrl_rng_below(r, (uint32_t)n)]; }
+
+// A random expression over the variables vars[0..nv) (fp64 C), `depth` levels deep.
+static void kgrl__synth_expr(kgrl_rng *r, kgrl_buf *b, const char *const *vars, int nv, int depth) {
+    char c[16];
+    snprintf(c, sizeof c, "%.2f", 0.1 + 2.9 * kgrl_rng_uniform(r));
+    const char *v = kgrl__pick(r, vars, nv);
+    uint32_t k = depth <= 0 ? 4 + kgrl_rng_below(r, 3) : kgrl_rng_below(r, 7);
+    static const char *const unary[] = {"exp(%s)", "tanh(%s)", "sin(%s)", "cos(%s)", "erf(%s)", "fabs(%s)", "sqrt(fabs(%s))",
+                                        "log(1.0 + fabs(%s))", "1.0 / (1.0 + exp(-(%s)))", "-(%s)"};
+    static const char *const ops[] = {"+", "-", "*"};
+    kgrl_buf x = KGRL_ZERO, y = KGRL_ZERO;
+    if (k < 4) kgrl__synth_expr(r, &x, vars, nv, depth - 1);
+    if (k == 1 || k == 2) kgrl__synth_expr(r, &y, vars, nv, depth - 1);
+    kgrl_buf_puts(&x, ""); kgrl_buf_puts(&y, "");
+    switch (k) {
+    case 0: kgrl_buf_printf(b, kgrl__pick(r, unary, 10), x.data); break;
+    case 1: kgrl_buf_printf(b, "(%s %s %s)", x.data, kgrl__pick(r, ops, 3), y.data); break;
+    case 2: kgrl_buf_printf(b, "%s(%s, %s)", kgrl_rng_below(r, 2) ? "fmax" : "fmin", x.data, y.data); break;
+    case 3: kgrl_buf_printf(b, "(%s > %s ? %s : %s * %s)", v, c, x.data, c, v); break;
+    case 4: kgrl_buf_printf(b, "%s", v); break;
+    case 5: kgrl_buf_printf(b, "%s * %s", v, c); break;
+    default: kgrl_buf_printf(b, "(%s + %s)", v, c); break;
+    }
+    kgrl_buf_free(&x); kgrl_buf_free(&y);
+}
+// Never the bare variable: a function or a constant is always applied.
+static char *kgrl__synth_top(kgrl_rng *r, const char *const *vars, int nv) {
+    static const char *const outer[] = {"tanh(%s)", "exp(-fabs(%s))", "sin(%s)", "fabs(%s)"};
+    kgrl_buf e = KGRL_ZERO, b = KGRL_ZERO;
+    kgrl__synth_expr(r, &e, vars, nv, 1 + (int)kgrl_rng_below(r, 2));
+    kgrl_buf_puts(&e, "");
+    if (kgrl_rng_below(r, 2)) kgrl_buf_printf(&b, "%.2f * (%s)", 0.1 + 2.9 * kgrl_rng_uniform(r), e.data);
+    else kgrl_buf_printf(&b, kgrl__pick(r, outer, 4), e.data);
+    kgrl_buf_free(&e);
+    return b.data;
+}
+
+static void kgrl__synth_param(kgrl_task *t, const char *name, kgrl_param_kind kind, const char *ctype, int ndim,
+                              const char *const *shape, int64_t value) {
+    kgrl_task_param *q = &t->params[t->nparams++];
+    memset(q, 0, sizeof *q);
+    snprintf(q->name, sizeof q->name, "%s", name);
+    q->kind = kind; q->elem = KGRL_ELEM_F32;
+    snprintf(q->ctype, sizeof q->ctype, "%s", ctype);
+    q->ndim = ndim;
+    for (int d = 0; d < ndim; d++) snprintf(q->shape[d], sizeof q->shape[d], "%s", shape[d]);
+    snprintf(q->dist, sizeof q->dist, "randn");
+    q->value = value; q->smoke = 5; q->min = 1; q->multiple_of = 1; q->free = true;
+}
+
+// Exercise `index`: a task in memory (signature, params, C reference) of one of four shapes:
+// elementwise, two inputs elementwise, a reduction over dim 1 of (B, R, I), a row reduction then a
+// second pass over the row. Its prompt and port go to `out` as one chat.
+static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
+    kgrl_task t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.id, sizeof t.id, "S/%d", index);
+    snprintf(t.name, sizeof t.name, "Synthetic_porting_exercise");
+    t.level = 0; t.number = index; t.atol = t.rtol = 1e-4;
+    int shape = (int)kgrl_rng_below(r, 4);
+    static const char *const ins[] = {"x", "input", "inp", "src"}, *const outs[] = {"out", "y", "dst", "output", "res"};
+    static const char *const ivs[] = {"i", "t", "e", "idx"}, *const jvs[] = {"j", "k", "col"}, *const rvs[] = {"r", "row", "b"};
+    const char *in = kgrl__pick(r, ins, 4), *o = kgrl__pick(r, outs, 5);
+    const char *lo = kgrl_rng_below(r, 2) ? o : "o";             // the reference's name for the output
+    static const char *const sz[][3] = {{"batch_size", "dim1", "dim2"}, {"n0", "n1", "n2"}, {"batch", "rows", "cols"},
+                                        {"outer", "reduce", "inner"}, {"B", "M", "N"}};
+    const char *const *s = sz[kgrl_rng_below(r, 5)];
+    int64_t v0 = 16 + 16 * kgrl_rng_below(r, 8), v1 = 256 << kgrl_rng_below(r, 4), v2 = 255 + 256 * kgrl_rng_below(r, 8);
+    const char *iv = kgrl__pick(r, ivs, 4), *jv = kgrl__pick(r, jvs, 3), *rv = kgrl__pick(r, rvs, 3);
+    const char *vv[2] = {"v", "w"};
+    kgrl_buf sig = KGRL_ZERO, ref = KGRL_ZERO, desc = KGRL_ZERO;
+    kgrl_buf_printf(&ref, "static void cpu_ref_S(const kgrl_task_io *io) {\n");
+    char *e1 = NULL, *e2 = NULL;
+    if (shape == 0 || shape == 1) {                           // elementwise over (s0, s2); shape 1: two inputs
+        const char *in2 = shape == 1 ? "b" : NULL;
+        const char *dims[2] = {s[0], s[2]};
+        kgrl__synth_param(&t, in, KGRL_PARAM_INPUT, "const float*", 2, dims, 0);
+        if (in2) kgrl__synth_param(&t, in2, KGRL_PARAM_INPUT, "const float*", 2, dims, 0);
+        kgrl__synth_param(&t, o, KGRL_PARAM_OUTPUT, "float*", 2, dims, 0);
+        int p = t.nparams;
+        kgrl__synth_param(&t, s[0], KGRL_PARAM_SIZE, "int", 0, NULL, v0 * 64);
+        kgrl__synth_param(&t, s[2], KGRL_PARAM_SIZE, "int", 0, NULL, v2 * 4);
+        e1 = kgrl__synth_top(r, vv, in2 ? 2 : 1);
+        kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n", in);
+        if (in2) kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[1];\n", in2);
+        kgrl_buf_printf(&ref, "    float *%s = (float *)io->ptr[%d];\n    long n = io->ival[%d] * io->ival[%d];\n", lo, p - 1, p, p + 1);
+        kgrl_buf_printf(&ref, "    for (long %s = 0; %s < n; %s++) {\n        double v = %s[%s];\n", iv, iv, iv, in, iv);
+        if (in2) kgrl_buf_printf(&ref, "        double w = %s[%s];\n", in2, iv);
+        kgrl_buf_printf(&ref, "        %s[%s] = (float)(%s);\n    }\n}\n", lo, iv, e1);
+    } else if (shape == 2) {                                  // reduce dim 1 of (B, R, I)
+        const char *xd[3] = {s[0], s[1], s[2]}, *od[2] = {s[0], s[2]};
+        kgrl__synth_param(&t, in, KGRL_PARAM_INPUT, "const float*", 3, xd, 0);
+        kgrl__synth_param(&t, o, KGRL_PARAM_OUTPUT, "float*", 2, od, 0);
+        kgrl__synth_param(&t, s[0], KGRL_PARAM_SIZE, "int", 0, NULL, v0);
+        kgrl__synth_param(&t, s[1], KGRL_PARAM_SIZE, "int", 0, NULL, v1);
+        kgrl__synth_param(&t, s[2], KGRL_PARAM_SIZE, "int", 0, NULL, v2);
+        e1 = kgrl__synth_top(r, vv, 1);
+        int comb = (int)kgrl_rng_below(r, 3);
+        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
+        static const char *const fin[] = {"a", "a / (double)R", "sqrt(fabs(a))", "a * 0.5"};
+        kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
+        kgrl_buf_printf(&ref, "    long B = io->ival[2], R = io->ival[3], I = io->ival[4];\n");
+        kgrl_buf_printf(&ref, "    for (long %s = 0; %s < B; %s++)\n        for (long c = 0; c < I; c++) {\n            double a = %s;\n", rv, rv, rv, init[comb]);
+        kgrl_buf_printf(&ref, "            for (long %s = 0; %s < R; %s++) {\n                double v = %s[(%s * R + %s) * I + c];\n                ", jv, jv, jv, in, rv, jv);
+        kgrl_buf_printf(&ref, upd[comb], e1);
+        kgrl_buf_printf(&ref, "\n            }\n            %s[%s * I + c] = (float)(%s);\n        }\n}\n", lo, rv, fin[kgrl_rng_below(r, comb ? 1 : 4)]);
+    } else {                                                  // per row of (R, D): a reduction, then a second pass using it
+        const char *xd[2] = {s[0], s[2]};
+        kgrl__synth_param(&t, in, KGRL_PARAM_INPUT, "const float*", 2, xd, 0);
+        kgrl__synth_param(&t, o, KGRL_PARAM_OUTPUT, "float*", 2, xd, 0);
+        kgrl__synth_param(&t, s[0], KGRL_PARAM_SIZE, "int", 0, NULL, v0 * 64);
+        kgrl__synth_param(&t, s[2], KGRL_PARAM_SIZE, "int", 0, NULL, v2 * 4);
+        const char *va[2] = {"v", "a"};
+        e1 = kgrl__synth_top(r, vv, 1);
+        e2 = kgrl__synth_top(r, va, 2);
+        int comb = (int)kgrl_rng_below(r, 3);
+        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
+        kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
+        kgrl_buf_printf(&ref, "    long R = io->ival[2], D = io->ival[3];\n");
+        kgrl_buf_printf(&ref, "    for (long %s = 0; %s < R; %s++) {\n        double a = %s;\n", rv, rv, rv, init[comb]);
+        kgrl_buf_printf(&ref, "        for (long %s = 0; %s < D; %s++) {\n            double v = %s[%s * D + %s];\n            ", jv, jv, jv, in, rv, jv);
+        kgrl_buf_printf(&ref, upd[comb], e1);
+        kgrl_buf_printf(&ref, "\n        }\n        for (long %s = 0; %s < D; %s++) {\n            double v = %s[%s * D + %s];\n", jv, jv, jv, in, rv, jv);
+        kgrl_buf_printf(&ref, "            %s[%s * D + %s] = (float)(%s);\n        }\n    }\n}\n", lo, rv, jv, e2);
+    }
+    kgrl_buf_printf(&sig, "void forward(");
+    for (int i = 0; i < t.nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", t.params[i].ctype, t.params[i].name);
+    kgrl_buf_puts(&sig, ")");
+    kgrl_buf_printf(&desc, "A porting exercise: the operation is given as the plain C below; %s is the output.", o);
+    t.signature = sig.data; t.description = desc.data; t.cpu_reference_src = ref.data;
+    kgrl_free(e1); kgrl_free(e2);
+    char *port = kgrl_task_port(&t, NULL);
+    char *prompt = port ? kgrl_task_prompt(&t, KGRL_PROMPT_C) : NULL;
+    if (prompt) {
+        char *answer = kgrl_solution_completion(port);
+        kgrl_chat_msg msgs[2] = {{"user", prompt}, {"assistant", answer}};
+        char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
+        if (chat) { kgrl_buf_puts(out, chat); kgrl_buf_puts(out, "<|endoftext|>"); }
+        kgrl_free(chat); kgrl_free(answer);
+    }
+    bool ok = prompt != NULL;
+    kgrl_free(prompt); kgrl_free(port);
+    kgrl_task_free(&t);
+    return ok;
+}
+
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
@@ -19563,8 +19724,8 @@ static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
     (*n_docs)++;
 }
 
-bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, kgrl_buf *out, int *n_docs,
-                         kgrl_err *err) {
+bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
+                         kgrl_buf *out, int *n_docs, kgrl_err *err) {
     kgrl_task_set ts;
     if (!kgrl_tasks_load_all(data_root, &ts, err)) return false;
     int *held = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
@@ -19578,8 +19739,8 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (is_held) continue;
         const kgrl_task *t = &ts.tasks[i];
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
-        // the description prompt (seed 002 style): the reference-code prompt of seed 001 runs ~1.9k tokens
-        // under the tiny tokenizer, the description ~1.2k, which leaves room for a completion in 2048
+        // the C prompt: the reference-code prompt of seed 001 runs ~1.9k tokens under the tiny tokenizer
+        // (and shows device code to copy), the C prompt 0.8-1.55k, which leaves room for a 1024-token answer
         char *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
         for (int s = 0; s < t->nsolutions; s++) {
             snprintf(path, sizeof path, "%s/%s", t->dir, t->solution_files[s]);
@@ -19620,6 +19781,8 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (code) kgrl__add_doc(out, code, &nd);
         kgrl_free(code); kgrl_free(names[i]);
     }
+    kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
+    for (int i = 0; i < n_exercises; i++) nd += kgrl__synth_exercise(&r, i, out);
     if (n_docs) *n_docs = nd;
     return true;
 }
@@ -19701,7 +19864,9 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     if (!d.ffn) d.ffn = big ? 1024 : 192;
     if (!d.seq_len) d.seq_len = big ? 3072 : 256;
     if (!d.batch) d.batch = 8;
-    if (!d.steps) d.steps = big ? 600 : d.quick ? 20 : 150;
+    if (!d.steps) d.steps = big ? 1000 : d.quick ? 20 : 150;
+    if (!d.exercises) d.exercises = big ? 1500 : 50;
+    if (d.exercises < 0) d.exercises = 0;
     if (d.lr <= 0) d.lr = big ? 1e-3f : 3e-3f;
     if (!kgrl_mkdirs(d.dir, err)) return false;
     char path[4200];
@@ -19709,7 +19874,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     // 1. corpus
     kgrl_buf corpus = KGRL_ZERO;
     int ndocs = 0;
-    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, &corpus, &ndocs, err)) return false;
+    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, d.exercises, d.seed, &corpus, &ndocs, err)) return false;
     snprintf(path, sizeof path, "%s/corpus.txt", d.dir);
     if (!kgrl_write_file_atomic(path, corpus.data, corpus.len, err)) { kgrl_buf_free(&corpus); return false; }
     kgrl_log(d.logger, KGRL_LOG_INFO, "default model: corpus of %d documents, %zu bytes", ndocs, corpus.len);

@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
     const char *dir = kgrl_flag_str(&f, "--model", "", "output model directory (default models/kgrl-tiny, quick: models/kgrl-tiny-quick)");
     const char *out = kgrl_flag_str(&f, "--out", "results/exp00_base.csv", "output CSV");
     int64_t steps = kgrl_flag_int(&f, "--steps", 0, "pretraining steps (0 = the size's default)");
+    int64_t exercises = kgrl_flag_int(&f, "--exercises", 0, "synthetic porting exercises in the corpus (0 = the size's default, -1 = none)");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp00_base: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick model lives apart, so a full run never picks up a quick model
     if (!dir[0]) dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
     kgrl_logger logger = KGRL_ZERO;
     logger.min_level = KGRL_LOG_INFO;
     kgrl_default_model_desc d = KGRL_ZERO;
-    d.dir = dir; d.quick = quick; d.ctx = ctx; d.seed = (uint64_t)seed; d.steps = (int)steps; d.logger = &logger;
+    d.dir = dir; d.quick = quick; d.ctx = ctx; d.seed = (uint64_t)seed; d.steps = (int)steps; d.exercises = (int)exercises; d.logger = &logger;
     kgrl_train_log log = KGRL_ZERO;
     kgrl_err err = KGRL_ZERO;
     double t0 = kgrl_now_s();

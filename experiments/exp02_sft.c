@@ -4,9 +4,11 @@
 // on held-out rollouts (left panel); and seed 001's before/after held-out correctness (its SFT took
 // correctness from 0% to over 25%). Here the base model is the kit's default model (exp00_base; built
 // when missing) and the "rollouts" are the task suite's verified solutions, formatted as ChatML
-// conversations (the task's description prompt -> ```cuda solution```). Prompt style: seed 001 shows
-// the reference code; under the tiny tokenizer that prompt runs ~1.9k tokens (max 3.9k), the
-// description prompt (seed 002's style) ~1.2k (max 1.5k), which leaves room for a 1024-token answer.
+// conversations (the task's C prompt -> ```cuda solution```). Prompt style: seed 001 shows the
+// reference code (KernelBench's PyTorch module); the kit's references are CUDA, and that prompt runs
+// ~1.9k tokens (max 3.9k) under the tiny tokenizer. The C prompt (seed 002's description plus the
+// task's CPU reference as a plain C function, where it has one: the kit's stand-in for the PyTorch
+// code) runs 0.8-1.55k, which leaves room for a 1024-token answer.
 //
 // Recipe (src/30_trainer.h: kgrl_sft_train, kgrl_rl_evaluate):
 //   split     seed 001's 80:20 random split of level 1 (kgrl_tasks_split seed001_train / seed001_test,
@@ -18,7 +20,7 @@
 //             scaling 1; 2 helps the tiny model, as common practice r*2)
 //   held-out correctness: greedy decoding (seed 001: temperature 0, one completion per prompt), up to
 //             1024 new tokens (as exp03: 37 of the 114 training solutions fit in 512 under the default
-//             tokenizer, 105 in 1024), conversations up to 2560 tokens, verified by the kit's verifier (all 5 input variants, timing on a GPU),
+//             tokenizer, 105 in 1024), conversations up to 3072 tokens, verified by the kit's verifier (all 5 input variants, timing on a GPU),
 //             composite reward; before and after SFT
 //
 // Build and run:

@@ -18,7 +18,7 @@
 //             rollout temperature 0.7 instead of 1 (measured on the default model, H100, 24 training
 //             prompts x 6 rollouts of 1024 tokens: at T 1 0 of 144 rollouts were correct and 45 ended
 //             before any code; at T 0.7 9 were correct, 4 of the 24 tasks had one; greedy: 3 of 24);
-//             the description prompt (seed 002 style; exp02 says why); max 1024 new tokens (the suite's
+//             the C prompt (description + the CPU reference as C; exp02 says why); max 1024 new tokens (the suite's
 //             solutions are long: under the default tokenizer 37 of the 114 training-split solutions
 //             fit in 512 tokens, 105 in 1024; with 512 every rollout of 46 of the 80 tasks was cut
 //             before its code block closed); no LLM judge

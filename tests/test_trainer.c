@@ -491,7 +491,51 @@ static void test_gpu_policy_matches_cpu(void) {
     kgrl_policy_destroy(pc); kgrl_policy_destroy(pg); kgrl_model_free(m); kgrl_ctx_destroy(ctx);
 }
 
+// The default model's corpus (kgrl_default_corpus): the held-out split's tasks stay out, the training
+// tasks' chats use the C prompt, and the synthetic porting exercises are seeded, parse as candidates
+// and compile with NVRTC (NVRTC needs no GPU).
+static void test_default_corpus(void) {
+    kgrl_err err = KGRL_ZERO;
+    kgrl_buf a = KGRL_ZERO, b = KGRL_ZERO, c = KGRL_ZERO, none = KGRL_ZERO;
+    int na = 0, nn = 0;
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 7, &a, &na, &err), "corpus: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 7, &b, NULL, &err), "corpus again: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 8, &c, NULL, &err), "corpus, other seed: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 0, 7, &none, &nn, &err), "corpus, no exercises: %s", err.msg);
+    kgrl_buf_puts(&a, ""); kgrl_buf_puts(&b, ""); kgrl_buf_puts(&c, ""); kgrl_buf_puts(&none, "");
+    KT_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len), "same seed, same corpus");
+    KT_CHECK(c.len != a.len || memcmp(a.data, c.data, a.len), "another seed, other exercises");
+    KT_CHECK(na == nn + 40 && a.len > none.len && !strncmp(a.data, none.data, none.len), "40 exercises follow the suite's documents (%d vs %d docs)", na, nn);
+    // seed001_test with split seed 1234 holds L1/53 (Min reduction); L1/49 (Max reduction) is a training task
+    KT_CHECK(!strstr(a.data, "Task L1/53 ") && !strstr(a.data, "Min_reduction"), "held-out L1/53 is not in the corpus");
+    KT_CHECK(strstr(a.data, "Task L1/49 Max_reduction_over_a_dimension.") && strstr(a.data, "```c\nvoid reference("), "training chats use the C prompt");
+    int checked = 0;
+    for (const char *p = a.data + none.len; (p = strstr(p, "<|im_start|>assistant\n")) != NULL; checked++) {
+        const char *start = p + strlen("<|im_start|>assistant\n"), *end = strstr(start, "<|im_end|>");
+        // the launcher line is the last line of the user turn before this answer
+        const char *u = start;
+        while (u > a.data && strncmp(u, "Your launcher must be:\n", 23)) u--;
+        u += 23;
+        char signature[512], *answer = (char *)kgrl_malloc((size_t)(end - start) + 1);
+        snprintf(signature, sizeof signature, "%.*s", (int)(strchr(u, '\n') - u), u);
+        memcpy(answer, start, (size_t)(end - start)); answer[end - start] = 0;
+        kgrl_candidate cand;
+        kgrl_candidate_parse(answer, signature, false, &cand);
+        KT_CHECK(cand.status == KGRL_STATUS_OK, "exercise %d: %s", checked, cand.message);
+        kgrl_cubin cb;
+        memset(&cb, 0, sizeof cb);
+        bool built = cand.status == KGRL_STATUS_OK &&
+                     kgrl_nvrtc_compile(cand.device_src, "sm_90", NULL, 0, (const char *const *)cand.name_exprs, cand.nname_exprs, NULL, &cb);
+        KT_CHECK(built, "exercise %d compiles: %.400s", checked, cb.log ? cb.log : "");
+        kgrl_cubin_free(&cb); kgrl_candidate_free(&cand); kgrl_free(answer);
+        p = end;
+    }
+    KT_CHECK(checked == 40, "40 exercises checked (%d)", checked);
+    kgrl_buf_free(&a); kgrl_buf_free(&b); kgrl_buf_free(&c); kgrl_buf_free(&none);
+}
+
 int main(void) {
+    KT_RUN(test_default_corpus);
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
     KT_RUN(test_grpo_raises_reward);
