@@ -2399,13 +2399,13 @@ KGRL_API bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style,
 // every held-out task with a near-twin's memorized kernel, 0 of 20 greedy and 0 of 160 sampled correct.
 //
 // Sizes (zero = default; "gpu" with a GPU, "cpu" with quick or without one):
-//   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 2048, batch 8, 600 steps, lr 1e-3 (~11M params,
-//        bf16 weights with fp32 master weights). T 2048 because a description prompt is 500-1230 tokens
-//        of this tokenizer and its completion up to ~700: positions the model never saw in pretraining
-//        would be out of distribution for RoPE. ~16k tokens a step, ~10 passes over the ~0.92M
-//        training tokens (the loss is ~0.04 by step 600 in a 1500-step run): 40.6k tokens/s on an
-//        H100 (attention on CUDA cores dominates at T 2048), so ~4 min.
-//   cpu: V 1024, C 64, L 2, NH 4, KVH 2, HS 16, F 192, T 256, batch 8, 150 steps (quick: 20), lr 3e-3 (~0.2M)
+//   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 3072, batch 8, 1000 steps, 1500 exercises,
+//        lr 1e-3 (~11M params, bf16 weights with fp32 master weights). T 3072 because a C prompt is
+//        0.8-1.55k tokens of this tokenizer and its completion up to ~1k: positions the model never saw
+//        in pretraining would be out of distribution for RoPE. ~25k tokens a step, ~9 passes over the
+//        ~2.7M tokens; 53 s on an H200.
+//   cpu: V 1024, C 64, L 2, NH 4, KVH 2, HS 16, F 192, T 256, batch 8, 150 steps (quick: 20), 50 exercises,
+//        lr 3e-3 (~0.2M)
 // AdamW (weight decay 0.1, betas 0.9/0.95 as GPT-style pretraining), cosine schedule, 5% warmup.
 typedef struct kgrl_default_model_desc {
     const char *dir;             // default "models/kgrl-tiny"

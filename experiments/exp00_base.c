@@ -4,25 +4,28 @@
 // Reproduces: no figure of the seeds; it is the prerequisite of exp02 and exp03, which stand in for
 // the reports' Qwen2.5-Coder / Qwen3-8B base models (no weights can be downloaded here). The recipe
 // (src/30_trainer.h, kgrl_default_model_build):
-//   corpus  every task's reference.cu and verified solution_*.cu, a ChatML conversation "task prompt
-//           -> ```cuda solution```" per solution, and the kit's kernels/*.cu — minus the tasks of the
-//           held-out split (seed001_test, split seed 1234) that exp02/exp03 evaluate on
+//   corpus  every task's reference.cu and verified solution_*.cu (the naive ports solution_port.cu
+//           among them), a ChatML conversation "C prompt -> ```cuda solution```" per solution, and the
+//           kit's kernels/*.cu — minus the tasks of the held-out split (seed001_test, split seed 1234)
+//           that exp02/exp03 evaluate on; then synthetic porting exercises (random operations as C ->
+//           their port; --exercises), which teach reading the spec instead of recalling a near-twin
 //   tokenizer  kgrl_bpe_train (Qwen2 split regex, byte level) with <|endoftext|>, <|im_start|>, <|im_end|>
 //   model   Qwen2 (q/k/v bias, tied embeddings, GQA); "gpu" size V 4096, C 384, L 6, NH 6, KVH 2, F 1024
 //           (~11M parameters), trained on the GPU engine (bf16 weights, fp32 master weights and AdamW
-//           state) on windows of 2048 tokens, 8 a step, 600 steps (~10 passes over the ~0.92M
-//           training tokens): the description prompts are 500-1230 tokens, so exp03's rollouts stay inside
-//           the positions seen in pretraining; "cpu" size V 1024, C 64, L 2, NH 4, KVH 2, F 192
-//           (~0.2M) for --quick and for machines without a GPU (a warning says so).
+//           state) on windows of 3072 tokens, 8 a step, 1000 steps (~9 passes over the ~2.7M tokens
+//           with 1500 exercises): the C prompts are 0.8-1.55k tokens and answers up to ~1k, so exp03's
+//           rollouts stay inside the positions seen in pretraining; "cpu" size V 1024, C 64, L 2, NH 4,
+//           KVH 2, F 192 (~0.2M) for --quick and for machines without a GPU (a warning says so).
 //   training  full parameters, AdamW (wd 0.1, beta2 0.95), cosine lr with 5% warmup, token windows.
 //
 // Build and run:
 //   ./build.sh amalgamate && ./build.sh exp00_base && ./exp00_base
 //   python3 tests/oracles/check_default_model.py models/kgrl-tiny     # transformers loads it, same logits
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
-//   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N.
-// Expected time on one H100: 19 s measured (585k tokens/s; 243 s before the training attention moved
-// to batched GEMMs); --quick < 2 min.
+//   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N,
+//   --exercises N (-1: none).
+// Expected time: 53 s measured on an H200 (19 s on an H100 with the fifth session's 600 steps of 2048
+// tokens and no exercises; 243 s before the training attention moved to batched GEMMs); --quick < 2 min.
 // Inputs: data/level1, data/level2, kernels/.
 // Output: the model directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json,
 //   corpus.txt, train_log.csv, kgrl_logits.json, DONE) and results/exp00_base.csv, tidy long format:
