@@ -1780,7 +1780,7 @@ KGRL_API char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style); //
 KGRL_API char *kgrl_task_c_spec(const kgrl_task *t, kgrl_err *err);
 // A naive CUDA port of that function, a candidate in the kit's format: one thread per iteration of
 // the outer perfectly nested loops of its loop nest (port_kernel), the body copied as it is, sizes
-// as long. The slow-but-correct starting point a person would write first; `kgrl port` prints it.
+// as long. The slow-but-correct starting point a person would write first; `kgrl tasks --port` prints it.
 // NULL, with the reason in err, where the reference is not "declarations, then one loop nest whose
 // outer loops are for (long v = 0; v < bound; v++)" or the launcher does not pass the format stage.
 // Correctness is the verifier's business: a port joins a task's solutions only once verified.
@@ -16204,7 +16204,7 @@ static char *kgrl__c_ref_body(const kgrl_task *t, kgrl_err *err) {
     const char *open = f ? strchr(f, '{') : NULL;
     const char *close = open ? kgrl__c_match(open) : NULL;
     if (!close) { kgrl_err_set(err, "%s: no cpu_ref function taking (const kgrl_task_io *io)", t->id); return NULL; }
-    if (strstr(src, "static") != strstr(f - 64 > src ? f - 64 : src, "static")) {
+    if (memchr(src, '{', (size_t)(f - src)) || *kgrl__c_skip(close + 1)) {   // a function body before or after it
         kgrl_err_set(err, "%s: the CPU reference has helper functions", t->id); return NULL;
     }
     kgrl_buf b = KGRL_ZERO;
@@ -16279,10 +16279,10 @@ static bool kgrl__c_decl(const kgrl_task *t, const char *s, const char *e, kgrl_
         char name[64];
         const char *after = kgrl__c_skip(kgrl__c_ident(n, name, sizeof name));
         const char *init = *after == '=' ? kgrl__c_skip(after + 1) : NULL;
-        if (kgrl__c_is_param(t, name)) {
+        if (kgrl__c_is_param(t, name)) {                      // allowed only as "name = (casts) name"
             char again[64];
-            kgrl__c_ident(init ? kgrl__c_strip_casts(init) : "", again, sizeof again);
-            const char *rest = init ? kgrl__c_skip(kgrl__c_strip_casts(init) + strlen(again)) : "";
+            const char *value = init ? kgrl__c_strip_casts(init) : "";
+            const char *rest = kgrl__c_skip(kgrl__c_ident(value, again, sizeof again));
             if (!init || strcmp(again, name) || rest != q) { kgrl_err_set(err, "%s: local %s shadows a parameter", t->id, name); return false; }
         } else {
             kgrl_buf_printf(out, "    %s %.*s%s%s%.*s;\n", type, stars, "****", name, init ? " = " : "", init ? (int)(q - init) : 0, init ? init : "");
@@ -16377,6 +16377,11 @@ static void kgrl__c_reindent(kgrl_buf *out, const char *s, const char *e, int co
     }
 }
 
+// "(b0) * (b1) * ..." for the collected loops' bounds.
+static void kgrl__c_product(kgrl_buf *out, char bounds[][256], int nv) {
+    for (int k = 0; k < nv; k++) kgrl_buf_printf(out, "%s(%s)", k ? " * " : "", bounds[k]);
+}
+
 // The launcher's integer declarations: of `ints` (one a line, in order), those the bounds need,
 // directly or through a later one.
 static void kgrl__c_needed_ints(kgrl_buf *out, const kgrl_buf *ints, char bounds[][256], int nv) {
@@ -16410,13 +16415,14 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
     char vars[8][64], bounds[8][256];
     int nv = 0;
     bool ok = kgrl__c_split(t, body, &decls, &ints, &nest, &nest_end, err);
+    kgrl_buf_puts(&decls, "");
     const char *inner = ok ? nest : NULL;
     // collect the outer perfectly nested loops whose bounds do not depend on each other
     while (ok && nv < 8) {
         const char *next = kgrl__c_simple_for(inner, vars[nv], sizeof vars[nv], bounds[nv], sizeof bounds[nv]);
         bool independent = next != NULL;
         for (int k = 0; next && k < nv; k++) independent &= !kgrl__c_mentions(bounds[nv], vars[k]);
-        kgrl_buf_puts(&decls, "");                            // a loop variable named like a local or parameter
+        // a loop variable named like a local or parameter would be declared twice in the kernel
         if (next && (kgrl__c_mentions(decls.data, vars[nv]) || kgrl__c_is_param(t, vars[nv]))) independent = false;
         if (!independent) break;
         nv++;
@@ -16436,9 +16442,8 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
             const kgrl_task_param *q = &t->params[i];
             kgrl_buf_printf(&out, "%s%s %s", i ? ", " : "", q->kind == KGRL_PARAM_SIZE ? "long" : q->ctype, q->name);
         }
-        kgrl_buf_puts(&decls, "");
         kgrl_buf_printf(&out, ") {\n%s    long port_i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n    if (port_i >= ", decls.data);
-        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl__c_product(&out, bounds, nv);
         kgrl_buf_puts(&out, ") return;\n");
         for (int k = nv - 1; k > 0; k--)
             kgrl_buf_printf(&out, "    long %s = port_i %% (%s);\n    port_i /= (%s);\n", vars[k], bounds[k], bounds[k]);
@@ -16447,7 +16452,7 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
         kgrl_buf_printf(&out, "}\n%s {\n", t->signature);
         kgrl__c_needed_ints(&out, &ints, bounds, nv);
         kgrl_buf_puts(&out, "    long port_n = ");
-        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl__c_product(&out, bounds, nv);
         kgrl_buf_puts(&out, ";\n    port_kernel<<<(port_n + 255) / 256, 256>>>(");
         for (int i = 0; i < t->nparams; i++) kgrl_buf_printf(&out, "%s%s", i ? ", " : "", t->params[i].name);
         kgrl_buf_puts(&out, ");\n}\n");
@@ -19561,6 +19566,20 @@ char *kgrl_solution_completion(const char *code) {
     return b.data;
 }
 
+static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
+    kgrl_buf_puts(out, text);
+    kgrl_buf_puts(out, "<|endoftext|>");
+    (*n_docs)++;
+}
+// "user: prompt -> assistant: ```cuda code```" as one ChatML document.
+static void kgrl__add_chat_doc(kgrl_buf *out, const char *prompt, const char *code, int *n_docs) {
+    char *answer = kgrl_solution_completion(code);
+    kgrl_chat_msg msgs[2] = {{"user", prompt}, {"assistant", answer}};
+    char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
+    if (chat) kgrl__add_doc(out, chat, n_docs);
+    kgrl_free(chat); kgrl_free(answer);
+}
+
 // ---- synthetic porting exercises ----------------------------------------------------------------
 // Random operations written as plain C in the CPU references' style, each with its naive port
 // (kgrl_task_port), as chats in the C prompt style. An 11M model trained on the suite alone answers an
@@ -19622,8 +19641,8 @@ static void kgrl__synth_param(kgrl_task *t, const char *name, kgrl_param_kind ki
 
 // Exercise `index`: a task in memory (signature, params, C reference) of one of four shapes:
 // elementwise, two inputs elementwise, a reduction over dim 1 of (B, R, I), a row reduction then a
-// second pass over the row. Its prompt and port go to `out` as one chat.
-static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
+// second pass over the row. Its prompt and port go to `out` as one chat (counted in *n_docs).
+static void kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out, int *n_docs) {
     kgrl_task t;
     memset(&t, 0, sizeof t);
     snprintf(t.id, sizeof t.id, "S/%d", index);
@@ -19640,6 +19659,8 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
     int64_t v0 = 16 + 16 * kgrl_rng_below(r, 8), v1 = 256 << kgrl_rng_below(r, 4), v2 = 255 + 256 * kgrl_rng_below(r, 8);
     const char *iv = kgrl__pick(r, ivs, 4), *jv = kgrl__pick(r, jvs, 3), *rv = kgrl__pick(r, rvs, 3);
     const char *vv[2] = {"v", "w"};
+    // the reductions' accumulator: sum, max or min
+    static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
     kgrl_buf sig = KGRL_ZERO, ref = KGRL_ZERO, desc = KGRL_ZERO;
     kgrl_buf_printf(&ref, "static void cpu_ref_S(const kgrl_task_io *io) {\n");
     char *e1 = NULL, *e2 = NULL;
@@ -19668,7 +19689,6 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
         kgrl__synth_param(&t, s[2], KGRL_PARAM_SIZE, "int", 0, NULL, v2);
         e1 = kgrl__synth_top(r, vv, 1);
         int comb = (int)kgrl_rng_below(r, 3);
-        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
         static const char *const fin[] = {"a", "a / (double)R", "sqrt(fabs(a))", "a * 0.5"};
         kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
         kgrl_buf_printf(&ref, "    long B = io->ival[2], R = io->ival[3], I = io->ival[4];\n");
@@ -19686,7 +19706,6 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
         e1 = kgrl__synth_top(r, vv, 1);
         e2 = kgrl__synth_top(r, va, 2);
         int comb = (int)kgrl_rng_below(r, 3);
-        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
         kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
         kgrl_buf_printf(&ref, "    long R = io->ival[2], D = io->ival[3];\n");
         kgrl_buf_printf(&ref, "    for (long %s = 0; %s < R; %s++) {\n        double a = %s;\n", rv, rv, rv, init[comb]);
@@ -19703,26 +19722,13 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
     kgrl_free(e1); kgrl_free(e2);
     char *port = kgrl_task_port(&t, NULL);
     char *prompt = port ? kgrl_task_prompt(&t, KGRL_PROMPT_C) : NULL;
-    if (prompt) {
-        char *answer = kgrl_solution_completion(port);
-        kgrl_chat_msg msgs[2] = {{"user", prompt}, {"assistant", answer}};
-        char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
-        if (chat) { kgrl_buf_puts(out, chat); kgrl_buf_puts(out, "<|endoftext|>"); }
-        kgrl_free(chat); kgrl_free(answer);
-    }
-    bool ok = prompt != NULL;
+    if (prompt) kgrl__add_chat_doc(out, prompt, port, n_docs);
     kgrl_free(prompt); kgrl_free(port);
     kgrl_task_free(&t);
-    return ok;
 }
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
-    kgrl_buf_puts(out, text);
-    kgrl_buf_puts(out, "<|endoftext|>");
-    (*n_docs)++;
-}
 
 bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
                          kgrl_buf *out, int *n_docs, kgrl_err *err) {
@@ -19747,15 +19753,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
             char *code = kgrl_read_file(path, NULL, NULL);
             if (!code) continue;
             kgrl__add_doc(out, code, &nd);
-            if (prompt) {
-                char *answer = kgrl_solution_completion(code);
-                kgrl_chat_msg msgs[2];
-                msgs[0].role = "user"; msgs[0].content = prompt;
-                msgs[1].role = "assistant"; msgs[1].content = answer;
-                char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
-                if (chat) kgrl__add_doc(out, chat, &nd);
-                kgrl_free(chat); kgrl_free(answer);
-            }
+            if (prompt) kgrl__add_chat_doc(out, prompt, code, &nd);
             kgrl_free(code);
         }
         kgrl_free(prompt);
@@ -19782,7 +19780,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         kgrl_free(code); kgrl_free(names[i]);
     }
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
-    for (int i = 0; i < n_exercises; i++) nd += kgrl__synth_exercise(&r, i, out);
+    for (int i = 0; i < n_exercises; i++) kgrl__synth_exercise(&r, i, out, &nd);
     if (n_docs) *n_docs = nd;
     return true;
 }

@@ -114,7 +114,7 @@ KGRL_API char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style); //
 KGRL_API char *kgrl_task_c_spec(const kgrl_task *t, kgrl_err *err);
 // A naive CUDA port of that function, a candidate in the kit's format: one thread per iteration of
 // the outer perfectly nested loops of its loop nest (port_kernel), the body copied as it is, sizes
-// as long. The slow-but-correct starting point a person would write first; `kgrl port` prints it.
+// as long. The slow-but-correct starting point a person would write first; `kgrl tasks --port` prints it.
 // NULL, with the reason in err, where the reference is not "declarations, then one loop nest whose
 // outer loops are for (long v = 0; v < bound; v++)" or the launcher does not pass the format stage.
 // Correctness is the verifier's business: a port joins a task's solutions only once verified.
@@ -1120,7 +1120,7 @@ static char *kgrl__c_ref_body(const kgrl_task *t, kgrl_err *err) {
     const char *open = f ? strchr(f, '{') : NULL;
     const char *close = open ? kgrl__c_match(open) : NULL;
     if (!close) { kgrl_err_set(err, "%s: no cpu_ref function taking (const kgrl_task_io *io)", t->id); return NULL; }
-    if (strstr(src, "static") != strstr(f - 64 > src ? f - 64 : src, "static")) {
+    if (memchr(src, '{', (size_t)(f - src)) || *kgrl__c_skip(close + 1)) {   // a function body before or after it
         kgrl_err_set(err, "%s: the CPU reference has helper functions", t->id); return NULL;
     }
     kgrl_buf b = KGRL_ZERO;
@@ -1195,10 +1195,10 @@ static bool kgrl__c_decl(const kgrl_task *t, const char *s, const char *e, kgrl_
         char name[64];
         const char *after = kgrl__c_skip(kgrl__c_ident(n, name, sizeof name));
         const char *init = *after == '=' ? kgrl__c_skip(after + 1) : NULL;
-        if (kgrl__c_is_param(t, name)) {
+        if (kgrl__c_is_param(t, name)) {                      // allowed only as "name = (casts) name"
             char again[64];
-            kgrl__c_ident(init ? kgrl__c_strip_casts(init) : "", again, sizeof again);
-            const char *rest = init ? kgrl__c_skip(kgrl__c_strip_casts(init) + strlen(again)) : "";
+            const char *value = init ? kgrl__c_strip_casts(init) : "";
+            const char *rest = kgrl__c_skip(kgrl__c_ident(value, again, sizeof again));
             if (!init || strcmp(again, name) || rest != q) { kgrl_err_set(err, "%s: local %s shadows a parameter", t->id, name); return false; }
         } else {
             kgrl_buf_printf(out, "    %s %.*s%s%s%.*s;\n", type, stars, "****", name, init ? " = " : "", init ? (int)(q - init) : 0, init ? init : "");
@@ -1293,6 +1293,11 @@ static void kgrl__c_reindent(kgrl_buf *out, const char *s, const char *e, int co
     }
 }
 
+// "(b0) * (b1) * ..." for the collected loops' bounds.
+static void kgrl__c_product(kgrl_buf *out, char bounds[][256], int nv) {
+    for (int k = 0; k < nv; k++) kgrl_buf_printf(out, "%s(%s)", k ? " * " : "", bounds[k]);
+}
+
 // The launcher's integer declarations: of `ints` (one a line, in order), those the bounds need,
 // directly or through a later one.
 static void kgrl__c_needed_ints(kgrl_buf *out, const kgrl_buf *ints, char bounds[][256], int nv) {
@@ -1326,13 +1331,14 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
     char vars[8][64], bounds[8][256];
     int nv = 0;
     bool ok = kgrl__c_split(t, body, &decls, &ints, &nest, &nest_end, err);
+    kgrl_buf_puts(&decls, "");
     const char *inner = ok ? nest : NULL;
     // collect the outer perfectly nested loops whose bounds do not depend on each other
     while (ok && nv < 8) {
         const char *next = kgrl__c_simple_for(inner, vars[nv], sizeof vars[nv], bounds[nv], sizeof bounds[nv]);
         bool independent = next != NULL;
         for (int k = 0; next && k < nv; k++) independent &= !kgrl__c_mentions(bounds[nv], vars[k]);
-        kgrl_buf_puts(&decls, "");                            // a loop variable named like a local or parameter
+        // a loop variable named like a local or parameter would be declared twice in the kernel
         if (next && (kgrl__c_mentions(decls.data, vars[nv]) || kgrl__c_is_param(t, vars[nv]))) independent = false;
         if (!independent) break;
         nv++;
@@ -1352,9 +1358,8 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
             const kgrl_task_param *q = &t->params[i];
             kgrl_buf_printf(&out, "%s%s %s", i ? ", " : "", q->kind == KGRL_PARAM_SIZE ? "long" : q->ctype, q->name);
         }
-        kgrl_buf_puts(&decls, "");
         kgrl_buf_printf(&out, ") {\n%s    long port_i = blockIdx.x * (long)blockDim.x + threadIdx.x;\n    if (port_i >= ", decls.data);
-        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl__c_product(&out, bounds, nv);
         kgrl_buf_puts(&out, ") return;\n");
         for (int k = nv - 1; k > 0; k--)
             kgrl_buf_printf(&out, "    long %s = port_i %% (%s);\n    port_i /= (%s);\n", vars[k], bounds[k], bounds[k]);
@@ -1363,7 +1368,7 @@ char *kgrl_task_port(const kgrl_task *t, kgrl_err *err) {
         kgrl_buf_printf(&out, "}\n%s {\n", t->signature);
         kgrl__c_needed_ints(&out, &ints, bounds, nv);
         kgrl_buf_puts(&out, "    long port_n = ");
-        for (int k = 0; k < nv; k++) kgrl_buf_printf(&out, "%s(%s)", k ? " * " : "", bounds[k]);
+        kgrl__c_product(&out, bounds, nv);
         kgrl_buf_puts(&out, ";\n    port_kernel<<<(port_n + 255) / 256, 256>>>(");
         for (int i = 0; i < t->nparams; i++) kgrl_buf_printf(&out, "%s%s", i ? ", " : "", t->params[i].name);
         kgrl_buf_puts(&out, ");\n}\n");

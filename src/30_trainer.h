@@ -1345,6 +1345,20 @@ char *kgrl_solution_completion(const char *code) {
     return b.data;
 }
 
+static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
+    kgrl_buf_puts(out, text);
+    kgrl_buf_puts(out, "<|endoftext|>");
+    (*n_docs)++;
+}
+// "user: prompt -> assistant: ```cuda code```" as one ChatML document.
+static void kgrl__add_chat_doc(kgrl_buf *out, const char *prompt, const char *code, int *n_docs) {
+    char *answer = kgrl_solution_completion(code);
+    kgrl_chat_msg msgs[2] = {{"user", prompt}, {"assistant", answer}};
+    char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
+    if (chat) kgrl__add_doc(out, chat, n_docs);
+    kgrl_free(chat); kgrl_free(answer);
+}
+
 // ---- synthetic porting exercises ----------------------------------------------------------------
 // Random operations written as plain C in the CPU references' style, each with its naive port
 // (kgrl_task_port), as chats in the C prompt style. An 11M model trained on the suite alone answers an
@@ -1406,8 +1420,8 @@ static void kgrl__synth_param(kgrl_task *t, const char *name, kgrl_param_kind ki
 
 // Exercise `index`: a task in memory (signature, params, C reference) of one of four shapes:
 // elementwise, two inputs elementwise, a reduction over dim 1 of (B, R, I), a row reduction then a
-// second pass over the row. Its prompt and port go to `out` as one chat.
-static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
+// second pass over the row. Its prompt and port go to `out` as one chat (counted in *n_docs).
+static void kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out, int *n_docs) {
     kgrl_task t;
     memset(&t, 0, sizeof t);
     snprintf(t.id, sizeof t.id, "S/%d", index);
@@ -1424,6 +1438,8 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
     int64_t v0 = 16 + 16 * kgrl_rng_below(r, 8), v1 = 256 << kgrl_rng_below(r, 4), v2 = 255 + 256 * kgrl_rng_below(r, 8);
     const char *iv = kgrl__pick(r, ivs, 4), *jv = kgrl__pick(r, jvs, 3), *rv = kgrl__pick(r, rvs, 3);
     const char *vv[2] = {"v", "w"};
+    // the reductions' accumulator: sum, max or min
+    static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
     kgrl_buf sig = KGRL_ZERO, ref = KGRL_ZERO, desc = KGRL_ZERO;
     kgrl_buf_printf(&ref, "static void cpu_ref_S(const kgrl_task_io *io) {\n");
     char *e1 = NULL, *e2 = NULL;
@@ -1452,7 +1468,6 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
         kgrl__synth_param(&t, s[2], KGRL_PARAM_SIZE, "int", 0, NULL, v2);
         e1 = kgrl__synth_top(r, vv, 1);
         int comb = (int)kgrl_rng_below(r, 3);
-        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
         static const char *const fin[] = {"a", "a / (double)R", "sqrt(fabs(a))", "a * 0.5"};
         kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
         kgrl_buf_printf(&ref, "    long B = io->ival[2], R = io->ival[3], I = io->ival[4];\n");
@@ -1470,7 +1485,6 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
         e1 = kgrl__synth_top(r, vv, 1);
         e2 = kgrl__synth_top(r, va, 2);
         int comb = (int)kgrl_rng_below(r, 3);
-        static const char *const init[] = {"0.0", "-INFINITY", "INFINITY"}, *const upd[] = {"a += %s;", "a = fmax(a, %s);", "a = fmin(a, %s);"};
         kgrl_buf_printf(&ref, "    const float *%s = (const float *)io->ptr[0];\n    float *%s = (float *)io->ptr[1];\n", in, lo);
         kgrl_buf_printf(&ref, "    long R = io->ival[2], D = io->ival[3];\n");
         kgrl_buf_printf(&ref, "    for (long %s = 0; %s < R; %s++) {\n        double a = %s;\n", rv, rv, rv, init[comb]);
@@ -1487,26 +1501,13 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out) {
     kgrl_free(e1); kgrl_free(e2);
     char *port = kgrl_task_port(&t, NULL);
     char *prompt = port ? kgrl_task_prompt(&t, KGRL_PROMPT_C) : NULL;
-    if (prompt) {
-        char *answer = kgrl_solution_completion(port);
-        kgrl_chat_msg msgs[2] = {{"user", prompt}, {"assistant", answer}};
-        char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
-        if (chat) { kgrl_buf_puts(out, chat); kgrl_buf_puts(out, "<|endoftext|>"); }
-        kgrl_free(chat); kgrl_free(answer);
-    }
-    bool ok = prompt != NULL;
+    if (prompt) kgrl__add_chat_doc(out, prompt, port, n_docs);
     kgrl_free(prompt); kgrl_free(port);
     kgrl_task_free(&t);
-    return ok;
 }
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-static void kgrl__add_doc(kgrl_buf *out, const char *text, int *n_docs) {
-    kgrl_buf_puts(out, text);
-    kgrl_buf_puts(out, "<|endoftext|>");
-    (*n_docs)++;
-}
 
 bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
                          kgrl_buf *out, int *n_docs, kgrl_err *err) {
@@ -1531,15 +1532,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
             char *code = kgrl_read_file(path, NULL, NULL);
             if (!code) continue;
             kgrl__add_doc(out, code, &nd);
-            if (prompt) {
-                char *answer = kgrl_solution_completion(code);
-                kgrl_chat_msg msgs[2];
-                msgs[0].role = "user"; msgs[0].content = prompt;
-                msgs[1].role = "assistant"; msgs[1].content = answer;
-                char *chat = kgrl_chat_format(KGRL_CHAT_CHATML, msgs, 2, false, NULL);
-                if (chat) kgrl__add_doc(out, chat, &nd);
-                kgrl_free(chat); kgrl_free(answer);
-            }
+            if (prompt) kgrl__add_chat_doc(out, prompt, code, &nd);
             kgrl_free(code);
         }
         kgrl_free(prompt);
@@ -1566,7 +1559,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         kgrl_free(code); kgrl_free(names[i]);
     }
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
-    for (int i = 0; i < n_exercises; i++) nd += kgrl__synth_exercise(&r, i, out);
+    for (int i = 0; i < n_exercises; i++) kgrl__synth_exercise(&r, i, out, &nd);
     if (n_docs) *n_docs = nd;
     return true;
 }
