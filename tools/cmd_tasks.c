@@ -68,23 +68,14 @@ int kgrl_cmd_tasks(int argc, char **argv) {
             kgrl_free(code);
         }
         printf("%d of %d tasks have a port\n", n, set.n);
-    } else if (port) {
-        const kgrl_task *t = kgrl_tasks_find(&set, port);
-        char *code = t ? kgrl_task_port(t, &err) : NULL;
-        if (!t) { fprintf(stderr, "kgrl tasks: no task \"%s\" under %s/ (ids look like L1/19)\n", port, data); rc = 1; }
-        else if (!code) { fprintf(stderr, "kgrl tasks: no port: %s\n", err.msg); rc = 1; }
-        else fputs(code, stdout);
-        kgrl_free(code);
-    } else if (show) {
-        const kgrl_task *t = kgrl_tasks_find(&set, show);
-        if (!t) {
-            fprintf(stderr, "kgrl tasks: no task \"%s\" under %s/ (ids look like L1/19)\n", show, data);
-            rc = 1;
-        } else {
-            char *p = kgrl_task_prompt(t, ps);
-            fputs(p, stdout);
-            kgrl_free(p);
-        }
+    } else if (port || show) {
+        const char *id = port ? port : show;
+        const kgrl_task *t = kgrl_tasks_find(&set, id);
+        char *text = !t ? NULL : port ? kgrl_task_port(t, &err) : kgrl_task_prompt(t, ps);
+        if (!t) { fprintf(stderr, "kgrl tasks: no task \"%s\" under %s/ (ids look like L1/19)\n", id, data); rc = 1; }
+        else if (!text) { fprintf(stderr, "kgrl tasks: no port: %s\n", err.msg); rc = 1; }
+        else fputs(text, stdout);
+        kgrl_free(text);
     } else {
         int *idx = (int *)kgrl_malloc(sizeof(int) * (size_t)(set.n + 1));
         int n = set.n;
