@@ -12,8 +12,9 @@
 //   tokenizer  kgrl_bpe_train (Qwen2 split regex, byte level) with <|endoftext|>, <|im_start|>, <|im_end|>
 //   model   Qwen2 (q/k/v bias, tied embeddings, GQA); "gpu" size V 4096, C 384, L 6, NH 6, KVH 2, F 1024
 //           (~11M parameters), trained on the GPU engine (bf16 weights, fp32 master weights and AdamW
-//           state) on windows of 3072 tokens, 8 a step, 1000 steps (~9 passes over the ~2.7M tokens
-//           with 1500 exercises): the C prompts are 0.8-1.55k tokens and answers up to ~1k, so exp03's
+//           state) on windows of up to 3072 tokens (whole documents packed, so an answer always sees its
+//           prompt), 8 a step, 3000 steps (~2.4 passes over the ~25M tokens with the default 20000
+//           exercises): the C prompts are 0.8-1.55k tokens and answers up to ~1k, so exp03's
 //           rollouts stay inside the positions seen in pretraining; "cpu" size V 1024, C 64, L 2, NH 4,
 //           KVH 2, F 192 (~0.2M) for --quick and for machines without a GPU (a warning says so).
 //   training  full parameters, AdamW (wd 0.1, beta2 0.95), cosine lr with 5% warmup, token windows.
@@ -24,7 +25,8 @@
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
 //   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N,
 //   --exercises N (-1: none).
-// Expected time: 53 s measured on an H200 (19 s on an H100 with the fifth session's 600 steps of 2048
+// Expected time: 183-190 s measured on an H200 (seventh session; 53 s with the sixth session's 1500
+// exercises and 1000 steps; 19 s on an H100 with the fifth session's 600 steps of 2048
 // tokens and no exercises; 243 s before the training attention moved to batched GEMMs); --quick < 2 min.
 // Inputs: data/level1, data/level2, kernels/.
 // Output: the model directory (config.json, model.safetensors, tokenizer.json, tokenizer_config.json,

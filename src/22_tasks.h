@@ -1035,7 +1035,10 @@ static void kgrl__prompt_params(kgrl_buf *b, const kgrl_task *t) {
 
 char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style) {
     kgrl_buf b = {NULL, 0, 0};
+    // the example before the task, as KernelBench's prompt has it: the task's spec then sits ~150
+    // tokens before the answer instead of ~400, a shorter way back for a small model copying from it
     kgrl_buf_puts(&b, kgrl__prompt_rules);
+    kgrl_buf_printf(&b, "\n%s", kgrl__prompt_example);
     kgrl_buf_printf(&b, "\nTask %s %s.\n", t->id, t->name);
     if (style == KGRL_PROMPT_REFERENCE) {
         kgrl_buf_puts(&b, "Here is the reference implementation (it may call library routines that you may not):\n```cuda\n");
@@ -1050,8 +1053,7 @@ char *kgrl_task_prompt(const kgrl_task *t, kgrl_prompt_style style) {
     kgrl_free(spec);
     kgrl_buf_puts(&b, "Parameters (sizes as tested first):\n");
     kgrl__prompt_params(&b, t);
-    kgrl_buf_printf(&b, "Tolerance: atol = %g, rtol = %g.\n\n", t->atol, t->rtol);
-    kgrl_buf_puts(&b, kgrl__prompt_example);
+    kgrl_buf_printf(&b, "Tolerance: atol = %g, rtol = %g.\n", t->atol, t->rtol);
     kgrl_buf_printf(&b, "\nNow write the code for task %s. Your launcher must be:\n%s\n", t->id, t->signature);
     return b.data;
 }

@@ -534,7 +534,39 @@ static void test_default_corpus(void) {
     kgrl_buf_free(&a); kgrl_buf_free(&b); kgrl_buf_free(&c); kgrl_buf_free(&none);
 }
 
+// Pretraining windows (kgrl__pack_windows): whole documents packed in order, a document cut only when
+// it is longer than a window, every 20th window to eval, and nothing lost or repeated.
+static void test_pack_windows(void) {
+    const int eot = 0, seq_len = 8;
+    const int lens[] = {3, 4, 10, 2, 8, 1};   // document lengths, <|endoftext|> included
+    kgrl_tokens ids = KGRL_ZERO;
+    int next = 1;
+    for (int d = 0; d < 6; d++)
+        for (int k = 0; k < lens[d]; k++) kgrl_tokens_push(&ids, k == lens[d] - 1 ? eot : next++);
+    kgrl_sft_data train = KGRL_ZERO, eval = KGRL_ZERO;
+    kgrl__pack_windows(&ids, eot, seq_len, &train, &eval);
+    // [3+4] [10 cut: 8] [its last 2 + 2] [8] [1]
+    const int want[] = {7, 8, 4, 8, 1};
+    KT_CHECK(train.n == 5 && eval.n == 0, "5 windows, none to eval (%d, %d)", train.n, eval.n);
+    int at = 0;
+    for (int w = 0; w < train.n && w < 5; w++) {
+        KT_CHECK(train.ex[w].n == want[w], "window %d holds %d tokens (%d)", w, want[w], train.ex[w].n);
+        KT_CHECK(!memcmp(train.ex[w].tokens, ids.ids + at, sizeof(int) * (size_t)train.ex[w].n), "window %d is the stream in order", w);
+        at += train.ex[w].n;
+    }
+    KT_CHECK(at == ids.n, "every token in one window (%d of %d)", at, ids.n);
+    kgrl_sft_data_free(&train);
+    // 40 documents of 5 tokens, 1 a window: windows 19 and 39 go to eval
+    kgrl_tokens many = KGRL_ZERO;
+    for (int i = 0; i < 40 * 5; i++) kgrl_tokens_push(&many, i % 5 == 4 ? eot : 1);
+    kgrl__pack_windows(&many, eot, 6, &train, &eval);
+    KT_CHECK(train.n == 38 && eval.n == 2, "38 train and 2 eval windows (%d, %d)", train.n, eval.n);
+    kgrl_sft_data_free(&train); kgrl_sft_data_free(&eval);
+    kgrl_tokens_free(&ids); kgrl_tokens_free(&many);
+}
+
 int main(void) {
+    KT_RUN(test_pack_windows);
     KT_RUN(test_default_corpus);
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
