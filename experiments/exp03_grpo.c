@@ -61,7 +61,9 @@
 //   grad_norm, lr, stage, p_level2 (Figure 3 plots loss and reward_mean)
 //   phase heldout_before / heldout_after: n, frac_compiled, frac_correct, frac_fast1, geomean_speedup,
 //   reward_mean, frac_<status> (where the completions fail); phase heldout: the same every 25 steps
-//   (quick: 2) and at 0 and the last step, the held-out curve over training; phase train_greedy: the
+//   (quick: 2) and at 0 and the last step, the held-out curve over training; phase heldout_sampled: the
+//   same rows over 8 completions a held-out task at the rollout temperature (GPU, not quick), a finer
+//   held-out curve (the same sequence ids at every evaluation); phase train_greedy: the
 //   same rows for greedy completions of the 80 training prompts (quick: 4), a less noisy training curve
 //   than the rollouts' reward (other prompts every step, sampled). Phase rl also has
 //   frac_<status> per step. Checkpoints every 25 steps in results/exp03_grpo_run/ (--resume continues one).
@@ -78,30 +80,32 @@ static void add_eval_rows(kgrl_train_log *log, const char *phase, int step, cons
     if (e->has_status) kgrl_train_log_add_statuses(log, phase, step, e->frac_status);   // where the completions fail
 }
 
-// Greedy evaluations every `every` steps during training, of the held-out split (phase "heldout") and
+// Evaluations every `every` steps during training: greedy of the held-out split (phase "heldout") and
 // of the training split (phase "train_greedy": the rollout reward is noisy, other prompts each step,
-// sampled). Steps 0 and the last come from the before / after evaluations.
+// sampled), and 8 samples a held-out task at the rollout temperature (phase "heldout_sampled": 160
+// completions instead of 20, a finer held-out curve). Steps 0 and the last come from the before / after
+// evaluations.
 typedef struct eval_set {
     const char *phase;
     const kgrl_rl_prompt *prompts;
     int n;
+    const kgrl_sample_desc *sd;
 } eval_set;
 typedef struct eval_curve {
     kgrl_policy *p;
-    eval_set sets[2];   // held-out, training
+    eval_set sets[3];   // held-out, training, held-out sampled
     int every, last;
-    const kgrl_sample_desc *sd;
     kgrl_verifier_reward *vr;
-    kgrl_rl_eval latest[2];   // of each set, the last evaluation
+    kgrl_rl_eval latest[3];   // of each set, the last evaluation
     bool failed;
     kgrl_err err;
 } eval_curve;
 static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         const eval_set *s = &c->sets[i];
         kgrl_rl_eval *e = &c->latest[i];
         if (s->n == 0) continue;
-        if (!kgrl_rl_evaluate(c->p, s->prompts, s->n, c->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err)) { c->failed = true; return false; }
+        if (!kgrl_rl_evaluate(c->p, s->prompts, s->n, s->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err)) { c->failed = true; return false; }
         add_eval_rows(log, s->phase, step, e);
     }
     return true;
@@ -154,7 +158,7 @@ int main(int argc, char **argv) {
     // defaults (seed 001 Table: GRPO; the top comment says what changed and why)
     int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 100, rank = 32, max_new = quick ? 64 : 1024;
     float lr = (float)lr_flag, alpha = 64;
-    int max_test = quick ? 4 : 0, ckpt_every = 25;
+    int max_test = quick ? 4 : 0, ckpt_every = 25, held_samples = quick ? 0 : 8;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
     const char *run_dir = "results/exp03_grpo_run";
 
@@ -211,6 +215,8 @@ int main(int argc, char **argv) {
     pd.lora.rank = rank; pd.lora.alpha = alpha; pd.lora.seed = (uint64_t)seed; pd.seed = (uint64_t)seed;
     // CPU activations keep (L, B, NH, T, T) attention probabilities: few rows there
     pd.max_rows = ctx->has_gpu ? 6 : 2; pd.max_tokens = max_tokens; pd.sample_rows = bon ? 10 : ctx->has_gpu ? G * (int)(prompts_per_step * oversample) : G;
+    if (!ctx->has_gpu) held_samples = 0;   // the CPU samples a few rows at a time: no sampled held-out curve
+    if (pd.sample_rows < np_te * held_samples) pd.sample_rows = np_te * held_samples;
     kgrl_policy *p = kgrl_policy_create(ctx, m, lora, &pd, &err);
     if (!p) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
     kgrl_verifier_desc vd = KGRL_ZERO;
@@ -227,9 +233,16 @@ int main(int argc, char **argv) {
     kgrl_train_log log = KGRL_ZERO;
     eval_curve curve;
     memset(&curve, 0, sizeof curve);
-    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.sd = &greedy; curve.vr = &vr;
-    curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te;
+    kgrl_sample_desc sampled = greedy;
+    sampled.greedy = false; sampled.temperature = (float)temperature;
+    kgrl_rl_prompt *test_rep = (kgrl_rl_prompt *)kgrl_calloc((size_t)(np_te * held_samples + 1), sizeof(kgrl_rl_prompt));
+    for (int i = 0; i < np_te * held_samples; i++) test_rep[i] = test[i / held_samples];   // each sample its own sequence id
+    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr;
+    curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te; curve.sets[0].sd = &greedy;
     curve.sets[1].phase = "train_greedy"; curve.sets[1].prompts = train; curve.sets[1].n = max_test && np_tr > max_test ? max_test : np_tr;
+    curve.sets[1].sd = &greedy;
+    curve.sets[2].phase = "heldout_sampled"; curve.sets[2].prompts = test_rep; curve.sets[2].n = np_te * held_samples;
+    curve.sets[2].sd = &sampled;
     if (!resume && !eval_sets(&curve, 0, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
     if (!resume) add_eval_rows(&log, "heldout_before", 0, &curve.latest[0]);
     kgrl_rl_desc rd = KGRL_ZERO;
@@ -293,11 +306,15 @@ int main(int argc, char **argv) {
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_compiled"), train_after->frac_compiled,
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_correct"), train_after->frac_correct,
            kgrl_train_log_get(&log, "train_greedy", 0, "reward_mean"), train_after->reward_mean);
+    if (held_samples)
+        printf("exp03_grpo: held-out, %d samples a task at T %g: compiled %.3f -> %.3f, correct %.3f -> %.3f\n", held_samples,
+               temperature, kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_compiled"), curve.latest[2].frac_compiled,
+               kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_correct"), curve.latest[2].frac_correct);
     kgrl_verifier_destroy(vr.verifier);
     kgrl_policy_destroy(p);
     if (lora) kgrl_lora_free(lora);
     for (int i = 0; i < ntr + nte; i++) kgrl_tokens_free(&store[i]);
-    kgrl_free(store); kgrl_free(train); kgrl_free(test); kgrl_free(tr); kgrl_free(te);
+    kgrl_free(store); kgrl_free(train); kgrl_free(test); kgrl_free(test_rep); kgrl_free(tr); kgrl_free(te);
     kgrl_train_log_free(&log); kgrl_tasks_free(&ts); kgrl_tokenizer_free(tok); kgrl_model_free(m);
     kgrl_flags_free(&f); kgrl_ctx_destroy(ctx);
     return 0;
