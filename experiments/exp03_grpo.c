@@ -36,7 +36,12 @@
 //   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2), --lr LR (1e-4),
 //   --oversample N (DAPO's dynamic sampling: N x prompts drawn, the update keeps the first --prompts groups
 //   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001).
-// Sixth session (H200, C prompt, ports and 1500 porting exercises in the corpus, the defaults now):
+// Seventh session (H200, fresh tree, the defaults: 20000 exercises from the richer generator, packed
+//   windows, the example before the task): 4 min 55 s and 5 min 7 s in all (exp00 189-192 s); reward
+//   0.027 -> 0.088 and 0.017 -> 0.109; held-out greedy compiled 0.20 -> 0.20 and 0.05 -> 0.30, correct
+//   0 -> 0 and 0 -> 0.05 (one task, from step 50); held-out 8 samples a task: 0 of 160 correct before
+//   and after (NOTES.md).
+// Sixth session (H200, C prompt, ports and 1500 porting exercises in the corpus):
 //   exp00 53 s + exp03 208 s; rollout reward 0.258 -> 0.357 (steps 1-20 -> 81-100), held-out greedy
 //   correct 0.05 -> 0.05 (1 of 20: a convolution recalled from a twin); with 3000 exercises and 2000
 //   steps, twice: reward 0.341 -> 0.481 and 0.342 -> 0.470, held-out correct 0 -> 0 (NOTES.md).
