@@ -1684,14 +1684,11 @@ static void kgrl__synth_window(kgrl__synth *x, const int64_t *v) {
     kgrl__synth_outer(x, 2, x->size[0], Lo);
     char tpl[128], guard[160], count[16], at[96];
     snprintf(tpl, sizeof tpl, "%s[%s * %s + iw]", x->in, x->ov[0], S1);
-    snprintf(guard, sizeof guard, "long iw = %s * %d - %d + @;\n%s", x->ov[1], St, P,
-             P ? "if (iw < 0 || iw >= " : "");
-    if (P) snprintf(guard + strlen(guard), sizeof guard - strlen(guard), "%s) continue;\n", S1);
+    if (P) snprintf(guard, sizeof guard, "long iw = %s * %d - %d + @;\nif (iw < 0 || iw >= %s) continue;\n", x->ov[1], St, P, S1);
+    else snprintf(guard, sizeof guard, "long iw = %s * %d - 0 + @;\n", x->ov[1], St);
     snprintf(count, sizeof count, "%d", K);
     snprintf(at, sizeof at, "%s * %s + %s", x->ov[0], Lo, x->ov[1]);
-    char kb[16];
-    snprintf(kb, sizeof kb, "%d", K);
-    int first = x->acc_used, n = kgrl__synth_pass(x, 8, kb, tpl, guard, NULL, 0);
+    int first = x->acc_used, n = kgrl__synth_pass(x, 8, count, tpl, guard, NULL, 0);
     char *fin = kgrl__synth_final(x, x->acc + first, n, count);
     kgrl_buf_printf(&x->ref, "        %s[%s] = (float)(%s);\n    }\n", x->out, at, fin);
     kgrl_free(fin);
