@@ -1781,7 +1781,6 @@ static void kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out, int *n_d
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-
 bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
                          kgrl_buf *out, int *n_docs, kgrl_err *err) {
     kgrl_task_set ts;
@@ -1895,10 +1894,10 @@ static double kgrl__train_answer_loss(kgrl_policy *p, const char *data_root, uin
 
 // The corpus's documents (each ends with <|endoftext|>) packed whole into windows of at most seq_len
 // tokens, one after another; a document never straddles two windows unless it is longer than one (then
-// it is cut). Why: with the stream cut at every seq_len tokens, ~40% of the chats (1.1-2.5k tokens) had
-// their answer in another window than their prompt, and the model learned to write an exercise's
-// expressions from its prior instead of copying them from a prompt it could not see. Every 20th window
-// goes to eval.
+// it is cut). Why: with the stream cut at every seq_len tokens, a chat of 1.1-2.5k tokens straddles a
+// cut with probability ~len / seq_len (an estimate of ~40%, not counted), and where the cut falls between
+// prompt and answer the model learns to write the answer without the spec it should copy from. Every
+// 20th window goes to eval.
 static void kgrl__pack_windows(const kgrl_tokens *ids, int eot, int seq_len, kgrl_sft_data *train, kgrl_sft_data *eval) {
     int w = 0, start = 0, end = 0;                            // the window being filled: [start, end)
     for (int ds = 0; ds < ids->n;) {

@@ -34,6 +34,21 @@ static double nrel(const float *got, const float *want, size_t n) {
     return mw > 0.0 ? md / mw : md;
 }
 static float bf16_round(float x) { return kgrl_bf16_to_f32(kgrl_f32_to_bf16(x)); }
+static void round_to_bf16(kgrl_model *m, kgrl_lora *lora) {
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = bf16_round(m->params[i]);
+    for (size_t i = 0; lora && i < lora->n_params; i++) lora->params[i] = bf16_round(lora->params[i]);
+}
+// nrel over the real rows (mask[r] != 0) of (rows, V) logits: a padding row's logits are whatever its
+// zero attention gives, on both sides
+static double nrel_rows(const float *got, const float *want, const int *mask, size_t rows, int V) {
+    size_t n = rows * (size_t)V;
+    float *g = (float *)kgrl_calloc(n, 4), *w = (float *)kgrl_calloc(n, 4);
+    for (size_t r = 0; r < rows; r++)
+        if (mask[r]) { memcpy(g + r * V, got + r * V, 4 * (size_t)V); memcpy(w + r * V, want + r * V, 4 * (size_t)V); }
+    double e = nrel(g, w, n);
+    kgrl_free(g); kgrl_free(w);
+    return e;
+}
 
 // Copies on ctx->stream, waited for (the kit's stream is non-blocking: legacy-stream cudaMemcpy and
 // cudaMemset would not be ordered with its kernels)
@@ -722,10 +737,7 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
     kgrl_model *m = tiny_model(fam, 41);
     const kgrl_model_config *c = &m->cfg;
     kgrl_lora *lora = tiny_lora_targets(c, 0.0f, targets);
-    if (bf16) {   // the CPU reference sees the weights the GPU stores
-        for (size_t i = 0; i < m->n_params; i++) m->params[i] = bf16_round(m->params[i]);
-        for (size_t i = 0; i < lora->n_params; i++) lora->params[i] = bf16_round(lora->params[i]);
-    }
+    if (bf16) round_to_bf16(m, lora);   // the CPU reference sees the weights the GPU stores
     int P = 5, T = P + 4, V = c->vocab_size;
     int *toks = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T), *mask = (int *)kgrl_malloc(sizeof(int) * (size_t)B * T);
     int *pt = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P), *pm = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P);
@@ -783,10 +795,7 @@ static void model_case(kgrl_model_family fam, bool bf16) {
     kgrl_model *m = tiny_model(fam, 11 + fam);
     const kgrl_model_config *c = &m->cfg;
     kgrl_lora *lora = tiny_lora(c, 0.0f);
-    if (bf16) {   // the CPU reference sees the weights the GPU stores
-        for (size_t i = 0; i < m->n_params; i++) m->params[i] = bf16_round(m->params[i]);
-        for (size_t i = 0; i < lora->n_params; i++) lora->params[i] = bf16_round(lora->params[i]);
-    }
+    if (bf16) round_to_bf16(m, lora);   // the CPU reference sees the weights the GPU stores
     int B = 3, T = 10, V = c->vocab_size;
     int toks[30], mask[30];
     for (int i = 0; i < B * T; i++) { toks[i] = (i * 37 + 5) % V; mask[i] = !(i / T == 2 && i % T < 4); }   // row 2 left-padded
@@ -806,10 +815,7 @@ static void model_case(kgrl_model_family fam, bool bf16) {
     kgrl_gpu_model_forward(eng, gm, gl, ga, toks, NULL, mask, B, T);
     float *gl_logits = (float *)kgrl_malloc(4 * nl);
     kgrl_gpu_logits_download(eng, ga, gl_logits);
-    // only real rows: a padding row's logits are whatever its zero attention gives, on both sides
-    float *w1 = (float *)kgrl_calloc(nl, 4), *w2 = (float *)kgrl_calloc(nl, 4);
-    for (int r = 0; r < B * T; r++) if (mask[r]) { memcpy(w1 + (size_t)r * V, gl_logits + (size_t)r * V, 4 * V); memcpy(w2 + (size_t)r * V, a->logits + (size_t)r * V, 4 * V); }
-    double e = nrel(w1, w2, nl);
+    double e = nrel_rows(gl_logits, a->logits, mask, (size_t)B * T, V);
     // bf16: ~30 roundings of activations (2^-9 each) on the path to a logit, random in sign:
     // sqrt(30) * 2e-3 ~ 1e-2 relative; 3e-2 leaves room for the norm's amplification
     double tol = bf16 ? 3e-2 : 1e-5;
@@ -908,7 +914,7 @@ static void model_case(kgrl_model_family fam, bool bf16) {
         kgrl_free(step);
         kgrl_gpu_acts_free(gi);
     }
-    kgrl_free(gl_logits); kgrl_free(w1); kgrl_free(w2); kgrl_free(dl); kgrl_free(lg); kgrl_free(gg);
+    kgrl_free(gl_logits); kgrl_free(dl); kgrl_free(lg); kgrl_free(gg);
     dfree(gdl);
     kgrl_gpu_acts_free(ga); kgrl_gpu_lora_free(gl); kgrl_gpu_model_free(gm);
     kgrl_model_acts_free(a); kgrl_lora_free(lora); kgrl_model_free(m);
@@ -1141,10 +1147,7 @@ static void long_training_case(bool bf16) {
     m->cfg.max_pos = 4096;   // max_pos only bounds the plans
     const kgrl_model_config *c = &m->cfg;
     kgrl_lora *lora = tiny_lora(c, 0.0f);
-    if (bf16) {   // the CPU reference sees the weights the GPU stores
-        for (size_t i = 0; i < m->n_params; i++) m->params[i] = bf16_round(m->params[i]);
-        for (size_t i = 0; i < lora->n_params; i++) lora->params[i] = bf16_round(lora->params[i]);
-    }
+    if (bf16) round_to_bf16(m, lora);   // the CPU reference sees the weights the GPU stores
     int B = 2, T = 2100, V = c->vocab_size;
     size_t BT = (size_t)B * T, nl = BT * V;
     int *toks = (int *)kgrl_malloc(sizeof(int) * BT), *mask = (int *)kgrl_malloc(sizeof(int) * BT);
@@ -1161,9 +1164,7 @@ static void long_training_case(bool bf16) {
     kgrl_gpu_model_forward(eng, gm, gl, ga, toks, NULL, mask, B, T);
     float *got = (float *)kgrl_malloc(4 * nl);
     kgrl_gpu_logits_download(eng, ga, got);
-    float *w1 = (float *)kgrl_calloc(nl, 4), *w2 = (float *)kgrl_calloc(nl, 4);
-    for (size_t r = 0; r < BT; r++) if (mask[r]) { memcpy(w1 + r * V, got + r * V, 4 * (size_t)V); memcpy(w2 + r * V, a->logits + r * V, 4 * (size_t)V); }
-    double e = nrel(w1, w2, nl), ei;
+    double e = nrel_rows(got, a->logits, mask, BT, V), ei;
     {   // the inference plan's prefill on the same batch (P in registers, not stored): the reference error for bf16
         kgrl_engine_desc di;
         memset(&di, 0, sizeof di);
@@ -1171,8 +1172,7 @@ static void long_training_case(bool bf16) {
         kgrl_gpu_acts *gi = kgrl_gpu_acts_create(eng, gm, gl, &di);
         kgrl_gpu_model_forward(eng, gm, gl, gi, toks, NULL, mask, B, T);
         kgrl_gpu_logits_download(eng, gi, got);
-        for (size_t r = 0; r < BT; r++) if (mask[r]) memcpy(w1 + r * V, got + r * V, 4 * (size_t)V);
-        ei = nrel(w1, w2, nl);
+        ei = nrel_rows(got, a->logits, mask, BT, V);
         kgrl_gpu_acts_free(gi);
     }
     // fp32: 1e-5 as model_case. bf16: the CPU rounds the weights only, the GPU also every activation, and
@@ -1202,7 +1202,7 @@ static void long_training_case(bool bf16) {
     KT_CHECK(e <= 1.25 * ei + 1e-6, "%s long forward: the training plan's error %.3g exceeds the inference plan's %.3g by > 25%%",
              bf16 ? "bf16" : "fp32", e, ei);
     KT_CHECK(eg <= tolg && em <= tolg, "%s long training backward: LoRA %.3g, full-weight %.3g > %.0e", bf16 ? "bf16" : "fp32", eg, em, tolg);
-    kgrl_free(toks); kgrl_free(mask); kgrl_free(got); kgrl_free(w1); kgrl_free(w2); kgrl_free(dl);
+    kgrl_free(toks); kgrl_free(mask); kgrl_free(got); kgrl_free(dl);
     kgrl_free(lg); kgrl_free(mg); kgrl_free(gg); kgrl_free(gmg);
     dfree(gdl);
     kgrl_gpu_acts_free(ga); kgrl_gpu_lora_free(gl); kgrl_gpu_model_free(gm);
