@@ -272,19 +272,21 @@ KGRL_API bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style,
 // assistant: ```cuda <solution>```" per solution (the C prompt: the description plus the CPU reference
 // as C, where the task has one; the ports, solution_port.cu, are among the solutions); every
 // kernels_dir/*.cu and *.cuh of the kit; then n_exercises synthetic porting exercises (kgrl__synth_exercise:
-// random operations as C -> their port). Documents are separated by <|endoftext|>.
+// random operations as C -> their port, each under the id and name of a random training task). Documents
+// are separated by <|endoftext|>.
 // Why the exercises: with the suite alone (sessions 3-5 and the first run of session 6) the model answered
 // every held-out task with a near-twin's memorized kernel, 0 of 20 greedy and 0 of 160 sampled correct.
 //
 // Sizes (zero = default; "gpu" with a GPU, "cpu" with quick or without one):
-//   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 3072, batch 8, 3000 steps, 20000 exercises,
+//   gpu: V 4096, C 384, L 6, NH 6, KVH 2, HS 64, F 1024, T 3072, batch 8, 6000 steps, 20000 exercises,
 //        lr 1e-3 (~11M params, bf16 weights with fp32 master weights). T 3072 because a C prompt is
 //        0.8-1.55k tokens of this tokenizer and its completion up to ~1k: positions the model never saw
 //        in pretraining would be out of distribution for RoPE. ~20k tokens a step (documents packed
-//        whole), ~2.4 passes over the ~25M tokens, so an exercise is seen about twice (with 1500
-//        exercises and 9 passes the model memorized them instead of copying); ~190 s on an H200.
-//        Measured (H200, seventh session): fresh exercises greedy, exact port 3 of 32, 94% of the port's
-//        lines present; 3000 steps of a 25M model (C 512, L 8, NH 8) or KVH 6 did no better.
+//        whole), ~5 passes over the ~25M tokens (with 1500 exercises and 9 passes the model memorized
+//        them instead of copying); ~335 s on an H200. Why 6000 steps: copying the spec's expressions
+//        (induction) forms between 3000 and 6000 steps, and not in every run. Measured (H200, eighth
+//        session; greedy answers to 64 fresh exercises, exact ports): 3000 steps 0 and 1 of 64; 6000
+//        steps 36 and 5 (the same build twice), 37 framed as tasks (the defaults); lr 2e-3: 4, and 15 framed.
 //   cpu: V 1024, C 64, L 2, NH 4, KVH 2, HS 16, F 192, T 256, batch 8, 150 steps (quick: 20), 50 exercises,
 //        lr 3e-3 (~0.2M)
 // AdamW (weight decay 0.1, betas 0.9/0.95 as GPT-style pretraining), cosine schedule, 5% warmup.
@@ -1738,12 +1740,13 @@ static void kgrl__synth_names(kgrl_rng *r, const char *const *list, int n, const
 // Exercise `index`: a random task in memory (signature, params, C reference) of one of five layouts
 // (elementwise, reduction, row passes, window, product); its prompt and port go to `out` as one chat
 // (counted in *n_docs).
-static void kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out, int *n_docs) {
+// frame: a training task whose id and name the exercise's prompt carries (see kgrl_default_corpus).
+static void kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame, kgrl_buf *out, int *n_docs) {
     kgrl__synth x;
     memset(&x, 0, sizeof x);
     x.r = r;
-    snprintf(x.t.id, sizeof x.t.id, "S/%d", index);
-    snprintf(x.t.name, sizeof x.t.name, "Synthetic_porting_exercise");
+    snprintf(x.t.id, sizeof x.t.id, "%s", frame->id);
+    snprintf(x.t.name, sizeof x.t.name, "%s", frame->name);
     x.t.level = 0; x.t.number = index; x.t.atol = x.t.rtol = 1e-4;
     static const char *const ins[] = {"x", "input", "inp", "src", "data", "A"}, *const in2s[] = {"weight", "bias", "other", "scale", "gain", "Y"};
     static const char *const outs[] = {"out", "y", "dst", "output", "res"};
@@ -1770,7 +1773,7 @@ static void kgrl__synth_exercise(kgrl_rng *r, int index, kgrl_buf *out, int *n_d
     kgrl_buf_printf(&sig, "void forward(");
     for (int i = 0; i < x.t.nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", x.t.params[i].ctype, x.t.params[i].name);
     kgrl_buf_puts(&sig, ")");
-    kgrl_buf_printf(&desc, "A porting exercise: the operation is given as the plain C below; %s is the output.", x.out);
+    kgrl_buf_printf(&desc, "The operation as the plain C below, on fp32 tensors; %s is the output.", x.out);
     x.t.signature = sig.data; x.t.description = desc.data; x.t.cpu_reference_src = x.ref.data;
     char *port = kgrl_task_port(&x.t, NULL);
     char *prompt = port ? kgrl_task_prompt(&x.t, KGRL_PROMPT_C) : NULL;
@@ -1809,11 +1812,9 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         }
         kgrl_free(prompt);
     }
-    kgrl_free(held);
-    kgrl_tasks_free(&ts);
     // the kit's own kernels, in name order
     DIR *dir = opendir(kernels_dir);
-    if (!dir) { kgrl_err_set(err, "corpus: cannot open %s: %s", kernels_dir, strerror(errno)); return false; }
+    if (!dir) { kgrl_err_set(err, "corpus: cannot open %s: %s", kernels_dir, strerror(errno)); kgrl_free(held); kgrl_tasks_free(&ts); return false; }
     char *names[256];
     int nn = 0;
     struct dirent *de;
@@ -1830,8 +1831,24 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (code) kgrl__add_doc(out, code, &nd);
         kgrl_free(code); kgrl_free(names[i]);
     }
+    // the exercises wear the ids and names of training tasks (held[nh..nh+nf) lists those): an exercise
+    // framed as "S/12 Synthetic_porting_exercise" taught the model two modes, copy the spec when the prompt
+    // says exercise and recall a memorized twin when it names a task, and held-out tasks got the second
+    // (eighth session: Min_reduction answered with the Max body of L1/49). Framed as tasks, a name no
+    // longer tells the body; only the spec does.
+    int nf = 0;
+    for (int i = 0; i < ts.n; i++) {
+        bool is_held = false;
+        for (int k = 0; k < nh; k++) is_held |= held[k] == i;
+        if (!is_held) held[nh + nf++] = i;
+    }
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
-    for (int i = 0; i < n_exercises; i++) kgrl__synth_exercise(&r, i, out, &nd);
+    for (int i = 0; i < n_exercises && nf > 0; i++) {
+        const kgrl_task *frame = &ts.tasks[held[nh + kgrl_rng_below(&r, (uint32_t)nf)]];
+        kgrl__synth_exercise(&r, i, frame, out, &nd);
+    }
+    kgrl_free(held);
+    kgrl_tasks_free(&ts);
     if (n_docs) *n_docs = nd;
     return true;
 }
@@ -1898,11 +1915,11 @@ static double kgrl__train_answer_loss(kgrl_policy *p, const char *data_root, uin
 // cut with probability ~len / seq_len (an estimate of ~40%, not counted), and where the cut falls between
 // prompt and answer the model learns to write the answer without the spec it should copy from. Every
 // 20th window goes to eval.
-static void kgrl__pack_windows(const kgrl_tokens *ids, int eot, int seq_len, kgrl_sft_data *train, kgrl_sft_data *eval) {
+static void kgrl__pack_windows(const kgrl_tokens *ids, int eod, int seq_len, kgrl_sft_data *train, kgrl_sft_data *eval) {
     int w = 0, start = 0, end = 0;                            // the window being filled: [start, end)
     for (int ds = 0; ds < ids->n;) {
         int de = ds;                                          // the document [ds, de), its <|endoftext|> included
-        while (de < ids->n && ids->ids[de] != eot) de++;
+        while (de < ids->n && ids->ids[de] != eod) de++;
         if (de < ids->n) de++;
         if (de - start > seq_len && end > start) {            // it does not fit: close the window
             kgrl_sft_data_add(w++ % 20 == 19 ? eval : train, ids->ids + start, end - start, 0);
@@ -1913,6 +1930,14 @@ static void kgrl__pack_windows(const kgrl_tokens *ids, int eot, int seq_len, kgr
         end = ds = de;
     }
     if (end > start) kgrl_sft_data_add(w % 20 == 19 ? eval : train, ids->ids + start, end - start, 0);
+}
+
+// The tokenized corpus as pretraining windows. Documents end at <|endoftext|> (eos), not at <|im_end|>
+// (eot), which ends every turn of a chat: split there (the seventh session's packing did), a window could
+// still end between a prompt and its answer.
+static void kgrl__corpus_windows(const kgrl_tokenizer *tok, const kgrl_tokens *ids, int seq_len, kgrl_sft_data *train,
+                                 kgrl_sft_data *eval) {
+    kgrl__pack_windows(ids, kgrl_tokenizer_eos_id(tok), seq_len, train, eval);
 }
 
 bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_log *log, kgrl_err *err) {
@@ -1936,7 +1961,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     if (!d.ffn) d.ffn = big ? 1024 : 192;
     if (!d.seq_len) d.seq_len = big ? 3072 : 256;
     if (!d.batch) d.batch = 8;
-    if (!d.steps) d.steps = big ? 3000 : d.quick ? 20 : 150;
+    if (!d.steps) d.steps = big ? 6000 : d.quick ? 20 : 150;
     if (!d.exercises) d.exercises = big ? 20000 : 50;
     if (d.exercises < 0) d.exercises = 0;
     if (d.lr <= 0) d.lr = big ? 1e-3f : 3e-3f;
@@ -1979,7 +2004,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     kgrl_tokenizer_encode(tok, corpus.data, corpus.len, false, &ids);
     kgrl_buf_free(&corpus);
     kgrl_sft_data train = KGRL_ZERO, eval = KGRL_ZERO;
-    kgrl__pack_windows(&ids, kgrl_tokenizer_eot_id(tok), d.seq_len, &train, &eval);
+    kgrl__corpus_windows(tok, &ids, d.seq_len, &train, &eval);
     kgrl_log(d.logger, KGRL_LOG_INFO, "default model: %d tokens, %d train and %d eval windows of %d; %zu parameters",
              ids.n, train.n, eval.n, d.seq_len, m->n_params);
     kgrl_tokens_free(&ids);

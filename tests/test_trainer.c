@@ -509,6 +509,18 @@ static void test_default_corpus(void) {
     // seed001_test with split seed 1234 holds L1/53 (Min reduction); L1/49 (Max reduction) is a training task
     KT_CHECK(!strstr(a.data, "Task L1/53 ") && !strstr(a.data, "Min_reduction"), "held-out L1/53 is not in the corpus");
     KT_CHECK(strstr(a.data, "Task L1/49 Max_reduction_over_a_dimension.") && strstr(a.data, "```c\nvoid reference("), "training chats use the C prompt");
+    // the exercises wear training tasks' ids and names, never a held-out task's
+    kgrl_task_set ts;
+    KT_CHECK(kgrl_tasks_load_all("data", &ts, &err), "tasks: %s", err.msg);
+    int held[64], nh = kgrl_tasks_split(&ts, "seed001_test", 1234, held, 64, &err), framed = 0, leaked = 0;
+    for (const char *p = a.data + none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
+        int k = 0;
+        while (k < ts.n && (strncmp(p + 6, ts.tasks[k].id, strlen(ts.tasks[k].id)) || p[6 + strlen(ts.tasks[k].id)] != ' ')) k++;
+        framed += k < ts.n;
+        for (int h = 0; h < nh && k < ts.n; h++) leaked += held[h] == k;
+    }
+    KT_CHECK(nh == 20 && framed == 40 && leaked == 0, "40 exercises under training tasks' ids (%d framed, %d held-out, split %d)", framed, leaked, nh);
+    kgrl_tasks_free(&ts);
     int checked = 0;
     for (const char *p = a.data + none.len; (p = strstr(p, "<|im_start|>assistant\n")) != NULL; checked++) {
         const char *start = p + strlen("<|im_start|>assistant\n"), *end = strstr(start, "<|im_end|>");
@@ -537,14 +549,14 @@ static void test_default_corpus(void) {
 // Pretraining windows (kgrl__pack_windows): whole documents packed in order, a document cut only when
 // it is longer than a window, every 20th window to eval, and nothing lost or repeated.
 static void test_pack_windows(void) {
-    const int eot = 0, seq_len = 8;
+    const int eod = 0, seq_len = 8;
     const int lens[] = {3, 4, 10, 2, 8, 1};   // document lengths, <|endoftext|> included
     kgrl_tokens ids = KGRL_ZERO;
     int next = 1;
     for (int d = 0; d < 6; d++)
-        for (int k = 0; k < lens[d]; k++) kgrl_tokens_push(&ids, k == lens[d] - 1 ? eot : next++);
+        for (int k = 0; k < lens[d]; k++) kgrl_tokens_push(&ids, k == lens[d] - 1 ? eod : next++);
     kgrl_sft_data train = KGRL_ZERO, eval = KGRL_ZERO;
-    kgrl__pack_windows(&ids, eot, seq_len, &train, &eval);
+    kgrl__pack_windows(&ids, eod, seq_len, &train, &eval);
     // [3+4] [10 cut: 8] [its last 2 + 2] [8] [1]
     const int want[] = {7, 8, 4, 8, 1};
     KT_CHECK(train.n == 5 && eval.n == 0, "5 windows, none to eval (%d, %d)", train.n, eval.n);
@@ -558,15 +570,47 @@ static void test_pack_windows(void) {
     kgrl_sft_data_free(&train);
     // 40 documents of 5 tokens, 1 a window: windows 19 and 39 go to eval
     kgrl_tokens many = KGRL_ZERO;
-    for (int i = 0; i < 40 * 5; i++) kgrl_tokens_push(&many, i % 5 == 4 ? eot : 1);
-    kgrl__pack_windows(&many, eot, 6, &train, &eval);
+    for (int i = 0; i < 40 * 5; i++) kgrl_tokens_push(&many, i % 5 == 4 ? eod : 1);
+    kgrl__pack_windows(&many, eod, 6, &train, &eval);
     KT_CHECK(train.n == 38 && eval.n == 2, "38 train and 2 eval windows (%d, %d)", train.n, eval.n);
     kgrl_sft_data_free(&train); kgrl_sft_data_free(&eval);
     kgrl_tokens_free(&ids); kgrl_tokens_free(&many);
 }
 
+// The default model's windows (kgrl__corpus_windows) on a real tokenizer: documents end at <|endoftext|>,
+// not at the <|im_end|> that closes a chat's user turn, so a window that can hold a chat keeps it whole.
+static void test_corpus_windows(void) {
+    kgrl_buf text = KGRL_ZERO;
+    int nd = 0;
+    kgrl__add_doc(&text, "__global__ void k(float *x) { x[0] = 1.0f; }\n", &nd);
+    kgrl__add_chat_doc(&text, "Port it:\n```c\nvoid f(float *x) { x[0] = 2.0f; }\n```", "__global__ void k(float *x) { x[0] = 2.0f; }", &nd);
+    kgrl__add_doc(&text, "int main(void) { return 0; }\n", &nd);
+    kgrl_err err = KGRL_ZERO;
+    kgrl_bpe_train_desc bd = KGRL_ZERO;
+    bd.vocab_size = 320;
+    kgrl_buf tj = KGRL_ZERO;
+    KT_CHECK(kgrl_bpe_train(text.data, text.len, &bd, &tj, &err), "tokenizer: %s", err.msg);
+    kgrl_tokenizer *tok = kgrl_tokenizer_from_json(tj.data, tj.len, &err);
+    KT_CHECK(tok != NULL, "tokenizer: %s", err.msg);
+    if (!tok) { kgrl_buf_free(&text); kgrl_buf_free(&tj); return; }
+    kgrl_tokens ids = KGRL_ZERO;
+    kgrl_tokenizer_encode(tok, text.data, text.len, false, &ids);
+    int doc_end[3], n = 0, eos = kgrl_tokenizer_eos_id(tok);
+    for (int t = 0; t < ids.n && n < 3; t++) if (ids.ids[t] == eos) doc_end[n++] = t + 1;
+    KT_CHECK(n == 3 && doc_end[2] == ids.n, "three documents (%d)", n);
+    kgrl_sft_data train = KGRL_ZERO, eval = KGRL_ZERO;
+    if (n == 3) kgrl__corpus_windows(tok, &ids, doc_end[1] - doc_end[0], &train, &eval);
+    KT_CHECK(train.n == 3, "three windows, one a document (%d)", train.n);
+    bool whole = train.n == 3 && train.ex[1].n == doc_end[1] - doc_end[0] &&
+                 !memcmp(train.ex[1].tokens, ids.ids + doc_end[0], sizeof(int) * (size_t)train.ex[1].n);
+    KT_CHECK(whole, "the chat is one window, prompt and answer together");
+    kgrl_sft_data_free(&train); kgrl_sft_data_free(&eval); kgrl_tokens_free(&ids);
+    kgrl_tokenizer_free(tok); kgrl_buf_free(&tj); kgrl_buf_free(&text);
+}
+
 int main(void) {
     KT_RUN(test_pack_windows);
+    KT_RUN(test_corpus_windows);
     KT_RUN(test_default_corpus);
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
