@@ -36,6 +36,11 @@
 //   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2), --lr LR (1e-4),
 //   --oversample N (DAPO's dynamic sampling: N x prompts drawn, the update keeps the first --prompts groups
 //   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001).
+// Eighth session (H200, fresh tree, the defaults: exp00 6000 steps, exercises framed as training tasks,
+//   windows split at <|endoftext|>): 9 min 24 s and 9 min 11 s in all (exp00 330 s); reward 0.228 ->
+//   0.341 and 0.232 -> 0.298; held-out greedy correct 0.10 -> 0.10 and 0.05 -> 0.05, compiled 0.30 ->
+//   0.35 and 0.30 -> 0.30; held-out 8 samples a task at T 0.7: correct 0.050 -> 0.069 and 0.025 ->
+//   0.044 (8 -> 11 and 4 -> 7 of 160), compiled 0.169 -> 0.263 and 0.144 -> 0.225 (NOTES.md).
 // Seventh session (H200, fresh tree, the defaults: 20000 exercises from the richer generator, packed
 //   windows, the example before the task): 4 min 55 s and 5 min 7 s in all (exp00 189-192 s); reward
 //   0.027 -> 0.088 and 0.017 -> 0.109; held-out greedy compiled 0.20 -> 0.20 and 0.05 -> 0.30, correct
@@ -45,7 +50,8 @@
 //   exp00 53 s + exp03 208 s; rollout reward 0.258 -> 0.357 (steps 1-20 -> 81-100), held-out greedy
 //   correct 0.05 -> 0.05 (1 of 20: a convolution recalled from a twin); with 3000 exercises and 2000
 //   steps, twice: reward 0.341 -> 0.481 and 0.342 -> 0.470, held-out correct 0 -> 0 (NOTES.md).
-// Expected time on one H100 (measured 2026-11-21, fifth session): from a clean tree (no models/,
+// Expected time: ~9.5 min on one H200 with today's defaults (above; not measured on an H100 this session).
+// Earlier, on one H100 (measured 2026-11-21, fifth session, a 600-step exp00): from a clean tree (no models/,
 //   no results/), `./build.sh exp03_grpo && ./exp03_grpo` took 3 min 5 s in all (build, exp00 21 s,
 //   exp03 171 s: 100 steps of ~0.8 s generation, ~0.7 s verification, 0.06 s update, and the greedy
 //   evaluations of both splits every 25 steps).

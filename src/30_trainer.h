@@ -313,6 +313,12 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
 KGRL_API bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_log *log, kgrl_err *err);
 // Builds it unless dir/DONE exists (a progress line says so).
 KGRL_API bool kgrl_default_model_ensure(const kgrl_default_model_desc *desc, kgrl_err *err);
+// Whether the model in desc->dir copies from specs it never saw: greedy answers to n fresh porting
+// exercises (in no corpus, framed as the corpus frames them) against their ports, and the loss on those
+// ports. Rows (phase "fresh", step 0): exercises (how many fit the model's 3072 positions), exact_ports,
+// answer_loss. Copying forms between 3000 and 6000 pretraining steps and not in every run (eighth
+// session, one build twice: 36 and 5 exact ports of 64), and exp03's held-out results follow it.
+KGRL_API bool kgrl_default_model_check(const kgrl_default_model_desc *desc, int n, kgrl_train_log *log, kgrl_err *err);
 // "```cuda\n<code>\n```": the assistant turn the corpus and SFT use (kgrl_free it).
 KGRL_API char *kgrl_solution_completion(const char *code);
 
@@ -1740,8 +1746,9 @@ static void kgrl__synth_names(kgrl_rng *r, const char *const *list, int n, const
 // Exercise `index`: a random task in memory (signature, params, C reference) of one of five layouts
 // (elementwise, reduction, row passes, window, product); its prompt and port go to `out` as one chat
 // (counted in *n_docs).
-// frame: a training task whose id and name the exercise's prompt carries (see kgrl_default_corpus).
-static void kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame, kgrl_buf *out, int *n_docs) {
+// One exercise: its C prompt and its port (kgrl_free both), or false when the operation has no port.
+// frame: a training task whose id and name the prompt carries (see kgrl_default_corpus).
+static bool kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame, char **prompt, char **port) {
     kgrl__synth x;
     memset(&x, 0, sizeof x);
     x.r = r;
@@ -1775,11 +1782,25 @@ static void kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame,
     kgrl_buf_puts(&sig, ")");
     kgrl_buf_printf(&desc, "The operation as the plain C below, on fp32 tensors; %s is the output.", x.out);
     x.t.signature = sig.data; x.t.description = desc.data; x.t.cpu_reference_src = x.ref.data;
-    char *port = kgrl_task_port(&x.t, NULL);
-    char *prompt = port ? kgrl_task_prompt(&x.t, KGRL_PROMPT_C) : NULL;
-    if (prompt) kgrl__add_chat_doc(out, prompt, port, n_docs);
-    kgrl_free(prompt); kgrl_free(port);
+    *port = kgrl_task_port(&x.t, NULL);
+    *prompt = *port ? kgrl_task_prompt(&x.t, KGRL_PROMPT_C) : NULL;
     kgrl_task_free(&x.t);
+    if (!*prompt) { kgrl_free(*port); *port = NULL; }
+    return *prompt != NULL;
+}
+
+// The tasks the corpus holds, as indexes into ts in suite order (the return value counts them): every
+// task outside the held-out split seed001_test drawn with split_seed. -1 (err set) on a bad split.
+static int kgrl__corpus_tasks(const kgrl_task_set *ts, uint64_t split_seed, int *out, kgrl_err *err) {
+    int *held = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
+    int nh = kgrl_tasks_split(ts, "seed001_test", split_seed, held, ts->n, err), n = 0;
+    for (int i = 0; i < ts->n && nh >= 0; i++) {
+        bool is_held = false;
+        for (int k = 0; k < nh; k++) is_held |= held[k] == i;
+        if (!is_held) out[n++] = i;
+    }
+    kgrl_free(held);
+    return nh < 0 ? -1 : n;
 }
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
@@ -1788,16 +1809,13 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
                          kgrl_buf *out, int *n_docs, kgrl_err *err) {
     kgrl_task_set ts;
     if (!kgrl_tasks_load_all(data_root, &ts, err)) return false;
-    int *held = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
-    int nh = kgrl_tasks_split(&ts, "seed001_test", split_seed, held, ts.n, err);
-    if (nh < 0) { kgrl_free(held); kgrl_tasks_free(&ts); return false; }
+    int *tasks = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
+    int nt = kgrl__corpus_tasks(&ts, split_seed, tasks, err);
+    if (nt < 0) { kgrl_free(tasks); kgrl_tasks_free(&ts); return false; }
     int nd = 0;
     char path[1200];
-    for (int i = 0; i < ts.n; i++) {
-        bool is_held = false;
-        for (int k = 0; k < nh; k++) is_held |= held[k] == i;
-        if (is_held) continue;
-        const kgrl_task *t = &ts.tasks[i];
+    for (int j = 0; j < nt; j++) {
+        const kgrl_task *t = &ts.tasks[tasks[j]];
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
         // the C prompt: the reference-code prompt of seed 001 runs ~1.9k tokens under the tiny tokenizer
         // (and shows device code to copy), the C prompt 0.8-1.55k, which leaves room for a 1024-token answer
@@ -1814,7 +1832,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     }
     // the kit's own kernels, in name order
     DIR *dir = opendir(kernels_dir);
-    if (!dir) { kgrl_err_set(err, "corpus: cannot open %s: %s", kernels_dir, strerror(errno)); kgrl_free(held); kgrl_tasks_free(&ts); return false; }
+    if (!dir) { kgrl_err_set(err, "corpus: cannot open %s: %s", kernels_dir, strerror(errno)); kgrl_free(tasks); kgrl_tasks_free(&ts); return false; }
     char *names[256];
     int nn = 0;
     struct dirent *de;
@@ -1831,23 +1849,19 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         if (code) kgrl__add_doc(out, code, &nd);
         kgrl_free(code); kgrl_free(names[i]);
     }
-    // the exercises wear the ids and names of training tasks (held[nh..nh+nf) lists those): an exercise
-    // framed as "S/12 Synthetic_porting_exercise" taught the model two modes, copy the spec when the prompt
-    // says exercise and recall a memorized twin when it names a task, and held-out tasks got the second
-    // (eighth session: Min_reduction answered with the Max body of L1/49). Framed as tasks, a name no
-    // longer tells the body; only the spec does.
-    int nf = 0;
-    for (int i = 0; i < ts.n; i++) {
-        bool is_held = false;
-        for (int k = 0; k < nh; k++) is_held |= held[k] == i;
-        if (!is_held) held[nh + nf++] = i;
-    }
+    // the exercises wear the ids and names of the corpus's tasks: an exercise framed as "S/12
+    // Synthetic_porting_exercise" taught the model two modes, copy the spec when the prompt says exercise
+    // and recall a memorized twin when it names a task, and held-out tasks got the second (eighth
+    // session: Min_reduction answered with the Max body of L1/49). Framed as tasks, a name no longer tells
+    // the body; only the spec does.
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
-    for (int i = 0; i < n_exercises && nf > 0; i++) {
-        const kgrl_task *frame = &ts.tasks[held[nh + kgrl_rng_below(&r, (uint32_t)nf)]];
-        kgrl__synth_exercise(&r, i, frame, out, &nd);
+    for (int i = 0; i < n_exercises && nt > 0; i++) {
+        const kgrl_task *frame = &ts.tasks[tasks[kgrl_rng_below(&r, (uint32_t)nt)]];
+        char *prompt, *port;
+        if (kgrl__synth_exercise(&r, i, frame, &prompt, &port)) kgrl__add_chat_doc(out, prompt, port, &nd);
+        kgrl_free(prompt); kgrl_free(port);
     }
-    kgrl_free(held);
+    kgrl_free(tasks);
     kgrl_tasks_free(&ts);
     if (n_docs) *n_docs = nd;
     return true;
@@ -1930,6 +1944,63 @@ static void kgrl__pack_windows(const kgrl_tokens *ids, int eod, int seq_len, kgr
         end = ds = de;
     }
     if (end > start) kgrl_sft_data_add(w % 20 == 19 ? eval : train, ids->ids + start, end - start, 0);
+}
+
+// Copying from specs the model never saw: n fresh porting exercises (stream "fresh exercises", in no
+// corpus), framed as the corpus frames them (frames: task indexes into ts). Returns how many fit the
+// policy's max_tokens, or -1 (err set) when sampling fails; exact: the greedy answers that are the port
+// exactly; loss: the token-mean loss on their answers, teacher forced. Why: copying forms between 3000
+// and 6000 pretraining steps and not in every run (eighth session, one build twice: 36 and 5 exact
+// ports of 64), and exp03's held-out results follow it.
+static int kgrl__fresh_exercise_check(kgrl_policy *p, const kgrl_tokenizer *tok, const kgrl_task_set *ts, const int *frames,
+                                      int nf, uint64_t seed, int n, int *exact, double *loss, kgrl_err *err) {
+    kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("fresh exercises"));
+    kgrl_sft_data chats = KGRL_ZERO;
+    char **answers = (char **)kgrl_malloc(sizeof(char *) * (size_t)(n > 0 ? n : 1));
+    int k = 0, longest_prompt = 0, longest_answer = 0;
+    for (int i = 0; i < n && nf > 0; i++) {
+        const kgrl_task *frame = &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]];
+        char *prompt, *port;
+        if (!kgrl__synth_exercise(&r, i, frame, &prompt, &port)) continue;
+        char *answer = kgrl_solution_completion(port);
+        if (kgrl_sft_data_add_chat(&chats, tok, KGRL_CHAT_CHATML, NULL, prompt, answer, p->desc.max_tokens, NULL)) {
+            const kgrl_sft_example *e = &chats.ex[k];
+            if (e->prompt_len > longest_prompt) longest_prompt = e->prompt_len;
+            if (e->n - e->prompt_len > longest_answer) longest_answer = e->n - e->prompt_len;
+            answers[k++] = answer;
+            answer = NULL;
+        }
+        kgrl_free(answer); kgrl_free(prompt); kgrl_free(port);
+    }
+    *exact = 0;
+    *loss = NAN;
+    const int **prompts = (const int **)kgrl_malloc(sizeof(int *) * (size_t)(k > 0 ? k : 1));
+    int *prompt_lens = (int *)kgrl_malloc(sizeof(int) * (size_t)(k > 0 ? k : 1));
+    for (int j = 0; j < k; j++) { prompts[j] = chats.ex[j].tokens; prompt_lens[j] = chats.ex[j].prompt_len; }
+    int stop[2] = {kgrl_tokenizer_eot_id(tok), kgrl_tokenizer_eos_id(tok)};
+    kgrl_sample_desc sd = KGRL_ZERO;
+    sd.greedy = true; sd.stop_ids = stop; sd.n_stop = 2; sd.seed = seed;
+    sd.max_new_tokens = longest_answer + 8 < p->desc.max_tokens - longest_prompt ? longest_answer + 8 : p->desc.max_tokens - longest_prompt;
+    kgrl_sample_result sr;
+    bool ok = k == 0 || kgrl_policy_sample(p, prompts, prompt_lens, k, 1, NULL, &sd, &sr, err);
+    for (int j = 0; j < k && ok; j++) {
+        kgrl_buf got = KGRL_ZERO;
+        kgrl_tokenizer_decode(tok, sr.tokens + (size_t)j * sr.max_new, sr.lengths[j], true, &got);
+        kgrl_buf_puts(&got, "");
+        size_t gl = got.len, wl = strlen(answers[j]);
+        while (gl > 0 && isspace((unsigned char)got.data[gl - 1])) gl--;
+        while (wl > 0 && isspace((unsigned char)answers[j][wl - 1])) wl--;
+        *exact += gl == wl && !memcmp(got.data, answers[j], wl);
+        kgrl_buf_free(&got);
+    }
+    if (ok && k > 0) {
+        kgrl_sample_result_free(&sr);
+        *loss = kgrl_sft_eval_loss(p, &chats, 0);
+    }
+    for (int j = 0; j < k; j++) kgrl_free(answers[j]);
+    kgrl_free(answers); kgrl_free(prompts); kgrl_free(prompt_lens);
+    kgrl_sft_data_free(&chats);
+    return ok ? k : -1;
 }
 
 // The tokenized corpus as pretraining windows. Documents end at <|endoftext|> (eos), not at <|im_end|>
@@ -2062,6 +2133,37 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     kgrl_tokenizer_free(tok);
     if (ok) kgrl_log(d.logger, KGRL_LOG_INFO, "default model: saved to %s (%.0f s)", d.dir, kgrl_now_s() - t0);
     return ok;
+}
+
+bool kgrl_default_model_check(const kgrl_default_model_desc *desc, int n, kgrl_train_log *log, kgrl_err *err) {
+    const char *dir = desc && desc->dir ? desc->dir : "models/kgrl-tiny";
+    const char *data_root = desc && desc->data_root ? desc->data_root : "data";
+    uint64_t split_seed = desc && desc->split_seed ? desc->split_seed : 1234, seed = desc ? desc->seed : 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    kgrl_tokenizer *tok = kgrl_tokenizer_load(path, err);
+    kgrl_model *m = tok ? kgrl_model_load(dir, err) : NULL;
+    kgrl_task_set ts;
+    bool have_tasks = m && kgrl_tasks_load_all(data_root, &ts, err);
+    int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(have_tasks ? ts.n + 1 : 1));
+    int nf = have_tasks ? kgrl__corpus_tasks(&ts, split_seed, frames, err) : -1, exact = 0, checked = -1;
+    double loss = NAN;
+    kgrl_policy_desc pd = KGRL_ZERO;   // a LoRA policy whose B is zero samples the base model
+    pd.lora.rank = 8; pd.max_rows = 8; pd.max_tokens = 3072; pd.sample_rows = n > 0 ? n : 1; pd.seed = seed;
+    if (m && m->cfg.max_pos < pd.max_tokens) pd.max_tokens = m->cfg.max_pos;
+    kgrl_policy *p = nf > 0 ? kgrl_policy_create(desc ? desc->ctx : NULL, m, NULL, &pd, err) : NULL;
+    if (p) checked = kgrl__fresh_exercise_check(p, tok, &ts, frames, nf, seed, n, &exact, &loss, err);
+    if (checked >= 0) {
+        kgrl_train_log_add(log, "fresh", 0, "exercises", checked);
+        kgrl_train_log_add(log, "fresh", 0, "exact_ports", exact);
+        kgrl_train_log_add(log, "fresh", 0, "answer_loss", loss);
+    }
+    kgrl_policy_destroy(p);
+    kgrl_free(frames);
+    if (have_tasks) kgrl_tasks_free(&ts);
+    if (m) kgrl_model_free(m);
+    kgrl_tokenizer_free(tok);
+    return checked >= 0;
 }
 
 bool kgrl_default_model_ensure(const kgrl_default_model_desc *desc, kgrl_err *err) {

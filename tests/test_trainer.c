@@ -608,10 +608,46 @@ static void test_corpus_windows(void) {
     kgrl_tokenizer_free(tok); kgrl_buf_free(&tj); kgrl_buf_free(&text);
 }
 
+// The default model end to end at the quick size (kgrl_default_model_build on the CPU, 20 steps): the
+// HF-format files and DONE, then the copying check (kgrl_default_model_check) on 2 fresh exercises:
+// both fit, a 20-step model copies no port exactly, the loss on their ports is finite and high, and
+// a second check gives the same figures (same seed, greedy).
+static void test_default_model_quick(void) {
+    char base[] = "/tmp/kgrl_test_default_XXXXXX";
+    KT_CHECK(mkdtemp(base) != NULL, "mkdtemp");
+    char dir[300], path[400];
+    snprintf(dir, sizeof dir, "%s/model", base);
+    kgrl_default_model_desc d = KGRL_ZERO;
+    d.dir = dir; d.quick = true; d.seed = 5; d.logger = &quiet;
+    kgrl_err err = KGRL_ZERO;
+    KT_CHECK(kgrl_default_model_build(&d, NULL, &err), "build: %s", err.msg);
+    const char *files[] = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "DONE"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        KT_CHECK(access(path, F_OK) == 0, "%s written", files[i]);
+    }
+    kgrl_train_log a = KGRL_ZERO, b = KGRL_ZERO;
+    KT_CHECK(kgrl_default_model_check(&d, 2, &a, &err), "check: %s", err.msg);
+    KT_CHECK(kgrl_default_model_check(&d, 2, &b, &err), "check again: %s", err.msg);
+    double n = kgrl_train_log_get(&a, "fresh", 0, "exercises"), exact = kgrl_train_log_get(&a, "fresh", 0, "exact_ports");
+    double loss = kgrl_train_log_get(&a, "fresh", 0, "answer_loss");
+    KT_CHECK(n == 2 && exact == 0, "2 exercises checked, none copied (%g, %g)", n, exact);
+    KT_CHECK(isfinite(loss) && loss > 1.0, "the loss on their ports is high after 20 steps (%g)", loss);
+    KT_CHECK(kgrl_train_log_get(&b, "fresh", 0, "answer_loss") == loss && kgrl_train_log_get(&b, "fresh", 0, "exact_ports") == exact,
+             "the same figures twice");
+    d.dir = base;   // no model there
+    KT_CHECK(!kgrl_default_model_check(&d, 2, &a, &err) && strstr(err.msg, base), "no model: %s", err.msg);
+    kgrl_train_log_free(&a); kgrl_train_log_free(&b);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+    KT_CHECK(system(cmd) == 0, "cleanup");
+}
+
 int main(void) {
     KT_RUN(test_pack_windows);
     KT_RUN(test_corpus_windows);
     KT_RUN(test_default_corpus);
+    KT_RUN(test_default_model_quick);
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
     KT_RUN(test_grpo_raises_reward);
