@@ -19967,10 +19967,9 @@ static void kgrl__synth_names(kgrl_rng *r, const char *const *list, int n, const
 }
 
 // Exercise `index`: a random task in memory (signature, params, C reference) of one of five layouts
-// (elementwise, reduction, row passes, window, product); its prompt and port go to `out` as one chat
-// (counted in *n_docs).
-// One exercise: its C prompt and its port (kgrl_free both), or false when the operation has no port.
-// frame: a training task whose id and name the prompt carries (see kgrl_default_corpus).
+// (elementwise, reduction, row passes, window, product), under the id and name of `frame` (one of the
+// corpus's tasks, see kgrl_default_corpus). Returns its C prompt and its port (kgrl_free both), or false
+// (both NULL) when the operation has no port.
 static bool kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame, char **prompt, char **port) {
     kgrl__synth x;
     memset(&x, 0, sizeof x);
@@ -20374,6 +20373,7 @@ bool kgrl_default_model_check(const kgrl_default_model_desc *desc, int n, kgrl_t
     kgrl_policy_desc pd = KGRL_ZERO;   // a LoRA policy whose B is zero samples the base model
     pd.lora.rank = 8; pd.max_rows = 8; pd.max_tokens = 3072; pd.sample_rows = n > 0 ? n : 1; pd.seed = seed;
     if (m && m->cfg.max_pos < pd.max_tokens) pd.max_tokens = m->cfg.max_pos;
+    if (nf == 0) kgrl_err_set(err, "fresh exercises: no tasks under %s to frame them", data_root);
     kgrl_policy *p = nf > 0 ? kgrl_policy_create(desc ? desc->ctx : NULL, m, NULL, &pd, err) : NULL;
     if (p) checked = kgrl__fresh_exercise_check(p, tok, &ts, frames, nf, seed, n, &exact, &loss, err);
     if (checked >= 0) {
