@@ -104,15 +104,15 @@ typedef struct eval_set {
 } eval_set;
 typedef struct eval_curve {
     kgrl_policy *p;
-    eval_set sets[3];   // held-out, training, held-out sampled
+    eval_set sets[4];   // held-out, training, held-out sampled, fresh synthetic tasks
     int every, last;
     kgrl_verifier_reward *vr;
-    kgrl_rl_eval latest[3];   // of each set, the last evaluation
+    kgrl_rl_eval latest[4];   // of each set, the last evaluation
     bool failed;
     kgrl_err err;
 } eval_curve;
 static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         const eval_set *s = &c->sets[i];
         kgrl_rl_eval *e = &c->latest[i];
         if (s->n == 0) continue;
@@ -156,6 +156,7 @@ int main(int argc, char **argv) {
     int64_t oversample = kgrl_flag_int(&f, "--oversample", 1, "dynamic sampling (DAPO): draw N x prompts, keep groups whose rewards differ");
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
     double temperature = kgrl_flag_num(&f, "--temperature", 0.7, "rollout sampling temperature");
+    int64_t synthetic = kgrl_flag_int(&f, "--synthetic", -1, "synthetic porting tasks among the training prompts (-1: 80, quick 4; 0: none)");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
@@ -206,18 +207,43 @@ int main(int argc, char **argv) {
         kgrl_free(l2); kgrl_free(hold);
     }
     if (max_test && nte > max_test) nte = max_test;
+    kgrl_verifier_desc vd = KGRL_ZERO;
+    vd.seed = (uint64_t)seed;
+    kgrl_verifier_reward vr;
+    memset(&vr, 0, sizeof vr);
+    vr.verifier = kgrl_verifier_create(&vd); vr.tasks = &ts; vr.tok = tok;   // stage 0: composite (seed 001)
+    vr.stage_reward[1].preset = KGRL_REWARD_FRONTEND;                         // seed 000 two-stage
+    vr.stage_reward[2].preset = KGRL_REWARD_MIDEND;
+    // synthetic porting tasks (after the splits: they wear training tasks' ids), a fifth of them kept
+    // apart as a fresh set the policy never trains on
+    int n_syn = synthetic >= 0 ? (int)synthetic : quick ? 4 : 80, n_syn_all = n_syn + (n_syn + 3) / 4, first_syn = ts.n;
+    char syn_dir[600];
+    snprintf(syn_dir, sizeof syn_dir, "%s/synthetic", run_dir);
+    int added = n_syn > 0 ? kgrl_synthetic_tasks_add(&ts, syn_dir, n_syn_all, (uint64_t)seed, split_seed, vr.verifier, &err) : 0;
+    if (added < 0) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
+    int n_syn_fresh = added * (n_syn_all - n_syn) / (n_syn_all > 0 ? n_syn_all : 1), n_syn_train = added - n_syn_fresh;
+    tr = (int *)kgrl_realloc(tr, sizeof(int) * (size_t)(ntr + n_syn_train + 1));
+    int *syn_fresh = (int *)kgrl_malloc(sizeof(int) * (size_t)(n_syn_fresh + 1));
+    int n_real = ntr;
+    for (int i = 0; i < n_syn_train; i++) tr[ntr++] = first_syn + i;
+    for (int i = 0; i < n_syn_fresh; i++) syn_fresh[i] = first_syn + n_syn_train + i;
     int skipped = 0;
-    kgrl_tokens *store = (kgrl_tokens *)kgrl_calloc((size_t)(ntr + nte), sizeof(kgrl_tokens));
+    kgrl_tokens *store = (kgrl_tokens *)kgrl_calloc((size_t)(ntr + nte + n_syn_fresh), sizeof(kgrl_tokens));
     kgrl_rl_prompt *train = (kgrl_rl_prompt *)kgrl_calloc((size_t)ntr, sizeof(kgrl_rl_prompt));
     kgrl_rl_prompt *test = (kgrl_rl_prompt *)kgrl_calloc((size_t)nte, sizeof(kgrl_rl_prompt));
-    int np_tr = make_prompts(&ts, tr, ntr, tok, max_tokens - max_new, store, train, &skipped);
+    kgrl_rl_prompt *fresh = (kgrl_rl_prompt *)kgrl_calloc((size_t)(n_syn_fresh + 1), sizeof(kgrl_rl_prompt));
+    int np_real = make_prompts(&ts, tr, n_real, tok, max_tokens - max_new, store, train, &skipped);
+    int np_tr = np_real + make_prompts(&ts, tr + n_real, ntr - n_real, tok, max_tokens - max_new, store + n_real, train + np_real, &skipped);
     int np_te = make_prompts(&ts, te, nte, tok, max_tokens - max_new, store + ntr, test, &skipped);
+    int np_fresh = make_prompts(&ts, syn_fresh, n_syn_fresh, tok, max_tokens - max_new, store + ntr + nte, fresh, &skipped);
     int longest = 0;
     for (int i = 0; i < np_tr; i++) if (train[i].n > longest) longest = train[i].n;
     for (int i = 0; i < np_te; i++) if (test[i].n > longest) longest = test[i].n;
+    for (int i = 0; i < np_fresh; i++) if (fresh[i].n > longest) longest = fresh[i].n;
     max_tokens = longest + max_new;
-    kgrl_log(&logger, KGRL_LOG_INFO, "exp03: %d train and %d held-out prompts (%d skipped: too long), T %d", np_tr, np_te,
-             skipped, max_tokens);
+    kgrl_log(&logger, KGRL_LOG_INFO, "exp03: %d train prompts (%d synthetic), %d held-out, %d fresh synthetic (%d of %d synthetic "
+             "tasks passed their own port; %d prompts skipped: too long), T %d", np_tr, np_tr - np_real, np_te, np_fresh, added,
+             n_syn_all * (n_syn > 0), skipped, max_tokens);
     if (np_tr == 0) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
 
     kgrl_lora *lora = NULL;
@@ -230,13 +256,6 @@ int main(int argc, char **argv) {
     if (pd.sample_rows < np_te * held_samples) pd.sample_rows = np_te * held_samples;
     kgrl_policy *p = kgrl_policy_create(ctx, m, lora, &pd, &err);
     if (!p) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
-    kgrl_verifier_desc vd = KGRL_ZERO;
-    vd.seed = (uint64_t)seed;
-    kgrl_verifier_reward vr;
-    memset(&vr, 0, sizeof vr);
-    vr.verifier = kgrl_verifier_create(&vd); vr.tasks = &ts; vr.tok = tok;   // stage 0: composite (seed 001)
-    vr.stage_reward[1].preset = KGRL_REWARD_FRONTEND;                         // seed 000 two-stage
-    vr.stage_reward[2].preset = KGRL_REWARD_MIDEND;
     int stop[2] = {kgrl_tokenizer_eot_id(tok), kgrl_tokenizer_eos_id(tok)};
     kgrl_sample_desc greedy = KGRL_ZERO;
     greedy.greedy = true; greedy.max_new_tokens = max_new; greedy.seed = (uint64_t)seed; greedy.stop_ids = stop; greedy.n_stop = 2;
@@ -250,10 +269,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < np_te * held_samples; i++) test_rep[i] = test[i / held_samples];   // each sample its own sequence id
     curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr;
     curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te; curve.sets[0].sd = &greedy;
-    curve.sets[1].phase = "train_greedy"; curve.sets[1].prompts = train; curve.sets[1].n = max_test && np_tr > max_test ? max_test : np_tr;
+    curve.sets[1].phase = "train_greedy"; curve.sets[1].prompts = train; curve.sets[1].n = max_test && np_real > max_test ? max_test : np_real;
     curve.sets[1].sd = &greedy;
     curve.sets[2].phase = "heldout_sampled"; curve.sets[2].prompts = test_rep; curve.sets[2].n = np_te * held_samples;
     curve.sets[2].sd = &sampled;
+    curve.sets[3].phase = "synthetic_fresh"; curve.sets[3].prompts = fresh; curve.sets[3].n = np_fresh; curve.sets[3].sd = &greedy;
     if (!resume && !eval_sets(&curve, 0, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
     if (!resume) add_eval_rows(&log, "heldout_before", 0, &curve.latest[0]);
     kgrl_rl_desc rd = KGRL_ZERO;
@@ -290,8 +310,9 @@ int main(int argc, char **argv) {
                   (int)gr.loss_type, (int)gr.scale_rewards, (double)gr.epsilon_low, (double)gr.epsilon_high, (double)lr,
                   max_new, temperature);
     kgrl_csv_meta(csv, "reward", "%s", two ? "frontend then midend (seed 000)" : "composite 0.5/1.0/0.5 r_max 3 (seed 001)");
-    kgrl_csv_meta(csv, "data", "split seed001 (seed %llu): %d train / %d held-out prompts, %d skipped",
-                  (unsigned long long)split_seed, np_tr, np_te, skipped);
+    kgrl_csv_meta(csv, "data", "split seed001 (seed %llu): %d train / %d held-out prompts, %d skipped; %d synthetic porting "
+                  "tasks among the train prompts, %d fresh ones apart (%s)", (unsigned long long)split_seed, np_tr, np_te, skipped,
+                  np_tr - np_real, np_fresh, syn_dir);
     kgrl_csv_meta(csv, "verifier", "%s, %lld candidates verified in %.1f s", ctx->has_gpu ? "full funnel" : "compile only (no GPU)",
                   (long long)vr.n_verified, vr.verify_s);
     kgrl_csv_meta(csv, "wall_s", "%.1f", kgrl_now_s() - t0);
@@ -317,6 +338,10 @@ int main(int argc, char **argv) {
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_compiled"), train_after->frac_compiled,
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_correct"), train_after->frac_correct,
            kgrl_train_log_get(&log, "train_greedy", 0, "reward_mean"), train_after->reward_mean);
+    if (np_fresh)
+        printf("exp03_grpo: %d fresh synthetic tasks, greedy: compiled %.2f -> %.2f, correct %.2f -> %.2f\n", np_fresh,
+               kgrl_train_log_get(&log, "synthetic_fresh", 0, "frac_compiled"), curve.latest[3].frac_compiled,
+               kgrl_train_log_get(&log, "synthetic_fresh", 0, "frac_correct"), curve.latest[3].frac_correct);
     if (held_samples)
         printf("exp03_grpo: held-out, %d samples a task at T %g: compiled %.3f -> %.3f, correct %.3f -> %.3f\n", held_samples,
                temperature, kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_compiled"), curve.latest[2].frac_compiled,
@@ -324,8 +349,8 @@ int main(int argc, char **argv) {
     kgrl_verifier_destroy(vr.verifier);
     kgrl_policy_destroy(p);
     if (lora) kgrl_lora_free(lora);
-    for (int i = 0; i < ntr + nte; i++) kgrl_tokens_free(&store[i]);
-    kgrl_free(store); kgrl_free(train); kgrl_free(test); kgrl_free(test_rep); kgrl_free(tr); kgrl_free(te);
+    for (int i = 0; i < ntr + nte + n_syn_fresh; i++) kgrl_tokens_free(&store[i]);
+    kgrl_free(store); kgrl_free(train); kgrl_free(test); kgrl_free(fresh); kgrl_free(syn_fresh); kgrl_free(test_rep); kgrl_free(tr); kgrl_free(te);
     kgrl_train_log_free(&log); kgrl_tasks_free(&ts); kgrl_tokenizer_free(tok); kgrl_model_free(m);
     kgrl_flags_free(&f); kgrl_ctx_destroy(ctx);
     return 0;

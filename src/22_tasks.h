@@ -49,6 +49,12 @@ KGRL_API bool kgrl_task_dir_of(const char *root, const char *id, char *out, size
 // file, no row, or no time in it.
 KGRL_API double kgrl_task_eager_ms(const char *root, const char *device_name, const char *id);
 KGRL_API void kgrl_task_free(kgrl_task *t);
+// Writes t as a task directory that kgrl_task_load reads back to the same task: dir/task.json,
+// dir/reference.cu (t->reference_src, which must be set) and dir/cpu_reference.c (where t has one).
+// Not written: the solution and wrong-candidate lists (they name files beside the original task)
+// and a tolerance's reason, which the loader does not keep (a tolerance looser than 1e-4 gets a
+// reason saying so). Made for tasks built in memory (the synthetic porting tasks of 30_trainer.h).
+KGRL_API bool kgrl_task_save(const kgrl_task *t, const char *dir, kgrl_err *err);
 typedef struct kgrl_task_set { int n; kgrl_task *tasks; } kgrl_task_set;
 KGRL_API bool kgrl_tasks_load_all(const char *root, kgrl_task_set *out, kgrl_err *err);
 KGRL_API void kgrl_tasks_free(kgrl_task_set *s);
@@ -681,6 +687,83 @@ bool kgrl_task_load(const char *dir, kgrl_task *t, kgrl_err *err) {
 done:
     kgrl_json_free(j);
     if (!ok) kgrl_task_free(t);
+    return ok;
+}
+
+static const char *kgrl__elem_name(kgrl_elem e) { return e == KGRL_ELEM_F32 ? "f32" : e == KGRL_ELEM_I64 ? "i64" : "i32"; }
+
+// One param as task.json spells it (the loader's kgrl__task_param reads it back).
+static void kgrl__task_param_json(kgrl_json_writer *w, const kgrl_task_param *q) {
+    static const char *const kinds[] = {"input", "output", "size", "scalar"};
+    kgrl_jw_begin_object(w);
+    kgrl_jw_key(w, "name"); kgrl_jw_string(w, q->name);
+    kgrl_jw_key(w, "kind"); kgrl_jw_string(w, kinds[q->kind]);
+    if (q->kind == KGRL_PARAM_INPUT || q->kind == KGRL_PARAM_OUTPUT) {
+        kgrl_jw_key(w, "dtype"); kgrl_jw_string(w, kgrl__elem_name(q->elem));
+        kgrl_jw_key(w, "shape"); kgrl_jw_begin_array(w);
+        for (int d = 0; d < q->ndim; d++) kgrl_jw_string(w, q->shape[d]);
+        kgrl_jw_end_array(w);
+    }
+    if (q->kind == KGRL_PARAM_INPUT) {
+        kgrl_jw_key(w, "dist"); kgrl_jw_string(w, q->dist);
+        if (q->fixed_dist) { kgrl_jw_key(w, "fixed_dist"); kgrl_jw_bool(w, true); }
+        if (q->npost) {
+            kgrl_jw_key(w, "post"); kgrl_jw_begin_array(w);
+            for (int k = 0; k < q->npost; k++) kgrl_jw_string(w, q->post[k]);
+            kgrl_jw_end_array(w);
+        }
+    }
+    if (q->kind == KGRL_PARAM_SIZE) {
+        kgrl_jw_key(w, "value"); kgrl_jw_int(w, q->value);
+        kgrl_jw_key(w, "smoke"); kgrl_jw_int(w, q->smoke);
+        kgrl_jw_key(w, "min"); kgrl_jw_int(w, q->min);
+        kgrl_jw_key(w, "multiple_of"); kgrl_jw_int(w, q->multiple_of);
+        kgrl_jw_key(w, "free"); kgrl_jw_bool(w, q->free);
+    }
+    if (q->kind == KGRL_PARAM_SCALAR) { kgrl_jw_key(w, "value"); kgrl_jw_number(w, q->scalar); }
+    kgrl_jw_end_object(w);
+}
+
+bool kgrl_task_save(const kgrl_task *t, const char *dir, kgrl_err *err) {
+    if (!t->reference_src || !t->signature || !t->description) {
+        kgrl_err_set(err, "task %s: saving needs its reference, signature and description", t->id);
+        return false;
+    }
+    if (!kgrl_mkdirs(dir, err)) return false;
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_json_writer w;
+    memset(&w, 0, sizeof w);
+    w.out = &b;
+    kgrl_jw_begin_object(&w);
+    kgrl_jw_key(&w, "id"); kgrl_jw_string(&w, t->id);
+    kgrl_jw_key(&w, "level"); kgrl_jw_int(&w, t->level);
+    kgrl_jw_key(&w, "number"); kgrl_jw_int(&w, t->number);
+    kgrl_jw_key(&w, "name"); kgrl_jw_string(&w, t->name);
+    kgrl_jw_key(&w, "description"); kgrl_jw_string(&w, t->description);
+    kgrl_jw_key(&w, "signature"); kgrl_jw_string(&w, t->signature);
+    kgrl_jw_key(&w, "params"); kgrl_jw_begin_array(&w);
+    for (int i = 0; i < t->nparams; i++) kgrl__task_param_json(&w, &t->params[i]);
+    kgrl_jw_end_array(&w);
+    kgrl_jw_key(&w, "tolerance"); kgrl_jw_begin_object(&w);
+    kgrl_jw_key(&w, "atol"); kgrl_jw_number(&w, t->atol);
+    kgrl_jw_key(&w, "rtol"); kgrl_jw_number(&w, t->rtol);
+    if (t->atol > 1e-4 || t->rtol > 1e-4) { kgrl_jw_key(&w, "reason"); kgrl_jw_string(&w, "as the task was saved (kgrl_task_save keeps no reason)"); }
+    kgrl_jw_end_object(&w);
+    kgrl_jw_key(&w, "min_bytes"); kgrl_jw_string(&w, t->min_bytes);
+    kgrl_jw_key(&w, "flops"); kgrl_jw_string(&w, t->flops);
+    kgrl_jw_key(&w, "excluded");
+    if (t->excluded) kgrl_jw_string(&w, t->excluded); else kgrl_jw_null(&w);
+    if (t->alt_scale2) { kgrl_jw_key(&w, "alt_dist"); kgrl_jw_string(&w, "scale2"); }
+    kgrl_jw_end_object(&w);
+    kgrl_buf_puts(&b, "\n");
+    char path[700];
+    snprintf(path, sizeof path, "%s/task.json", dir);
+    bool ok = kgrl_write_file_atomic(path, b.data, b.len, err);
+    snprintf(path, sizeof path, "%s/reference.cu", dir);
+    ok = ok && kgrl_write_file_atomic(path, t->reference_src, strlen(t->reference_src), err);
+    snprintf(path, sizeof path, "%s/cpu_reference.c", dir);
+    if (ok && t->cpu_reference_src) ok = kgrl_write_file_atomic(path, t->cpu_reference_src, strlen(t->cpu_reference_src), err);
+    kgrl_buf_free(&b);
     return ok;
 }
 

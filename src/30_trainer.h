@@ -307,6 +307,18 @@ typedef struct kgrl_default_model_desc {
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
 KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
                                   uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
+// Synthetic porting tasks for RL: the corpus's exercises as tasks the verifier checks. n random
+// operations (Philox stream "synthetic tasks" of seed), each framed as the corpus frames its exercises
+// (the id and name of a task outside seed001_test of split_seed), with its port as its reference; each
+// is written to dir/S<k> (kgrl_task_save) and loaded back from there, since the verifier's workers
+// load a task from its directory. With a verifier v, a task joins only when its own port passes it
+// (on a machine without a GPU: passes what it checks). Appended to ts; returns how many, or -1 (err
+// set). Call it once, after taking ts's splits: the tasks wear level-1 and level-2 ids, so a split
+// drawn afterwards would count them. Why: on the suite's training tasks GRPO can raise the reward by
+// recalling memorized solutions; a spec never seen before is only solved by reading it, which is what
+// a held-out task asks (seed 001's split; DRTriton trains on synthetic programs, research notes).
+KGRL_API int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
+                                      kgrl_verifier *v, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
 // tests/oracles/check_default_model.py, DONE last). log (may be NULL) gets the pretraining's rows
 // (phase "sft", as kgrl_sft_train writes them: the pretraining is that loop over token windows).
@@ -1449,7 +1461,9 @@ static void kgrl__synth_param(kgrl__synth *x, const char *name, kgrl_param_kind 
     q->ndim = ndim;
     for (int d = 0; d < ndim; d++) snprintf(q->shape[d], sizeof q->shape[d], "%s", shape[d]);
     snprintf(q->dist, sizeof q->dist, "randn");
-    q->value = value; q->smoke = 5; q->min = 1; q->multiple_of = 1; q->free = true;
+    // smoke sizes: small and odd, and large enough that a window's output (size + 2 pad - 9) / 2 + 1 is
+    // not empty (the verifier's smoke variant of a synthetic task, kgrl_synthetic_tasks_add)
+    q->value = value; q->smoke = value < 37 ? value : 37; q->min = 1; q->multiple_of = 1; q->free = true;
     q->scalar = kind == KGRL_PARAM_SCALAR ? 0.5 + 0.01 * (double)kgrl_rng_below(x->r, 100) : 0;
 }
 
@@ -1743,17 +1757,31 @@ static void kgrl__synth_names(kgrl_rng *r, const char *const *list, int n, const
     }
 }
 
-// Exercise `index`: a random task in memory (signature, params, C reference) of one of five layouts
-// (elementwise, reduction, row passes, window, product), under the id and name of `frame` (one of the
-// corpus's tasks, see kgrl_default_corpus). Returns its C prompt and its port (kgrl_free both), or false
-// (both NULL) when the operation has no port.
-static bool kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame, char **prompt, char **port) {
+// min_bytes of a synthetic task: every tensor read or written once, 4 bytes an element.
+static void kgrl__synth_min_bytes(kgrl_task *t) {
+    kgrl_buf b = KGRL_ZERO;
+    for (int i = 0; i < t->nparams; i++) {
+        const kgrl_task_param *q = &t->params[i];
+        if (q->kind != KGRL_PARAM_INPUT && q->kind != KGRL_PARAM_OUTPUT) continue;
+        kgrl_buf_printf(&b, "%s4", b.len ? "+" : "");
+        for (int d = 0; d < q->ndim; d++) kgrl_buf_printf(&b, "*%s", q->shape[d]);
+    }
+    kgrl_buf_puts(&b, "");
+    snprintf(t->min_bytes, sizeof t->min_bytes, "%s", b.data);
+    kgrl_buf_free(&b);
+}
+
+// A synthetic task: a random operation in memory (signature, params, C reference) of one of
+// five layouts (elementwise, reduction, row passes, window, product), under the id and name of `frame`
+// (one of the corpus's tasks, see kgrl_default_corpus), its port as its reference (reference_src).
+// False (out zeroed) when the operation has no port.
+static bool kgrl__synth_task(kgrl_rng *r, const kgrl_task *frame, kgrl_task *out) {
     kgrl__synth x;
     memset(&x, 0, sizeof x);
     x.r = r;
     snprintf(x.t.id, sizeof x.t.id, "%s", frame->id);
     snprintf(x.t.name, sizeof x.t.name, "%s", frame->name);
-    x.t.level = 0; x.t.number = index; x.t.atol = x.t.rtol = 1e-4;
+    x.t.level = frame->level; x.t.number = frame->number; x.t.atol = x.t.rtol = 1e-4;
     static const char *const ins[] = {"x", "input", "inp", "src", "data", "A"}, *const in2s[] = {"weight", "bias", "other", "scale", "gain", "Y"};
     static const char *const outs[] = {"out", "y", "dst", "output", "res"};
     static const char *const outer[] = {"i", "t", "e", "idx", "row", "pos", "p", "g", "b", "c"}, *const inner[] = {"j", "k", "col", "h", "r", "jj"};
@@ -1781,10 +1809,22 @@ static bool kgrl__synth_exercise(kgrl_rng *r, int index, const kgrl_task *frame,
     kgrl_buf_puts(&sig, ")");
     kgrl_buf_printf(&desc, "The operation as the plain C below, on fp32 tensors; %s is the output.", x.out);
     x.t.signature = sig.data; x.t.description = desc.data; x.t.cpu_reference_src = x.ref.data;
-    *port = kgrl_task_port(&x.t, NULL);
-    *prompt = *port ? kgrl_task_prompt(&x.t, KGRL_PROMPT_C) : NULL;
-    kgrl_task_free(&x.t);
-    if (!*prompt) { kgrl_free(*port); *port = NULL; }
+    kgrl__synth_min_bytes(&x.t);
+    x.t.reference_src = kgrl_task_port(&x.t, NULL);
+    if (!x.t.reference_src) kgrl_task_free(&x.t);
+    *out = x.t;
+    return out->reference_src != NULL;
+}
+
+// A porting exercise (a document of the corpus): kgrl__synth_task's C prompt and its port (kgrl_free
+// both), or false (both NULL) when the operation has no port.
+static bool kgrl__synth_exercise(kgrl_rng *r, const kgrl_task *frame, char **prompt, char **port) {
+    kgrl_task t;
+    *prompt = *port = NULL;
+    if (!kgrl__synth_task(r, frame, &t)) return false;
+    *prompt = kgrl_task_prompt(&t, KGRL_PROMPT_C);
+    if (*prompt) *port = kgrl_strdup(t.reference_src);
+    kgrl_task_free(&t);
     return *prompt != NULL;
 }
 
@@ -1800,6 +1840,47 @@ static int kgrl__corpus_tasks(const kgrl_task_set *ts, uint64_t split_seed, int 
     }
     kgrl_free(held);
     return nh < 0 ? -1 : n;
+}
+
+int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
+                             kgrl_verifier *v, kgrl_err *err) {
+    int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
+    int nf = kgrl__corpus_tasks(ts, split_seed, frames, err);
+    if (nf == 0) kgrl_err_set(err, "synthetic tasks: no task to frame them");
+    kgrl_task *made = (kgrl_task *)kgrl_calloc((size_t)(n > 0 ? n : 1), sizeof(kgrl_task));
+    int nm = 0;
+    bool ok = nf > 0;
+    kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("synthetic tasks"));
+    for (int i = 0; i < n && ok; i++) {
+        kgrl_task t;
+        if (!kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t)) continue;
+        char td[1200];
+        snprintf(td, sizeof td, "%s/S%04d", dir, i);
+        ok = kgrl_task_save(&t, td, err) && kgrl_task_load(td, &made[nm], err);
+        nm += ok;
+        kgrl_task_free(&t);
+    }
+    kgrl_free(frames);
+    bool *pass = (bool *)kgrl_malloc(sizeof(bool) * (size_t)(nm > 0 ? nm : 1));
+    for (int i = 0; i < nm; i++) pass[i] = true;
+    if (ok && v && nm > 0) {   // each task's own port, as a model would answer it
+        kgrl_verify_job *jobs = (kgrl_verify_job *)kgrl_calloc((size_t)nm, sizeof(kgrl_verify_job));
+        kgrl_record *recs = (kgrl_record *)kgrl_calloc((size_t)nm, sizeof(kgrl_record));
+        char **answers = (char **)kgrl_malloc(sizeof(char *) * (size_t)nm);
+        for (int i = 0; i < nm; i++) { answers[i] = kgrl_solution_completion(made[i].reference_src); jobs[i].task = &made[i]; jobs[i].completion = answers[i]; }
+        kgrl_verify_batch(v, jobs, nm, recs);
+        for (int i = 0; i < nm; i++) { pass[i] = recs[i].status == KGRL_STATUS_OK; kgrl_free(answers[i]); }
+        kgrl_free(answers); kgrl_free(jobs); kgrl_free(recs);
+    }
+    int added = 0;
+    for (int i = 0; i < nm; i++) {
+        if (!ok || !pass[i]) { kgrl_task_free(&made[i]); continue; }
+        ts->tasks = (kgrl_task *)kgrl_realloc(ts->tasks, sizeof(kgrl_task) * (size_t)(ts->n + 1));
+        ts->tasks[ts->n++] = made[i];
+        added++;
+    }
+    kgrl_free(pass); kgrl_free(made);
+    return ok ? added : -1;
 }
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
@@ -1857,7 +1938,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     for (int i = 0; i < n_exercises && nt > 0; i++) {
         const kgrl_task *frame = &ts.tasks[tasks[kgrl_rng_below(&r, (uint32_t)nt)]];
         char *prompt, *port;
-        if (kgrl__synth_exercise(&r, i, frame, &prompt, &port)) kgrl__add_chat_doc(out, prompt, port, &nd);
+        if (kgrl__synth_exercise(&r, frame, &prompt, &port)) kgrl__add_chat_doc(out, prompt, port, &nd);
         kgrl_free(prompt); kgrl_free(port);
     }
     kgrl_free(tasks);
@@ -1960,7 +2041,7 @@ static int kgrl__fresh_exercise_check(kgrl_policy *p, const kgrl_tokenizer *tok,
     for (int i = 0; i < n && nf > 0; i++) {
         const kgrl_task *frame = &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]];
         char *prompt, *port;
-        if (!kgrl__synth_exercise(&r, i, frame, &prompt, &port)) continue;
+        if (!kgrl__synth_exercise(&r, frame, &prompt, &port)) continue;
         char *answer = kgrl_solution_completion(port);
         if (kgrl_sft_data_add_chat(&chats, tok, KGRL_CHAT_CHATML, NULL, prompt, answer, p->desc.max_tokens, NULL)) {
             const kgrl_sft_example *e = &chats.ex[k];

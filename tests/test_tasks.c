@@ -569,6 +569,53 @@ static void test_c_spec_and_port(void) {
     KT_CHECK(portable == 50 && files == 46, "portable %d (want 50), committed ports %d (want 46)", portable, files);
 }
 
+// kgrl_task_save then kgrl_task_load gives back every task of the suite, field for field (not the
+// solution lists, which save does not write, nor the directory).
+static bool same_param(const kgrl_task_param *a, const kgrl_task_param *b) {
+    bool same = !strcmp(a->name, b->name) && a->kind == b->kind && a->elem == b->elem && !strcmp(a->ctype, b->ctype) &&
+                a->ndim == b->ndim && !strcmp(a->dist, b->dist) && a->npost == b->npost && a->fixed_dist == b->fixed_dist &&
+                a->value == b->value && a->smoke == b->smoke && a->min == b->min && a->multiple_of == b->multiple_of &&
+                a->free == b->free && a->scalar == b->scalar;
+    for (int d = 0; same && d < a->ndim; d++) same = !strcmp(a->shape[d], b->shape[d]);
+    for (int k = 0; same && k < a->npost; k++) same = !strcmp(a->post[k], b->post[k]);
+    return same;
+}
+static bool same_str(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static void test_save_roundtrip(void) {
+    if (!g_set.n) { kt_skip("no tasks loaded"); return; }
+    char dir[] = "/tmp/kgrl_task_saveXXXXXX";
+    KT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    int same = 0;
+    for (int i = 0; i < g_set.n; i++) {
+        const kgrl_task *a = &g_set.tasks[i];
+        char td[200];
+        snprintf(td, sizeof td, "%s/%d", dir, i);
+        kgrl_err err = {{0}};
+        kgrl_task b;
+        bool ok = kgrl_task_save(a, td, &err) && kgrl_task_load(td, &b, &err);
+        KT_CHECK(ok, "%s: %s", a->id, err.msg);
+        if (!ok) continue;
+        bool eq = !strcmp(a->id, b.id) && a->level == b.level && a->number == b.number && !strcmp(a->name, b.name) &&
+                  same_str(a->description, b.description) && same_str(a->signature, b.signature) && a->nparams == b.nparams &&
+                  a->atol == b.atol && a->rtol == b.rtol && !strcmp(a->min_bytes, b.min_bytes) && !strcmp(a->flops, b.flops) &&
+                  same_str(a->excluded, b.excluded) && a->alt_scale2 == b.alt_scale2 &&
+                  same_str(a->reference_src, b.reference_src) && same_str(a->cpu_reference_src, b.cpu_reference_src);
+        for (int k = 0; eq && k < a->nparams; k++) eq = same_param(&a->params[k], &b.params[k]);
+        KT_CHECK(eq, "%s: saved and loaded back, it differs", a->id);
+        same += eq;
+        kgrl_task_free(&b);
+    }
+    KT_CHECK(same == g_set.n, "%d of %d tasks came back the same", same, g_set.n);
+    kgrl_task no_ref;
+    memset(&no_ref, 0, sizeof no_ref);
+    snprintf(no_ref.id, sizeof no_ref.id, "L1/1");
+    kgrl_err err = {{0}};
+    KT_CHECK(!kgrl_task_save(&no_ref, dir, &err) && strstr(err.msg, "L1/1") && strstr(err.msg, "reference"), "a task without a reference: %s", err.msg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    KT_CHECK(system(cmd) == 0, "rm");
+}
+
 static void test_splits(void) {
     if (!g_set.n) { kt_skip("no tasks loaded"); return; }
     int cap = g_set.n + 1;
@@ -728,6 +775,7 @@ int main(void) {
     KT_RUN(test_variants);
     KT_RUN(test_prompt);
     KT_RUN(test_c_spec_and_port);
+    KT_RUN(test_save_roundtrip);
     KT_RUN(test_splits);
     KT_RUN(test_sampler);
     KT_RUN(test_eager_baseline);

@@ -546,6 +546,67 @@ static void test_default_corpus(void) {
     kgrl_buf_free(&a); kgrl_buf_free(&b); kgrl_buf_free(&c); kgrl_buf_free(&none);
 }
 
+// Synthetic porting tasks (kgrl_synthetic_tasks_add): written and loaded back, framed as training tasks
+// only, the same for the same seed, their ports pass the verifier, and with a GPU the verifier tells a
+// mis-copied port from the port: each output shifted by 0.5 is wrong_output.
+static void test_synthetic_tasks(void) {
+    kgrl_err err = KGRL_ZERO;
+    kgrl_task_set ts, again;
+    KT_CHECK(kgrl_tasks_load_all("data", &ts, &err) && kgrl_tasks_load_all("data", &again, &err), "tasks: %s", err.msg);
+    int held[64], nh = kgrl_tasks_split(&ts, "seed001_test", 1234, held, 64, &err), n_suite = ts.n;
+    char dir[] = "/tmp/kgrl_synthXXXXXX";
+    KT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char d1[200], d2[200];
+    snprintf(d1, sizeof d1, "%s/a", dir); snprintf(d2, sizeof d2, "%s/b", dir);
+    kgrl_verifier_desc vd = KGRL_ZERO;
+    vd.seed = 1234; vd.cache_dir = "build/test_trainer_cache"; vd.logger.min_level = KGRL_LOG_WARN;
+    kgrl_verifier *v = kgrl_verifier_create(&vd);
+    bool gpu = kgrl_verifier_ngpus(v) > 0;
+    const int n = 24;
+    int added = kgrl_synthetic_tasks_add(&ts, d1, n, 7, 1234, v, &err);
+    int added2 = kgrl_synthetic_tasks_add(&again, d2, n, 7, 1234, NULL, &err);
+    // a few operations have no port (the generator's loop nest does not fit kgrl_task_port); every port passes
+    KT_CHECK(added >= n * 3 / 4 && added == added2 && ts.n == n_suite + added, "%d and %d of %d tasks added: %s", added, added2, n, err.msg);
+    int leaked = 0, mis = 0;
+    kgrl_verify_job jobs[24];
+    char *answers[24];
+    for (int i = 0; i < added && added == added2; i++) {
+        const kgrl_task *t = &ts.tasks[n_suite + i], *u = &again.tasks[n_suite + i];
+        for (int h = 0; h < nh; h++) leaked += !strcmp(ts.tasks[held[h]].id, t->id);
+        KT_CHECK(!strcmp(t->reference_src, u->reference_src) && !strcmp(t->cpu_reference_src, u->cpu_reference_src), "task %d: same seed, same task", i);
+        char *port = kgrl_task_port(t, NULL), *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
+        KT_CHECK(port && !strcmp(port, t->reference_src), "task %d: the reference is the loaded task's port", i);
+        KT_CHECK(prompt && strstr(prompt, "```c\nvoid reference(") && strstr(prompt, t->name), "task %d: C prompt under its frame", i);
+        kgrl_free(port); kgrl_free(prompt);
+        // the mis-copy: every store of the result moved by 0.5
+        kgrl_buf b = KGRL_ZERO;
+        const char *s = t->reference_src, *at;
+        while ((at = strstr(s, "= (float)(")) != NULL) {
+            kgrl_buf_append(&b, s, (size_t)(at - s) + 10);
+            kgrl_buf_puts(&b, "0.5f + ");
+            s = at + 10;
+        }
+        kgrl_buf_puts(&b, s);
+        char *answer = kgrl_solution_completion(b.data);
+        kgrl_buf_free(&b);
+        if (strstr(t->reference_src, "= (float)(")) { jobs[mis].task = t; jobs[mis].completion = answer; jobs[mis].has_judge = false; answers[mis++] = answer; }
+        else kgrl_free(answer);
+    }
+    KT_CHECK(leaked == 0 && nh == 20, "%d synthetic tasks wear a held-out id", leaked);
+    KT_CHECK(mis >= added / 2, "%d of %d ports store through (float)(...)", mis, added);
+    kgrl_record recs[24];
+    if (mis) kgrl_verify_batch(v, jobs, mis, recs);
+    int wrong = 0;
+    for (int i = 0; i < mis; i++) { wrong += recs[i].status == KGRL_STATUS_WRONG_OUTPUT; kgrl_free(answers[i]); }
+    if (gpu) KT_CHECK(wrong == mis, "mis-copied ports: %d of %d wrong_output", wrong, mis);
+    kgrl_verifier_destroy(v);
+    kgrl_tasks_free(&ts); kgrl_tasks_free(&again);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    KT_CHECK(system(cmd) == 0, "rm");
+    printf("# %d synthetic tasks of %d, %s; %d mis-copied ports, %d wrong_output\n", added, n, gpu ? "verified on the GPU" : "compiled only (no GPU)", mis, wrong);
+}
+
 // Pretraining windows (kgrl__pack_windows): whole documents packed in order, a document cut only when
 // it is longer than a window, every 20th window to eval, and nothing lost or repeated.
 static void test_pack_windows(void) {
@@ -647,6 +708,7 @@ int main(void) {
     KT_RUN(test_pack_windows);
     KT_RUN(test_corpus_windows);
     KT_RUN(test_default_corpus);
+    KT_RUN(test_synthetic_tasks);
     KT_RUN(test_default_model_quick);
     KT_RUN(test_sft_overfits);
     KT_RUN(test_sft_lora_learns);
