@@ -2435,9 +2435,10 @@ typedef struct kgrl_default_model_desc {
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
 KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
                                   uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
-// Synthetic porting tasks for RL: the corpus's exercises as tasks the verifier checks. n random
-// operations (Philox stream "synthetic tasks" of seed), each framed as the corpus frames its exercises
-// (the id and name of a task outside seed001_test of split_seed), with its port as its reference; each
+// Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns:
+// an exercise (a random operation framed as the corpus frames its exercises, with the id and name of a
+// task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
+// under its own id, name and description: kgrl__twin_task), each with its port as its reference; each
 // is written to dir/S<k> (kgrl_task_save) and loaded back from there, since the verifier's workers
 // load a task from its directory. With a verifier v, a task joins only when its own port passes it
 // (on a machine without a GPU: passes what it checks). Appended to ts; returns how many, or -1 (err
@@ -20122,6 +20123,132 @@ static bool kgrl__synth_task(kgrl_rng *r, const kgrl_task *frame, kgrl_task *out
     return out->reference_src != NULL;
 }
 
+// Where a twin may change its base's C reference: sites[k] = offset, kinds[k] = 0 a comparison after
+// "if (" on its line (not a bounds check), 1 fmax/fmin (any suffix f), 2 a non-zero floating-point literal. Returns the count.
+static int kgrl__twin_sites(const char *src, int *sites, int *kinds, int cap) {
+    int n = 0;
+    for (const char *p = src; *p && n < cap; p++) {
+        bool word_start = p == src || !kgrl__is_ident_char(p[-1]);
+        if (!strncmp(p, "if (", 4) && word_start) {
+            const char *eol = strchr(p, '\n'), *best = NULL;
+            static const char *const cmp[] = {" > ", " < ", " >= ", " <= "};
+            for (int k = 0; k < 4; k++) {
+                const char *c = strstr(p, cmp[k]);
+                if (c && (!eol || c < eol) && (!best || c < best)) best = c;
+            }
+            // not a bounds check (x < 0 || x >= W ... continue): turned around, it would index outside the tensor
+            size_t len = eol ? (size_t)(eol - p) : strlen(p);
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), p);
+            bool guard = strstr(line, "||") || strstr(line, "&&") || strstr(line, "continue") || strstr(line, "break") || strstr(line, "return");
+            if (best && !guard) { sites[n] = (int)(best - src); kinds[n++] = 0; }
+        } else if (word_start && (!strncmp(p, "fmax", 4) || !strncmp(p, "fmin", 4))) {
+            sites[n] = (int)(p - src); kinds[n++] = 1;
+        } else if (word_start && *p >= '0' && *p <= '9') {
+            char *end;
+            double v = strtod(p, &end);
+            if (memchr(p, '.', (size_t)(end - p)) && v != 0) { sites[n] = (int)(p - src); kinds[n++] = 2; }
+            p = end - 1;
+        }
+    }
+    return n;
+}
+
+// expr with every whole word old[i] spelled as t's param i now is (kgrl_free it).
+static char *kgrl__rename_words(const char *expr, const kgrl_task *t, char old[][64]) {
+    kgrl_buf b = KGRL_ZERO;
+    for (const char *p = expr; *p;) {
+        if (!kgrl__is_ident_char(*p) || (p > expr && kgrl__is_ident_char(p[-1]))) { kgrl_buf_append(&b, p, 1); p++; continue; }
+        size_t n = 0;
+        while (kgrl__is_ident_char(p[n])) n++;
+        int k = 0;
+        while (k < t->nparams && (strlen(old[k]) != n || strncmp(old[k], p, n))) k++;
+        if (k < t->nparams) kgrl_buf_puts(&b, t->params[k].name); else kgrl_buf_append(&b, p, n);
+        p += n;
+    }
+    kgrl_buf_puts(&b, "");
+    return b.data;
+}
+// New names for a twin's tensors and sizes (the exercises' names, where the reference does not use the
+// name already), shapes renamed along: the C spec and the port spell parameters by name, so a recalled
+// launcher no longer fits.
+static void kgrl__twin_rename(kgrl_rng *r, kgrl_task *t, const char *ref) {
+    static const char *const ins[] = {"inp", "src", "data", "input", "A"}, *const outs[] = {"dst", "res", "output", "y"};
+    static const char *const sizes[] = {"n0", "n1", "n2", "n3", "len", "rows", "cols", "num", "width", "outer", "inner"};
+    char old[KGRL_TASK_MAX_PARAMS][64];
+    for (int i = 0; i < t->nparams; i++) snprintf(old[i], sizeof old[i], "%s", t->params[i].name);
+    for (int i = 0; i < t->nparams; i++) {
+        if (t->params[i].kind == KGRL_PARAM_SCALAR) continue;
+        kgrl_param_kind k = t->params[i].kind;
+        const char *w = k == KGRL_PARAM_INPUT ? kgrl__pick(r, ins, 5) : k == KGRL_PARAM_OUTPUT ? kgrl__pick(r, outs, 4) : kgrl__pick(r, sizes, 11);
+        bool taken = kgrl__c_mentions(ref, w);
+        for (int k = 0; k < t->nparams; k++) taken |= !strcmp(t->params[k].name, w) || !strcmp(old[k], w);
+        if (!taken) snprintf(t->params[i].name, sizeof t->params[i].name, "%s", w);
+    }
+    for (int i = 0; i < t->nparams; i++)   // shapes and costs name sizes
+        for (int d = 0; d < t->params[i].ndim; d++) {
+            char *e = kgrl__rename_words(t->params[i].shape[d], t, old);
+            snprintf(t->params[i].shape[d], sizeof t->params[i].shape[d], "%s", e);
+            kgrl_free(e);
+        }
+    char *mb = kgrl__rename_words(t->min_bytes, t, old), *fl = kgrl__rename_words(t->flops, t, old);
+    snprintf(t->min_bytes, sizeof t->min_bytes, "%s", mb);
+    snprintf(t->flops, sizeof t->flops, "%s", fl);
+    kgrl_free(mb); kgrl_free(fl);
+}
+
+// A twin of `base` (a corpus task whose C reference has a port): the same id, name, description and
+// params (half of them with their tensors and sizes renamed), with one change to the C reference where a memorized answer would differ (a comparison of an
+// if turned around, as Max -> Min; fmax <-> fmin; one constant doubled) and the port of the changed
+// reference as its reference. Its name and description now say what the base does, and only the spec
+// tells what to write: held-out tasks are answered with a near-twin's recalled body (L1/53 Min with
+// L1/49 Max's; eighth session), and a twin rewards the spec over the recall. False (out zeroed) when
+// there is no site or the change leaves the port as it was (a comment) or without one.
+static bool kgrl__twin_task(kgrl_rng *r, const kgrl_task *base, kgrl_task *out) {
+    memset(out, 0, sizeof *out);
+    int sites[256], kinds[256];
+    int n = base->cpu_reference_src ? kgrl__twin_sites(base->cpu_reference_src, sites, kinds, 256) : 0;
+    if (n == 0) return false;
+    int k = (int)kgrl_rng_below(r, (uint32_t)n);
+    const char *src = base->cpu_reference_src, *at = src + sites[k];
+    kgrl_buf b = KGRL_ZERO;
+    kgrl_buf_append(&b, src, (size_t)sites[k]);
+    const char *rest;
+    if (kinds[k] == 0) {   // " > " <-> " < ", " >= " <-> " <= "
+        bool ge = at[2] == '=';
+        kgrl_buf_puts(&b, at[1] == '>' ? (ge ? " <= " : " < ") : (ge ? " >= " : " > "));
+        rest = at + (ge ? 4 : 3);
+    } else if (kinds[k] == 1) {
+        kgrl_buf_puts(&b, at[2] == 'a' ? "fmin" : "fmax");
+        rest = at + 4;
+    } else {
+        char *end, num[64];
+        double v = 2 * strtod(at, &end);
+        snprintf(num, sizeof num, "%.6g", v);
+        if (!strpbrk(num, ".e")) strcat(num, ".0");
+        kgrl_buf_puts(&b, num);
+        rest = end;
+    }
+    kgrl_buf_puts(&b, rest);
+    *out = *base;
+    out->description = kgrl_strdup(base->description);
+    if (kgrl_rng_below(r, 2)) kgrl__twin_rename(r, out, b.data);
+    kgrl_buf sig = KGRL_ZERO;
+    kgrl_buf_puts(&sig, "void forward(");
+    for (int i = 0; i < out->nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", out->params[i].ctype, out->params[i].name);
+    kgrl_buf_puts(&sig, ")");
+    out->signature = sig.data;
+    out->excluded = NULL;
+    out->cpu_reference_src = b.data;
+    out->nsolutions = out->nwrong = 0;
+    out->reference_src = kgrl_task_port(out, NULL);
+    char *base_port = kgrl_task_port(base, NULL);
+    bool changed = out->reference_src && base_port && strcmp(out->reference_src, base_port);   // not in a comment
+    kgrl_free(base_port);
+    if (!changed) kgrl_task_free(out);
+    return changed;
+}
+
 // A porting exercise (a document of the corpus): kgrl__synth_task's C prompt and its port (kgrl_free
 // both), or false (both NULL) when the operation has no port.
 static bool kgrl__synth_exercise(kgrl_rng *r, const kgrl_task *frame, char **prompt, char **port) {
@@ -20150,22 +20277,32 @@ static int kgrl__corpus_tasks(const kgrl_task_set *ts, uint64_t split_seed, int 
 
 int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
                              kgrl_verifier *v, kgrl_err *err) {
-    int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
-    int nf = kgrl__corpus_tasks(ts, split_seed, frames, err);
-    if (nf == 0) kgrl_err_set(err, "synthetic tasks: no task to frame them");
+    int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1)), *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
+    int nf = kgrl__corpus_tasks(ts, split_seed, frames, err), nb = 0;
+    for (int i = 0; i < nf; i++) {   // the twins' bases: corpus tasks whose C reference has a port
+        char *port = kgrl_task_port(&ts->tasks[frames[i]], NULL);
+        if (port) bases[nb++] = frames[i];
+        kgrl_free(port);
+    }
+    if (nf == 0 || nb == 0) kgrl_err_set(err, "synthetic tasks: no task to frame them (%d) or to make twins of (%d)", nf, nb);
     kgrl_task *made = (kgrl_task *)kgrl_calloc((size_t)(n > 0 ? n : 1), sizeof(kgrl_task));
     int nm = 0;
-    bool ok = nf > 0;
+    bool ok = nf > 0 && nb > 0;
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("synthetic tasks"));
-    for (int i = 0; i < n && ok; i++) {
+    for (int i = 0; i < n && ok; i++) {   // exercises and twins by turns
         kgrl_task t;
-        if (!kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t)) continue;
+        bool got = false;
+        for (int tries = 0; tries < 8 && !got; tries++)
+            got = i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], &t)
+                        : kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t);
+        if (!got) continue;
         char td[1200];
         snprintf(td, sizeof td, "%s/S%04d", dir, i);
         ok = kgrl_task_save(&t, td, err) && kgrl_task_load(td, &made[nm], err);
         nm += ok;
         kgrl_task_free(&t);
     }
+    kgrl_free(bases);
     kgrl_free(frames);
     bool *pass = (bool *)kgrl_malloc(sizeof(bool) * (size_t)(nm > 0 ? nm : 1));
     for (int i = 0; i < nm; i++) pass[i] = true;

@@ -547,7 +547,8 @@ static void test_default_corpus(void) {
 }
 
 // Synthetic porting tasks (kgrl_synthetic_tasks_add): written and loaded back, framed as training tasks
-// only, the same for the same seed, their ports pass the verifier, and with a GPU the verifier tells a
+// only, exercises and twins (a training task's words over a changed C reference) by turns, the same for
+// the same seed, their ports pass the verifier, and with a GPU the verifier tells a
 // mis-copied port from the port: each output shifted by 0.5 is wrong_output.
 static void test_synthetic_tasks(void) {
     kgrl_err err = KGRL_ZERO;
@@ -567,7 +568,7 @@ static void test_synthetic_tasks(void) {
     int added2 = kgrl_synthetic_tasks_add(&again, d2, n, 7, 1234, NULL, &err);
     // a few operations have no port (the generator's loop nest does not fit kgrl_task_port); every port passes
     KT_CHECK(added >= n * 3 / 4 && added == added2 && ts.n == n_suite + added, "%d and %d of %d tasks added: %s", added, added2, n, err.msg);
-    int leaked = 0, mis = 0;
+    int leaked = 0, mis = 0, twins = 0;
     kgrl_verify_job jobs[24];
     char *answers[24];
     for (int i = 0; i < added && added == added2; i++) {
@@ -577,6 +578,10 @@ static void test_synthetic_tasks(void) {
         char *port = kgrl_task_port(t, NULL), *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
         KT_CHECK(port && !strcmp(port, t->reference_src), "task %d: the reference is the loaded task's port", i);
         KT_CHECK(prompt && strstr(prompt, "```c\nvoid reference(") && strstr(prompt, t->name), "task %d: C prompt under its frame", i);
+        const kgrl_task *base = kgrl_tasks_find(&again, t->id);   // a twin: its base's words, another C reference
+        bool twin = base && !strcmp(t->description, base->description);
+        KT_CHECK(!twin || strcmp(t->cpu_reference_src, base->cpu_reference_src), "task %d: a twin of %s with its base's reference", i, t->id);
+        twins += twin;
         kgrl_free(port); kgrl_free(prompt);
         // the mis-copy: every store of the result moved by 0.5
         kgrl_buf b = KGRL_ZERO;
@@ -593,6 +598,7 @@ static void test_synthetic_tasks(void) {
         else kgrl_free(answer);
     }
     KT_CHECK(leaked == 0 && nh == 20, "%d synthetic tasks wear a held-out id", leaked);
+    KT_CHECK(twins == added / 2, "exercises and twins by turns: %d twins of %d", twins, added);
     KT_CHECK(mis >= added / 2, "%d of %d ports store through (float)(...)", mis, added);
     kgrl_record recs[24];
     if (mis) kgrl_verify_batch(v, jobs, mis, recs);
