@@ -2377,6 +2377,7 @@ typedef struct kgrl_verifier_reward {
     void *judge_user;
     int64_t n_verified;          // running totals (for logs)
     double verify_s;
+    FILE *transcript;            // NULL, or every completion verified goes here with its task, status and message
 } kgrl_verifier_reward;
 KGRL_API void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const *prompts,
                                       const int *const *completions, const int *lens, int n, kgrl_rl_outcome *out);
@@ -19626,6 +19627,9 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
         out[i].correct = recs[i].correct && recs[i].status == KGRL_STATUS_OK;
         out[i].speedup = out[i].correct ? recs[i].speedup : NAN;
         out[i].status = (int)recs[i].status;
+        if (vr->transcript)
+            fprintf(vr->transcript, "=== %s %s: %s, reward %.3f: %s\n%s\n\n", jobs[i].task->id, jobs[i].task->name,
+                    kgrl_status_name(recs[i].status), out[i].reward, recs[i].message, texts[i].data);
         kgrl_buf_free(&texts[i]);
     }
     vr->n_verified += n;
@@ -20197,7 +20201,7 @@ static void kgrl__twin_rename(kgrl_rng *r, kgrl_task *t, const char *ref) {
     kgrl_free(mb); kgrl_free(fl);
 }
 
-// A twin of `base` (a corpus task whose C reference has a port): the same id, name, description and
+// A twin of `base` (a corpus task with a verified port): the same id, name, description and
 // params (half of them with their tensors and sizes renamed), with one change to the C reference where a memorized answer would differ (a comparison of an
 // if turned around, as Max -> Min; fmax <-> fmin; one constant doubled) and the port of the changed
 // reference as its reference. Its name and description now say what the base does, and only the spec
@@ -20279,10 +20283,11 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
                              kgrl_verifier *v, kgrl_err *err) {
     int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1)), *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
     int nf = kgrl__corpus_tasks(ts, split_seed, frames, err), nb = 0;
-    for (int i = 0; i < nf; i++) {   // the twins' bases: corpus tasks whose C reference has a port
-        char *port = kgrl_task_port(&ts->tasks[frames[i]], NULL);
-        if (port) bases[nb++] = frames[i];
-        kgrl_free(port);
+    for (int i = 0; i < nf; i++) {   // the twins' bases: corpus tasks whose port passed the verifier (kind "port")
+        const kgrl_task *t = &ts->tasks[frames[i]];
+        bool verified_port = false;
+        for (int k = 0; k < t->nsolutions; k++) verified_port |= !strcmp(t->solution_kinds[k], "port");
+        if (verified_port) bases[nb++] = frames[i];
     }
     if (nf == 0 || nb == 0) kgrl_err_set(err, "synthetic tasks: no task to frame them (%d) or to make twins of (%d)", nf, nb);
     kgrl_task *made = (kgrl_task *)kgrl_calloc((size_t)(n > 0 ? n : 1), sizeof(kgrl_task));
@@ -20312,7 +20317,13 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
         char **answers = (char **)kgrl_malloc(sizeof(char *) * (size_t)nm);
         for (int i = 0; i < nm; i++) { answers[i] = kgrl_solution_completion(made[i].reference_src); jobs[i].task = &made[i]; jobs[i].completion = answers[i]; }
         kgrl_verify_batch(v, jobs, nm, recs);
-        for (int i = 0; i < nm; i++) { pass[i] = recs[i].status == KGRL_STATUS_OK; kgrl_free(answers[i]); }
+        for (int i = 0; i < nm; i++) {
+            pass[i] = recs[i].status == KGRL_STATUS_OK;
+            if (!pass[i])
+                kgrl_log(&kgrl_verifier_resolved(v)->logger, KGRL_LOG_WARN, "synthetic task %s (%s %s) left out: its port: %s",
+                         strrchr(made[i].dir, '/') + 1, made[i].id, made[i].name, recs[i].message);
+            kgrl_free(answers[i]);
+        }
         kgrl_free(answers); kgrl_free(jobs); kgrl_free(recs);
     }
     int added = 0;

@@ -108,6 +108,7 @@ typedef struct eval_curve {
     int every, last;
     kgrl_verifier_reward *vr;
     kgrl_rl_eval latest[4];   // of each set, the last evaluation
+    FILE *answers;            // the held-out greedy answers before and after training, with their verdicts
     bool failed;
     kgrl_err err;
 } eval_curve;
@@ -116,7 +117,12 @@ static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
         const eval_set *s = &c->sets[i];
         kgrl_rl_eval *e = &c->latest[i];
         if (s->n == 0) continue;
-        if (!kgrl_rl_evaluate(c->p, s->prompts, s->n, s->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err)) { c->failed = true; return false; }
+        bool transcribe = i == 0 && c->answers && (step == 0 || step == c->last);
+        if (transcribe) fprintf(c->answers, "##### %s, step %d\n\n", s->phase, step);
+        c->vr->transcript = transcribe ? c->answers : NULL;
+        bool ok = kgrl_rl_evaluate(c->p, s->prompts, s->n, s->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err);
+        c->vr->transcript = NULL;
+        if (!ok) { c->failed = true; return false; }
         add_eval_rows(log, s->phase, step, e);
     }
     return true;
@@ -156,14 +162,15 @@ int main(int argc, char **argv) {
     int64_t oversample = kgrl_flag_int(&f, "--oversample", 1, "dynamic sampling (DAPO): draw N x prompts, keep groups whose rewards differ");
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
     double temperature = kgrl_flag_num(&f, "--temperature", 0.7, "rollout sampling temperature");
-    int64_t synthetic = kgrl_flag_int(&f, "--synthetic", -1, "synthetic porting tasks among the training prompts (-1: 80, quick 4; 0: none)");
+    int64_t synthetic = kgrl_flag_int(&f, "--synthetic", 0, "synthetic porting tasks (exercises and twins) among the training prompts, and a quarter as many fresh ones apart");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
     bool bon = !strcmp(mode, "best_of_n"), two = !strcmp(mode, "two_stage");
-    if (prompts_per_step < 1 || prompts_per_step > 64 || oversample < 1 || oversample > 8 || !(lr_flag > 0)) {
-        fprintf(stderr, "exp03_grpo: --prompts must be 1..64 (got %lld), --oversample 1..8 (got %lld), --lr > 0 (got %g)\n",
-                (long long)prompts_per_step, (long long)oversample, lr_flag);
+    if (prompts_per_step < 1 || prompts_per_step > 64 || oversample < 1 || oversample > 8 || !(lr_flag > 0) || synthetic < 0 ||
+        synthetic > 10000) {
+        fprintf(stderr, "exp03_grpo: --prompts must be 1..64 (got %lld), --oversample 1..8 (got %lld), --lr > 0 (got %g), "
+                "--synthetic 0..10000 (got %lld)\n", (long long)prompts_per_step, (long long)oversample, lr_flag, (long long)synthetic);
         return 2;
     }
     if (!bon && !two && strcmp(mode, "grpo")) { fprintf(stderr, "exp03_grpo: --mode must be grpo, best_of_n or two_stage, not \"%s\"\n", mode); return 2; }
@@ -172,7 +179,7 @@ int main(int argc, char **argv) {
     float lr = (float)lr_flag, alpha = 64;
     int max_test = quick ? 4 : 0, ckpt_every = 25, held_samples = quick ? 0 : 8;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
-    const char *run_dir = "results/exp03_grpo_run";
+    const char *run_dir = "results/exp03_grpo_run", *answers_path = "results/exp03_heldout_answers.txt";
 
     kgrl_ctx_desc cd = KGRL_ZERO;
     cd.seed = (uint64_t)seed;
@@ -216,7 +223,7 @@ int main(int argc, char **argv) {
     vr.stage_reward[2].preset = KGRL_REWARD_MIDEND;
     // synthetic porting tasks (after the splits: they wear training tasks' ids), a fifth of them kept
     // apart as a fresh set the policy never trains on
-    int n_syn = synthetic >= 0 ? (int)synthetic : quick ? 4 : 80, n_syn_all = n_syn + (n_syn + 3) / 4, first_syn = ts.n;
+    int n_syn = (int)synthetic, n_syn_all = n_syn + (n_syn + 3) / 4, first_syn = ts.n;
     char syn_dir[600];
     snprintf(syn_dir, sizeof syn_dir, "%s/synthetic", run_dir);
     int added = n_syn > 0 ? kgrl_synthetic_tasks_add(&ts, syn_dir, n_syn_all, (uint64_t)seed, split_seed, vr.verifier, &err) : 0;
@@ -268,6 +275,8 @@ int main(int argc, char **argv) {
     kgrl_rl_prompt *test_rep = (kgrl_rl_prompt *)kgrl_calloc((size_t)(np_te * held_samples + 1), sizeof(kgrl_rl_prompt));
     for (int i = 0; i < np_te * held_samples; i++) test_rep[i] = test[i / held_samples];   // each sample its own sequence id
     curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr;
+    kgrl_mkdirs("results", NULL);
+    curve.answers = fopen(answers_path, resume ? "a" : "w");   // NULL: no transcript, the run goes on
     curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te; curve.sets[0].sd = &greedy;
     curve.sets[1].phase = "train_greedy"; curve.sets[1].prompts = train; curve.sets[1].n = max_test && np_real > max_test ? max_test : np_real;
     curve.sets[1].sd = &greedy;
@@ -346,6 +355,7 @@ int main(int argc, char **argv) {
         printf("exp03_grpo: held-out, %d samples a task at T %g: compiled %.3f -> %.3f, correct %.3f -> %.3f\n", held_samples,
                temperature, kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_compiled"), curve.latest[2].frac_compiled,
                kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_correct"), curve.latest[2].frac_correct);
+    if (curve.answers) { fclose(curve.answers); printf("exp03_grpo: the held-out greedy answers before and after, with their verdicts: %s\n", answers_path); }
     kgrl_verifier_destroy(vr.verifier);
     kgrl_policy_destroy(p);
     if (lora) kgrl_lora_free(lora);

@@ -566,22 +566,32 @@ static void test_synthetic_tasks(void) {
     const int n = 24;
     int added = kgrl_synthetic_tasks_add(&ts, d1, n, 7, 1234, v, &err);
     int added2 = kgrl_synthetic_tasks_add(&again, d2, n, 7, 1234, NULL, &err);
-    // a few operations have no port (the generator's loop nest does not fit kgrl_task_port); every port passes
-    KT_CHECK(added >= n * 3 / 4 && added == added2 && ts.n == n_suite + added, "%d and %d of %d tasks added: %s", added, added2, n, err.msg);
-    int leaked = 0, mis = 0, twins = 0;
+    // every draw gets a port (a draw without one is drawn again); the verifier drops a task whose own port
+    // fails (an H200 dropped 1 of 24 when twins could come from tasks whose ports time out, as L1/17's;
+    // twins now come from tasks with a verified port) and logs why
+    KT_CHECK(added2 == n && added >= n * 3 / 4 && added <= added2 && ts.n == n_suite + added, "%d of %d tasks added, %d verified: %s", added2, n, added, err.msg);
+    int leaked = 0, mis = 0, twins = 0, matched = 0;
     kgrl_verify_job jobs[24];
     char *answers[24];
-    for (int i = 0; i < added && added == added2; i++) {
-        const kgrl_task *t = &ts.tasks[n_suite + i], *u = &again.tasks[n_suite + i];
-        for (int h = 0; h < nh; h++) leaked += !strcmp(ts.tasks[held[h]].id, t->id);
+    for (int i = 0; i < added2 && added >= 0; i++) {
+        const kgrl_task *u = &again.tasks[n_suite + i];
+        const kgrl_task *base = kgrl_tasks_find(&again, u->id);   // a twin: its base's words, another C reference
+        bool twin = base && !strcmp(u->description, base->description);
+        KT_CHECK(!twin || strcmp(u->cpu_reference_src, base->cpu_reference_src), "task %d: a twin of %s with its base's reference", i, u->id);
+        KT_CHECK(twin == (i % 2 == 1), "task %d: exercises and twins by turns", i);
+        twins += twin;
+        for (int h = 0; h < nh; h++) leaked += !strcmp(ts.tasks[held[h]].id, u->id);
+    }
+    for (int i = 0; i < added && added2 == n; i++) {
+        const kgrl_task *t = &ts.tasks[n_suite + i], *u = NULL;   // its unverified copy: the same S<k> directory
+        for (int k = 0; k < added2 && !u; k++)
+            if (!strcmp(strrchr(t->dir, '/'), strrchr(again.tasks[n_suite + k].dir, '/'))) u = &again.tasks[n_suite + k];
+        matched += u != NULL;
+        if (!u) continue;
         KT_CHECK(!strcmp(t->reference_src, u->reference_src) && !strcmp(t->cpu_reference_src, u->cpu_reference_src), "task %d: same seed, same task", i);
         char *port = kgrl_task_port(t, NULL), *prompt = kgrl_task_prompt(t, KGRL_PROMPT_C);
         KT_CHECK(port && !strcmp(port, t->reference_src), "task %d: the reference is the loaded task's port", i);
         KT_CHECK(prompt && strstr(prompt, "```c\nvoid reference(") && strstr(prompt, t->name), "task %d: C prompt under its frame", i);
-        const kgrl_task *base = kgrl_tasks_find(&again, t->id);   // a twin: its base's words, another C reference
-        bool twin = base && !strcmp(t->description, base->description);
-        KT_CHECK(!twin || strcmp(t->cpu_reference_src, base->cpu_reference_src), "task %d: a twin of %s with its base's reference", i, t->id);
-        twins += twin;
         kgrl_free(port); kgrl_free(prompt);
         // the mis-copy: every store of the result moved by 0.5
         kgrl_buf b = KGRL_ZERO;
@@ -597,8 +607,8 @@ static void test_synthetic_tasks(void) {
         if (strstr(t->reference_src, "= (float)(")) { jobs[mis].task = t; jobs[mis].completion = answer; jobs[mis].has_judge = false; answers[mis++] = answer; }
         else kgrl_free(answer);
     }
+    KT_CHECK(matched == added && twins == n / 2, "%d of %d verified tasks matched; %d twins of %d", matched, added, twins, n);
     KT_CHECK(leaked == 0 && nh == 20, "%d synthetic tasks wear a held-out id", leaked);
-    KT_CHECK(twins == added / 2, "exercises and twins by turns: %d twins of %d", twins, added);
     KT_CHECK(mis >= added / 2, "%d of %d ports store through (float)(...)", mis, added);
     kgrl_record recs[24];
     if (mis) kgrl_verify_batch(v, jobs, mis, recs);
