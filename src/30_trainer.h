@@ -574,8 +574,11 @@ void kgrl_policy_state_save(kgrl_policy *p, kgrl_buf *out) {
         const float *src[3];
         if (p->desc.full) { src[0] = p->gm->master; src[1] = p->gm->adam_m; src[2] = p->gm->adam_v; }
         else { src[0] = p->gl->params; src[1] = p->gl->m; src[2] = p->gl->v; }
+        // on the engine's stream (kgrl__ecopy), after the step's AdamW kernels: a plain cudaMemcpy runs on the
+        // legacy stream, which does not wait for the engine's non-blocking one, and read the state mid-update
+        // when the GPU was busy (test_gpu_resume_bit_exact failed beside an exp00 on one H200)
         for (int i = 0; i < 3; i++) {
-            kgrl__cuda_ok(cudaMemcpy(h, src[i], bytes, cudaMemcpyDeviceToHost), "policy_state_save: download");
+            kgrl__ecopy(p->engine, h, src[i], bytes, cudaMemcpyDeviceToHost);
             kgrl_buf_append(out, h, bytes);
         }
         kgrl_free(h);
@@ -605,15 +608,14 @@ bool kgrl_policy_state_load(kgrl_policy *p, const char *data, size_t len, size_t
     } else if (p->desc.full) {
         memcpy(p->m->params, q, bytes);
         kgrl_gpu_model_master_upload(p->engine, p->gm, p->m->params);
-        kgrl__cuda_ok(cudaMemcpy(p->gm->adam_m, q + bytes, bytes, cudaMemcpyHostToDevice), "policy_state_load: upload");
-        kgrl__cuda_ok(cudaMemcpy(p->gm->adam_v, q + 2 * bytes, bytes, cudaMemcpyHostToDevice), "policy_state_load: upload");
+        kgrl__ecopy(p->engine, p->gm->adam_m, q + bytes, bytes, cudaMemcpyHostToDevice);   // stream-ordered, as in save
+        kgrl__ecopy(p->engine, p->gm->adam_v, q + 2 * bytes, bytes, cudaMemcpyHostToDevice);
         p->gm->step = step;
         kgrl_gpu_model_zero_grad(p->engine, p->gm);
     } else {
         memcpy(p->lora->params, q, bytes);
         float *dst[3] = {p->gl->params, p->gl->m, p->gl->v};
-        for (int i = 0; i < 3; i++)
-            kgrl__cuda_ok(cudaMemcpy(dst[i], q + (size_t)i * bytes, bytes, cudaMemcpyHostToDevice), "policy_state_load: upload");
+        for (int i = 0; i < 3; i++) kgrl__ecopy(p->engine, dst[i], q + (size_t)i * bytes, bytes, cudaMemcpyHostToDevice);
         p->gl->step = step;
         kgrl_gpu_lora_sync(p->engine, p->gl);
         kgrl_gpu_lora_zero_grad(p->engine, p->gl);
