@@ -36,7 +36,9 @@
 //   phase,step,metric,value   (phase sft: train_loss, eval_loss, lr, grad_norm, tokens, tokens_per_s;
 //   phase fresh, with a GPU: exercises, exact_ports, answer_loss of kgrl_default_model_check on 64
 //   fresh porting exercises: whether the model copies from a spec; eighth session, H200, the same
-//   build twice: 36 and 5 exact ports of 64, so look here before reading exp03's held-out results)
+//   build twice: 36 and 5 exact ports of 64 (a scratch probe); ninth session, this check on H200s, five
+//   builds (seeds 1234 twice, 1235, 1236, 1237): 43, 37, 31, 33 and 18 of 64, so look here before
+//   reading exp03's held-out results)
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 

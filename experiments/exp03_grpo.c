@@ -35,7 +35,18 @@
 //   --mode grpo|best_of_n|two_stage, --curriculum, --steps N, --resume (continue results/exp03_grpo_run),
 //   --temperature T (rollouts; default 0.7, see above), --prompts N (prompts a step, default 2), --lr LR (1e-4),
 //   --oversample N (DAPO's dynamic sampling: N x prompts drawn, the update keeps the first --prompts groups
-//   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001).
+//   whose rewards differ; half the groups had none in the measured run; default 1 = off, as seed 001),
+//   --synthetic N (default 0): N synthetic porting tasks among the training prompts and N/4 fresh ones
+//   apart (phase synthetic_fresh), by turns exercises (random operations framed as training tasks) and
+//   twins (a training task's words over its C reference with one change), verified against their ports
+//   (kgrl_synthetic_tasks_add; written under results/exp03_grpo_run/synthetic). Off by default: in nine
+//   H200 runs (ninth session) they did not raise held-out correctness above runs without them (NOTES.md).
+// Ninth session (H200s; 9 runs of exp03 on five exp00 builds, with and without --synthetic 80): held-out
+//   8 samples a task, summed: 25 -> 48 correct of 1440; greedy 10 -> 9 of 180. With --synthetic 80
+//   16 -> 32 of 800 (5 runs), without 9 -> 16 of 640 (4 runs). One fresh-tree run (then with --synthetic
+//   80): 8 min 52 s. The held-out answers (results/exp03_heldout_answers.txt): 8 of the 20 held-out tasks
+//   have no C spec and get a recalled twin's launcher (static_reject); the portable ones get the port's
+//   structure and signature with an exercise-like body (Softmax: "if (v > s) s = v; ... exp(-fabs(s * s))").
 // Eighth session (H200, fresh tree, the defaults: exp00 6000 steps, exercises framed as training tasks,
 //   windows split at <|endoftext|>): 9 min 24 s and 9 min 11 s in all (exp00 330 s); reward 0.228 ->
 //   0.341 and 0.232 -> 0.298; held-out greedy correct 0.10 -> 0.10 and 0.05 -> 0.05, compiled 0.30 ->
@@ -50,7 +61,7 @@
 //   exp00 53 s + exp03 208 s; rollout reward 0.258 -> 0.357 (steps 1-20 -> 81-100), held-out greedy
 //   correct 0.05 -> 0.05 (1 of 20: a convolution recalled from a twin); with 3000 exercises and 2000
 //   steps, twice: reward 0.341 -> 0.481 and 0.342 -> 0.470, held-out correct 0 -> 0 (NOTES.md).
-// Expected time: ~9.5 min on one H200 with today's defaults (above; not measured on an H100 this session).
+// Expected time: ~9 min on one H200 with today's defaults (above; not measured on an H100 since the fifth session).
 // Earlier, on one H100 (measured 2026-11-21, fifth session, a 600-step exp00): from a clean tree (no models/,
 //   no results/), `./build.sh exp03_grpo && ./exp03_grpo` took 3 min 5 s in all (build, exp00 21 s,
 //   exp03 171 s: 100 steps of ~0.8 s generation, ~0.7 s verification, 0.06 s update, and the greedy
@@ -78,6 +89,8 @@
 //   same rows for greedy completions of the 80 training prompts (quick: 4), a less noisy training curve
 //   than the rollouts' reward (other prompts every step, sampled). Phase rl also has
 //   frac_<status> per step. Checkpoints every 25 steps in results/exp03_grpo_run/ (--resume continues one).
+//   results/exp03_heldout_answers.txt: the held-out greedy answers at the first and last evaluation, each
+//   with its task, status, reward and the verifier's message.
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 

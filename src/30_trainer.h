@@ -319,6 +319,7 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
 // drawn afterwards would count them. Why: on the suite's training tasks GRPO can raise the reward by
 // recalling memorized solutions; a spec never seen before is only solved by reading it, which is what
 // a held-out task asks (seed 001's split; DRTriton trains on synthetic programs, research notes).
+// Measured (ninth session, H200s, exp03 --synthetic 80): no held-out gain over runs without them.
 KGRL_API int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
                                       kgrl_verifier *v, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
