@@ -15841,8 +15841,7 @@ bool kgrl_task_save(const kgrl_task *t, const char *dir, kgrl_err *err) {
     }
     if (!kgrl_mkdirs(dir, err)) return false;
     kgrl_buf b = KGRL_ZERO;
-    kgrl_json_writer w;
-    memset(&w, 0, sizeof w);
+    kgrl_json_writer w = KGRL_ZERO;
     w.out = &b;
     kgrl_jw_begin_object(&w);
     kgrl_jw_key(&w, "id"); kgrl_jw_string(&w, t->id);
@@ -20071,6 +20070,15 @@ static void kgrl__synth_names(kgrl_rng *r, const char *const *list, int n, const
     }
 }
 
+// "void forward(<ctype> <name>, ...)" of t's params, as the loader checks it against them (kgrl_free it).
+static char *kgrl__synth_signature(const kgrl_task *t) {
+    kgrl_buf sig = KGRL_ZERO;
+    kgrl_buf_puts(&sig, "void forward(");
+    for (int i = 0; i < t->nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", t->params[i].ctype, t->params[i].name);
+    kgrl_buf_puts(&sig, ")");
+    return sig.data;
+}
+
 // min_bytes of a synthetic task: every tensor read or written once, 4 bytes an element.
 static void kgrl__synth_min_bytes(kgrl_task *t) {
     kgrl_buf b = KGRL_ZERO;
@@ -20117,12 +20125,9 @@ static bool kgrl__synth_task(kgrl_rng *r, const kgrl_task *frame, kgrl_task *out
     else if (layout == 3) kgrl__synth_window(&x, v);
     else kgrl__synth_dot(&x, v);
     kgrl_buf_puts(&x.ref, "}\n");
-    kgrl_buf sig = KGRL_ZERO, desc = KGRL_ZERO;
-    kgrl_buf_printf(&sig, "void forward(");
-    for (int i = 0; i < x.t.nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", x.t.params[i].ctype, x.t.params[i].name);
-    kgrl_buf_puts(&sig, ")");
+    kgrl_buf desc = KGRL_ZERO;
     kgrl_buf_printf(&desc, "The operation as the plain C below, on fp32 tensors; %s is the output.", x.out);
-    x.t.signature = sig.data; x.t.description = desc.data; x.t.cpu_reference_src = x.ref.data;
+    x.t.signature = kgrl__synth_signature(&x.t); x.t.description = desc.data; x.t.cpu_reference_src = x.ref.data;
     kgrl__synth_min_bytes(&x.t);
     x.t.reference_src = kgrl_task_port(&x.t, NULL);
     if (!x.t.reference_src) kgrl_task_free(&x.t);
@@ -20185,9 +20190,9 @@ static void kgrl__twin_rename(kgrl_rng *r, kgrl_task *t, const char *ref) {
     char old[KGRL_TASK_MAX_PARAMS][64];
     for (int i = 0; i < t->nparams; i++) snprintf(old[i], sizeof old[i], "%s", t->params[i].name);
     for (int i = 0; i < t->nparams; i++) {
-        if (t->params[i].kind == KGRL_PARAM_SCALAR) continue;
-        kgrl_param_kind k = t->params[i].kind;
-        const char *w = k == KGRL_PARAM_INPUT ? kgrl__pick(r, ins, 5) : k == KGRL_PARAM_OUTPUT ? kgrl__pick(r, outs, 4) : kgrl__pick(r, sizes, 11);
+        kgrl_param_kind kind = t->params[i].kind;
+        if (kind == KGRL_PARAM_SCALAR) continue;
+        const char *w = kind == KGRL_PARAM_INPUT ? kgrl__pick(r, ins, 5) : kind == KGRL_PARAM_OUTPUT ? kgrl__pick(r, outs, 4) : kgrl__pick(r, sizes, 11);
         bool taken = kgrl__c_mentions(ref, w);
         for (int k = 0; k < t->nparams; k++) taken |= !strcmp(t->params[k].name, w) || !strcmp(old[k], w);
         if (!taken) snprintf(t->params[i].name, sizeof t->params[i].name, "%s", w);
@@ -20240,11 +20245,7 @@ static bool kgrl__twin_task(kgrl_rng *r, const kgrl_task *base, kgrl_task *out) 
     *out = *base;
     out->description = kgrl_strdup(base->description);
     if (kgrl_rng_below(r, 2)) kgrl__twin_rename(r, out, b.data);
-    kgrl_buf sig = KGRL_ZERO;
-    kgrl_buf_puts(&sig, "void forward(");
-    for (int i = 0; i < out->nparams; i++) kgrl_buf_printf(&sig, "%s%s %s", i ? ", " : "", out->params[i].ctype, out->params[i].name);
-    kgrl_buf_puts(&sig, ")");
-    out->signature = sig.data;
+    out->signature = kgrl__synth_signature(out);
     out->excluded = NULL;
     out->cpu_reference_src = b.data;
     out->nsolutions = out->nwrong = 0;

@@ -731,8 +731,7 @@ bool kgrl_task_save(const kgrl_task *t, const char *dir, kgrl_err *err) {
     }
     if (!kgrl_mkdirs(dir, err)) return false;
     kgrl_buf b = KGRL_ZERO;
-    kgrl_json_writer w;
-    memset(&w, 0, sizeof w);
+    kgrl_json_writer w = KGRL_ZERO;
     w.out = &b;
     kgrl_jw_begin_object(&w);
     kgrl_jw_key(&w, "id"); kgrl_jw_string(&w, t->id);
