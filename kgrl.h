@@ -1144,11 +1144,13 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
-// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections and LM head on a GEMV
-// kernel instead of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with
-// the biases and the LoRA B products in its epilogue, gate/up with the swiglu), where a launch reads
-// at most 8 MiB of weights; in bf16 it rounds the LoRA term together with the product, one rounding
-// fewer than the cuBLAS path.
+// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
+// of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with the biases, the
+// LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
+// and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
+// together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
+// programmatic dependent launch on sm_90+ (kgrl__ek), so a kernel's start overlaps the end of the
+// one before it.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -1187,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -1203,6 +1205,9 @@ typedef struct kgrl_engine {
     // three per layer): a ring of the last 64 keys
     kgrl__lt_algo lt[64];
     int n_lt;                // keys ever stored
+    // launch the kernels with programmatic dependent launch (kernels/engine.cu, kgrl_dep_wait): on by
+    // kgrl_engine_create where the GPU has it (sm_90+); exp04 turns it off to measure what it gives
+    bool pdl;
 } kgrl_engine;
 
 // The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
@@ -1343,6 +1348,7 @@ typedef struct kgrl_gpu_acts {
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
+    unsigned int *count;     // (1) the fused decode GEMVs' blocks-done counter (zero between launches)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -2504,9 +2510,33 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "__device__ __forceinline__ float kgrl_ld(const void* p, u64 i, int bf) {\n"
 "    return bf ? kgrl_bf2f(((const unsigned short*)p)[i]) : ((const float*)p)[i];\n"
 "}\n"
+"// an L2 read (bypassing L1) of element i: data another block of the same kernel wrote\n"
+"__device__ __forceinline__ float kgrl_ldcg(const void* p, u64 i, int bf) {\n"
+"    return bf ? kgrl_bf2f(__ldcg((const unsigned short*)p + i)) : __ldcg((const float*)p + i);\n"
+"}\n"
 "__device__ __forceinline__ void kgrl_st(void* p, u64 i, float x, int bf) {\n"
 "    if (bf) ((unsigned short*)p)[i] = kgrl_f2bf(x);\n"
 "    else ((float*)p)[i] = x;\n"
+"}\n"
+"\n"
+"__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }\n"
+"\n"
+"// Programmatic dependent launch (sm_90 and later; src/14_engine_gpu.h launches every kernel of this\n"
+"// file with it there): a kernel's blocks may start before the kernel ahead of it in the stream has\n"
+"// finished. So every kernel here calls kgrl_dep_wait() before it touches memory that kernels write\n"
+"// (only the decode GEMV reads weights before it), and the kernels of a decode step call\n"
+"// kgrl_dep_launch() once their own wait has returned, which lets the next kernel's blocks start.\n"
+"// Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.\n"
+"// Without the launch attribute, or below sm_90, both are no-ops.\n"
+"__device__ __forceinline__ void kgrl_dep_wait(void) {\n"
+"#if __CUDA_ARCH__ >= 900\n"
+"    asm volatile(\"griddepcontrol.wait;\" ::: \"memory\");\n"
+"#endif\n"
+"}\n"
+"__device__ __forceinline__ void kgrl_dep_launch(void) {\n"
+"#if __CUDA_ARCH__ >= 900\n"
+"    asm volatile(\"griddepcontrol.launch_dependents;\" ::: \"memory\");\n"
+"#endif\n"
 "}\n"
 "\n"
 "// Block-wide sum / max for blockDim.x a multiple of 32 (<= 1024); every thread gets the result.\n"
@@ -2545,6 +2575,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// ---------------------------------------------------------------------------------------------\n"
 "// embedding: out (N, C) = wte[tokens]; grid N, block 256\n"
 "extern \"C\" __global__ void kgrl_k_embedding_fwd(void* out, const int* tokens, const void* wte, int N, int C, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
 "    u64 src = (u64)tokens[n] * C, dst = (u64)n * C;\n"
@@ -2553,6 +2585,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// dwte (V, C) fp32 += dout rows; atomics because tokens repeat (the only atomics of the engine,\n"
 "// and only on the full-weight gradient path)\n"
 "extern \"C\" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* tokens, int N, int C, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
 "    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dwte + (u64)tokens[n] * C + c, kgrl_ld(dout, (u64)n * C + c, bf));\n"
@@ -2576,6 +2609,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "extern \"C\" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,\n"
 "                                              int N, int C, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
@@ -2588,6 +2623,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// norm after it in one launch, with the float results of the two kernels (sum may alias a).\n"
 "extern \"C\" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,\n"
 "                                                  const void* weight, float eps, int N, int C, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
@@ -2603,6 +2640,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)\n"
 "extern \"C\" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,\n"
 "                                              const void* weight, const float* rstd, int N, int C, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    __shared__ float sh[32];\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
@@ -2626,6 +2664,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// partial sums in order (a fixed order, so the result does not depend on the run; one thread per\n"
 "// column over all N rows was ms-slow at N = 16k)\n"
 "extern \"C\" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    __shared__ float part_sum[32][33];\n"
 "    int lane = threadIdx.x % 32, part = threadIdx.x / 32, o = blockIdx.x * 32 + lane;\n"
 "    float s = 0.0f;\n"
@@ -2641,6 +2680,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)\n"
 "extern \"C\" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {\n"
 "        float g = kgrl_ld(gate, i, bf);\n"
 "        float s = g / (1.0f + expf(-g));\n"
@@ -2650,6 +2691,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "extern \"C\" __global__ void kgrl_k_swiglu_bwd(void* dgate, void* dup, const void* dout, const void* gate, const void* up,\n"
 "                                             u64 n, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {\n"
 "        float g = kgrl_ld(gate, i, bf), u = kgrl_ld(up, i, bf), d = kgrl_ld(dout, i, bf);\n"
 "        float sg = 1.0f / (1.0f + expf(-g));\n"
@@ -2660,6 +2702,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// LoRA dropout: out = inp * mask (0 or 1/(1-p)), mask from Philox (seed, stream, i) as the CPU does.\n"
 "// acc != 0: out += inp * mask instead (the backward's dinp).\n"
 "extern \"C\" __global__ void kgrl_k_dropout(void* out, const void* inp, float p, u64 seed, u64 stream, u64 n, int acc, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {\n"
 "        float m = kgrl_uniform_at_dev(seed, stream, i) >= p ? 1.0f / (1.0f - p) : 0.0f;\n"
 "        float v = kgrl_ld(inp, i, bf) * m;\n"
@@ -2668,10 +2711,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// fp32 -> storage dtype copy (the bf16 shadow of the LoRA parameters)\n"
 "extern \"C\" __global__ void kgrl_k_cast(void* out, const float* inp, u64 n, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) kgrl_st(out, i, inp[i], bf);\n"
 "}\n"
 "// storage dtype -> fp32 (tests read results back through this)\n"
 "extern \"C\" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) out[i] = kgrl_ld(inp, i, bf);\n"
 "}\n"
 "\n"
@@ -2679,48 +2724,96 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// Decode GEMV: the projections of a step of N <= 8 rows (batch-1..8 decode), where cuBLAS at one row\n"
 "// is latency-bound. Up to 3 segments (weights with their own outputs, e.g. q, k, v) share the input\n"
 "// x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,\n"
-"//     out[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)\n"
-"// swiglu != 0: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, with\n"
-"// g and u rounded to the storage dtype first and silu rounded as kgrl_k_swiglu_fwd does (that kernel\n"
-"// reads the stored gate and up). The LoRA term is added to the fp32 dot product before the single\n"
-"// rounding; the cuBLAS path rounds x W^T + b to the storage dtype first and adds s * xa B^T after\n"
-"// (beta = 1), so in bf16 the two differ by up to one rounding of the output (2^-9 relative).\n"
-"// One warp per output row o (per (gate, up) pair), all N rows at once; lanes stride K in 16-byte\n"
-"// chunks (8 bf16 or 4 fp32), KGRL_GEMV_UNROLL chunks per lane issued before any is used (a row of\n"
-"// K = 896 in one round trip). K % 8 == 0 and 16-byte aligned W and x rows (the host checks). Fixed\n"
-"// order: each lane sums its chunks in order, then a butterfly over the lanes, so row n's result does\n"
-"// not depend on N or on the other rows. block 32 * KGRL_GEMV_WARPS, grid ceil(rows / KGRL_GEMV_WARPS)\n"
-"// with rows = the sum of OC_s (swiglu: OC_0).\n"
-"// Tuning (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides, since a warp waits one\n"
-"// round trip per row. 8 warps a block and 8 loads a lane (96 registers) ran the LM head at 1.5 TB/s;\n"
-"// 4 warps, 4 loads and at most 64 registers (8 blocks an SM) at 2.5 TB/s.\n"
+"//     y[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)\n"
+"// and then, as the launch's io says (each the arithmetic of the kernel it replaces in a decode step):\n"
+"//   - resid: out = y rounded, plus resid[n, o], rounded again (the residual add);\n"
+"//   - norm_out: the last block to finish (a counter) writes RMSNorm(out) with norm_w, the norm that the\n"
+"//     next projection reads (kgrl_k_rmsnorm_fwd's roundings, its sum of squares in this kernel's\n"
+"//     fixed order): the residual add and the norm after it without a launch of their own;\n"
+"//   - swiglu: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, g and\n"
+"//     u rounded first, silu rounded as kgrl_k_swiglu_fwd;\n"
+"//   - a KGRL_GEMV_ROPE segment: rows (h, f) and (h, f + HS/2) are computed together, rounded, and\n"
+"//     rotated by pos[n] as kgrl_k_rope_qkv; a KGRL_GEMV_CACHE segment's out is a KV cache (N, Tk, OC):\n"
+"//     row n's outputs go to slot t0 (from t0p when set: the decode graph's moving slot).\n"
+"// The LoRA term is added to the fp32 dot product before the single rounding; the cuBLAS path rounds\n"
+"// x W^T + b first and adds s * xa B^T after, so in bf16 the two differ by up to one rounding (2^-9).\n"
+"// Work units: a row, or a pair of rows (gate and up of o; a rope pair). S warps (1, 2 or 4, from K\n"
+"// alone: the host) share a unit's row: lane l of part j sums chunks j*32 + l, + 32 S, ... in order\n"
+"// (16-byte chunks: 8 bf16 or 4 fp32), a butterfly sums the lanes, then the parts are summed in part\n"
+"// order, so a row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte\n"
+"// weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with\n"
+"// programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of\n"
+"// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.\n"
+"// Two entry points: kgrl_k_gemv1 for N = 1 (fewer registers, a longer round) and kgrl_k_gemv for\n"
+"// N <= 8, with the same per-row arithmetic.\n"
+"// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
+"// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
+"// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
 "#define KGRL_GEMV_MAX_ROWS 8\n"
 "#define KGRL_GEMV_SEGS 3\n"
-"#define KGRL_GEMV_WARPS 4    // rows (warps) per block: the host's KGRL__GEMV_WARPS\n"
-"#define KGRL_GEMV_UNROLL 4   // 16-byte loads in flight per lane (shared by gate and up in swiglu mode)\n"
+"#define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS\n"
+"#define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags\n"
+"#define KGRL_GEMV_CACHE 2\n"
 "struct kgrl_gemv_seg {      // the host's kgrl__gemv_seg (src/14_engine_gpu.h), byte for byte\n"
 "    const void* W;          // (OC, K)\n"
 "    const void* bias;       // (OC) or NULL\n"
 "    const void* lb;         // LoRA B (OC, R) or NULL (no LoRA term)\n"
 "    const void* xa;         // (N, R) this segment's LoRA A output, read where lb != NULL\n"
-"    void* out;              // (N, OC); swiglu: segment 0's is h (N, OC), segment 1's unused\n"
-"    int OC;\n"
+"    void* out;              // (N, OC); a cache segment's (N, Tk, OC); swiglu: segment 1's unused\n"
+"    int OC, flags;          // flags: KGRL_GEMV_ROPE | KGRL_GEMV_CACHE\n"
 "};\n"
 "struct kgrl_gemv_segs { kgrl_gemv_seg s[KGRL_GEMV_SEGS]; int n; };\n"
-"\n"
-"__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }\n"
-"// acc[r][n] += w[r] . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)\n"
-"template <int BF, int NW>\n"
-"__device__ __forceinline__ void kgrl_gemv_chunk(float (*acc)[KGRL_GEMV_MAX_ROWS], const uint4* w, const uint4* x, int xstride,\n"
-"                                                int N) {\n"
+"struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte\n"
+"    const void* x;          // (N, K) the input\n"
+"    const void* resid;      // (N, OC) added after the rounding (plain one-segment launches), or NULL\n"
+"    void* norm_out;         // (N, OC) RMSNorm of the finished out rows with norm_w, or NULL\n"
+"    const void* norm_w;     // (OC)\n"
+"    unsigned int* count;    // the blocks done, for norm_out (0 before the launch; the last block resets it)\n"
+"    const int* pos;         // (N) the rope segments' positions\n"
+"    const float* inv_freq;  // (HS / 2)\n"
+"    const int* t0p;         // the cache segments' slot on the device, or NULL: t0\n"
+"    float eps, scale;       // RMSNorm epsilon; LoRA scale\n"
+"    int N, K, R, S, swiglu, bf, t0, Tk, HS;\n"
+"};\n"
+"// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency)\n"
+"struct kgrl_gemv_unit { int s0, s1, o0, o1, nw, f; };\n"
+"__device__ __forceinline__ bool kgrl_gemv_find(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, int u, kgrl_gemv_unit* t) {\n"
+"    if (io.swiglu) {\n"
+"        *t = {0, 1, u, u, 2, 0};\n"
+"        return u < sg.s[0].OC;\n"
+"    }\n"
+"    for (int s = 0; s < sg.n; s++) {\n"
+"        bool rope = sg.s[s].flags & KGRL_GEMV_ROPE;\n"
+"        int units = rope ? sg.s[s].OC / 2 : sg.s[s].OC, half = io.HS / 2;\n"
+"        if (u >= units) { u -= units; continue; }\n"
+"        int f = rope ? u % half : 0, o0 = rope ? (u / half) * io.HS + f : u;\n"
+"        *t = {s, s, o0, rope ? o0 + half : o0, rope ? 2 : 1, f};\n"
+"        return true;\n"
+"    }\n"
+"    return false;\n"
+"}\n"
+"// wc[r * U + i] = chunk c + i * cstep of row o_r (r < NW); past the row's end its last chunk again\n"
+"// (unused: no branch, so the loads are in flight together). Read once: streaming loads.\n"
+"template <int NW, int U>\n"
+"__device__ __forceinline__ void kgrl_gemv_load(uint4* wc, const void* W0, int o0, const void* W1, int o1, int nch, int c,\n"
+"                                               int cstep) {\n"
+"    const uint4* w[2] = {(const uint4*)W0 + (u64)o0 * nch, (const uint4*)W1 + (u64)o1 * nch};\n"
 "#pragma unroll\n"
-"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
+"    for (int r = 0; r < NW; r++)\n"
+"#pragma unroll\n"
+"        for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));\n"
+"}\n"
+"// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)\n"
+"template <int BF, int NW, int MAXN>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], const uint4* w, int wstride, const uint4* x, int xstride, int N) {\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < MAXN; n++) {\n"
 "        if (n >= N) continue;\n"
-"        uint4 c = __ldg(x + (u64)n * xstride);\n"
+"        uint4 c = x[(u64)n * xstride];\n"
 "        unsigned int xv[4] = {c.x, c.y, c.z, c.w};\n"
 "#pragma unroll\n"
 "        for (int r = 0; r < NW; r++) {\n"
-"            unsigned int wv[4] = {w[r].x, w[r].y, w[r].z, w[r].w};\n"
+"            unsigned int wv[4] = {w[r * wstride].x, w[r * wstride].y, w[r * wstride].z, w[r * wstride].w};\n"
 "#pragma unroll\n"
 "            for (int j = 0; j < 4; j++) {\n"
 "                if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half\n"
@@ -2733,43 +2826,81 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        }\n"
 "    }\n"
 "}\n"
-"// acc[r][n] = x[n, :] . W_r[o, :] for the NW (1, or 2: gate and up) weights, n < N, the same value in\n"
-"// every lane. W_r (., K), x (N, K).\n"
-"template <int BF, int NW>\n"
-"__device__ void kgrl_gemv_dot(float (*acc)[KGRL_GEMV_MAX_ROWS], const void* W0, const void* W1, int o, const void* x, int N, int K) {\n"
-"    const int U = KGRL_GEMV_UNROLL / NW;\n"
-"    int lane = threadIdx.x & 31, nch = BF ? K / 8 : K / 4;   // 16-byte chunks per row\n"
-"    const uint4* w[2] = {(const uint4*)W0 + (u64)o * nch, (const uint4*)(NW > 1 ? W1 : W0) + (u64)o * nch};\n"
-"    const uint4* xv = (const uint4*)x;\n"
+"// acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in\n"
+"// every lane. wc holds the first round, loaded by the caller; later rounds are loaded here.\n"
+"template <int BF, int NW, int U, int MAXN>\n"
+"__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], uint4* wc, const void* W0, int o0, const void* W1, int o1,\n"
+"                                              const uint4* x, int N, int nch, int c0, int cstep) {\n"
 "#pragma unroll\n"
-"    for (int r = 0; r < NW; r++)\n"
+"    for (int r = 0; r < 2; r++)\n"
 "#pragma unroll\n"
-"        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) acc[r][n] = 0.0f;\n"
-"    for (int c = lane; c < nch; c += 32 * U) {\n"
-"        uint4 wc[U][NW];\n"
+"        for (int n = 0; n < MAXN; n++) acc[r][n] = 0.0f;\n"
+"    for (int c = c0; c < nch; c += U * cstep) {\n"
 "#pragma unroll\n"
-"        for (int u = 0; u < U; u++) {\n"
-"            int cu = min(c + 32 * u, nch - 1);   // past the row's end: its last chunk again, unused (no branch)\n"
-"#pragma unroll\n"
-"            for (int r = 0; r < NW; r++) wc[u][r] = __ldcs(w[r] + cu);   // read once: streaming\n"
-"        }\n"
-"#pragma unroll\n"
-"        for (int u = 0; u < U; u++)\n"
-"            if (c + 32 * u < nch) kgrl_gemv_chunk<BF, NW>(acc, wc[u], xv + c + 32 * u, nch, N);\n"
+"        for (int i = 0; i < U; i++)\n"
+"            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN>(acc, wc + i, U, x + c + i * cstep, nch, N);\n"
+"        if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
 "    }\n"
 "#pragma unroll\n"
 "    for (int r = 0; r < NW; r++)\n"
 "#pragma unroll\n"
-"        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)\n"
+"        for (int n = 0; n < MAXN; n++)\n"
 "            if (n < N)\n"
 "                for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);\n"
 "}\n"
-"// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o],\n"
-"// loaded before the dot product so its latency hides under the weights'\n"
-"__device__ void kgrl_gemv_epilogue(float* acc, float b, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {\n"
-"    int lane = threadIdx.x & 31;\n"
+"// The last block of the launch to finish writes norm_out (N, OC) = RMSNorm(out) with norm_w, rounded\n"
+"// as kgrl_rmsnorm_row; every thread of every block calls this. The out rows are read from L2\n"
+"// (__ldcg): other blocks wrote them, and this SM's L1 may hold their lines from an earlier kernel.\n"
+"template <int BF>\n"
+"__device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {\n"
+"    __shared__ float sh[32];\n"
+"    __shared__ int last;\n"
+"    __threadfence();   // this thread's outputs are visible to every block before the count says so\n"
+"    __syncthreads();\n"
+"    if (threadIdx.x == 0) last = atomicAdd(io.count, 1u) == gridDim.x - 1;\n"
+"    __syncthreads();\n"
+"    if (!last) return;\n"
+"    __threadfence();\n"
+"    // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm\n"
+"    // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)\n"
+"    const int U = 8, step = U * blockDim.x;\n"
+"    for (int n = 0; n < io.N; n++) {\n"
+"        u64 base = (u64)n * OC;\n"
+"        float ss = 0.0f, v[U];\n"
+"        for (int c = threadIdx.x; c < OC; c += step) {\n"
 "#pragma unroll\n"
-"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
+"            for (int u = 0; u < U; u++) v[u] = c + u * (int)blockDim.x < OC ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;\n"
+"#pragma unroll\n"
+"            for (int u = 0; u < U; u++) ss += v[u] * v[u];\n"
+"        }\n"
+"        ss = kgrl_block_sum(ss, sh);   // syncs before it writes sh: safe to call again\n"
+"        float r = 1.0f / sqrtf(ss / (float)OC + io.eps);\n"
+"        for (int c = threadIdx.x; c < OC; c += step) {\n"
+"            float w[U];\n"
+"#pragma unroll\n"
+"            for (int u = 0; u < U; u++) {\n"
+"                bool in = c + u * (int)blockDim.x < OC;\n"
+"                v[u] = in ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;\n"
+"                w[u] = in ? kgrl_ld(io.norm_w, c + u * blockDim.x, BF) : 0.0f;\n"
+"            }\n"
+"#pragma unroll\n"
+"            for (int u = 0; u < U; u++) {\n"
+"                if (c + u * (int)blockDim.x >= OC) continue;\n"
+"                float xn = v[u] * r;\n"
+"                if (BF) xn = kgrl_bf2f(kgrl_f2bf(xn));\n"
+"                kgrl_st(io.norm_out, base + c + u * blockDim.x, w[u] * xn, BF);\n"
+"            }\n"
+"        }\n"
+"    }\n"
+"    if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch\n"
+"}\n"
+"// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o]\n"
+"template <int MAXN>\n"
+"__device__ __forceinline__ void kgrl_gemv_epilogue(float* acc, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {\n"
+"    int lane = threadIdx.x & 31;\n"
+"    float b = g.bias ? kgrl_ld(g.bias, o, bf) : 0.0f;\n"
+"#pragma unroll\n"
+"    for (int n = 0; n < MAXN; n++) {\n"
 "        if (n >= N) continue;\n"
 "        float y = acc[n] + b;\n"
 "        if (g.lb) {\n"
@@ -2781,43 +2912,87 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        acc[n] = y;\n"
 "    }\n"
 "}\n"
-"// Row o of segment g: out[n, o] for n < N, lane n storing row n\n"
-"template <int BF>\n"
-"__device__ void kgrl_gemv_row(const kgrl_gemv_seg& g, int o, const void* x, int N, int K, int R, float scale) {\n"
-"    float acc[1][KGRL_GEMV_MAX_ROWS], b = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f;\n"
-"    kgrl_gemv_dot<BF, 1>(acc, g.W, NULL, o, x, N, K);\n"
-"    kgrl_gemv_epilogue(acc[0], b, g, o, N, R, scale, BF);\n"
-"#pragma unroll\n"
-"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)\n"
-"        if (n < N && (threadIdx.x & 31) == n) kgrl_st(g.out, (u64)n * g.OC + o, acc[0][n], BF);\n"
+"// Where output o of row n goes: out (N, OC), or a cache segment's slot t0 of (N, Tk, OC)\n"
+"__device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_gemv_io& io, int n, int o, int t0) {\n"
+"    return (g.flags & KGRL_GEMV_CACHE) ? ((u64)n * io.Tk + t0) * g.OC + o : (u64)n * g.OC + o;\n"
 "}\n"
-"// Row o of h = silu(gate) * up, kgrl_k_swiglu_fwd's arithmetic on the stored gate and up\n"
-"template <int BF>\n"
-"__device__ void kgrl_gemv_swiglu_row(const kgrl_gemv_seg& g, const kgrl_gemv_seg& u, int o, const void* x, int N, int K, int R,\n"
-"                                     float scale) {\n"
-"    float acc[2][KGRL_GEMV_MAX_ROWS];\n"
-"    float bg = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f, bu = u.bias ? kgrl_ld(u.bias, o, BF) : 0.0f;\n"
-"    kgrl_gemv_dot<BF, 2>(acc, g.W, u.W, o, x, N, K);\n"
-"    kgrl_gemv_epilogue(acc[0], bg, g, o, N, R, scale, BF);\n"
-"    kgrl_gemv_epilogue(acc[1], bu, u, o, N, R, scale, BF);\n"
+"// The unit's outputs from its summed dot products; lane n stores row n\n"
+"template <int BF, int MAXN>\n"
+"__device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, float (*acc)[MAXN]) {\n"
+"    const kgrl_gemv_seg& g0 = sg.s[t.s0];\n"
+"    const kgrl_gemv_seg& g1 = sg.s[t.s1];\n"
+"    kgrl_gemv_epilogue<MAXN>(acc[0], g0, t.o0, io.N, io.R, io.scale, BF);\n"
+"    if (t.nw == 2) kgrl_gemv_epilogue<MAXN>(acc[1], g1, t.o1, io.N, io.R, io.scale, BF);\n"
+"    int lane = threadIdx.x & 31, t0 = io.t0p ? *io.t0p : io.t0;\n"
 "#pragma unroll\n"
-"    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {\n"
-"        if (n >= N || (threadIdx.x & 31) != n) continue;\n"
-"        float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);\n"
-"        kgrl_st(g.out, (u64)n * g.OC + o, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);\n"
+"    for (int n = 0; n < MAXN; n++) {\n"
+"        if (n >= io.N || lane != n) continue;\n"
+"        if (io.swiglu) {\n"
+"            float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);\n"
+"            kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);\n"
+"        } else if (t.nw == 2) {   // a rope pair\n"
+"            float x1 = kgrl_round(acc[0][n], BF), x2 = kgrl_round(acc[1][n], BF);\n"
+"            float ang = (float)io.pos[n] * io.inv_freq[t.f];   // fp32 product as transformers\n"
+"            float cs = cosf(ang), sn = sinf(ang);\n"
+"            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);\n"
+"            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);\n"
+"        } else {\n"
+"            float y = acc[0][n];\n"
+"            if (io.resid) y = kgrl_round(y, BF) + kgrl_ld(io.resid, (u64)n * g0.OC + t.o0, BF);\n"
+"            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y, BF);\n"
+"        }\n"
 "    }\n"
 "}\n"
-"// x (N, K); sg by value (read in place: __grid_constant__); R the LoRA rank of every segment's xa and lb\n"
+"template <int BF, int MAXN>\n"
+"__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
+"    const int UT = MAXN == 1 ? 8 : 4;   // 16-byte weight loads in flight per lane (a pair: UT / 2 each)\n"
+"    __shared__ float part[KGRL_GEMV_WARPS][2][MAXN];\n"
+"    int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;\n"
+"    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;\n"
+"    kgrl_gemv_unit t;\n"
+"    bool live = kgrl_gemv_find(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);\n"
+"    const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;\n"
+"    uint4 wc[UT];\n"
+"    if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);\n"
+"    else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);\n"
+"    kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
+"    kgrl_dep_launch();\n"
+"    const uint4* x = (const uint4*)io.x;\n"
+"    float acc[2][MAXN];\n"
+"    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN>(acc, wc, W0, t.o0, W1, t.o1, x, io.N, nch, c0, cstep);\n"
+"    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN>(acc, wc, W0, t.o0, W0, t.o0, x, io.N, nch, c0, cstep);\n"
+"    bool store = live;\n"
+"    if (S > 1) {   // the unit's parts, summed in part order by its first warp\n"
+"        if (live && lane == 0)\n"
+"#pragma unroll\n"
+"            for (int r = 0; r < 2; r++)\n"
+"#pragma unroll\n"
+"                for (int n = 0; n < MAXN; n++) part[w][r][n] = acc[r][n];\n"
+"        __syncthreads();\n"
+"        store = live && j == 0;\n"
+"        if (store)\n"
+"#pragma unroll\n"
+"            for (int r = 0; r < 2; r++)\n"
+"#pragma unroll\n"
+"                for (int n = 0; n < MAXN; n++)\n"
+"                    for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];\n"
+"    }\n"
+"    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, acc);\n"
+"    if (io.norm_out) kgrl_gemv_norm_last<BF>(sg.s[0].out, io, sg.s[0].OC);   // every thread: barriers\n"
+"}\n"
+"// sg and io by value (read in place: __grid_constant__).\n"
+"// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
+"// loop; at 4 blocks an SM it takes 90 registers and spills nothing. The N = 1 kernel fits 64 (one\n"
+"// register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS>(sg, io);\n"
+"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS>(sg, io);\n"
+"}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
-"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const void* x, int N, int K, int R, float scale, int swiglu, int bf) {\n"
-"    int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), s = 0;   // this warp's row, then its segment\n"
-"    int nseg = swiglu ? 1 : sg.n;\n"
-"    while (s < nseg && o >= sg.s[s].OC) { o -= sg.s[s].OC; s++; }\n"
-"    if (s == nseg) return;   // past the last row: the whole warp leaves\n"
-"    if (swiglu && bf) kgrl_gemv_swiglu_row<1>(sg.s[0], sg.s[1], o, x, N, K, R, scale);\n"
-"    else if (swiglu) kgrl_gemv_swiglu_row<0>(sg.s[0], sg.s[1], o, x, N, K, R, scale);\n"
-"    else if (bf) kgrl_gemv_row<1>(sg.s[s], o, x, N, K, R, scale);\n"
-"    else kgrl_gemv_row<0>(sg.s[s], o, x, N, K, R, scale);\n"
+"kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, 1>(sg, io);\n"
+"    else kgrl_gemv_run<0, 1>(sg, io);\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
@@ -2826,6 +3001,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// grid N, block 128. bwd != 0: the transpose (rotate by -angle) accumulated into out.\n"
 "extern \"C\" __global__ void kgrl_k_rope(void* out, const void* inp, const int* pos, const float* inv_freq, int N, int T,\n"
 "                                       int inT, int in0, int outT, int out0, int NH, int HS, int bwd, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
 "    int b = n / T, i = n % T, half = HS / 2;\n"
@@ -2853,6 +3030,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_cache, const void* k, void* v_cache,\n"
 "                                           const void* v, const int* pos, const float* inv_freq, const int* t0p, int N,\n"
 "                                           int T, int Tk, int t0, int NH, int KVH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
 "    if (t0p) t0 = *t0p;\n"
@@ -2884,6 +3063,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,\n"
 "                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,\n"
 "                                                int KVH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];\n"
 "    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
 "    if (t0p) t0 = *t0p;\n"
@@ -2936,6 +3117,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_attention_decode_part(float* part, const void* q, const void* k, const void* v,\n"
 "                                                        const int* kmask, const int* t0p, int Tk, int t0, int NH,\n"
 "                                                        int KVH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_CHUNK], sacc[2 * KGRL_ATT_CHUNK], sh[KGRL_ATT_CHUNK / 32];\n"
 "    int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;\n"
 "    if (t0p) t0 = *t0p;\n"
@@ -3006,6 +3189,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_attention_decode_combine(void* out, float* lse, const float* part, const int* kmask,\n"
 "                                                           const int* t0p, int Tk, int t0, int NH, int HS, int nchunk,\n"
 "                                                           int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    int h = blockIdx.x, b = blockIdx.y;\n"
 "    if (t0p) t0 = *t0p;\n"
 "    const float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);\n"
@@ -3031,6 +3216,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.\n"
 "extern \"C\" __global__ void kgrl_k_attention_bwd_pre(float* D, const void* dout, const void* out, int Tq, int NH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, lane = threadIdx.x;\n"
 "    u64 o = (((u64)b * Tq + i) * NH + h) * HS;\n"
 "    float s = 0.0f;\n"
@@ -3055,6 +3241,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_attention_ptrs(void** pa, void** pb, void** pc, char* a, int ka, int ea, char* bp, int kb,\n"
 "                                                 int eb, char* c, int kc, int ec, int B, int NH, int KVH, int T, int Tk,\n"
 "                                                 int HS) {\n"
+"    kgrl_dep_wait();\n"
 "    int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
 "    if (i >= B * NH) return;\n"
 "    int b = i / NH, h = i % NH;\n"
@@ -3067,6 +3254,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// is 0 and its lse -inf); lse (B, NH, T). grid (T, NH, B), block 256.\n"
 "extern \"C\" __global__ void kgrl_k_attention_softmax_fwd(void* P, float* lse, const float* S, const int* kmask, int T,\n"
 "                                                        int Tk, int NH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    __shared__ float sh[32];\n"
 "    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
 "    u64 row = (((u64)b * NH + h) * T + i) * T;\n"
@@ -3091,6 +3279,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_attention_softmax_bwd(void* P, void* dS, const float* S, const float* dP,\n"
 "                                                        const float* lse, const float* D, const int* kmask, int T,\n"
 "                                                        int Tk, int NH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;\n"
 "    u64 row = (((u64)b * NH + h) * T + i) * T, ri = ((u64)b * NH + h) * T + i;\n"
 "    float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];\n"
@@ -3106,6 +3295,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// rep heads of each kv head (in head order), slots s < T. Grid-stride over B * T * KVH * HS.\n"
 "extern \"C\" __global__ void kgrl_k_attention_dkv_sum(void* dk, void* dv, const float* dKh, const float* dVh, int B, int T,\n"
 "                                                    int Tk, int NH, int KVH, int HS, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    u64 n = (u64)B * T * KVH * HS;\n"
 "    int rep = NH / KVH;\n"
 "    for (u64 x = blockIdx.x * (u64)blockDim.x + threadIdx.x; x < n; x += (u64)gridDim.x * blockDim.x) {\n"
@@ -3128,6 +3318,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// log-probabilities: lp (N), lse (N) fp32; logits (N, V). grid N, block 1024. Double sums as the CPU.\n"
 "extern \"C\" __global__ void kgrl_k_logprobs_fwd(float* lp, float* lse, const void* logits, const int* targets,\n"
 "                                               float inv_t, int N, int V, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    __shared__ float sh[32];\n"
 "    __shared__ double shd[32];\n"
 "    int n = blockIdx.x;\n"
@@ -3148,6 +3339,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// dlogits (N, V) += dlp[n] * (onehot(target) - softmax(logits * inv_t)) * inv_t; rows with dlp 0 untouched\n"
 "extern \"C\" __global__ void kgrl_k_logprobs_bwd(void* dlogits, const float* dlp, const void* logits, const float* lse,\n"
 "                                               const int* targets, float inv_t, int N, int V, int bf) {\n"
+"    kgrl_dep_wait();\n"
 "    int n = blockIdx.x;\n"
 "    if (n >= N) return;\n"
 "    float g = dlp[n];\n"
@@ -3166,6 +3358,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// decay = 1 - lr*wd, step_size = lr / (1 - b1^step), bc2_sqrt = sqrt(1 - b2^step), from the host.\n"
 "extern \"C\" __global__ void kgrl_k_adamw(float* p, const float* g, float* m, float* v, u64 n, float b1, float b2,\n"
 "                                        float eps, float decay, float step_size, float bc2_sqrt) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {\n"
 "        float x = p[i] * decay;\n"
 "        float mi = m[i] + (g[i] - m[i]) * (1.0f - b1);   // exp_avg.lerp_(grad, 1 - beta1)\n"
@@ -3177,6 +3370,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// partial[block] = sum of squares of g over a grid-stride slice (the host adds the partials in double)\n"
 "extern \"C\" __global__ void kgrl_k_sumsq(double* partial, const float* g, u64 n) {\n"
+"    kgrl_dep_wait();\n"
 "    __shared__ double shd[32];\n"
 "    double s = 0.0;\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) s += (double)g[i] * g[i];\n"
@@ -3184,6 +3378,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (threadIdx.x == 0) partial[blockIdx.x] = s;\n"
 "}\n"
 "extern \"C\" __global__ void kgrl_k_scale(float* g, float s, u64 n) {\n"
+"    kgrl_dep_wait();\n"
 "    for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) g[i] *= s;\n"
 "}\n"
 "\n"
@@ -3211,6 +3406,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits, const int* rows,\n"
 "                                         const u64* streams, const int* steps, const int* active, u64 seed, float temperature,\n"
 "                                         int top_k, float top_p, float min_p, int V, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
 "    __shared__ double shd[32];\n"
 "    __shared__ double chunk[KGRL_SAMPLE_THREADS];\n"
@@ -3335,6 +3532,84 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "}\n"
 "\n"
+"// Greedy sampling over many blocks: kgrl_k_sample's greedy branch streams a row of V = 151936 through\n"
+"// one block three times (45 us a token on an H100, exp04 decode_split, when the whole step should\n"
+"// take ~500). Here block b of row sq reduces its slice of the row to (max, lowest index of the max,\n"
+"// sum of exp(x - max) as float exps summed in double) and the last block of the row to finish (a\n"
+"// counter, reset by it for the next step) combines the slices in a fixed order: the token is the\n"
+"// same as kgrl_k_sample's (the lowest index of the maximum), the raw logprob differs from its single\n"
+"// sum by rounding. part (S, gridDim.x), count (S) zero before the first launch. grid (nblk, S), block 256.\n"
+"struct kgrl_greedy_part { double s; float m; int i; };\n"
+"#define KGRL_GREEDY_THREADS 256\n"
+"extern \"C\" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits,\n"
+"                                                const int* rows, const int* active, kgrl_greedy_part* part,\n"
+"                                                unsigned int* count, int V, int bf) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
+"    __shared__ float sh[32];\n"
+"    __shared__ double shd[32];\n"
+"    __shared__ int last;\n"
+"    int sq = blockIdx.y, b = blockIdx.x, nb = gridDim.x, tid = threadIdx.x;\n"
+"    if (!active[sq]) return;\n"
+"    u64 base = (u64)rows[sq] * V;\n"
+"    int per = (V + nb - 1) / nb, i0 = b * per, i1 = min(V, i0 + per);\n"
+"    float mx = -INFINITY;\n"
+"    for (int i = i0 + tid; i < i1; i += KGRL_SAMPLE_UNROLL * blockDim.x) {\n"
+"        float v[KGRL_SAMPLE_UNROLL];\n"
+"        kgrl_sample_load(v, logits, base, i, blockDim.x, i1, bf);   // -inf past the slice\n"
+"#pragma unroll\n"
+"        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) mx = fmaxf(mx, v[u]);\n"
+"    }\n"
+"    mx = kgrl_block_max(mx, sh);\n"
+"    double se = 0.0;\n"
+"    int am = V;\n"
+"    for (int i = i0 + tid; i < i1; i += KGRL_SAMPLE_UNROLL * blockDim.x) {\n"
+"        float v[KGRL_SAMPLE_UNROLL];\n"
+"        kgrl_sample_load(v, logits, base, i, blockDim.x, i1, bf);\n"
+"#pragma unroll\n"
+"        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) {\n"
+"            int j = i + u * (int)blockDim.x;\n"
+"            if (j >= i1) continue;\n"
+"            se += (double)expf(v[u] - mx);\n"
+"            if (v[u] == mx && j < am) am = j;\n"
+"        }\n"
+"    }\n"
+"    se = kgrl_block_sum_d(se, shd);\n"
+"    float amf = kgrl_block_max(-(float)am, sh);   // block max of -index = smallest index (exact below 2^24)\n"
+"    if (tid == 0) {\n"
+"        part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};\n"
+"        __threadfence();   // the slice is visible before the counter says so\n"
+"        last = atomicAdd(&count[sq], 1u) == (unsigned)nb - 1;\n"
+"    }\n"
+"    __syncthreads();\n"
+"    if (!last || tid >= 32) return;\n"
+"    __threadfence();\n"
+"    const kgrl_greedy_part* pp = part + (u64)sq * nb;\n"
+"    float M = -INFINITY;\n"
+"    int t = V;\n"
+"    // L2 reads (__ldcg): another block wrote the slices; this SM's L1 may hold a line of an earlier step\n"
+"    for (int k = tid; k < nb; k += 32) M = fmaxf(M, __ldcg(&pp[k].m));\n"
+"    for (int off = 16; off > 0; off >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, off));\n"
+"    double Z = 0.0;\n"
+"    for (int k = tid; k < nb; k += 32) {   // lane-strided in slice order, then a butterfly: a fixed order\n"
+"        float m = __ldcg(&pp[k].m);\n"
+"        int i = __ldcg(&pp[k].i);\n"
+"        if (m == -INFINITY) continue;\n"
+"        Z += __ldcg(&pp[k].s) * (double)expf(m - M);\n"
+"        if (m == M && i < t) t = i;\n"
+"    }\n"
+"    for (int off = 16; off > 0; off >>= 1) {\n"
+"        Z += __shfl_xor_sync(0xffffffffu, Z, off);\n"
+"        t = min(t, __shfl_xor_sync(0xffffffffu, t, off));\n"
+"    }\n"
+"    if (tid == 0) {\n"
+"        out_tok[sq] = t;\n"
+"        out_lp[sq] = 0.0f;\n"
+"        out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - (M + (float)log(Z));\n"
+"        count[sq] = 0;   // ready for the next step\n"
+"    }\n"
+"}\n"
+"\n"
 "// One decode step's inputs, on the device (kgrl_gpu_sample's graph: no host data per step). Before\n"
 "// step t >= 1: sequence s stays live while it was live and its last token tok[s] is no stop id; the\n"
 "// new token goes to slot *slot + 1 with the row's next position, as kgrl_gpu_model_decode would with\n"
@@ -3343,6 +3618,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void kgrl_k_decode_advance(int* tokens, int* pos, int* kmask, int* next_pos, int* slot, int* active,\n"
 "                                                 int* rows, int* steps, const int* tok, const int* stop_ids, int n_stop,\n"
 "                                                 int S, int Tk) {\n"
+"    kgrl_dep_wait();\n"
+"    kgrl_dep_launch();\n"
 "    int t0 = *slot + 1;\n"
 "    for (int s = threadIdx.x; s < S; s += blockDim.x) {\n"
 "        int live = active[s];\n"
@@ -10116,7 +10393,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10143,6 +10420,7 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     for (int i = 0; i < KGRL__EK_COUNT; i++)
         if (!kgrl_module_kernel(&e->mod, kgrl__engine_kernel_names[i], &e->k[i], &err)) KGRL_FATAL("%s", err.msg);
     KGRL_CUDA_CHECK(cudaMalloc((void **)&e->partials, 256 * sizeof(double)));
+    e->pdl = ctx->cc_major >= 9;
     return e;
 }
 
@@ -10159,8 +10437,20 @@ static unsigned kgrl__grid(size_t n, unsigned block) {
     if (g > 65535 * 4) g = 65535 * 4;
     return (unsigned)(g ? g : 1);
 }
+// Every engine kernel launches here: with programmatic dependent launch where e->pdl (the kernel's
+// blocks may start while the kernel before it in the stream finishes; each waits in kgrl_dep_wait
+// before it touches what that kernel writes).
 static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
-    kgrl_launch(e->ctx, e->k[k], kgrl_dim3(gx, gy, gz), kgrl_dim3(block, 1, 1), 0, args);
+    cudaLaunchAttribute at = KGRL_ZERO;
+    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = KGRL_ZERO;
+    cfg.gridDim = kgrl_dim3(gx, gy, gz);
+    cfg.blockDim = kgrl_dim3(block, 1, 1);
+    cfg.stream = e->ctx->stream;
+    cfg.attrs = &at;
+    cfg.numAttrs = e->pdl ? 1 : 0;
+    KGRL_CUDA_CHECK(cudaLaunchKernelExC(&cfg, (const void *)e->k[k], args));
 }
 
 // Copies on the kit's stream, waited for. ctx->stream is non-blocking, so the legacy default stream's
@@ -10260,14 +10550,19 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
 }
 
-// The decode GEMV (kgrl_k_gemv): y (N, OC_s) = x (N, K) W_s^T + bias_s + scale * xa_s lb_s^T for up to
-// KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) * up (swiglu: segments 0, 1).
-// The segments go to the kernel by value: the layout of struct kgrl_gemv_segs in kernels/engine.cu.
+// The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
+// scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
+// up (swiglu: segments 0, 1); the io adds the residual add, the RMSNorm of the finished output, the
+// rope and the KV-cache writes after (kernels/engine.cu says how each rounds). The segments and the io go to
+// the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
-#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
-// Weights per launch above which cuBLAS runs instead: it streams large matrices faster than this
-// GEMV (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
+#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
+#define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
+#define KGRL__GEMV_CACHE 2
+// Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
+// and the LM head run on cuBLAS instead: it streamed large matrices faster than the first GEMV
+// (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
 // 9.8 / 7.5, LM head 272 MB 111 / 98; 1.5B down 27.5 MB 17.3 / 13.7), while the GEMV wins where
 // launches dominate (q/k/v in one launch: 0.5B 2.1 MB 4.0 / 12.0, 1.5B 6.3 MB 5.7 / 15.0; o ties).
 #define KGRL__GEMV_MAX_BYTES ((size_t)8 << 20)
@@ -10276,26 +10571,51 @@ typedef struct kgrl__gemv_seg {
     const void *bias;        // (OC) or NULL
     const void *lb;          // LoRA B (OC, R) or NULL
     const void *xa;          // (N, R) the LoRA A output of this segment, read where lb != NULL
-    void *out;               // (N, OC); swiglu: segment 0's is h, segment 1's unused
-    int OC;
+    void *out;               // (N, OC); a cache segment's KV cache (N, Tk, OC); swiglu: segment 1's unused
+    int OC, flags;           // flags: KGRL__GEMV_ROPE | KGRL__GEMV_CACHE
 } kgrl__gemv_seg;
 typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgrl__gemv_segs;
+typedef struct kgrl__gemv_io {
+    const void *x;           // (N, K) the input
+    const void *resid;       // (N, OC) added after the rounding (one plain segment) or NULL
+    void *norm_out;          // (N, OC) RMSNorm of the finished output with norm_w (one plain segment) or NULL
+    const void *norm_w;      // (OC)
+    unsigned int *count;     // with norm_out: a zeroed counter (the kernel's last block resets it)
+    const int *pos;          // (N) positions of the rope segments
+    const float *inv_freq;   // (HS / 2)
+    const int *t0p;          // the cache segments' slot on the device, or NULL: t0
+    float eps, scale;        // RMSNorm epsilon; LoRA scale
+    int N, K, R, S, swiglu, bf, t0, Tk, HS;   // S: set by kgrl__gemv
+} kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
-static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const void *x, int N, int K, int R, float scale,
-                       bool swiglu, bool bf16) {
-    int rows = 0, sw = swiglu, bf = bf16;
-    for (int s = 0; s < (swiglu ? 1 : sg->n); s++) rows += sg->s[s].OC;
-    KGRL_CHECK(N >= 1 && N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(x, K) && (!swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)),
-               "decode GEMV: N %d, K %d or the swiglu segments outside the kernel's contract", N, K);
+// The warps that share a row (the kernel's S), from K alone so that a row's bits do not depend on N:
+// a lane's loads of a row fit one round where they can (up to 4 chunks of 16 bytes a lane and weight).
+static int kgrl__gemv_split(int K, bool bf16) {
+    int nch = bf16 ? K / 8 : K / 4;
+    return nch <= 128 ? 1 : nch <= 256 ? 2 : 4;
+}
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+    int units = 0;
+    for (int s = 0; s < (io->swiglu ? 1 : sg->n); s++) units += (sg->s[s].flags & KGRL__GEMV_ROPE) ? sg->s[s].OC / 2 : sg->s[s].OC;
+    KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
+               (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
+               ((!io->resid && !io->norm_out) || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_out || io->count),
+               "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
-    void *args[] = {&segs, &x, &N, &K, &R, &scale, &sw, &bf};
-    if (rows > 0) kgrl__ek(e, KGRL__EK_GEMV, (unsigned)((rows + KGRL__GEMV_WARPS - 1) / KGRL__GEMV_WARPS), 1, 1, 32 * KGRL__GEMV_WARPS, args);
+    kgrl__gemv_io o = *io;
+    o.S = kgrl__gemv_split(o.K, o.bf);
+    int per = KGRL__GEMV_WARPS / o.S;
+    void *args[] = {&segs, &o};
+    if (units > 0)
+        kgrl__ek(e, o.N == 1 ? KGRL__EK_GEMV1 : KGRL__EK_GEMV, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -10761,7 +11081,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->count, unsigned int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -10915,12 +11235,19 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs a
-// projection group or the LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row,
-// where the launch reads at most KGRL__GEMV_MAX_BYTES of weights (cuBLAS streams larger ones faster).
+// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
+// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
+// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the first RMSNorm
+// before it and the rope and KV-cache writes after, the split-KV attention, o with the residual add,
+// gate/up with the second RMSNorm and the swiglu, down with the residual add; the LM head normalizes
+// the last residual itself. Otherwise each projection group runs on the GEMV where its weights are at
+// most KGRL__GEMV_MAX_BYTES, with the separate norm, rope and add kernels of a prefill.
 
 // A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
 typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
+static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
+static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
+static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
@@ -10936,32 +11263,41 @@ static size_t kgrl__proj_bytes(const kgrl_gpu_model *gm, const kgrl__proj *p, in
     }
     return bytes;
 }
-// out (N, OC) = x (N, K) W (OC, K)^T + bias (NULL: none) as one GEMV segment; false (nothing launched)
-// where the kernel's layout contract does not hold
-static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const void *x, const void *W, const void *bias, int N, int K, int OC, bool bf16) {
-    if (!kgrl__gemv_fits(x, K) || !kgrl__gemv_fits(W, K)) return false;
+// The io of a launch over x (N, K) as it is: no norm, no residual, no rope
+static kgrl__gemv_io kgrl__gemv_plain(const void *x, int N, int K, bool bf16) {
+    kgrl__gemv_io io = KGRL_ZERO;
+    io.x = x; io.N = N; io.K = K; io.bf = bf16;
+    return io;
+}
+// out (N, OC) = x W^T + bias as one GEMV segment over the io's input (with its norm, if any); false
+// (nothing launched) where the kernel's layout contract does not hold
+static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const kgrl__gemv_io *io, const void *W, const void *bias, int OC) {
+    if (!kgrl__gemv_fits(io->x, io->K) || !kgrl__gemv_fits(W, io->K)) return false;
     kgrl__gemv_segs sg = KGRL_ZERO;
     sg.n = 1;
     sg.s[0].W = W; sg.s[0].bias = bias; sg.s[0].out = out; sg.s[0].OC = OC;
-    kgrl__gemv(e, &sg, x, N, K, 0, 0.0f, false, bf16);
+    kgrl__gemv(e, &sg, io);
     return true;
 }
-// The projections p[0..nseg) of one input inp (N, K) as GEMVs into outs[s] (swiglu: p = {gate, up} and
-// outs[0] = h = silu(gate) * up). LoRA: one launch for the A projections of the targeted modules into
-// their xa slots, then the B products in the main launch's epilogue. False (nothing launched) where
-// the kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
+// The projections p[0..nseg) of layer `layer` over the io's input as GEMVs into outs[s] with segment
+// flags flags[s] (NULL: none; swiglu: p = {gate, up} and outs[0] = h = silu(gate) * up). LoRA: one
+// launch for the A projections of the targeted modules into their xa slots, then the B products in
+// the main launch's epilogue. False (nothing launched) where the
+// kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
 static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                            void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu, int N) {
+                            void *const *outs, const int *flags, const kgrl__gemv_io *in, int layer, const kgrl__proj *p,
+                            int nseg, bool swiglu) {
     kgrl__gemv_segs sg = KGRL_ZERO, sa = KGRL_ZERO;   // the projections; the LoRA A projections
-    int K = 0;
+    kgrl__gemv_io io = *in;
     bool ok = true;
     for (int s = 0; s < nseg; s++) {
         kgrl__gemv_seg *g = &sg.s[sg.n++];
-        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &K);
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &io.K);
         g->W = kgrl_gpu_model_tensor(gm, layer, p[s].w);
         g->bias = kgrl_gpu_model_tensor(gm, layer, p[s].wb);
         g->out = swiglu && s == 1 ? NULL : outs[s];
-        ok = ok && kgrl__gemv_fits(g->W, K);
+        g->flags = flags ? flags[s] : 0;
+        ok = ok && kgrl__gemv_fits(g->W, io.K);
         const void *A = kgrl__gl_ptr(gl, layer, p[s].mod, false, 0);   // (R, K)
         if (!A) continue;
         void *xa = kgrl__xa_slot(a, layer, p[s].mod);
@@ -10969,11 +11305,15 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
         g->xa = xa;
         kgrl__gemv_seg *ga = &sa.s[sa.n++];
         ga->W = A; ga->out = xa; ga->OC = a->R;
-        ok = ok && kgrl__gemv_fits(A, K);
+        ok = ok && kgrl__gemv_fits(A, io.K);
     }
-    if (!ok || !kgrl__gemv_fits(inp, K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
-    if (sa.n) kgrl__gemv(e, &sa, inp, N, K, 0, 0.0f, false, a->bf16);   // xa = inp A^T, rounded as the cuBLAS path's
-    kgrl__gemv(e, &sg, inp, N, K, a->R, gl ? gl->scaling : 0.0f, swiglu, a->bf16);
+    io.R = a->R; io.scale = gl ? gl->scaling : 0.0f; io.swiglu = swiglu; io.bf = a->bf16;
+    if (!ok || !kgrl__gemv_fits(io.x, io.K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
+    if (sa.n) {   // xa = x A^T, rounded as the cuBLAS path's
+        kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
+        kgrl__gemv(e, &sa, &ia);
+    }
+    kgrl__gemv(e, &sg, &io);
     return true;
 }
 // The projections p[0..nseg) of one input inp (N, K) into outs[s]; swiglu: outs = {gate, up, h} with h =
@@ -10983,9 +11323,79 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
 static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                              void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
                              int N, bool gemv) {
-    if (gemv && kgrl__gemv_pays(kgrl__proj_bytes(gm, p, nseg)) && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
+    kgrl__gemv_io io = kgrl__gemv_plain(inp, N, 0, a->bf16);
+    if (gemv && kgrl__gemv_pays(kgrl__proj_bytes(gm, p, nseg)) &&
+        kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, NULL, &io, layer, p, nseg, swiglu))
+        return;
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
+}
+// Whether a decode step of N rows runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
+// between the projection and the rope), no LoRA dropout, and every weight and LoRA A matrix in the kernel's layout (checked before any launch, so a step never
+// stops half fused).
+static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T, int N) {
+    const kgrl_model_config *c = &gm->cfg;
+    if (!kgrl__gemv_step(a, T, N) || c->qk_norm || c->head_dim % 2) return false;
+    if (gl && a->lora_dropout && gl->desc.dropout > 0.0f) return false;
+    const kgrl__proj *all[7] = {&kgrl__qkv_proj[0], &kgrl__qkv_proj[1], &kgrl__qkv_proj[2], &kgrl__o_proj,
+                                &kgrl__mlp_proj[0], &kgrl__mlp_proj[1], &kgrl__down_proj};
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < 7; i++) {
+            int rows, K;
+            kgrl__layer_tensor_shape(c, all[i]->w, &rows, &K);
+            const void *A = kgrl__gl_ptr(gl, l, all[i]->mod, false, 0);
+            if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, all[i]->w), K) || (A && !kgrl__gemv_fits(A, K))) return false;
+        }
+    return true;
+}
+// The four GEMV launches of a fused decode layer (kgrl__decode_fused), each with its LoRA A launch
+// where targeted; false where the GEMV does not apply.
+// q/k/v of a->ln1: q rotated into a->q, k rotated and v into their cache slots
+static bool kgrl__fused_qkv(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N,
+                            int t0, const int *slot) {
+    const kgrl_model_config *c = &gm->cfg;
+    int KD = c->n_kv_heads * c->head_dim;
+    kgrl__gemv_io io = kgrl__gemv_plain(a->ln1, N, 0, a->bf16);
+    io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = c->head_dim;
+    void *out[3] = {a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), KGRL__EP(a->v, (size_t)l * a->B * a->T * KD)};
+    const int flags[3] = {KGRL__GEMV_ROPE, KGRL__GEMV_ROPE | KGRL__GEMV_CACHE, KGRL__GEMV_CACHE};
+    return kgrl__gemv_proj(e, gm, gl, a, out, flags, &io, l, kgrl__qkv_proj, 3, false);
+}
+// a->mid = x + o(a->atty), then a->ln2 = RMSNorm(a->mid)
+static bool kgrl__fused_o(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, const void *x) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->atty, N, 0, a->bf16);
+    io.resid = x;
+    io.norm_out = a->ln2; io.norm_w = kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2); io.eps = gm->cfg.rms_eps; io.count = a->count;
+    return kgrl__gemv_proj(e, gm, gl, a, &a->mid, NULL, &io, l, &kgrl__o_proj, 1, false);
+}
+// a->hact = silu(gate) * up of a->ln2
+static bool kgrl__fused_gate_up(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->ln2, N, 0, a->bf16);
+    return kgrl__gemv_proj(e, gm, gl, a, &a->hact, NULL, &io, l, kgrl__mlp_proj, 2, true);
+}
+// xo = a->mid + down(a->hact), then next = RMSNorm(xo) with next_w: the next layer's a->ln1, or the
+// final norm's a->lnf after the last layer
+static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo,
+                             void *next, const void *next_w) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->hact, N, 0, a->bf16);
+    io.resid = a->mid;
+    io.norm_out = next; io.norm_w = next_w; io.eps = gm->cfg.rms_eps; io.count = a->count;
+    return kgrl__gemv_proj(e, gm, gl, a, &xo, NULL, &io, l, &kgrl__down_proj, 1, false);
+}
+// One fused decode layer: x (N, C) the residual stream in, with a->ln1 = its norm; xo out, with next =
+// its norm by next_w
+static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                       int l, int N, int t0, const int *slot, const void *x, void *xo, void *next,
+                                       const void *next_w) {
+    const kgrl_model_config *c = &gm->cfg;
+    int KD = c->n_kv_heads * c->head_dim;
+    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
+    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
+                           KGRL__EP(a->v, (size_t)l * a->B * a->T * KD), a->kmask, slot, N, a->T, t0, c->n_heads,
+                           c->n_kv_heads, c->head_dim, a->bf16);
+    ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
+         kgrl__fused_down(e, gm, gl, a, l, N, xo, next, next_w);
+    KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -11044,12 +11454,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
-    const kgrl__proj qkv[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
-    const kgrl__proj o = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, down = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
-    const kgrl__proj mlp[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
     bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
     void *qkv_out[3] = {qr, kr, atty}, *mlp_out[3] = {gate, up, hact};   // v via atty
-    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, qkv, 3, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, kgrl__qkv_proj, 3, false, N, gemv);
     const void *qn = qr, *kn = kr;
     if (c->qk_norm) {
         kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
@@ -11060,10 +11467,10 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
-    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &o, 1, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
-    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, mlp, 2, true, N, gemv);
-    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &down, 1, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, kgrl__mlp_proj, 2, true, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &kgrl__down_proj, 1, false, N, gemv);
     const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
     kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
 }
@@ -11075,8 +11482,10 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     bool bf = a->bf16;
     size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
+    bool fused = kgrl__decode_fused(gm, gl, a, T, N);
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
-    // layer 0's first norm; every later norm runs in one launch with the residual add before it
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it (or,
+    // fused, in the last block of the GEMV that writes the residual)
     kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
@@ -11085,7 +11494,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
         void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
-        kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
+        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, next_w);
+        else kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {
@@ -11097,7 +11508,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
     bool gemv = kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es);
-    if (!gemv || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+    kgrl__gemv_io io = kgrl__gemv_plain(rows, nr, C, bf);
+    if (!gemv || !kgrl__gemv_forward(e, a->logits, &io, head, NULL, c->vocab_size))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 
@@ -11391,52 +11803,65 @@ bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts
 }
 
 // The sampler's device state for one kgrl_gpu_sample call: one allocation, nothing per step.
+#define KGRL__GREEDY_SLICE 2048   // logits a block of kgrl_k_sample_greedy reduces (256 threads x 8 loads)
 typedef struct kgrl__gsampler {
-    int S, n_stop;
+    int S, n_stop, nblk;     // nblk: greedy slices a row (kgrl_k_sample_greedy)
     void *block;
     uint64_t *streams;       // (S) Philox stream of each sequence
+    void *part;              // (S, nblk) 16-byte slice results of the greedy kernel (struct kgrl_greedy_part)
     int *tok;                // (S) sampled tokens, followed by lp (S) and raw (S): one D2H per step
     float *lp, *raw;         // (S) logprobs under the sampling distribution and under the raw model
-    int *rows, *steps, *active, *stop_ids;   // (S) x3: logits row, step, live; (n_stop)
+    int *rows, *steps, *active, *count, *stop_ids;   // (S) x4: logits row, step, live, greedy counter; (n_stop)
     unsigned long long seed;
     float temp, top_p, min_p;   // temp 0: greedy
     int top_k;
 } kgrl__gsampler;
 
-static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G) {
+static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G,
+                                  int V) {
     size_t nS = (size_t)S;
     memset(g, 0, sizeof *g);
-    g->S = S; g->n_stop = d->n_stop;
+    g->S = S; g->n_stop = d->n_stop; g->nblk = (V + KGRL__GREEDY_SLICE - 1) / KGRL__GREEDY_SLICE;
     g->seed = d->seed; g->temp = d->greedy ? 0.0f : d->temperature; g->top_p = d->top_p; g->min_p = d->min_p; g->top_k = d->top_k;
-    size_t bytes = nS * sizeof(uint64_t) + (6 * nS + (size_t)d->n_stop) * sizeof(int);
+    size_t part_bytes = nS * (size_t)g->nblk * 16;
+    size_t bytes = nS * sizeof(uint64_t) + part_bytes + (7 * nS + (size_t)d->n_stop) * sizeof(int);
     KGRL_CUDA_CHECK(cudaMalloc(&g->block, bytes));
     g->streams = (uint64_t *)g->block;
-    g->tok = (int *)(g->streams + nS);
+    g->part = g->streams + nS;
+    g->tok = (int *)((char *)g->part + part_bytes);
     g->lp = (float *)(g->tok + nS); g->raw = g->lp + nS;
-    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->stop_ids = g->active + nS;
-    // host image of the block up to the stop ids: streams, out (zero), rows = the prefill's logits row
-    // of the sequence's prompt, steps 0, active 1
+    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->count = g->active + nS;
+    g->stop_ids = g->count + nS;
+    // host image of the block: streams, parts and out (zero), rows = the prefill's logits row of the
+    // sequence's prompt, steps 0, active 1, counters 0, the stop ids
     char *h = (char *)kgrl_calloc(1, bytes);
     uint64_t *hs = (uint64_t *)h;
-    int *hr = (int *)(hs + nS) + 3 * nS, *ha = hr + 2 * nS;
+    int *hr = (int *)(h + ((char *)g->rows - (char *)g->block)), *ha = (int *)(h + ((char *)g->active - (char *)g->block));
     uint64_t sampling = kgrl_stream_id("sampling");
     for (int s = 0; s < S; s++) {
         hs[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
         hr[s] = s / G;
         ha[s] = 1;
     }
-    if (d->n_stop) memcpy(ha + nS, d->stop_ids, sizeof(int) * (size_t)d->n_stop);
+    if (d->n_stop) memcpy(h + ((char *)g->stop_ids - (char *)g->block), d->stop_ids, sizeof(int) * (size_t)d->n_stop);
     kgrl__ecopy(e, g->block, h, bytes, cudaMemcpyHostToDevice);
     kgrl_free(h);
 }
 
-// The sampling kernel over the S rows of a->logits that g->rows names (one block of 1024 per row)
+// The sampling kernel over the S rows of a->logits that g->rows names: greedy, nblk blocks of 256 a
+// row (kgrl_k_sample_greedy); otherwise one block of 1024 a row (kgrl_k_sample)
 static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__gsampler *g) {
     int V = a->V, bf = a->bf16;
     void *logits = a->logits;
+    if (g->temp <= 0.0f) {
+        KGRL_CHECK((V + KGRL__GREEDY_SLICE - 1) / KGRL__GREEDY_SLICE == g->nblk, "greedy sampler: made for another vocabulary than %d", V);
+        void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->active, &g->part, &g->count, &V, &bf};
+        kgrl__ek(e, KGRL__EK_SAMPLE_GREEDY, (unsigned)g->nblk, (unsigned)g->S, 1, 256, args);
+        return;
+    }
     void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->streams, &g->steps, &g->active, &g->seed, &g->temp,
                     &g->top_k, &g->top_p, &g->min_p, &V, &bf};
-    kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)g->S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+    kgrl__ek(e, KGRL__EK_SAMPLE, (unsigned)g->S, 1, 1, 1024, args);
 }
 
 // One decode step driven by the device alone: the advance kernel turns the last sampled tokens into
@@ -11447,7 +11872,7 @@ static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const k
     int Tk = a->T;
     void *args[] = {&a->tokens, &a->pos, &a->kmask, &a->next_pos, &a->slot, &g->active, &g->rows, &g->steps, &g->tok,
                     &g->stop_ids, &g->n_stop, &g->S, &Tk};
-    kgrl_launch(e->ctx, e->k[KGRL__EK_DECODE_ADVANCE], kgrl_dim3(1, 1, 1), kgrl_dim3(256, 1, 1), 0, args);
+    kgrl__ek(e, KGRL__EK_DECODE_ADVANCE, 1, 1, 1, 256, args);
     kgrl__gforward_layers(e, gm, gl, a, g->S, 1, a->len, a->slot);
     kgrl__gsample_launch(e, a, g);
 }
@@ -11482,7 +11907,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
-    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G);
+    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
     kgrl__result_alloc(out, S, d.max_new_tokens);
     char *h_out = (char *)kgrl_malloc(12 * nS);   // tok, lp, raw as the device lays them out
     int *h_tok = (int *)h_out;

@@ -21,9 +21,33 @@ __device__ __forceinline__ unsigned short kgrl_f2bf(float f) {
 __device__ __forceinline__ float kgrl_ld(const void* p, u64 i, int bf) {
     return bf ? kgrl_bf2f(((const unsigned short*)p)[i]) : ((const float*)p)[i];
 }
+// an L2 read (bypassing L1) of element i: data another block of the same kernel wrote
+__device__ __forceinline__ float kgrl_ldcg(const void* p, u64 i, int bf) {
+    return bf ? kgrl_bf2f(__ldcg((const unsigned short*)p + i)) : __ldcg((const float*)p + i);
+}
 __device__ __forceinline__ void kgrl_st(void* p, u64 i, float x, int bf) {
     if (bf) ((unsigned short*)p)[i] = kgrl_f2bf(x);
     else ((float*)p)[i] = x;
+}
+
+__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }
+
+// Programmatic dependent launch (sm_90 and later; src/14_engine_gpu.h launches every kernel of this
+// file with it there): a kernel's blocks may start before the kernel ahead of it in the stream has
+// finished. So every kernel here calls kgrl_dep_wait() before it touches memory that kernels write
+// (only the decode GEMV reads weights before it), and the kernels of a decode step call
+// kgrl_dep_launch() once their own wait has returned, which lets the next kernel's blocks start.
+// Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.
+// Without the launch attribute, or below sm_90, both are no-ops.
+__device__ __forceinline__ void kgrl_dep_wait(void) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void kgrl_dep_launch(void) {
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
 }
 
 // Block-wide sum / max for blockDim.x a multiple of 32 (<= 1024); every thread gets the result.
@@ -62,6 +86,8 @@ __device__ float kgrl_block_max(float v, float* sh) {
 // ---------------------------------------------------------------------------------------------
 // embedding: out (N, C) = wte[tokens]; grid N, block 256
 extern "C" __global__ void kgrl_k_embedding_fwd(void* out, const int* tokens, const void* wte, int N, int C, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     int n = blockIdx.x;
     if (n >= N) return;
     u64 src = (u64)tokens[n] * C, dst = (u64)n * C;
@@ -70,6 +96,7 @@ extern "C" __global__ void kgrl_k_embedding_fwd(void* out, const int* tokens, co
 // dwte (V, C) fp32 += dout rows; atomics because tokens repeat (the only atomics of the engine,
 // and only on the full-weight gradient path)
 extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* tokens, int N, int C, int bf) {
+    kgrl_dep_wait();
     int n = blockIdx.x;
     if (n >= N) return;
     for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dwte + (u64)tokens[n] * C + c, kgrl_ld(dout, (u64)n * C + c, bf));
@@ -93,6 +120,8 @@ __device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const v
 }
 extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
                                               int N, int C, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     __shared__ float sh[32];
     int n = blockIdx.x;
     if (n >= N) return;
@@ -105,6 +134,8 @@ extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void
 // norm after it in one launch, with the float results of the two kernels (sum may alias a).
 extern "C" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* sum, const void* a, const void* b,
                                                   const void* weight, float eps, int N, int C, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     __shared__ float sh[32];
     int n = blockIdx.x;
     if (n >= N) return;
@@ -120,6 +151,7 @@ extern "C" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* 
 // dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)
 extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,
                                               const void* weight, const float* rstd, int N, int C, int bf) {
+    kgrl_dep_wait();
     __shared__ float sh[32];
     int n = blockIdx.x;
     if (n >= N) return;
@@ -143,6 +175,7 @@ extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const 
 // partial sums in order (a fixed order, so the result does not depend on the run; one thread per
 // column over all N rows was ms-slow at N = 16k)
 extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {
+    kgrl_dep_wait();
     __shared__ float part_sum[32][33];
     int lane = threadIdx.x % 32, part = threadIdx.x / 32, o = blockIdx.x * 32 + lane;
     float s = 0.0f;
@@ -158,6 +191,8 @@ extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, 
 }
 // SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)
 extern "C" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const void* up, u64 n, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         float g = kgrl_ld(gate, i, bf);
         float s = g / (1.0f + expf(-g));
@@ -167,6 +202,7 @@ extern "C" __global__ void kgrl_k_swiglu_fwd(void* out, const void* gate, const 
 }
 extern "C" __global__ void kgrl_k_swiglu_bwd(void* dgate, void* dup, const void* dout, const void* gate, const void* up,
                                              u64 n, int bf) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         float g = kgrl_ld(gate, i, bf), u = kgrl_ld(up, i, bf), d = kgrl_ld(dout, i, bf);
         float sg = 1.0f / (1.0f + expf(-g));
@@ -177,6 +213,7 @@ extern "C" __global__ void kgrl_k_swiglu_bwd(void* dgate, void* dup, const void*
 // LoRA dropout: out = inp * mask (0 or 1/(1-p)), mask from Philox (seed, stream, i) as the CPU does.
 // acc != 0: out += inp * mask instead (the backward's dinp).
 extern "C" __global__ void kgrl_k_dropout(void* out, const void* inp, float p, u64 seed, u64 stream, u64 n, int acc, int bf) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         float m = kgrl_uniform_at_dev(seed, stream, i) >= p ? 1.0f / (1.0f - p) : 0.0f;
         float v = kgrl_ld(inp, i, bf) * m;
@@ -185,10 +222,12 @@ extern "C" __global__ void kgrl_k_dropout(void* out, const void* inp, float p, u
 }
 // fp32 -> storage dtype copy (the bf16 shadow of the LoRA parameters)
 extern "C" __global__ void kgrl_k_cast(void* out, const float* inp, u64 n, int bf) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) kgrl_st(out, i, inp[i], bf);
 }
 // storage dtype -> fp32 (tests read results back through this)
 extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int bf) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) out[i] = kgrl_ld(inp, i, bf);
 }
 
@@ -196,48 +235,96 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // Decode GEMV: the projections of a step of N <= 8 rows (batch-1..8 decode), where cuBLAS at one row
 // is latency-bound. Up to 3 segments (weights with their own outputs, e.g. q, k, v) share the input
 // x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,
-//     out[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)
-// swiglu != 0: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, with
-// g and u rounded to the storage dtype first and silu rounded as kgrl_k_swiglu_fwd does (that kernel
-// reads the stored gate and up). The LoRA term is added to the fp32 dot product before the single
-// rounding; the cuBLAS path rounds x W^T + b to the storage dtype first and adds s * xa B^T after
-// (beta = 1), so in bf16 the two differ by up to one rounding of the output (2^-9 relative).
-// One warp per output row o (per (gate, up) pair), all N rows at once; lanes stride K in 16-byte
-// chunks (8 bf16 or 4 fp32), KGRL_GEMV_UNROLL chunks per lane issued before any is used (a row of
-// K = 896 in one round trip). K % 8 == 0 and 16-byte aligned W and x rows (the host checks). Fixed
-// order: each lane sums its chunks in order, then a butterfly over the lanes, so row n's result does
-// not depend on N or on the other rows. block 32 * KGRL_GEMV_WARPS, grid ceil(rows / KGRL_GEMV_WARPS)
-// with rows = the sum of OC_s (swiglu: OC_0).
-// Tuning (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides, since a warp waits one
-// round trip per row. 8 warps a block and 8 loads a lane (96 registers) ran the LM head at 1.5 TB/s;
-// 4 warps, 4 loads and at most 64 registers (8 blocks an SM) at 2.5 TB/s.
+//     y[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)
+// and then, as the launch's io says (each the arithmetic of the kernel it replaces in a decode step):
+//   - resid: out = y rounded, plus resid[n, o], rounded again (the residual add);
+//   - norm_out: the last block to finish (a counter) writes RMSNorm(out) with norm_w, the norm that the
+//     next projection reads (kgrl_k_rmsnorm_fwd's roundings, its sum of squares in this kernel's
+//     fixed order): the residual add and the norm after it without a launch of their own;
+//   - swiglu: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, g and
+//     u rounded first, silu rounded as kgrl_k_swiglu_fwd;
+//   - a KGRL_GEMV_ROPE segment: rows (h, f) and (h, f + HS/2) are computed together, rounded, and
+//     rotated by pos[n] as kgrl_k_rope_qkv; a KGRL_GEMV_CACHE segment's out is a KV cache (N, Tk, OC):
+//     row n's outputs go to slot t0 (from t0p when set: the decode graph's moving slot).
+// The LoRA term is added to the fp32 dot product before the single rounding; the cuBLAS path rounds
+// x W^T + b first and adds s * xa B^T after, so in bf16 the two differ by up to one rounding (2^-9).
+// Work units: a row, or a pair of rows (gate and up of o; a rope pair). S warps (1, 2 or 4, from K
+// alone: the host) share a unit's row: lane l of part j sums chunks j*32 + l, + 32 S, ... in order
+// (16-byte chunks: 8 bf16 or 4 fp32), a butterfly sums the lanes, then the parts are summed in part
+// order, so a row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte
+// weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with
+// programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of
+// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.
+// Two entry points: kgrl_k_gemv1 for N = 1 (fewer registers, a longer round) and kgrl_k_gemv for
+// N <= 8, with the same per-row arithmetic.
+// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
+// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
+// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
 #define KGRL_GEMV_MAX_ROWS 8
 #define KGRL_GEMV_SEGS 3
-#define KGRL_GEMV_WARPS 4    // rows (warps) per block: the host's KGRL__GEMV_WARPS
-#define KGRL_GEMV_UNROLL 4   // 16-byte loads in flight per lane (shared by gate and up in swiglu mode)
+#define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS
+#define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags
+#define KGRL_GEMV_CACHE 2
 struct kgrl_gemv_seg {      // the host's kgrl__gemv_seg (src/14_engine_gpu.h), byte for byte
     const void* W;          // (OC, K)
     const void* bias;       // (OC) or NULL
     const void* lb;         // LoRA B (OC, R) or NULL (no LoRA term)
     const void* xa;         // (N, R) this segment's LoRA A output, read where lb != NULL
-    void* out;              // (N, OC); swiglu: segment 0's is h (N, OC), segment 1's unused
-    int OC;
+    void* out;              // (N, OC); a cache segment's (N, Tk, OC); swiglu: segment 1's unused
+    int OC, flags;          // flags: KGRL_GEMV_ROPE | KGRL_GEMV_CACHE
 };
 struct kgrl_gemv_segs { kgrl_gemv_seg s[KGRL_GEMV_SEGS]; int n; };
-
-__device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }
-// acc[r][n] += w[r] . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)
-template <int BF, int NW>
-__device__ __forceinline__ void kgrl_gemv_chunk(float (*acc)[KGRL_GEMV_MAX_ROWS], const uint4* w, const uint4* x, int xstride,
-                                                int N) {
+struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
+    const void* x;          // (N, K) the input
+    const void* resid;      // (N, OC) added after the rounding (plain one-segment launches), or NULL
+    void* norm_out;         // (N, OC) RMSNorm of the finished out rows with norm_w, or NULL
+    const void* norm_w;     // (OC)
+    unsigned int* count;    // the blocks done, for norm_out (0 before the launch; the last block resets it)
+    const int* pos;         // (N) the rope segments' positions
+    const float* inv_freq;  // (HS / 2)
+    const int* t0p;         // the cache segments' slot on the device, or NULL: t0
+    float eps, scale;       // RMSNorm epsilon; LoRA scale
+    int N, K, R, S, swiglu, bf, t0, Tk, HS;
+};
+// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency)
+struct kgrl_gemv_unit { int s0, s1, o0, o1, nw, f; };
+__device__ __forceinline__ bool kgrl_gemv_find(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, int u, kgrl_gemv_unit* t) {
+    if (io.swiglu) {
+        *t = {0, 1, u, u, 2, 0};
+        return u < sg.s[0].OC;
+    }
+    for (int s = 0; s < sg.n; s++) {
+        bool rope = sg.s[s].flags & KGRL_GEMV_ROPE;
+        int units = rope ? sg.s[s].OC / 2 : sg.s[s].OC, half = io.HS / 2;
+        if (u >= units) { u -= units; continue; }
+        int f = rope ? u % half : 0, o0 = rope ? (u / half) * io.HS + f : u;
+        *t = {s, s, o0, rope ? o0 + half : o0, rope ? 2 : 1, f};
+        return true;
+    }
+    return false;
+}
+// wc[r * U + i] = chunk c + i * cstep of row o_r (r < NW); past the row's end its last chunk again
+// (unused: no branch, so the loads are in flight together). Read once: streaming loads.
+template <int NW, int U>
+__device__ __forceinline__ void kgrl_gemv_load(uint4* wc, const void* W0, int o0, const void* W1, int o1, int nch, int c,
+                                               int cstep) {
+    const uint4* w[2] = {(const uint4*)W0 + (u64)o0 * nch, (const uint4*)W1 + (u64)o1 * nch};
 #pragma unroll
-    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
+    for (int r = 0; r < NW; r++)
+#pragma unroll
+        for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));
+}
+// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)
+template <int BF, int NW, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], const uint4* w, int wstride, const uint4* x, int xstride, int N) {
+#pragma unroll
+    for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
-        uint4 c = __ldg(x + (u64)n * xstride);
+        uint4 c = x[(u64)n * xstride];
         unsigned int xv[4] = {c.x, c.y, c.z, c.w};
 #pragma unroll
         for (int r = 0; r < NW; r++) {
-            unsigned int wv[4] = {w[r].x, w[r].y, w[r].z, w[r].w};
+            unsigned int wv[4] = {w[r * wstride].x, w[r * wstride].y, w[r * wstride].z, w[r * wstride].w};
 #pragma unroll
             for (int j = 0; j < 4; j++) {
                 if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half
@@ -250,43 +337,81 @@ __device__ __forceinline__ void kgrl_gemv_chunk(float (*acc)[KGRL_GEMV_MAX_ROWS]
         }
     }
 }
-// acc[r][n] = x[n, :] . W_r[o, :] for the NW (1, or 2: gate and up) weights, n < N, the same value in
-// every lane. W_r (., K), x (N, K).
-template <int BF, int NW>
-__device__ void kgrl_gemv_dot(float (*acc)[KGRL_GEMV_MAX_ROWS], const void* W0, const void* W1, int o, const void* x, int N, int K) {
-    const int U = KGRL_GEMV_UNROLL / NW;
-    int lane = threadIdx.x & 31, nch = BF ? K / 8 : K / 4;   // 16-byte chunks per row
-    const uint4* w[2] = {(const uint4*)W0 + (u64)o * nch, (const uint4*)(NW > 1 ? W1 : W0) + (u64)o * nch};
-    const uint4* xv = (const uint4*)x;
+// acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in
+// every lane. wc holds the first round, loaded by the caller; later rounds are loaded here.
+template <int BF, int NW, int U, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], uint4* wc, const void* W0, int o0, const void* W1, int o1,
+                                              const uint4* x, int N, int nch, int c0, int cstep) {
 #pragma unroll
-    for (int r = 0; r < NW; r++)
+    for (int r = 0; r < 2; r++)
 #pragma unroll
-        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) acc[r][n] = 0.0f;
-    for (int c = lane; c < nch; c += 32 * U) {
-        uint4 wc[U][NW];
+        for (int n = 0; n < MAXN; n++) acc[r][n] = 0.0f;
+    for (int c = c0; c < nch; c += U * cstep) {
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            int cu = min(c + 32 * u, nch - 1);   // past the row's end: its last chunk again, unused (no branch)
-#pragma unroll
-            for (int r = 0; r < NW; r++) wc[u][r] = __ldcs(w[r] + cu);   // read once: streaming
-        }
-#pragma unroll
-        for (int u = 0; u < U; u++)
-            if (c + 32 * u < nch) kgrl_gemv_chunk<BF, NW>(acc, wc[u], xv + c + 32 * u, nch, N);
+        for (int i = 0; i < U; i++)
+            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN>(acc, wc + i, U, x + c + i * cstep, nch, N);
+        if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
 #pragma unroll
     for (int r = 0; r < NW; r++)
 #pragma unroll
-        for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)
+        for (int n = 0; n < MAXN; n++)
             if (n < N)
                 for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);
 }
-// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o],
-// loaded before the dot product so its latency hides under the weights'
-__device__ void kgrl_gemv_epilogue(float* acc, float b, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
-    int lane = threadIdx.x & 31;
+// The last block of the launch to finish writes norm_out (N, OC) = RMSNorm(out) with norm_w, rounded
+// as kgrl_rmsnorm_row; every thread of every block calls this. The out rows are read from L2
+// (__ldcg): other blocks wrote them, and this SM's L1 may hold their lines from an earlier kernel.
+template <int BF>
+__device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {
+    __shared__ float sh[32];
+    __shared__ int last;
+    __threadfence();   // this thread's outputs are visible to every block before the count says so
+    __syncthreads();
+    if (threadIdx.x == 0) last = atomicAdd(io.count, 1u) == gridDim.x - 1;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm
+    // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)
+    const int U = 8, step = U * blockDim.x;
+    for (int n = 0; n < io.N; n++) {
+        u64 base = (u64)n * OC;
+        float ss = 0.0f, v[U];
+        for (int c = threadIdx.x; c < OC; c += step) {
 #pragma unroll
-    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
+            for (int u = 0; u < U; u++) v[u] = c + u * (int)blockDim.x < OC ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;
+#pragma unroll
+            for (int u = 0; u < U; u++) ss += v[u] * v[u];
+        }
+        ss = kgrl_block_sum(ss, sh);   // syncs before it writes sh: safe to call again
+        float r = 1.0f / sqrtf(ss / (float)OC + io.eps);
+        for (int c = threadIdx.x; c < OC; c += step) {
+            float w[U];
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                bool in = c + u * (int)blockDim.x < OC;
+                v[u] = in ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;
+                w[u] = in ? kgrl_ld(io.norm_w, c + u * blockDim.x, BF) : 0.0f;
+            }
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                if (c + u * (int)blockDim.x >= OC) continue;
+                float xn = v[u] * r;
+                if (BF) xn = kgrl_bf2f(kgrl_f2bf(xn));
+                kgrl_st(io.norm_out, base + c + u * blockDim.x, w[u] * xn, BF);
+            }
+        }
+    }
+    if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch
+}
+// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o]
+template <int MAXN>
+__device__ __forceinline__ void kgrl_gemv_epilogue(float* acc, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
+    int lane = threadIdx.x & 31;
+    float b = g.bias ? kgrl_ld(g.bias, o, bf) : 0.0f;
+#pragma unroll
+    for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
         float y = acc[n] + b;
         if (g.lb) {
@@ -298,43 +423,87 @@ __device__ void kgrl_gemv_epilogue(float* acc, float b, const kgrl_gemv_seg& g, 
         acc[n] = y;
     }
 }
-// Row o of segment g: out[n, o] for n < N, lane n storing row n
-template <int BF>
-__device__ void kgrl_gemv_row(const kgrl_gemv_seg& g, int o, const void* x, int N, int K, int R, float scale) {
-    float acc[1][KGRL_GEMV_MAX_ROWS], b = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f;
-    kgrl_gemv_dot<BF, 1>(acc, g.W, NULL, o, x, N, K);
-    kgrl_gemv_epilogue(acc[0], b, g, o, N, R, scale, BF);
-#pragma unroll
-    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++)
-        if (n < N && (threadIdx.x & 31) == n) kgrl_st(g.out, (u64)n * g.OC + o, acc[0][n], BF);
+// Where output o of row n goes: out (N, OC), or a cache segment's slot t0 of (N, Tk, OC)
+__device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_gemv_io& io, int n, int o, int t0) {
+    return (g.flags & KGRL_GEMV_CACHE) ? ((u64)n * io.Tk + t0) * g.OC + o : (u64)n * g.OC + o;
 }
-// Row o of h = silu(gate) * up, kgrl_k_swiglu_fwd's arithmetic on the stored gate and up
-template <int BF>
-__device__ void kgrl_gemv_swiglu_row(const kgrl_gemv_seg& g, const kgrl_gemv_seg& u, int o, const void* x, int N, int K, int R,
-                                     float scale) {
-    float acc[2][KGRL_GEMV_MAX_ROWS];
-    float bg = g.bias ? kgrl_ld(g.bias, o, BF) : 0.0f, bu = u.bias ? kgrl_ld(u.bias, o, BF) : 0.0f;
-    kgrl_gemv_dot<BF, 2>(acc, g.W, u.W, o, x, N, K);
-    kgrl_gemv_epilogue(acc[0], bg, g, o, N, R, scale, BF);
-    kgrl_gemv_epilogue(acc[1], bu, u, o, N, R, scale, BF);
+// The unit's outputs from its summed dot products; lane n stores row n
+template <int BF, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, float (*acc)[MAXN]) {
+    const kgrl_gemv_seg& g0 = sg.s[t.s0];
+    const kgrl_gemv_seg& g1 = sg.s[t.s1];
+    kgrl_gemv_epilogue<MAXN>(acc[0], g0, t.o0, io.N, io.R, io.scale, BF);
+    if (t.nw == 2) kgrl_gemv_epilogue<MAXN>(acc[1], g1, t.o1, io.N, io.R, io.scale, BF);
+    int lane = threadIdx.x & 31, t0 = io.t0p ? *io.t0p : io.t0;
 #pragma unroll
-    for (int n = 0; n < KGRL_GEMV_MAX_ROWS; n++) {
-        if (n >= N || (threadIdx.x & 31) != n) continue;
-        float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);
-        kgrl_st(g.out, (u64)n * g.OC + o, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
+    for (int n = 0; n < MAXN; n++) {
+        if (n >= io.N || lane != n) continue;
+        if (io.swiglu) {
+            float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);
+            kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
+        } else if (t.nw == 2) {   // a rope pair
+            float x1 = kgrl_round(acc[0][n], BF), x2 = kgrl_round(acc[1][n], BF);
+            float ang = (float)io.pos[n] * io.inv_freq[t.f];   // fp32 product as transformers
+            float cs = cosf(ang), sn = sinf(ang);
+            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);
+            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);
+        } else {
+            float y = acc[0][n];
+            if (io.resid) y = kgrl_round(y, BF) + kgrl_ld(io.resid, (u64)n * g0.OC + t.o0, BF);
+            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y, BF);
+        }
     }
 }
-// x (N, K); sg by value (read in place: __grid_constant__); R the LoRA rank of every segment's xa and lb
+template <int BF, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
+    const int UT = MAXN == 1 ? 8 : 4;   // 16-byte weight loads in flight per lane (a pair: UT / 2 each)
+    __shared__ float part[KGRL_GEMV_WARPS][2][MAXN];
+    int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;
+    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
+    kgrl_gemv_unit t;
+    bool live = kgrl_gemv_find(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);
+    const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;
+    uint4 wc[UT];
+    if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
+    else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);
+    kgrl_dep_wait();   // from here on the kernel before this one has finished
+    kgrl_dep_launch();
+    const uint4* x = (const uint4*)io.x;
+    float acc[2][MAXN];
+    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN>(acc, wc, W0, t.o0, W1, t.o1, x, io.N, nch, c0, cstep);
+    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN>(acc, wc, W0, t.o0, W0, t.o0, x, io.N, nch, c0, cstep);
+    bool store = live;
+    if (S > 1) {   // the unit's parts, summed in part order by its first warp
+        if (live && lane == 0)
+#pragma unroll
+            for (int r = 0; r < 2; r++)
+#pragma unroll
+                for (int n = 0; n < MAXN; n++) part[w][r][n] = acc[r][n];
+        __syncthreads();
+        store = live && j == 0;
+        if (store)
+#pragma unroll
+            for (int r = 0; r < 2; r++)
+#pragma unroll
+                for (int n = 0; n < MAXN; n++)
+                    for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];
+    }
+    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, acc);
+    if (io.norm_out) kgrl_gemv_norm_last<BF>(sg.s[0].out, io, sg.s[0].OC);   // every thread: barriers
+}
+// sg and io by value (read in place: __grid_constant__).
+// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
+// loop; at 4 blocks an SM it takes 90 registers and spills nothing. The N = 1 kernel fits 64 (one
+// register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS>(sg, io);
+}
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
-kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const void* x, int N, int K, int R, float scale, int swiglu, int bf) {
-    int o = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), s = 0;   // this warp's row, then its segment
-    int nseg = swiglu ? 1 : sg.n;
-    while (s < nseg && o >= sg.s[s].OC) { o -= sg.s[s].OC; s++; }
-    if (s == nseg) return;   // past the last row: the whole warp leaves
-    if (swiglu && bf) kgrl_gemv_swiglu_row<1>(sg.s[0], sg.s[1], o, x, N, K, R, scale);
-    else if (swiglu) kgrl_gemv_swiglu_row<0>(sg.s[0], sg.s[1], o, x, N, K, R, scale);
-    else if (bf) kgrl_gemv_row<1>(sg.s[s], o, x, N, K, R, scale);
-    else kgrl_gemv_row<0>(sg.s[s], o, x, N, K, R, scale);
+kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    if (io.bf) kgrl_gemv_run<1, 1>(sg, io);
+    else kgrl_gemv_run<0, 1>(sg, io);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +512,8 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const void* x, int N, int
 // grid N, block 128. bwd != 0: the transpose (rotate by -angle) accumulated into out.
 extern "C" __global__ void kgrl_k_rope(void* out, const void* inp, const int* pos, const float* inv_freq, int N, int T,
                                        int inT, int in0, int outT, int out0, int NH, int HS, int bwd, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     int n = blockIdx.x;
     if (n >= N) return;
     int b = n / T, i = n % T, half = HS / 2;
@@ -370,6 +541,8 @@ extern "C" __global__ void kgrl_k_rope(void* out, const void* inp, const int* po
 extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_cache, const void* k, void* v_cache,
                                            const void* v, const int* pos, const float* inv_freq, const int* t0p, int N,
                                            int T, int Tk, int t0, int NH, int KVH, int HS, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     int n = blockIdx.x;
     if (n >= N) return;
     if (t0p) t0 = *t0p;
@@ -401,6 +574,8 @@ extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_c
 extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
                                                 const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,
                                                 int KVH, int HS, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
     if (t0p) t0 = *t0p;
@@ -453,6 +628,8 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 extern "C" __global__ void kgrl_k_attention_decode_part(float* part, const void* q, const void* k, const void* v,
                                                         const int* kmask, const int* t0p, int Tk, int t0, int NH,
                                                         int KVH, int HS, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_CHUNK], sacc[2 * KGRL_ATT_CHUNK], sh[KGRL_ATT_CHUNK / 32];
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
     if (t0p) t0 = *t0p;
@@ -523,6 +700,8 @@ extern "C" __global__ void kgrl_k_attention_decode_part(float* part, const void*
 extern "C" __global__ void kgrl_k_attention_decode_combine(void* out, float* lse, const float* part, const int* kmask,
                                                            const int* t0p, int Tk, int t0, int NH, int HS, int nchunk,
                                                            int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     int h = blockIdx.x, b = blockIdx.y;
     if (t0p) t0 = *t0p;
     const float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);
@@ -548,6 +727,7 @@ extern "C" __global__ void kgrl_k_attention_decode_combine(void* out, float* lse
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.
 extern "C" __global__ void kgrl_k_attention_bwd_pre(float* D, const void* dout, const void* out, int Tq, int NH, int HS, int bf) {
+    kgrl_dep_wait();
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, lane = threadIdx.x;
     u64 o = (((u64)b * Tq + i) * NH + h) * HS;
     float s = 0.0f;
@@ -572,6 +752,7 @@ __device__ u64 kgrl_att_off(int kind, int b, int h, int NH, int KVH, int T, int 
 extern "C" __global__ void kgrl_k_attention_ptrs(void** pa, void** pb, void** pc, char* a, int ka, int ea, char* bp, int kb,
                                                  int eb, char* c, int kc, int ec, int B, int NH, int KVH, int T, int Tk,
                                                  int HS) {
+    kgrl_dep_wait();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= B * NH) return;
     int b = i / NH, h = i % NH;
@@ -584,6 +765,7 @@ extern "C" __global__ void kgrl_k_attention_ptrs(void** pa, void** pb, void** pc
 // is 0 and its lse -inf); lse (B, NH, T). grid (T, NH, B), block 256.
 extern "C" __global__ void kgrl_k_attention_softmax_fwd(void* P, float* lse, const float* S, const int* kmask, int T,
                                                         int Tk, int NH, int HS, int bf) {
+    kgrl_dep_wait();
     __shared__ float sh[32];
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
     u64 row = (((u64)b * NH + h) * T + i) * T;
@@ -608,6 +790,7 @@ extern "C" __global__ void kgrl_k_attention_softmax_fwd(void* P, float* lse, con
 extern "C" __global__ void kgrl_k_attention_softmax_bwd(void* P, void* dS, const float* S, const float* dP,
                                                         const float* lse, const float* D, const int* kmask, int T,
                                                         int Tk, int NH, int HS, int bf) {
+    kgrl_dep_wait();
     int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
     u64 row = (((u64)b * NH + h) * T + i) * T, ri = ((u64)b * NH + h) * T + i;
     float scale = 1.0f / sqrtf((float)HS), L = lse[ri], Di = D[ri];
@@ -623,6 +806,7 @@ extern "C" __global__ void kgrl_k_attention_softmax_bwd(void* P, void* dS, const
 // rep heads of each kv head (in head order), slots s < T. Grid-stride over B * T * KVH * HS.
 extern "C" __global__ void kgrl_k_attention_dkv_sum(void* dk, void* dv, const float* dKh, const float* dVh, int B, int T,
                                                     int Tk, int NH, int KVH, int HS, int bf) {
+    kgrl_dep_wait();
     u64 n = (u64)B * T * KVH * HS;
     int rep = NH / KVH;
     for (u64 x = blockIdx.x * (u64)blockDim.x + threadIdx.x; x < n; x += (u64)gridDim.x * blockDim.x) {
@@ -645,6 +829,7 @@ extern "C" __global__ void kgrl_k_attention_dkv_sum(void* dk, void* dv, const fl
 // log-probabilities: lp (N), lse (N) fp32; logits (N, V). grid N, block 1024. Double sums as the CPU.
 extern "C" __global__ void kgrl_k_logprobs_fwd(float* lp, float* lse, const void* logits, const int* targets,
                                                float inv_t, int N, int V, int bf) {
+    kgrl_dep_wait();
     __shared__ float sh[32];
     __shared__ double shd[32];
     int n = blockIdx.x;
@@ -665,6 +850,7 @@ extern "C" __global__ void kgrl_k_logprobs_fwd(float* lp, float* lse, const void
 // dlogits (N, V) += dlp[n] * (onehot(target) - softmax(logits * inv_t)) * inv_t; rows with dlp 0 untouched
 extern "C" __global__ void kgrl_k_logprobs_bwd(void* dlogits, const float* dlp, const void* logits, const float* lse,
                                                const int* targets, float inv_t, int N, int V, int bf) {
+    kgrl_dep_wait();
     int n = blockIdx.x;
     if (n >= N) return;
     float g = dlp[n];
@@ -683,6 +869,7 @@ extern "C" __global__ void kgrl_k_logprobs_bwd(void* dlogits, const float* dlp, 
 // decay = 1 - lr*wd, step_size = lr / (1 - b1^step), bc2_sqrt = sqrt(1 - b2^step), from the host.
 extern "C" __global__ void kgrl_k_adamw(float* p, const float* g, float* m, float* v, u64 n, float b1, float b2,
                                         float eps, float decay, float step_size, float bc2_sqrt) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) {
         float x = p[i] * decay;
         float mi = m[i] + (g[i] - m[i]) * (1.0f - b1);   // exp_avg.lerp_(grad, 1 - beta1)
@@ -694,6 +881,7 @@ extern "C" __global__ void kgrl_k_adamw(float* p, const float* g, float* m, floa
 }
 // partial[block] = sum of squares of g over a grid-stride slice (the host adds the partials in double)
 extern "C" __global__ void kgrl_k_sumsq(double* partial, const float* g, u64 n) {
+    kgrl_dep_wait();
     __shared__ double shd[32];
     double s = 0.0;
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) s += (double)g[i] * g[i];
@@ -701,6 +889,7 @@ extern "C" __global__ void kgrl_k_sumsq(double* partial, const float* g, u64 n) 
     if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 extern "C" __global__ void kgrl_k_scale(float* g, float s, u64 n) {
+    kgrl_dep_wait();
     for (u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x; i < n; i += (u64)gridDim.x * blockDim.x) g[i] *= s;
 }
 
@@ -728,6 +917,8 @@ __device__ __forceinline__ float kgrl_scaled(float x, float inv_t, float smx) { 
 extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits, const int* rows,
                                          const u64* streams, const int* steps, const int* active, u64 seed, float temperature,
                                          int top_k, float top_p, float min_p, int V, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     __shared__ float sh[32];
     __shared__ double shd[32];
     __shared__ double chunk[KGRL_SAMPLE_THREADS];
@@ -852,6 +1043,84 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     }
 }
 
+// Greedy sampling over many blocks: kgrl_k_sample's greedy branch streams a row of V = 151936 through
+// one block three times (45 us a token on an H100, exp04 decode_split, when the whole step should
+// take ~500). Here block b of row sq reduces its slice of the row to (max, lowest index of the max,
+// sum of exp(x - max) as float exps summed in double) and the last block of the row to finish (a
+// counter, reset by it for the next step) combines the slices in a fixed order: the token is the
+// same as kgrl_k_sample's (the lowest index of the maximum), the raw logprob differs from its single
+// sum by rounding. part (S, gridDim.x), count (S) zero before the first launch. grid (nblk, S), block 256.
+struct kgrl_greedy_part { double s; float m; int i; };
+#define KGRL_GREEDY_THREADS 256
+extern "C" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits,
+                                                const int* rows, const int* active, kgrl_greedy_part* part,
+                                                unsigned int* count, int V, int bf) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
+    __shared__ float sh[32];
+    __shared__ double shd[32];
+    __shared__ int last;
+    int sq = blockIdx.y, b = blockIdx.x, nb = gridDim.x, tid = threadIdx.x;
+    if (!active[sq]) return;
+    u64 base = (u64)rows[sq] * V;
+    int per = (V + nb - 1) / nb, i0 = b * per, i1 = min(V, i0 + per);
+    float mx = -INFINITY;
+    for (int i = i0 + tid; i < i1; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
+        float v[KGRL_SAMPLE_UNROLL];
+        kgrl_sample_load(v, logits, base, i, blockDim.x, i1, bf);   // -inf past the slice
+#pragma unroll
+        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) mx = fmaxf(mx, v[u]);
+    }
+    mx = kgrl_block_max(mx, sh);
+    double se = 0.0;
+    int am = V;
+    for (int i = i0 + tid; i < i1; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
+        float v[KGRL_SAMPLE_UNROLL];
+        kgrl_sample_load(v, logits, base, i, blockDim.x, i1, bf);
+#pragma unroll
+        for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) {
+            int j = i + u * (int)blockDim.x;
+            if (j >= i1) continue;
+            se += (double)expf(v[u] - mx);
+            if (v[u] == mx && j < am) am = j;
+        }
+    }
+    se = kgrl_block_sum_d(se, shd);
+    float amf = kgrl_block_max(-(float)am, sh);   // block max of -index = smallest index (exact below 2^24)
+    if (tid == 0) {
+        part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};
+        __threadfence();   // the slice is visible before the counter says so
+        last = atomicAdd(&count[sq], 1u) == (unsigned)nb - 1;
+    }
+    __syncthreads();
+    if (!last || tid >= 32) return;
+    __threadfence();
+    const kgrl_greedy_part* pp = part + (u64)sq * nb;
+    float M = -INFINITY;
+    int t = V;
+    // L2 reads (__ldcg): another block wrote the slices; this SM's L1 may hold a line of an earlier step
+    for (int k = tid; k < nb; k += 32) M = fmaxf(M, __ldcg(&pp[k].m));
+    for (int off = 16; off > 0; off >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, off));
+    double Z = 0.0;
+    for (int k = tid; k < nb; k += 32) {   // lane-strided in slice order, then a butterfly: a fixed order
+        float m = __ldcg(&pp[k].m);
+        int i = __ldcg(&pp[k].i);
+        if (m == -INFINITY) continue;
+        Z += __ldcg(&pp[k].s) * (double)expf(m - M);
+        if (m == M && i < t) t = i;
+    }
+    for (int off = 16; off > 0; off >>= 1) {
+        Z += __shfl_xor_sync(0xffffffffu, Z, off);
+        t = min(t, __shfl_xor_sync(0xffffffffu, t, off));
+    }
+    if (tid == 0) {
+        out_tok[sq] = t;
+        out_lp[sq] = 0.0f;
+        out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - (M + (float)log(Z));
+        count[sq] = 0;   // ready for the next step
+    }
+}
+
 // One decode step's inputs, on the device (kgrl_gpu_sample's graph: no host data per step). Before
 // step t >= 1: sequence s stays live while it was live and its last token tok[s] is no stop id; the
 // new token goes to slot *slot + 1 with the row's next position, as kgrl_gpu_model_decode would with
@@ -860,6 +1129,8 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
 extern "C" __global__ void kgrl_k_decode_advance(int* tokens, int* pos, int* kmask, int* next_pos, int* slot, int* active,
                                                  int* rows, int* steps, const int* tok, const int* stop_ids, int n_stop,
                                                  int S, int Tk) {
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     int t0 = *slot + 1;
     for (int s = threadIdx.x; s < S; s += blockDim.x) {
         int live = active[s];

@@ -5,11 +5,13 @@
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
-// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections and LM head on a GEMV
-// kernel instead of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with
-// the biases and the LoRA B products in its epilogue, gate/up with the swiglu), where a launch reads
-// at most 8 MiB of weights; in bf16 it rounds the LoRA term together with the product, one rounding
-// fewer than the cuBLAS path.
+// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
+// of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with the biases, the
+// LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
+// and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
+// together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
+// programmatic dependent launch on sm_90+ (kgrl__ek), so a kernel's start overlaps the end of the
+// one before it.
 //
 // Storage: weights and activations in one dtype, bf16 (default) or fp32 (the exactness path);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
@@ -48,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -64,6 +66,9 @@ typedef struct kgrl_engine {
     // three per layer): a ring of the last 64 keys
     kgrl__lt_algo lt[64];
     int n_lt;                // keys ever stored
+    // launch the kernels with programmatic dependent launch (kernels/engine.cu, kgrl_dep_wait): on by
+    // kgrl_engine_create where the GPU has it (sm_90+); exp04 turns it off to measure what it gives
+    bool pdl;
 } kgrl_engine;
 
 // The kernel source as NVRTC sees it: kernels/philox.cuh + kernels/engine.cu (free with kgrl_free).
@@ -204,6 +209,7 @@ typedef struct kgrl_gpu_acts {
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
+    unsigned int *count;     // (1) the fused decode GEMVs' blocks-done counter (zero between launches)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -265,7 +271,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
     "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -292,6 +298,7 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     for (int i = 0; i < KGRL__EK_COUNT; i++)
         if (!kgrl_module_kernel(&e->mod, kgrl__engine_kernel_names[i], &e->k[i], &err)) KGRL_FATAL("%s", err.msg);
     KGRL_CUDA_CHECK(cudaMalloc((void **)&e->partials, 256 * sizeof(double)));
+    e->pdl = ctx->cc_major >= 9;
     return e;
 }
 
@@ -308,8 +315,20 @@ static unsigned kgrl__grid(size_t n, unsigned block) {
     if (g > 65535 * 4) g = 65535 * 4;
     return (unsigned)(g ? g : 1);
 }
+// Every engine kernel launches here: with programmatic dependent launch where e->pdl (the kernel's
+// blocks may start while the kernel before it in the stream finishes; each waits in kgrl_dep_wait
+// before it touches what that kernel writes).
 static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
-    kgrl_launch(e->ctx, e->k[k], kgrl_dim3(gx, gy, gz), kgrl_dim3(block, 1, 1), 0, args);
+    cudaLaunchAttribute at = KGRL_ZERO;
+    at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at.val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = KGRL_ZERO;
+    cfg.gridDim = kgrl_dim3(gx, gy, gz);
+    cfg.blockDim = kgrl_dim3(block, 1, 1);
+    cfg.stream = e->ctx->stream;
+    cfg.attrs = &at;
+    cfg.numAttrs = e->pdl ? 1 : 0;
+    KGRL_CUDA_CHECK(cudaLaunchKernelExC(&cfg, (const void *)e->k[k], args));
 }
 
 // Copies on the kit's stream, waited for. ctx->stream is non-blocking, so the legacy default stream's
@@ -409,14 +428,19 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
 }
 
-// The decode GEMV (kgrl_k_gemv): y (N, OC_s) = x (N, K) W_s^T + bias_s + scale * xa_s lb_s^T for up to
-// KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) * up (swiglu: segments 0, 1).
-// The segments go to the kernel by value: the layout of struct kgrl_gemv_segs in kernels/engine.cu.
+// The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
+// scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
+// up (swiglu: segments 0, 1); the io adds the residual add, the RMSNorm of the finished output, the
+// rope and the KV-cache writes after (kernels/engine.cu says how each rounds). The segments and the io go to
+// the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
-#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: rows (warps) per block (the kernel's launch bounds)
-// Weights per launch above which cuBLAS runs instead: it streams large matrices faster than this
-// GEMV (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
+#define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
+#define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
+#define KGRL__GEMV_CACHE 2
+// Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
+// and the LM head run on cuBLAS instead: it streamed large matrices faster than the first GEMV
+// (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
 // 9.8 / 7.5, LM head 272 MB 111 / 98; 1.5B down 27.5 MB 17.3 / 13.7), while the GEMV wins where
 // launches dominate (q/k/v in one launch: 0.5B 2.1 MB 4.0 / 12.0, 1.5B 6.3 MB 5.7 / 15.0; o ties).
 #define KGRL__GEMV_MAX_BYTES ((size_t)8 << 20)
@@ -425,26 +449,51 @@ typedef struct kgrl__gemv_seg {
     const void *bias;        // (OC) or NULL
     const void *lb;          // LoRA B (OC, R) or NULL
     const void *xa;          // (N, R) the LoRA A output of this segment, read where lb != NULL
-    void *out;               // (N, OC); swiglu: segment 0's is h, segment 1's unused
-    int OC;
+    void *out;               // (N, OC); a cache segment's KV cache (N, Tk, OC); swiglu: segment 1's unused
+    int OC, flags;           // flags: KGRL__GEMV_ROPE | KGRL__GEMV_CACHE
 } kgrl__gemv_seg;
 typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgrl__gemv_segs;
+typedef struct kgrl__gemv_io {
+    const void *x;           // (N, K) the input
+    const void *resid;       // (N, OC) added after the rounding (one plain segment) or NULL
+    void *norm_out;          // (N, OC) RMSNorm of the finished output with norm_w (one plain segment) or NULL
+    const void *norm_w;      // (OC)
+    unsigned int *count;     // with norm_out: a zeroed counter (the kernel's last block resets it)
+    const int *pos;          // (N) positions of the rope segments
+    const float *inv_freq;   // (HS / 2)
+    const int *t0p;          // the cache segments' slot on the device, or NULL: t0
+    float eps, scale;        // RMSNorm epsilon; LoRA scale
+    int N, K, R, S, swiglu, bf, t0, Tk, HS;   // S: set by kgrl__gemv
+} kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
-static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const void *x, int N, int K, int R, float scale,
-                       bool swiglu, bool bf16) {
-    int rows = 0, sw = swiglu, bf = bf16;
-    for (int s = 0; s < (swiglu ? 1 : sg->n); s++) rows += sg->s[s].OC;
-    KGRL_CHECK(N >= 1 && N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(x, K) && (!swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)),
-               "decode GEMV: N %d, K %d or the swiglu segments outside the kernel's contract", N, K);
+// The warps that share a row (the kernel's S), from K alone so that a row's bits do not depend on N:
+// a lane's loads of a row fit one round where they can (up to 4 chunks of 16 bytes a lane and weight).
+static int kgrl__gemv_split(int K, bool bf16) {
+    int nch = bf16 ? K / 8 : K / 4;
+    return nch <= 128 ? 1 : nch <= 256 ? 2 : 4;
+}
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+    int units = 0;
+    for (int s = 0; s < (io->swiglu ? 1 : sg->n); s++) units += (sg->s[s].flags & KGRL__GEMV_ROPE) ? sg->s[s].OC / 2 : sg->s[s].OC;
+    KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
+               (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
+               ((!io->resid && !io->norm_out) || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_out || io->count),
+               "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
-    void *args[] = {&segs, &x, &N, &K, &R, &scale, &sw, &bf};
-    if (rows > 0) kgrl__ek(e, KGRL__EK_GEMV, (unsigned)((rows + KGRL__GEMV_WARPS - 1) / KGRL__GEMV_WARPS), 1, 1, 32 * KGRL__GEMV_WARPS, args);
+    kgrl__gemv_io o = *io;
+    o.S = kgrl__gemv_split(o.K, o.bf);
+    int per = KGRL__GEMV_WARPS / o.S;
+    void *args[] = {&segs, &o};
+    if (units > 0)
+        kgrl__ek(e, o.N == 1 ? KGRL__EK_GEMV1 : KGRL__EK_GEMV, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -910,7 +959,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->count, unsigned int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -1064,12 +1113,19 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs a
-// projection group or the LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row,
-// where the launch reads at most KGRL__GEMV_MAX_BYTES of weights (cuBLAS streams larger ones faster).
+// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
+// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
+// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the first RMSNorm
+// before it and the rope and KV-cache writes after, the split-KV attention, o with the residual add,
+// gate/up with the second RMSNorm and the swiglu, down with the residual add; the LM head normalizes
+// the last residual itself. Otherwise each projection group runs on the GEMV where its weights are at
+// most KGRL__GEMV_MAX_BYTES, with the separate norm, rope and add kernels of a prefill.
 
 // A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
 typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
+static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
+static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
+static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
@@ -1085,32 +1141,41 @@ static size_t kgrl__proj_bytes(const kgrl_gpu_model *gm, const kgrl__proj *p, in
     }
     return bytes;
 }
-// out (N, OC) = x (N, K) W (OC, K)^T + bias (NULL: none) as one GEMV segment; false (nothing launched)
-// where the kernel's layout contract does not hold
-static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const void *x, const void *W, const void *bias, int N, int K, int OC, bool bf16) {
-    if (!kgrl__gemv_fits(x, K) || !kgrl__gemv_fits(W, K)) return false;
+// The io of a launch over x (N, K) as it is: no norm, no residual, no rope
+static kgrl__gemv_io kgrl__gemv_plain(const void *x, int N, int K, bool bf16) {
+    kgrl__gemv_io io = KGRL_ZERO;
+    io.x = x; io.N = N; io.K = K; io.bf = bf16;
+    return io;
+}
+// out (N, OC) = x W^T + bias as one GEMV segment over the io's input (with its norm, if any); false
+// (nothing launched) where the kernel's layout contract does not hold
+static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const kgrl__gemv_io *io, const void *W, const void *bias, int OC) {
+    if (!kgrl__gemv_fits(io->x, io->K) || !kgrl__gemv_fits(W, io->K)) return false;
     kgrl__gemv_segs sg = KGRL_ZERO;
     sg.n = 1;
     sg.s[0].W = W; sg.s[0].bias = bias; sg.s[0].out = out; sg.s[0].OC = OC;
-    kgrl__gemv(e, &sg, x, N, K, 0, 0.0f, false, bf16);
+    kgrl__gemv(e, &sg, io);
     return true;
 }
-// The projections p[0..nseg) of one input inp (N, K) as GEMVs into outs[s] (swiglu: p = {gate, up} and
-// outs[0] = h = silu(gate) * up). LoRA: one launch for the A projections of the targeted modules into
-// their xa slots, then the B products in the main launch's epilogue. False (nothing launched) where
-// the kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
+// The projections p[0..nseg) of layer `layer` over the io's input as GEMVs into outs[s] with segment
+// flags flags[s] (NULL: none; swiglu: p = {gate, up} and outs[0] = h = silu(gate) * up). LoRA: one
+// launch for the A projections of the targeted modules into their xa slots, then the B products in
+// the main launch's epilogue. False (nothing launched) where the
+// kernel's contract does not hold or LoRA dropout is on (the cuBLAS path applies its masks).
 static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                            void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu, int N) {
+                            void *const *outs, const int *flags, const kgrl__gemv_io *in, int layer, const kgrl__proj *p,
+                            int nseg, bool swiglu) {
     kgrl__gemv_segs sg = KGRL_ZERO, sa = KGRL_ZERO;   // the projections; the LoRA A projections
-    int K = 0;
+    kgrl__gemv_io io = *in;
     bool ok = true;
     for (int s = 0; s < nseg; s++) {
         kgrl__gemv_seg *g = &sg.s[sg.n++];
-        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &K);
+        kgrl__layer_tensor_shape(&gm->cfg, p[s].w, &g->OC, &io.K);
         g->W = kgrl_gpu_model_tensor(gm, layer, p[s].w);
         g->bias = kgrl_gpu_model_tensor(gm, layer, p[s].wb);
         g->out = swiglu && s == 1 ? NULL : outs[s];
-        ok = ok && kgrl__gemv_fits(g->W, K);
+        g->flags = flags ? flags[s] : 0;
+        ok = ok && kgrl__gemv_fits(g->W, io.K);
         const void *A = kgrl__gl_ptr(gl, layer, p[s].mod, false, 0);   // (R, K)
         if (!A) continue;
         void *xa = kgrl__xa_slot(a, layer, p[s].mod);
@@ -1118,11 +1183,15 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
         g->xa = xa;
         kgrl__gemv_seg *ga = &sa.s[sa.n++];
         ga->W = A; ga->out = xa; ga->OC = a->R;
-        ok = ok && kgrl__gemv_fits(A, K);
+        ok = ok && kgrl__gemv_fits(A, io.K);
     }
-    if (!ok || !kgrl__gemv_fits(inp, K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
-    if (sa.n) kgrl__gemv(e, &sa, inp, N, K, 0, 0.0f, false, a->bf16);   // xa = inp A^T, rounded as the cuBLAS path's
-    kgrl__gemv(e, &sg, inp, N, K, a->R, gl ? gl->scaling : 0.0f, swiglu, a->bf16);
+    io.R = a->R; io.scale = gl ? gl->scaling : 0.0f; io.swiglu = swiglu; io.bf = a->bf16;
+    if (!ok || !kgrl__gemv_fits(io.x, io.K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
+    if (sa.n) {   // xa = x A^T, rounded as the cuBLAS path's
+        kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
+        kgrl__gemv(e, &sa, &ia);
+    }
+    kgrl__gemv(e, &sg, &io);
     return true;
 }
 // The projections p[0..nseg) of one input inp (N, K) into outs[s]; swiglu: outs = {gate, up, h} with h =
@@ -1132,9 +1201,79 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
 static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                              void *const *outs, const void *inp, int layer, const kgrl__proj *p, int nseg, bool swiglu,
                              int N, bool gemv) {
-    if (gemv && kgrl__gemv_pays(kgrl__proj_bytes(gm, p, nseg)) && kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, inp, layer, p, nseg, swiglu, N)) return;
+    kgrl__gemv_io io = kgrl__gemv_plain(inp, N, 0, a->bf16);
+    if (gemv && kgrl__gemv_pays(kgrl__proj_bytes(gm, p, nseg)) &&
+        kgrl__gemv_proj(e, gm, gl, a, swiglu ? outs + 2 : outs, NULL, &io, layer, p, nseg, swiglu))
+        return;
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
+}
+// Whether a decode step of N rows runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
+// between the projection and the rope), no LoRA dropout, and every weight and LoRA A matrix in the kernel's layout (checked before any launch, so a step never
+// stops half fused).
+static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T, int N) {
+    const kgrl_model_config *c = &gm->cfg;
+    if (!kgrl__gemv_step(a, T, N) || c->qk_norm || c->head_dim % 2) return false;
+    if (gl && a->lora_dropout && gl->desc.dropout > 0.0f) return false;
+    const kgrl__proj *all[7] = {&kgrl__qkv_proj[0], &kgrl__qkv_proj[1], &kgrl__qkv_proj[2], &kgrl__o_proj,
+                                &kgrl__mlp_proj[0], &kgrl__mlp_proj[1], &kgrl__down_proj};
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < 7; i++) {
+            int rows, K;
+            kgrl__layer_tensor_shape(c, all[i]->w, &rows, &K);
+            const void *A = kgrl__gl_ptr(gl, l, all[i]->mod, false, 0);
+            if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, all[i]->w), K) || (A && !kgrl__gemv_fits(A, K))) return false;
+        }
+    return true;
+}
+// The four GEMV launches of a fused decode layer (kgrl__decode_fused), each with its LoRA A launch
+// where targeted; false where the GEMV does not apply.
+// q/k/v of a->ln1: q rotated into a->q, k rotated and v into their cache slots
+static bool kgrl__fused_qkv(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N,
+                            int t0, const int *slot) {
+    const kgrl_model_config *c = &gm->cfg;
+    int KD = c->n_kv_heads * c->head_dim;
+    kgrl__gemv_io io = kgrl__gemv_plain(a->ln1, N, 0, a->bf16);
+    io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = c->head_dim;
+    void *out[3] = {a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), KGRL__EP(a->v, (size_t)l * a->B * a->T * KD)};
+    const int flags[3] = {KGRL__GEMV_ROPE, KGRL__GEMV_ROPE | KGRL__GEMV_CACHE, KGRL__GEMV_CACHE};
+    return kgrl__gemv_proj(e, gm, gl, a, out, flags, &io, l, kgrl__qkv_proj, 3, false);
+}
+// a->mid = x + o(a->atty), then a->ln2 = RMSNorm(a->mid)
+static bool kgrl__fused_o(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, const void *x) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->atty, N, 0, a->bf16);
+    io.resid = x;
+    io.norm_out = a->ln2; io.norm_w = kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2); io.eps = gm->cfg.rms_eps; io.count = a->count;
+    return kgrl__gemv_proj(e, gm, gl, a, &a->mid, NULL, &io, l, &kgrl__o_proj, 1, false);
+}
+// a->hact = silu(gate) * up of a->ln2
+static bool kgrl__fused_gate_up(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->ln2, N, 0, a->bf16);
+    return kgrl__gemv_proj(e, gm, gl, a, &a->hact, NULL, &io, l, kgrl__mlp_proj, 2, true);
+}
+// xo = a->mid + down(a->hact), then next = RMSNorm(xo) with next_w: the next layer's a->ln1, or the
+// final norm's a->lnf after the last layer
+static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo,
+                             void *next, const void *next_w) {
+    kgrl__gemv_io io = kgrl__gemv_plain(a->hact, N, 0, a->bf16);
+    io.resid = a->mid;
+    io.norm_out = next; io.norm_w = next_w; io.eps = gm->cfg.rms_eps; io.count = a->count;
+    return kgrl__gemv_proj(e, gm, gl, a, &xo, NULL, &io, l, &kgrl__down_proj, 1, false);
+}
+// One fused decode layer: x (N, C) the residual stream in, with a->ln1 = its norm; xo out, with next =
+// its norm by next_w
+static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                       int l, int N, int t0, const int *slot, const void *x, void *xo, void *next,
+                                       const void *next_w) {
+    const kgrl_model_config *c = &gm->cfg;
+    int KD = c->n_kv_heads * c->head_dim;
+    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
+    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
+                           KGRL__EP(a->v, (size_t)l * a->B * a->T * KD), a->kmask, slot, N, a->T, t0, c->n_heads,
+                           c->n_kv_heads, c->head_dim, a->bf16);
+    ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
+         kgrl__fused_down(e, gm, gl, a, l, N, xo, next, next_w);
+    KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -1193,12 +1332,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
-    const kgrl__proj qkv[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q}, {KGRL_W_K, KGRL_W_KB, KGRL_LORA_K}, {KGRL_W_V, KGRL_W_VB, KGRL_LORA_V}};
-    const kgrl__proj o = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, down = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
-    const kgrl__proj mlp[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
     bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
     void *qkv_out[3] = {qr, kr, atty}, *mlp_out[3] = {gate, up, hact};   // v via atty
-    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, qkv, 3, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, kgrl__qkv_proj, 3, false, N, gemv);
     const void *qn = qr, *kn = kr;
     if (c->qk_norm) {
         kgrl_gpu_rmsnorm_forward(e, q, a->q_rstd + li * a->ls_nh, qr, kgrl_gpu_model_tensor(gm, l, KGRL_W_QNORM), c->rms_eps, N * NH, HS, bf);
@@ -1209,10 +1345,10 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
-    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &o, 1, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
-    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, mlp, 2, true, N, gemv);
-    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &down, 1, false, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, kgrl__mlp_proj, 2, true, N, gemv);
+    kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &kgrl__down_proj, 1, false, N, gemv);
     const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
     kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
 }
@@ -1224,8 +1360,10 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     bool bf = a->bf16;
     size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
+    bool fused = kgrl__decode_fused(gm, gl, a, T, N);
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
-    // layer 0's first norm; every later norm runs in one launch with the residual add before it
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it (or,
+    // fused, in the last block of the GEMV that writes the residual)
     kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
@@ -1234,7 +1372,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
         void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
-        kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
+        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, next_w);
+        else kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {
@@ -1246,7 +1386,8 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
     bool gemv = kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es);
-    if (!gemv || !kgrl__gemv_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf))
+    kgrl__gemv_io io = kgrl__gemv_plain(rows, nr, C, bf);
+    if (!gemv || !kgrl__gemv_forward(e, a->logits, &io, head, NULL, c->vocab_size))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
 }
 

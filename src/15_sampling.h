@@ -251,52 +251,65 @@ bool kgrl_sample_cpu(const kgrl_model *m, const kgrl_lora *lora, kgrl_model_acts
 }
 
 // The sampler's device state for one kgrl_gpu_sample call: one allocation, nothing per step.
+#define KGRL__GREEDY_SLICE 2048   // logits a block of kgrl_k_sample_greedy reduces (256 threads x 8 loads)
 typedef struct kgrl__gsampler {
-    int S, n_stop;
+    int S, n_stop, nblk;     // nblk: greedy slices a row (kgrl_k_sample_greedy)
     void *block;
     uint64_t *streams;       // (S) Philox stream of each sequence
+    void *part;              // (S, nblk) 16-byte slice results of the greedy kernel (struct kgrl_greedy_part)
     int *tok;                // (S) sampled tokens, followed by lp (S) and raw (S): one D2H per step
     float *lp, *raw;         // (S) logprobs under the sampling distribution and under the raw model
-    int *rows, *steps, *active, *stop_ids;   // (S) x3: logits row, step, live; (n_stop)
+    int *rows, *steps, *active, *count, *stop_ids;   // (S) x4: logits row, step, live, greedy counter; (n_stop)
     unsigned long long seed;
     float temp, top_p, min_p;   // temp 0: greedy
     int top_k;
 } kgrl__gsampler;
 
-static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G) {
+static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_sample_desc *d, const uint64_t *seq_ids, int S, int G,
+                                  int V) {
     size_t nS = (size_t)S;
     memset(g, 0, sizeof *g);
-    g->S = S; g->n_stop = d->n_stop;
+    g->S = S; g->n_stop = d->n_stop; g->nblk = (V + KGRL__GREEDY_SLICE - 1) / KGRL__GREEDY_SLICE;
     g->seed = d->seed; g->temp = d->greedy ? 0.0f : d->temperature; g->top_p = d->top_p; g->min_p = d->min_p; g->top_k = d->top_k;
-    size_t bytes = nS * sizeof(uint64_t) + (6 * nS + (size_t)d->n_stop) * sizeof(int);
+    size_t part_bytes = nS * (size_t)g->nblk * 16;
+    size_t bytes = nS * sizeof(uint64_t) + part_bytes + (7 * nS + (size_t)d->n_stop) * sizeof(int);
     KGRL_CUDA_CHECK(cudaMalloc(&g->block, bytes));
     g->streams = (uint64_t *)g->block;
-    g->tok = (int *)(g->streams + nS);
+    g->part = g->streams + nS;
+    g->tok = (int *)((char *)g->part + part_bytes);
     g->lp = (float *)(g->tok + nS); g->raw = g->lp + nS;
-    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->stop_ids = g->active + nS;
-    // host image of the block up to the stop ids: streams, out (zero), rows = the prefill's logits row
-    // of the sequence's prompt, steps 0, active 1
+    g->rows = (int *)(g->raw + nS); g->steps = g->rows + nS; g->active = g->steps + nS; g->count = g->active + nS;
+    g->stop_ids = g->count + nS;
+    // host image of the block: streams, parts and out (zero), rows = the prefill's logits row of the
+    // sequence's prompt, steps 0, active 1, counters 0, the stop ids
     char *h = (char *)kgrl_calloc(1, bytes);
     uint64_t *hs = (uint64_t *)h;
-    int *hr = (int *)(hs + nS) + 3 * nS, *ha = hr + 2 * nS;
+    int *hr = (int *)(h + ((char *)g->rows - (char *)g->block)), *ha = (int *)(h + ((char *)g->active - (char *)g->block));
     uint64_t sampling = kgrl_stream_id("sampling");
     for (int s = 0; s < S; s++) {
         hs[s] = kgrl_stream_mix(sampling, seq_ids ? seq_ids[s] : (uint64_t)s);
         hr[s] = s / G;
         ha[s] = 1;
     }
-    if (d->n_stop) memcpy(ha + nS, d->stop_ids, sizeof(int) * (size_t)d->n_stop);
+    if (d->n_stop) memcpy(h + ((char *)g->stop_ids - (char *)g->block), d->stop_ids, sizeof(int) * (size_t)d->n_stop);
     kgrl__ecopy(e, g->block, h, bytes, cudaMemcpyHostToDevice);
     kgrl_free(h);
 }
 
-// The sampling kernel over the S rows of a->logits that g->rows names (one block of 1024 per row)
+// The sampling kernel over the S rows of a->logits that g->rows names: greedy, nblk blocks of 256 a
+// row (kgrl_k_sample_greedy); otherwise one block of 1024 a row (kgrl_k_sample)
 static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__gsampler *g) {
     int V = a->V, bf = a->bf16;
     void *logits = a->logits;
+    if (g->temp <= 0.0f) {
+        KGRL_CHECK((V + KGRL__GREEDY_SLICE - 1) / KGRL__GREEDY_SLICE == g->nblk, "greedy sampler: made for another vocabulary than %d", V);
+        void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->active, &g->part, &g->count, &V, &bf};
+        kgrl__ek(e, KGRL__EK_SAMPLE_GREEDY, (unsigned)g->nblk, (unsigned)g->S, 1, 256, args);
+        return;
+    }
     void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->streams, &g->steps, &g->active, &g->seed, &g->temp,
                     &g->top_k, &g->top_p, &g->min_p, &V, &bf};
-    kgrl_launch(e->ctx, e->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)g->S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
+    kgrl__ek(e, KGRL__EK_SAMPLE, (unsigned)g->S, 1, 1, 1024, args);
 }
 
 // One decode step driven by the device alone: the advance kernel turns the last sampled tokens into
@@ -307,7 +320,7 @@ static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const k
     int Tk = a->T;
     void *args[] = {&a->tokens, &a->pos, &a->kmask, &a->next_pos, &a->slot, &g->active, &g->rows, &g->steps, &g->tok,
                     &g->stop_ids, &g->n_stop, &g->S, &Tk};
-    kgrl_launch(e->ctx, e->k[KGRL__EK_DECODE_ADVANCE], kgrl_dim3(1, 1, 1), kgrl_dim3(256, 1, 1), 0, args);
+    kgrl__ek(e, KGRL__EK_DECODE_ADVANCE, 1, 1, 1, 256, args);
     kgrl__gforward_layers(e, gm, gl, a, g->S, 1, a->len, a->slot);
     kgrl__gsample_launch(e, a, g);
 }
@@ -342,7 +355,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
-    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G);
+    kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
     kgrl__result_alloc(out, S, d.max_new_tokens);
     char *h_out = (char *)kgrl_malloc(12 * nS);   // tok, lp, raw as the device lays them out
     int *h_tok = (int *)h_out;

@@ -636,7 +636,9 @@ static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx
         sg.s[s].xa = g[s].dxa ? (const char *)g[s].dxa + (size_t)n0 * R * es : NULL;
         sg.s[s].out = swiglu && s ? NULL : g[s].dout;
     }
-    kgrl__gemv(eng, &sg, (const char *)dx + (size_t)n0 * K * es, N, K, R, scale, swiglu, bf16);
+    kgrl__gemv_io io = kgrl__gemv_plain((const char *)dx + (size_t)n0 * K * es, N, K, bf16);
+    io.R = R; io.scale = scale; io.swiglu = swiglu;
+    kgrl__gemv(eng, &sg, &io);
 }
 // The CPU loop: x[n] . W[o] + b[o] + scale * xa[n] . lb[o], double sums of the stored values
 static double gemv_ref(const gemv_seg *g, const float *x, int n, int o, int K, int R, float scale) {
@@ -754,6 +756,10 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
     d.max_batch = B; d.max_tokens = T;
     kgrl_gpu_acts *ga = kgrl_gpu_acts_create(eng, gm, gl, &d);
     KT_CHECK(kgrl__gemv_step(ga, 1, B) == (B <= 8), "B = %d: the GEMV path is %s", B, B <= 8 ? "off" : "on");
+    // Qwen2 runs the fused layers (norms, rope, KV writes and residual adds inside the GEMVs); Qwen3's
+    // q/k norms sit between the projection and the rope, so it runs the GEMVs unfused
+    bool fused = B <= 8 && fam == KGRL_FAMILY_QWEN2;
+    KT_CHECK(kgrl__decode_fused(gm, gl, ga, 1, B) == fused, "B = %d family %d: fused decode is %s", B, (int)fam, fused ? "off" : "on");
     kgrl_gpu_model_forward(eng, gm, gl, ga, pt, NULL, pm, B, P);
     float *got = (float *)kgrl_malloc(4 * (size_t)B * P * V);
     double worst = 0.0;
@@ -768,7 +774,7 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
     }
     double tol = bf16 ? 3e-2 : 1e-5;
     printf("  family %d %s LoRA targets 0x%02x B=%d (%s): decode vs CPU rel err %.3g\n", (int)fam, bf16 ? "bf16" : "fp32",
-           targets, B, B <= 8 ? "GEMV" : "cuBLAS", worst);
+           targets, B, fused ? "fused GEMV" : B <= 8 ? "GEMV" : "cuBLAS", worst);
     KT_CHECK(worst <= tol, "family %d %s targets 0x%02x B=%d: decode vs CPU rel err %.3g > %.0e", (int)fam, bf16 ? "bf16" : "fp32",
              targets, B, worst, tol);
     kgrl_free(toks); kgrl_free(mask); kgrl_free(pt); kgrl_free(pm); kgrl_free(st); kgrl_free(sm); kgrl_free(got);
