@@ -1147,7 +1147,7 @@ static kgrl__gemv_io kgrl__gemv_plain(const void *x, int N, int K, bool bf16) {
     io.x = x; io.N = N; io.K = K; io.bf = bf16;
     return io;
 }
-// out (N, OC) = x W^T + bias as one GEMV segment over the io's input (with its norm, if any); false
+// out (N, OC) = x W^T + bias as one GEMV segment over the io's input; false
 // (nothing launched) where the kernel's layout contract does not hold
 static bool kgrl__gemv_forward(kgrl_engine *e, void *out, const kgrl__gemv_io *io, const void *W, const void *bias, int OC) {
     if (!kgrl__gemv_fits(io->x, io->K) || !kgrl__gemv_fits(W, io->K)) return false;
