@@ -104,18 +104,22 @@ extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, c
 
 // ---------------------------------------------------------------------------------------------
 // RMSNorm: grid N rows, block 256. rstd (N) fp32.
+// The row's 1 / rms from its sum of squares, and one normalized value: transformers computes
+// weight * (x * r).to(dtype), so the normalized value is rounded before the multiply
+__device__ __forceinline__ float kgrl_rmsnorm_rstd(float ss, int C, float eps) { return 1.0f / sqrtf(ss / (float)C + eps); }
+__device__ __forceinline__ float kgrl_rmsnorm_value(float x, float r, float w, int bf) {
+    float xn = x * r;
+    if (bf) xn = kgrl_bf2f(kgrl_f2bf(xn));
+    return w * xn;
+}
 // Row n from its thread-partial sum of squares ss (the loop order of both norm kernels below).
 __device__ __forceinline__ void kgrl_rmsnorm_row(void* out, float* rstd, const void* inp, const void* weight, float ss,
                                                  float eps, int n, int C, int bf, float* sh) {
     u64 base = (u64)n * C;
     ss = kgrl_block_sum(ss, sh);
-    float r = 1.0f / sqrtf(ss / (float)C + eps);
-    // transformers: weight * (x * r).to(dtype): the normalized value is rounded before the multiply
-    for (int c = threadIdx.x; c < C; c += blockDim.x) {
-        float xn = kgrl_ld(inp, base + c, bf) * r;
-        if (bf) xn = kgrl_bf2f(kgrl_f2bf(xn));
-        kgrl_st(out, base + c, kgrl_ld(weight, c, bf) * xn, bf);
-    }
+    float r = kgrl_rmsnorm_rstd(ss, C, eps);
+    for (int c = threadIdx.x; c < C; c += blockDim.x)
+        kgrl_st(out, base + c, kgrl_rmsnorm_value(kgrl_ld(inp, base + c, bf), r, kgrl_ld(weight, c, bf), bf), bf);
     if (threadIdx.x == 0) rstd[n] = r;
 }
 extern "C" __global__ void kgrl_k_rmsnorm_fwd(void* out, float* rstd, const void* inp, const void* weight, float eps,
@@ -385,7 +389,7 @@ __device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_
             for (int u = 0; u < U; u++) ss += v[u] * v[u];
         }
         ss = kgrl_block_sum(ss, sh);   // syncs before it writes sh: safe to call again
-        float r = 1.0f / sqrtf(ss / (float)OC + io.eps);
+        float r = kgrl_rmsnorm_rstd(ss, OC, io.eps);
         for (int c = threadIdx.x; c < OC; c += step) {
             float w[U];
 #pragma unroll
@@ -395,12 +399,8 @@ __device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_
                 w[u] = in ? kgrl_ld(io.norm_w, c + u * blockDim.x, BF) : 0.0f;
             }
 #pragma unroll
-            for (int u = 0; u < U; u++) {
-                if (c + u * (int)blockDim.x >= OC) continue;
-                float xn = v[u] * r;
-                if (BF) xn = kgrl_bf2f(kgrl_f2bf(xn));
-                kgrl_st(io.norm_out, base + c + u * blockDim.x, w[u] * xn, BF);
-            }
+            for (int u = 0; u < U; u++)
+                if (c + u * (int)blockDim.x < OC) kgrl_st(io.norm_out, base + c + u * blockDim.x, kgrl_rmsnorm_value(v[u], r, w[u], BF), BF);
         }
     }
     if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch
@@ -895,8 +895,9 @@ extern "C" __global__ void kgrl_k_scale(float* g, float s, u64 n) {
 
 // ---------------------------------------------------------------------------------------------
 // Sampling (src/15_sampling.h has the CPU reference, kgrl_sample_row, with the same steps).
-// One block of 1024 threads per sequence; logits row rows[s] of (., V). The filter thresholds are
-// found by bisection over the order-preserving integer image of the floats, so they are exact.
+// One block of 1024 threads per sequence; logits row rows[s] of (., V); temperature > 0 (greedy rows
+// go to kgrl_k_sample_greedy below, src/15_sampling.h kgrl__gsample_launch). The filter thresholds
+// are found by bisection over the order-preserving integer image of the floats, so they are exact.
 __device__ __forceinline__ unsigned int kgrl_fkey(float f) {
     unsigned int u = __float_as_uint(f);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
@@ -925,7 +926,7 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     int sq = blockIdx.x, tid = threadIdx.x;
     if (!active[sq]) return;
     u64 base = (u64)rows[sq] * V;
-    // raw distribution: max, argmax (lowest index among ties), logsumexp at temperature 1. One block
+    // raw distribution: max and logsumexp at temperature 1. One block
     // streams the whole row, so each thread loads KGRL_SAMPLE_UNROLL of its entries at once and uses
     // them in its usual order (one load at a time, the greedy sampler took ~80 us of a token at V =
     // 151936 on an H100, exp04 decode_split)
@@ -947,27 +948,6 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     }
     se = kgrl_block_sum_d(se, shd);
     float raw_lse = mx + (float)log(se);
-    if (temperature <= 0.0f) {   // greedy
-        int am = V;
-        for (int i = tid; i < V; i += KGRL_SAMPLE_UNROLL * blockDim.x) {
-            float v[KGRL_SAMPLE_UNROLL];
-            kgrl_sample_load(v, logits, base, i, blockDim.x, V, bf);
-#pragma unroll
-            for (int u = 0; u < KGRL_SAMPLE_UNROLL; u++) {
-                int j = i + u * (int)blockDim.x;
-                if (j < V && v[u] == mx && j < am) am = j;
-            }
-        }
-        float amf = -(float)am;   // block max of -index = smallest index
-        amf = kgrl_block_max(amf, sh);
-        if (tid == 0) {
-            int t = (int)(-amf);
-            out_tok[sq] = t;
-            out_lp[sq] = 0.0f;
-            out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - raw_lse;
-        }
-        return;
-    }
     float inv_t = 1.0f / temperature, smx = __fmul_rn(mx, inv_t);
     // top-k: the largest key K with count(key >= K) >= top_k
     unsigned int kmin = 0;
@@ -1043,12 +1023,12 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
     }
 }
 
-// Greedy sampling over many blocks: kgrl_k_sample's greedy branch streams a row of V = 151936 through
-// one block three times (45 us a token on an H100, exp04 decode_split, when the whole step should
-// take ~500). Here block b of row sq reduces its slice of the row to (max, lowest index of the max,
+// Greedy sampling over many blocks: one block streaming a row of V = 151936 three times (kgrl_k_sample's
+// former greedy branch) took 45 us a token on an H100 (exp04 decode_split), when the whole step
+// should take ~500. Here block b of row sq reduces its slice of the row to (max, lowest index of the max,
 // sum of exp(x - max) as float exps summed in double) and the last block of the row to finish (a
 // counter, reset by it for the next step) combines the slices in a fixed order: the token is the
-// same as kgrl_k_sample's (the lowest index of the maximum), the raw logprob differs from its single
+// same as kgrl_sample_row's (the lowest index of the maximum), the raw logprob differs from a single
 // sum by rounding. part (S, gridDim.x), count (S) zero before the first launch. grid (nblk, S), block 256.
 struct kgrl_greedy_part { double s; float m; int i; };
 #define KGRL_GREEDY_THREADS 256
