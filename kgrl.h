@@ -1188,7 +1188,7 @@ enum {
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
-    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
@@ -1370,7 +1370,8 @@ typedef struct kgrl_gpu_acts {
     void *d_xa;              // (B*T, R)
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
-    float *att_part;         // (B, NH, ceil(T / 128), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    float *att_part;         // (B, NH, ceil(T / kgrl__att_chunk(HS)), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    unsigned int *att_count; // (B, NH) decode attention chunks done (zero between launches)
     // training plans: the batched-GEMM attention (kgrl__attention_fwd_gemm / _bwd_gemm)
     float *att_s, *att_dp;   // (B, NH, T, T) fp32 scores, dP
     void *att_p, *att_ds;    // (B, NH, T, T) storage dtype P, dS
@@ -3106,112 +3107,145 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (lane == 0 && lse) lse[((u64)b * NH + h) * Tq + i] = (real && L > 0.0f) ? M + logf(L) : -INFINITY;\n"
 "}\n"
 "\n"
-"// Split-KV decode attention (one query per row, Tq = 1; \"flash-decoding\"). The walk above gives each\n"
-"// warp a chain of dependent loads: at a 2k-token cache that is ~500 steps per warp, ~0.5 ms a layer\n"
-"// (measured: exp03 decoded ~3.3 ms/token for a 6-layer model). Here the slots 0..t0 are cut into\n"
-"// chunks of KGRL_ATT_CHUNK; block (chunk, h, b) scores its chunk one slot per thread (loads that do\n"
-"// not wait on each other), then sums p * v with threads over (slot group, dimension).\n"
-"// part (B, NH, nchunk, 2 + HS) fp32: the chunk's max score m, sum of exp(score - m), and the\n"
-"// unnormalized output. A chunk past t0 writes m = -inf. grid (nchunk, NH, B), block KGRL_ATT_CHUNK.\n"
-"#define KGRL_ATT_CHUNK 128\n"
-"extern \"C\" __global__ void kgrl_k_attention_decode_part(float* part, const void* q, const void* k, const void* v,\n"
-"                                                        const int* kmask, const int* t0p, int Tk, int t0, int NH,\n"
-"                                                        int KVH, int HS, int bf) {\n"
+"// Split-KV decode attention (one query per row, Tq = 1; \"flash-decoding\"), one launch. A walk over\n"
+"// the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the\n"
+"// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH * HS <= 4096) and block\n"
+"// (chunk, h, b) loads its chunk's keys and values into shared memory with every load in flight at\n"
+"// once (a decode step's cache was last read a step ago, so it comes from DRAM: one round trip, not\n"
+"// one per slot), scores one slot per thread, and sums p * v with threads over (slot group, dim).\n"
+"// A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part\n"
+"// (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the\n"
+"// launch, reset by that block) combines the partials in chunk order, so the bits do not depend on\n"
+"// which block finishes last. With one chunk the block writes the result directly (the same bits:\n"
+"// the combine multiplies by exp(0) = 1). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd\n"
+"// (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,\n"
+"// so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.\n"
+"#define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring\n"
+"#define KGRL_ATT_DEC_SMEM 4224     // floats of a chunk buffer: CH * (HS + 1) with CH * HS <= 4096, CH <= 128\n"
+"// The n rows (HS elements, slot s at row0 + s * KVH) of k and v into sk and sv as floats, rows\n"
+"// HS + 1 apart (odd: a thread per slot reads them without bank conflicts)\n"
+"__device__ __forceinline__ void kgrl_att_load_chunk(float* sk, float* sv, const void* k, const void* v, u64 row0,\n"
+"                                                    int KVH, int n, int HS, int bf) {\n"
+"    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per;\n"
+"    if ((HS * es) % 16 != 0) {   // rows not in 16-byte pieces: element loads (no model in the kit has such a head)\n"
+"        for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {\n"
+"            u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;\n"
+"            sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);\n"
+"            sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);\n"
+"        }\n"
+"        return;\n"
+"    }\n"
+"    const int U = 8;   // 16-byte pieces a thread: tot <= CH * HS * 4 / 16 <= 1024 = U * 128\n"
+"    uint4 kr[U], vr[U];\n"
+"#pragma unroll\n"
+"    for (int u = 0; u < U; u++) {\n"
+"        int i = threadIdx.x + u * blockDim.x;\n"
+"        if (i >= tot) continue;\n"
+"        u64 off = (row0 + (u64)(i / per) * KVH) * per + i % per;\n"
+"        kr[u] = ((const uint4*)k)[off];\n"
+"        vr[u] = ((const uint4*)v)[off];\n"
+"    }\n"
+"#pragma unroll\n"
+"    for (int u = 0; u < U; u++) {\n"
+"        int i = threadIdx.x + u * blockDim.x;\n"
+"        if (i >= tot) continue;\n"
+"        int at = (i / per) * (HS + 1) + (i % per) * (16 / es);\n"
+"        unsigned int kw[4] = {kr[u].x, kr[u].y, kr[u].z, kr[u].w}, vw[4] = {vr[u].x, vr[u].y, vr[u].z, vr[u].w};\n"
+"#pragma unroll\n"
+"        for (int j = 0; j < 4; j++) {\n"
+"            if (bf) {   // little-endian: element 2j in the low half\n"
+"                sk[at + 2 * j] = __uint_as_float(kw[j] << 16); sk[at + 2 * j + 1] = __uint_as_float(kw[j] & 0xffff0000u);\n"
+"                sv[at + 2 * j] = __uint_as_float(vw[j] << 16); sv[at + 2 * j + 1] = __uint_as_float(vw[j] & 0xffff0000u);\n"
+"            } else {\n"
+"                sk[at + j] = __uint_as_float(kw[j]);\n"
+"                sv[at + j] = __uint_as_float(vw[j]);\n"
+"            }\n"
+"        }\n"
+"    }\n"
+"}\n"
+"// Combines the nlive partials of (b, h) in chunk order into out and lse (the last block's threads)\n"
+"__device__ __forceinline__ void kgrl_att_combine(void* out, float* lse, const float* pp, int nlive, bool real, u64 qo,\n"
+"                                                 float* lo, int HS, int bf) {\n"
+"    float M = -INFINITY, L = 0.0f;\n"
+"    for (int c = 0; c < nlive; c++) M = fmaxf(M, __ldcg(pp + (u64)c * (2 + HS)));\n"
+"    for (int c = 0; c < nlive; c++) {\n"
+"        float mc = __ldcg(pp + (u64)c * (2 + HS));\n"
+"        if (mc != -INFINITY) L += __ldcg(pp + (u64)c * (2 + HS) + 1) * expf(mc - M);\n"
+"    }\n"
+"    for (int d = threadIdx.x; d < HS; d += blockDim.x) {\n"
+"        float y = 0.0f;\n"
+"        for (int c = 0; c < nlive; c++) {\n"
+"            float mc = __ldcg(pp + (u64)c * (2 + HS));\n"
+"            if (mc != -INFINITY) y += __ldcg(pp + (u64)c * (2 + HS) + 2 + d) * expf(mc - M);\n"
+"        }\n"
+"        kgrl_st(out, qo + d, real && L > 0.0f ? y / L : 0.0f, bf);\n"
+"    }\n"
+"    if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS)\n"
+"kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,\n"
+"                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,\n"
+"                        int bf) {\n"
+"    __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];\n"
+"    __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
+"    __shared__ int last;\n"
 "    kgrl_dep_wait();\n"
 "    kgrl_dep_launch();\n"
-"    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_CHUNK], sacc[2 * KGRL_ATT_CHUNK], sh[KGRL_ATT_CHUNK / 32];\n"
 "    int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;\n"
 "    if (t0p) t0 = *t0p;\n"
-"    int kh = h / (NH / KVH), s0 = c * KGRL_ATT_CHUNK, s = s0 + t;\n"
-"    float* out = part + (((u64)b * NH + h) * nchunk + c) * (2 + HS);\n"
-"    if (s0 > t0) { if (t == 0) { out[0] = -INFINITY; out[1] = 0.0f; } return; }\n"
+"    int s0 = c * CH;\n"
+"    if (s0 > t0) return;   // past the query: neither read nor counted\n"
+"    int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);\n"
 "    u64 qo = ((u64)b * NH + h) * HS;\n"
-"    for (int d = t; d < HS; d += KGRL_ATT_CHUNK) sq[d] = kgrl_ld(q, qo + d, bf);\n"
+"    for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);\n"
+"    kgrl_att_load_chunk(sk, sv, k, v, ((u64)b * Tk + s0) * KVH + kh, KVH, n, HS, bf);\n"
 "    __syncthreads();\n"
 "    float sc = -INFINITY;\n"
-"    if (s <= t0 && kmask[(u64)b * Tk + s]) {\n"
-"        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;\n"
+"    if (t < n && kmask[(u64)b * Tk + s0 + t]) {\n"
 "        float dot = 0.0f;\n"
-"        if (bf && HS % 8 == 0) {   // the row in 16-byte loads issued together, summed in d order as below\n"
-"            const uint4* kr = (const uint4*)((const unsigned short*)k + ko);\n"
-"            for (int d8 = 0; d8 < HS / 8; d8 += 4) {\n"
-"                uint4 w[4];\n"
-"#pragma unroll\n"
-"                for (int j = 0; j < 4; j++) if (d8 + j < HS / 8) w[j] = kr[d8 + j];\n"
-"#pragma unroll\n"
-"                for (int j = 0; j < 4; j++) {\n"
-"                    if (d8 + j >= HS / 8) break;\n"
-"                    unsigned int u[4] = {w[j].x, w[j].y, w[j].z, w[j].w};\n"
-"                    const float* qd = sq + 8 * (d8 + j);\n"
-"#pragma unroll\n"
-"                    for (int e = 0; e < 4; e++) {\n"
-"                        dot += qd[2 * e] * __uint_as_float(u[e] << 16);\n"
-"                        dot += qd[2 * e + 1] * __uint_as_float(u[e] & 0xffff0000u);\n"
-"                    }\n"
-"                }\n"
-"            }\n"
-"        } else {\n"
-"#pragma unroll 8\n"
-"            for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);\n"
-"        }\n"
+"        for (int d = 0; d < HS; d++) dot += sq[d] * sk[t * (HS + 1) + d];\n"
 "        sc = dot * (1.0f / sqrtf((float)HS));\n"
 "    }\n"
 "    float m = kgrl_block_max(sc, sh);\n"
 "    float p = sc == -INFINITY ? 0.0f : expf(sc - m);   // a masked slot (or a chunk all masked) adds 0\n"
 "    sp[t] = p;\n"
 "    float l = kgrl_block_sum(p, sh);                   // syncs: sp is complete\n"
-"    // p * v: G slot groups of HS dimensions (G * HS <= 2 * KGRL_ATT_CHUNK since HS <= 256)\n"
-"    int n = t0 + 1 - s0 < KGRL_ATT_CHUNK ? t0 + 1 - s0 : KGRL_ATT_CHUNK;\n"
-"    int G = KGRL_ATT_CHUNK / HS > 0 ? KGRL_ATT_CHUNK / HS : 1, g = t / HS;\n"
-"    u64 vo = (((u64)b * Tk + s0) * KVH + kh) * HS, vstride = (u64)KVH * HS;\n"
-"    // a masked slot's v may hold anything (NaN): it is loaded but selected away, not multiplied by 0;\n"
-"    // no branch around the load, so the unrolled loads are in flight together instead of one by one\n"
+"    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 128 since HS <= 256); a masked slot's v may\n"
+"    // hold anything (NaN): selected away, not multiplied by 0\n"
+"    int G = blockDim.x / HS > 0 ? blockDim.x / HS : 1, g = t / HS;\n"
 "    if (g < G)\n"
-"        for (int d = t % HS; d < HS; d += KGRL_ATT_CHUNK) {\n"
+"        for (int d = t % HS; d < HS; d += blockDim.x) {\n"
 "            float acc = 0.0f;\n"
-"#pragma unroll 8\n"
 "            for (int j = g; j < n; j += G) {\n"
-"                float pj = sp[j], vj = kgrl_ld(v, vo + (u64)j * vstride + d, bf);\n"
+"                float pj = sp[j], vj = sv[j * (HS + 1) + d];\n"
 "                acc += pj != 0.0f ? pj * vj : 0.0f;\n"
 "            }\n"
 "            sacc[g * HS + d] = acc;\n"
 "        }\n"
 "    __syncthreads();\n"
-"    for (int d = t; d < HS; d += KGRL_ATT_CHUNK) {\n"
+"    bool real = kmask[(u64)b * Tk + t0] != 0;\n"
+"    float* lo = lse ? lse + (u64)b * NH + h : NULL;\n"
+"    float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);\n"
+"    float* mine = pp + (u64)c * (2 + HS);\n"
+"    for (int d = t; d < HS; d += blockDim.x) {\n"
 "        float y = 0.0f;\n"
 "        for (int x = 0; x < G; x++) y += sacc[x * HS + d];\n"
-"        out[2 + d] = y;\n"
+"        mine[2 + d] = y;\n"
 "    }\n"
-"    if (t == 0) { out[0] = m; out[1] = l; }\n"
-"}\n"
-"// Combines the chunks of kgrl_k_attention_decode_part in chunk order: out (B, 1, NH, HS), lse (B, NH, 1)\n"
-"// as kgrl_k_attention_fwd (0 and -inf for a padding query). grid (NH, B), block 128.\n"
-"extern \"C\" __global__ void kgrl_k_attention_decode_combine(void* out, float* lse, const float* part, const int* kmask,\n"
-"                                                           const int* t0p, int Tk, int t0, int NH, int HS, int nchunk,\n"
-"                                                           int bf) {\n"
-"    kgrl_dep_wait();\n"
-"    kgrl_dep_launch();\n"
-"    int h = blockIdx.x, b = blockIdx.y;\n"
-"    if (t0p) t0 = *t0p;\n"
-"    const float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);\n"
-"    int n = t0 / KGRL_ATT_CHUNK + 1;   // the chunks that hold slots <= t0\n"
-"    bool real = kmask[(u64)b * Tk + t0] != 0;\n"
-"    float M = -INFINITY, L = 0.0f;\n"
-"    for (int c = 0; c < n; c++) M = fmaxf(M, pp[(u64)c * (2 + HS)]);\n"
-"    for (int c = 0; c < n; c++) {\n"
-"        float mc = pp[(u64)c * (2 + HS)];\n"
-"        if (mc != -INFINITY) L += pp[(u64)c * (2 + HS) + 1] * expf(mc - M);\n"
+"    if (t == 0) { mine[0] = m; mine[1] = l; }\n"
+"    if (nlive == 1) {   // the only chunk: finish here (what the combine computes with M = m)\n"
+"        __syncthreads();\n"
+"        kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf);\n"
+"        return;\n"
 "    }\n"
-"    u64 qo = ((u64)b * NH + h) * HS;\n"
-"    for (int d = threadIdx.x; d < HS; d += blockDim.x) {\n"
-"        float y = 0.0f;\n"
-"        for (int c = 0; c < n; c++) {\n"
-"            float mc = pp[(u64)c * (2 + HS)];\n"
-"            if (mc != -INFINITY) y += pp[(u64)c * (2 + HS) + 2 + d] * expf(mc - M);\n"
-"        }\n"
-"        kgrl_st(out, qo + d, real && L > 0.0f ? y / L : 0.0f, bf);\n"
-"    }\n"
-"    if (threadIdx.x == 0 && lse) lse[(u64)b * NH + h] = (real && L > 0.0f) ? M + logf(L) : -INFINITY;\n"
+"    __threadfence();   // this thread's partial is visible to every block before the count says so\n"
+"    __syncthreads();\n"
+"    if (t == 0) last = atomicAdd(count + (u64)b * NH + h, 1u) == (unsigned)nlive - 1;\n"
+"    __syncthreads();\n"
+"    if (!last) return;\n"
+"    __threadfence();\n"
+"    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf);\n"
+"    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch\n"
 "}\n"
 "\n"
 "// D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.\n"
@@ -10371,8 +10405,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre",
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
-    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
-    "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
+    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
+    "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
@@ -10709,19 +10743,19 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
-#define KGRL__ATT_CHUNK 128     // KGRL_ATT_CHUNK in kernels/engine.cu
-static size_t kgrl__att_chunks(int Tk) { return (size_t)(Tk + KGRL__ATT_CHUNK - 1) / KGRL__ATT_CHUNK; }
-// One query per row (decode): split-KV partials into part (B, NH, chunks of Tk, 2 + HS), then one
-// combine. The grid covers Tk (the plan's capacity), so a captured graph serves every step; chunks
-// past t0 return at once.
-static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, const void *q, const void *k,
-                                   const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0, int NH,
-                                   int KVH, int HS, bool bf16) {
-    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);   // shapes checked at upload (HS <= 256) and by the config
-    void *a1[] = {&part, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
-    void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC_COMBINE, (unsigned)NH, (unsigned)B, 1, 128, a2);
+// Slots a chunk of the decode attention: its keys and values fit the kernel's shared buffers
+// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096, CH <= 128 threads): 64 at HS 64, 32 at 128
+static int kgrl__att_chunk(int HS) { return 4096 / HS < 128 ? 4096 / HS : 128; }
+static size_t kgrl__att_chunks(int Tk, int HS) { return (size_t)(Tk + kgrl__att_chunk(HS) - 1) / kgrl__att_chunk(HS); }
+// One query per row (decode): split-KV in one launch (kgrl_k_attention_decode), partials in part
+// (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
+// plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
+static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
+                                   const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
+                                   int NH, int KVH, int HS, bool bf16) {
+    int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
+    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, 128, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
 // C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
@@ -11078,7 +11112,8 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
     KGRL__E(a->scratch, N * MX);
     KGRL__E(a->last, B * C);
-    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_count, unsigned int *, B * a->NH);
     if (a->desc.training) {
         KGRL__E(a->dlogits, N * V);
         KGRL__E(a->d_res, N * C); KGRL__E(a->d_ln, N * C);
@@ -11370,7 +11405,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     int KD = c->n_kv_heads * c->head_dim;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
-    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
+    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
                            KGRL__EP(a->v, (size_t)l * a->B * a->T * KD), a->kmask, slot, N, a->T, t0, c->n_heads,
                            c->n_kv_heads, c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
@@ -11444,7 +11479,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);

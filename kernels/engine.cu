@@ -617,112 +617,145 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
     if (lane == 0 && lse) lse[((u64)b * NH + h) * Tq + i] = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
 }
 
-// Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"). The walk above gives each
-// warp a chain of dependent loads: at a 2k-token cache that is ~500 steps per warp, ~0.5 ms a layer
-// (measured: exp03 decoded ~3.3 ms/token for a 6-layer model). Here the slots 0..t0 are cut into
-// chunks of KGRL_ATT_CHUNK; block (chunk, h, b) scores its chunk one slot per thread (loads that do
-// not wait on each other), then sums p * v with threads over (slot group, dimension).
-// part (B, NH, nchunk, 2 + HS) fp32: the chunk's max score m, sum of exp(score - m), and the
-// unnormalized output. A chunk past t0 writes m = -inf. grid (nchunk, NH, B), block KGRL_ATT_CHUNK.
-#define KGRL_ATT_CHUNK 128
-extern "C" __global__ void kgrl_k_attention_decode_part(float* part, const void* q, const void* k, const void* v,
-                                                        const int* kmask, const int* t0p, int Tk, int t0, int NH,
-                                                        int KVH, int HS, int bf) {
+// Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"), one launch. A walk over
+// the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the
+// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH * HS <= 4096) and block
+// (chunk, h, b) loads its chunk's keys and values into shared memory with every load in flight at
+// once (a decode step's cache was last read a step ago, so it comes from DRAM: one round trip, not
+// one per slot), scores one slot per thread, and sums p * v with threads over (slot group, dim).
+// A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part
+// (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the
+// launch, reset by that block) combines the partials in chunk order, so the bits do not depend on
+// which block finishes last. With one chunk the block writes the result directly (the same bits:
+// the combine multiplies by exp(0) = 1). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd
+// (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,
+// so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.
+#define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring
+#define KGRL_ATT_DEC_SMEM 4224     // floats of a chunk buffer: CH * (HS + 1) with CH * HS <= 4096, CH <= 128
+// The n rows (HS elements, slot s at row0 + s * KVH) of k and v into sk and sv as floats, rows
+// HS + 1 apart (odd: a thread per slot reads them without bank conflicts)
+__device__ __forceinline__ void kgrl_att_load_chunk(float* sk, float* sv, const void* k, const void* v, u64 row0,
+                                                    int KVH, int n, int HS, int bf) {
+    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per;
+    if ((HS * es) % 16 != 0) {   // rows not in 16-byte pieces: element loads (no model in the kit has such a head)
+        for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {
+            u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;
+            sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);
+            sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);
+        }
+        return;
+    }
+    const int U = 8;   // 16-byte pieces a thread: tot <= CH * HS * 4 / 16 <= 1024 = U * 128
+    uint4 kr[U], vr[U];
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        int i = threadIdx.x + u * blockDim.x;
+        if (i >= tot) continue;
+        u64 off = (row0 + (u64)(i / per) * KVH) * per + i % per;
+        kr[u] = ((const uint4*)k)[off];
+        vr[u] = ((const uint4*)v)[off];
+    }
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        int i = threadIdx.x + u * blockDim.x;
+        if (i >= tot) continue;
+        int at = (i / per) * (HS + 1) + (i % per) * (16 / es);
+        unsigned int kw[4] = {kr[u].x, kr[u].y, kr[u].z, kr[u].w}, vw[4] = {vr[u].x, vr[u].y, vr[u].z, vr[u].w};
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            if (bf) {   // little-endian: element 2j in the low half
+                sk[at + 2 * j] = __uint_as_float(kw[j] << 16); sk[at + 2 * j + 1] = __uint_as_float(kw[j] & 0xffff0000u);
+                sv[at + 2 * j] = __uint_as_float(vw[j] << 16); sv[at + 2 * j + 1] = __uint_as_float(vw[j] & 0xffff0000u);
+            } else {
+                sk[at + j] = __uint_as_float(kw[j]);
+                sv[at + j] = __uint_as_float(vw[j]);
+            }
+        }
+    }
+}
+// Combines the nlive partials of (b, h) in chunk order into out and lse (the last block's threads)
+__device__ __forceinline__ void kgrl_att_combine(void* out, float* lse, const float* pp, int nlive, bool real, u64 qo,
+                                                 float* lo, int HS, int bf) {
+    float M = -INFINITY, L = 0.0f;
+    for (int c = 0; c < nlive; c++) M = fmaxf(M, __ldcg(pp + (u64)c * (2 + HS)));
+    for (int c = 0; c < nlive; c++) {
+        float mc = __ldcg(pp + (u64)c * (2 + HS));
+        if (mc != -INFINITY) L += __ldcg(pp + (u64)c * (2 + HS) + 1) * expf(mc - M);
+    }
+    for (int d = threadIdx.x; d < HS; d += blockDim.x) {
+        float y = 0.0f;
+        for (int c = 0; c < nlive; c++) {
+            float mc = __ldcg(pp + (u64)c * (2 + HS));
+            if (mc != -INFINITY) y += __ldcg(pp + (u64)c * (2 + HS) + 2 + d) * expf(mc - M);
+        }
+        kgrl_st(out, qo + d, real && L > 0.0f ? y / L : 0.0f, bf);
+    }
+    if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
+}
+extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS)
+kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
+                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
+                        int bf) {
+    __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];
+    __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
+    __shared__ int last;
     kgrl_dep_wait();
     kgrl_dep_launch();
-    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_CHUNK], sacc[2 * KGRL_ATT_CHUNK], sh[KGRL_ATT_CHUNK / 32];
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
     if (t0p) t0 = *t0p;
-    int kh = h / (NH / KVH), s0 = c * KGRL_ATT_CHUNK, s = s0 + t;
-    float* out = part + (((u64)b * NH + h) * nchunk + c) * (2 + HS);
-    if (s0 > t0) { if (t == 0) { out[0] = -INFINITY; out[1] = 0.0f; } return; }
+    int s0 = c * CH;
+    if (s0 > t0) return;   // past the query: neither read nor counted
+    int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);
     u64 qo = ((u64)b * NH + h) * HS;
-    for (int d = t; d < HS; d += KGRL_ATT_CHUNK) sq[d] = kgrl_ld(q, qo + d, bf);
+    for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);
+    kgrl_att_load_chunk(sk, sv, k, v, ((u64)b * Tk + s0) * KVH + kh, KVH, n, HS, bf);
     __syncthreads();
     float sc = -INFINITY;
-    if (s <= t0 && kmask[(u64)b * Tk + s]) {
-        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
+    if (t < n && kmask[(u64)b * Tk + s0 + t]) {
         float dot = 0.0f;
-        if (bf && HS % 8 == 0) {   // the row in 16-byte loads issued together, summed in d order as below
-            const uint4* kr = (const uint4*)((const unsigned short*)k + ko);
-            for (int d8 = 0; d8 < HS / 8; d8 += 4) {
-                uint4 w[4];
-#pragma unroll
-                for (int j = 0; j < 4; j++) if (d8 + j < HS / 8) w[j] = kr[d8 + j];
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    if (d8 + j >= HS / 8) break;
-                    unsigned int u[4] = {w[j].x, w[j].y, w[j].z, w[j].w};
-                    const float* qd = sq + 8 * (d8 + j);
-#pragma unroll
-                    for (int e = 0; e < 4; e++) {
-                        dot += qd[2 * e] * __uint_as_float(u[e] << 16);
-                        dot += qd[2 * e + 1] * __uint_as_float(u[e] & 0xffff0000u);
-                    }
-                }
-            }
-        } else {
-#pragma unroll 8
-            for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(k, ko + d, bf);
-        }
+        for (int d = 0; d < HS; d++) dot += sq[d] * sk[t * (HS + 1) + d];
         sc = dot * (1.0f / sqrtf((float)HS));
     }
     float m = kgrl_block_max(sc, sh);
     float p = sc == -INFINITY ? 0.0f : expf(sc - m);   // a masked slot (or a chunk all masked) adds 0
     sp[t] = p;
     float l = kgrl_block_sum(p, sh);                   // syncs: sp is complete
-    // p * v: G slot groups of HS dimensions (G * HS <= 2 * KGRL_ATT_CHUNK since HS <= 256)
-    int n = t0 + 1 - s0 < KGRL_ATT_CHUNK ? t0 + 1 - s0 : KGRL_ATT_CHUNK;
-    int G = KGRL_ATT_CHUNK / HS > 0 ? KGRL_ATT_CHUNK / HS : 1, g = t / HS;
-    u64 vo = (((u64)b * Tk + s0) * KVH + kh) * HS, vstride = (u64)KVH * HS;
-    // a masked slot's v may hold anything (NaN): it is loaded but selected away, not multiplied by 0;
-    // no branch around the load, so the unrolled loads are in flight together instead of one by one
+    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 128 since HS <= 256); a masked slot's v may
+    // hold anything (NaN): selected away, not multiplied by 0
+    int G = blockDim.x / HS > 0 ? blockDim.x / HS : 1, g = t / HS;
     if (g < G)
-        for (int d = t % HS; d < HS; d += KGRL_ATT_CHUNK) {
+        for (int d = t % HS; d < HS; d += blockDim.x) {
             float acc = 0.0f;
-#pragma unroll 8
             for (int j = g; j < n; j += G) {
-                float pj = sp[j], vj = kgrl_ld(v, vo + (u64)j * vstride + d, bf);
+                float pj = sp[j], vj = sv[j * (HS + 1) + d];
                 acc += pj != 0.0f ? pj * vj : 0.0f;
             }
             sacc[g * HS + d] = acc;
         }
     __syncthreads();
-    for (int d = t; d < HS; d += KGRL_ATT_CHUNK) {
+    bool real = kmask[(u64)b * Tk + t0] != 0;
+    float* lo = lse ? lse + (u64)b * NH + h : NULL;
+    float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);
+    float* mine = pp + (u64)c * (2 + HS);
+    for (int d = t; d < HS; d += blockDim.x) {
         float y = 0.0f;
         for (int x = 0; x < G; x++) y += sacc[x * HS + d];
-        out[2 + d] = y;
+        mine[2 + d] = y;
     }
-    if (t == 0) { out[0] = m; out[1] = l; }
-}
-// Combines the chunks of kgrl_k_attention_decode_part in chunk order: out (B, 1, NH, HS), lse (B, NH, 1)
-// as kgrl_k_attention_fwd (0 and -inf for a padding query). grid (NH, B), block 128.
-extern "C" __global__ void kgrl_k_attention_decode_combine(void* out, float* lse, const float* part, const int* kmask,
-                                                           const int* t0p, int Tk, int t0, int NH, int HS, int nchunk,
-                                                           int bf) {
-    kgrl_dep_wait();
-    kgrl_dep_launch();
-    int h = blockIdx.x, b = blockIdx.y;
-    if (t0p) t0 = *t0p;
-    const float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);
-    int n = t0 / KGRL_ATT_CHUNK + 1;   // the chunks that hold slots <= t0
-    bool real = kmask[(u64)b * Tk + t0] != 0;
-    float M = -INFINITY, L = 0.0f;
-    for (int c = 0; c < n; c++) M = fmaxf(M, pp[(u64)c * (2 + HS)]);
-    for (int c = 0; c < n; c++) {
-        float mc = pp[(u64)c * (2 + HS)];
-        if (mc != -INFINITY) L += pp[(u64)c * (2 + HS) + 1] * expf(mc - M);
+    if (t == 0) { mine[0] = m; mine[1] = l; }
+    if (nlive == 1) {   // the only chunk: finish here (what the combine computes with M = m)
+        __syncthreads();
+        kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf);
+        return;
     }
-    u64 qo = ((u64)b * NH + h) * HS;
-    for (int d = threadIdx.x; d < HS; d += blockDim.x) {
-        float y = 0.0f;
-        for (int c = 0; c < n; c++) {
-            float mc = pp[(u64)c * (2 + HS)];
-            if (mc != -INFINITY) y += pp[(u64)c * (2 + HS) + 2 + d] * expf(mc - M);
-        }
-        kgrl_st(out, qo + d, real && L > 0.0f ? y / L : 0.0f, bf);
-    }
-    if (threadIdx.x == 0 && lse) lse[(u64)b * NH + h] = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
+    __threadfence();   // this thread's partial is visible to every block before the count says so
+    __syncthreads();
+    if (t == 0) last = atomicAdd(count + (u64)b * NH + h, 1u) == (unsigned)nlive - 1;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf);
+    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.

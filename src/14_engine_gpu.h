@@ -49,7 +49,7 @@ enum {
     KGRL__EK_SWIGLU_F, KGRL__EK_SWIGLU_B, KGRL__EK_DROPOUT, KGRL__EK_CAST, KGRL__EK_TO_F32,
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
-    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC_PART, KGRL__EK_ATT_DEC_COMBINE,
+    KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
@@ -231,7 +231,8 @@ typedef struct kgrl_gpu_acts {
     void *d_xa;              // (B*T, R)
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
-    float *att_part;         // (B, NH, ceil(T / 128), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    float *att_part;         // (B, NH, ceil(T / kgrl__att_chunk(HS)), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    unsigned int *att_count; // (B, NH) decode attention chunks done (zero between launches)
     // training plans: the batched-GEMM attention (kgrl__attention_fwd_gemm / _bwd_gemm)
     float *att_s, *att_dp;   // (B, NH, T, T) fp32 scores, dP
     void *att_p, *att_ds;    // (B, NH, T, T) storage dtype P, dS
@@ -269,8 +270,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_colsum", "kgrl_k_swiglu_fwd", "kgrl_k_swiglu_bwd", "kgrl_k_dropout", "kgrl_k_cast",
     "kgrl_k_to_f32", "kgrl_k_rope", "kgrl_k_attention_fwd", "kgrl_k_attention_bwd_pre",
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
-    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode_part",
-    "kgrl_k_attention_decode_combine", "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
+    "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
+    "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
@@ -607,19 +608,19 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
-#define KGRL__ATT_CHUNK 128     // KGRL_ATT_CHUNK in kernels/engine.cu
-static size_t kgrl__att_chunks(int Tk) { return (size_t)(Tk + KGRL__ATT_CHUNK - 1) / KGRL__ATT_CHUNK; }
-// One query per row (decode): split-KV partials into part (B, NH, chunks of Tk, 2 + HS), then one
-// combine. The grid covers Tk (the plan's capacity), so a captured graph serves every step; chunks
-// past t0 return at once.
-static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, const void *q, const void *k,
-                                   const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0, int NH,
-                                   int KVH, int HS, bool bf16) {
-    int bf = bf16, nchunk = (int)kgrl__att_chunks(Tk);   // shapes checked at upload (HS <= 256) and by the config
-    void *a1[] = {&part, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC_PART, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_CHUNK, a1);
-    void *a2[] = {&out, &lse, &part, &kmask, &t0p, &Tk, &t0, &NH, &HS, &nchunk, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC_COMBINE, (unsigned)NH, (unsigned)B, 1, 128, a2);
+// Slots a chunk of the decode attention: its keys and values fit the kernel's shared buffers
+// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096, CH <= 128 threads): 64 at HS 64, 32 at 128
+static int kgrl__att_chunk(int HS) { return 4096 / HS < 128 ? 4096 / HS : 128; }
+static size_t kgrl__att_chunks(int Tk, int HS) { return (size_t)(Tk + kgrl__att_chunk(HS) - 1) / kgrl__att_chunk(HS); }
+// One query per row (decode): split-KV in one launch (kgrl_k_attention_decode), partials in part
+// (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
+// plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
+static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
+                                   const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
+                                   int NH, int KVH, int HS, bool bf16) {
+    int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
+    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
+    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, 128, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
 // C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
@@ -976,7 +977,8 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
     KGRL__E(a->scratch, N * MX);
     KGRL__E(a->last, B * C);
-    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_count, unsigned int *, B * a->NH);
     if (a->desc.training) {
         KGRL__E(a->dlogits, N * V);
         KGRL__E(a->d_res, N * C); KGRL__E(a->d_ln, N * C);
@@ -1268,7 +1270,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     int KD = c->n_kv_heads * c->head_dim;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
-    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
+    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
                            KGRL__EP(a->v, (size_t)l * a->B * a->T * KD), a->kmask, slot, N, a->T, t0, c->n_heads,
                            c->n_kv_heads, c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
@@ -1342,7 +1344,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);

@@ -476,40 +476,63 @@ static void test_ops(bool bf16) {
     kgrl_free(x); kgrl_free(w); kgrl_free(bias); kgrl_free(dy); kgrl_free(nw); kgrl_free(dyc);
     dfree(dx); dfree(dw); dfree(db); dfree(ddy); dfree(dnw); dfree(ddyc);
 }
+// random values as the device stores them (rounded to bf16 where bf16)
+static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
+    float *x = rnd(n, stream, scale);
+    if (bf16) for (size_t i = 0; i < n; i++) x[i] = bf16_round(x[i]);
+    return x;
+}
 // Split-KV decode attention (kgrl__attention_decode, the path of every T = 1 forward) against the CPU
-// reference: caches of 300 slots (3 chunks of 128), the query at t0 = 299 and at t0 = 200 (the slots
-// after t0 hold NaN: they must not be read), row 1 left-padded over the whole first chunk and part of
-// the second (a chunk with no real slot), GQA, head sizes from one lane's worth to the 256 maximum.
+// reference, fp32 and bf16: caches of 300 slots, the query at t0 = 299, 200 and 20 (one chunk: the
+// block finishes alone; the slots after t0 hold NaN: they must not be read), row 1 left-padded over
+// 150 slots (chunks with no real slot), GQA, head sizes from one lane's worth to the 256 maximum
+// (chunks of 102, 64, 32 and 16 slots). A second launch on the same counters gives the same bits:
+// the last block of each head reset its counter, and the combine's order does not depend on which
+// block came last.
 static void test_attention_decode_split(void) {
     if (!need_gpu()) return;
     int B = 2, Tk = 300, NH = 4, KVH = 2, hs_list[] = {40, 64, 128, 256};
-    for (int hi = 0; hi < 4; hi++) {
-        int HS = hs_list[hi];
-        size_t nq = (size_t)B * NH * HS, nk = (size_t)B * Tk * KVH * HS;
-        float *q = rnd(nq, 31, 1.0f), *k = rnd(nk, 32, 1.0f), *v = rnd(nk, 33, 1.0f);
-        int *kmask = (int *)kgrl_malloc(sizeof(int) * (size_t)B * Tk);
-        for (int b = 0; b < B; b++) for (int t = 0; t < Tk; t++) kmask[b * Tk + t] = !(b == 1 && t < 150);
-        int t0s[2] = {Tk - 1, 200};
-        for (int ti = 0; ti < 2; ti++) {
-            int t0 = t0s[ti];
-            float *kn = (float *)kgrl_malloc(4 * nk), *vn = (float *)kgrl_malloc(4 * nk);
-            memcpy(kn, k, 4 * nk); memcpy(vn, v, 4 * nk);
-            for (int b = 0; b < B; b++)
-                for (size_t i = ((size_t)b * Tk + t0 + 1) * KVH * HS; i < ((size_t)b + 1) * Tk * KVH * HS; i++) kn[i] = vn[i] = NAN;
-            float *o = (float *)kgrl_calloc(nq, 4), *att = (float *)kgrl_calloc((size_t)B * NH * Tk, 4);
-            kgrl_attention_forward(o, att, q, kn, vn, kmask, B, 1, Tk, t0, NH, KVH, HS);
-            float *gq = upf(q, nq), *gk = upf(kn, nk), *gv = upf(vn, nk), *go = upf(o, nq), *glse, *part;
-            int *gm = upi(kmask, (size_t)B * Tk);
-            KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)B * NH));
-            KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)B * NH * kgrl__att_chunks(Tk) * (2 + HS)));
-            kgrl__attention_decode(eng, go, glse, part, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, false);
-            float *h = down(go, nq, false);
-            // the same fp32 products and exps, summed in another order: 1e-5
-            KT_CHECK(nrel(h, o, nq) <= 1e-5, "split decode attention HS %d t0 %d rel err %.3g", HS, t0, nrel(h, o, nq));
-            kgrl_free(kn); kgrl_free(vn); kgrl_free(o); kgrl_free(att); kgrl_free(h);
-            dfree(gq); dfree(gk); dfree(gv); dfree(go); dfree(glse); dfree(part); dfree(gm);
+    for (int bi = 0; bi < 2; bi++) {
+        bool bf = bi == 1;
+        for (int hi = 0; hi < 4; hi++) {
+            int HS = hs_list[hi];
+            size_t nq = (size_t)B * NH * HS, nk = (size_t)B * Tk * KVH * HS;
+            float *q = rnd_stored(nq, 31, 1.0f, bf), *k = rnd_stored(nk, 32, 1.0f, bf), *v = rnd_stored(nk, 33, 1.0f, bf);
+            int *kmask = (int *)kgrl_malloc(sizeof(int) * (size_t)B * Tk);
+            for (int b = 0; b < B; b++) for (int t = 0; t < Tk; t++) kmask[b * Tk + t] = !(b == 1 && t < 150);
+            int t0s[3] = {Tk - 1, 200, 20};
+            for (int ti = 0; ti < 3; ti++) {
+                int t0 = t0s[ti];
+                float *kn = (float *)kgrl_malloc(4 * nk), *vn = (float *)kgrl_malloc(4 * nk);
+                memcpy(kn, k, 4 * nk); memcpy(vn, v, 4 * nk);
+                for (int b = 0; b < B; b++)
+                    for (size_t i = ((size_t)b * Tk + t0 + 1) * KVH * HS; i < ((size_t)b + 1) * Tk * KVH * HS; i++) kn[i] = vn[i] = NAN;
+                float *o = (float *)kgrl_calloc(nq, 4), *att = (float *)kgrl_calloc((size_t)B * NH * Tk, 4);
+                kgrl_attention_forward(o, att, q, kn, vn, kmask, B, 1, Tk, t0, NH, KVH, HS);
+                void *gq = up(q, nq, bf), *gk = up(kn, nk, bf), *gv = up(vn, nk, bf), *go = up(o, nq, bf);
+                float *glse, *part;
+                unsigned int *count;
+                int *gm = upi(kmask, (size_t)B * Tk);
+                KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)B * NH));
+                KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)B * NH * kgrl__att_chunks(Tk, HS) * (2 + HS)));
+                int *zeros = (int *)kgrl_calloc((size_t)B * NH, sizeof(int));
+                count = (unsigned int *)upi(zeros, (size_t)B * NH);   // zero before the first launch
+                kgrl_free(zeros);
+                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, bf);
+                float *h = down(go, nq, bf);
+                // fp32: the same products and exps, summed in another order: 1e-5. bf16: the inputs are
+                // the same bf16 values, the sums fp32, and each output is rounded once to bf16 (2^-9
+                // relative): 2^-8
+                double tol = bf ? 1.0 / 256 : 1e-5;
+                KT_CHECK(nrel(h, o, nq) <= tol, "split decode attention %s HS %d t0 %d rel err %.3g", bf ? "bf16" : "fp32", HS, t0, nrel(h, o, nq));
+                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, bf);
+                float *h2 = down(go, nq, bf);
+                KT_CHECK(!memcmp(h, h2, 4 * nq), "split decode attention %s HS %d t0 %d: a second launch differs", bf ? "bf16" : "fp32", HS, t0);
+                kgrl_free(kn); kgrl_free(vn); kgrl_free(o); kgrl_free(att); kgrl_free(h); kgrl_free(h2);
+                dfree(gq); dfree(gk); dfree(gv); dfree(go); dfree(glse); dfree(part); dfree(gm); dfree(count);
+            }
+            kgrl_free(q); kgrl_free(k); kgrl_free(v); kgrl_free(kmask);
         }
-        kgrl_free(q); kgrl_free(k); kgrl_free(v); kgrl_free(kmask);
     }
 }
 static void test_ops_fp32(void) { if (need_gpu()) test_ops(false); }
@@ -605,11 +628,6 @@ static void test_adamw_and_clip(void) {
 // One GEMV segment: host values as the device stores them (rounded to bf16 where bf16) and their
 // device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (8, R) or NULL; dout (8, OC).
 typedef struct gemv_seg { int OC; float *W, *b, *lb, *xa; void *dW, *db, *dlb, *dxa, *dout; } gemv_seg;
-static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
-    float *x = rnd(n, stream, scale);
-    if (bf16) for (size_t i = 0; i < n; i++) x[i] = bf16_round(x[i]);
-    return x;
-}
 static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lora, uint64_t stream, bool bf16) {
     memset(g, 0, sizeof *g);
     g->OC = OC;
