@@ -619,6 +619,7 @@ static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float 
                                    const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
                                    int NH, int KVH, int HS, bool bf16) {
     int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
+    KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
     void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
     kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, 128, args);
 }
