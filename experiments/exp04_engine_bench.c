@@ -113,6 +113,13 @@
 //   sampler (46 -> 6.4 us). Batch-1 decode 1.505 -> 1.037 ms (0.5B, roofline 21.8% -> 31.7%) and
 //   2.769 -> 2.301 ms (1.5B, 37.1% -> 44.6%); without PDL 1.150 / 2.338 ms. Target 60%: not met;
 //   NOTES (tenth session) lists the nodes that remain.
+// Outcome (H100 80GB HBM3, eleventh session; the binary of c0e406f in the same call; the step of
+//   kgrl_gpu_sample timed as this file's roofline section times it, by a scratch driver): split-KV
+//   decode attention in one launch, each chunk's keys and values loaded into shared memory with every
+//   load in flight, the last chunk block of a head combining. Batch-1 decode 1.088 -> 0.924 ms (0.5B,
+//   roofline 30.2% -> 35.6%; exp04 --quick on the commit before the combine's last fix: 0.978 ms,
+//   33.6%) and 2.326 -> 1.948 ms (1.5B, 44.1% -> 52.7%). Target 60%: not met; NOTES (eleventh
+//   session) has the per-launch trace.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
@@ -125,7 +132,7 @@
 //   section decode_split (batch 1): us_<node> of each node type of a decode step with the model's
 //     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
 //     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
-//     _cublas, us_rope_qkv, us_attention_split_kv (P slots, both nodes), us_add_rmsnorm,
+//     _cublas, us_rope_qkv, us_attention_split_kv (P slots, one launch), us_add_rmsnorm,
 //     us_sample_greedy; us_step_sum_gemv, us_step_sum_cublas: a step as the sum of its nodes
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
 // Ratios: `python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv` joins
