@@ -2572,6 +2572,18 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    for (int i = 0; i < nw; i++) m = fmaxf(m, sh[i]);\n"
 "    return m;\n"
 "}\n"
+"// Whether this block is the last of n to arrive at *count (every thread of the block calls it and gets\n"
+"// the answer): what each thread wrote before the call is visible to that last block. The last block\n"
+"// resets *count to 0 when it is done, ready for the next launch.\n"
+"__device__ bool kgrl_last_block(unsigned int* count, unsigned int n) {\n"
+"    __shared__ int last;\n"
+"    __threadfence();   // this thread's writes are visible to every block before the count says so\n"
+"    __syncthreads();\n"
+"    if (threadIdx.x == 0) last = atomicAdd(count, 1u) == n - 1;\n"
+"    __syncthreads();\n"
+"    if (last) __threadfence();\n"
+"    return last;\n"
+"}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// embedding: out (N, C) = wte[tokens]; grid N, block 256\n"
@@ -2859,13 +2871,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "template <int BF>\n"
 "__device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {\n"
 "    __shared__ float sh[32];\n"
-"    __shared__ int last;\n"
-"    __threadfence();   // this thread's outputs are visible to every block before the count says so\n"
-"    __syncthreads();\n"
-"    if (threadIdx.x == 0) last = atomicAdd(io.count, 1u) == gridDim.x - 1;\n"
-"    __syncthreads();\n"
-"    if (!last) return;\n"
-"    __threadfence();\n"
+"    if (!kgrl_last_block(io.count, gridDim.x)) return;\n"
 "    // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm\n"
 "    // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)\n"
 "    const int U = 8, step = U * blockDim.x;\n"
@@ -3116,8 +3122,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part\n"
 "// (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the\n"
 "// launch, reset by that block) combines the partials in chunk order, so the bits do not depend on\n"
-"// which block finishes last. With one chunk the block writes the result directly (the same bits:\n"
-"// the combine multiplies by exp(0) = 1). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd\n"
+"// which block finishes last. With one chunk the block combines its own partial without the counter\n"
+"// (the same bits as through it). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd\n"
 "// (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,\n"
 "// so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.\n"
 "#define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring\n"
@@ -3196,7 +3202,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                        int bf) {\n"
 "    __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];\n"
 "    __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
-"    __shared__ int last;\n"
 "    kgrl_dep_wait();\n"
 "    kgrl_dep_launch();\n"
 "    int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;\n"
@@ -3246,12 +3251,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf, sk);\n"
 "        return;\n"
 "    }\n"
-"    __threadfence();   // this thread's partial is visible to every block before the count says so\n"
-"    __syncthreads();\n"
-"    if (t == 0) last = atomicAdd(count + (u64)b * NH + h, 1u) == (unsigned)nlive - 1;\n"
-"    __syncthreads();\n"
-"    if (!last) return;\n"
-"    __threadfence();\n"
+"    if (!kgrl_last_block(count + (u64)b * NH + h, (unsigned)nlive)) return;\n"
 "    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, sk);\n"
 "    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch\n"
 "}\n"
@@ -3570,7 +3570,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
 "    __shared__ double shd[32];\n"
-"    __shared__ int last;\n"
 "    int sq = blockIdx.y, b = blockIdx.x, nb = gridDim.x, tid = threadIdx.x;\n"
 "    if (!active[sq]) return;\n"
 "    u64 base = (u64)rows[sq] * V;\n"
@@ -3598,14 +3597,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "    se = kgrl_block_sum_d(se, shd);\n"
 "    float amf = kgrl_block_max(-(float)am, sh);   // block max of -index = smallest index (exact below 2^24)\n"
-"    if (tid == 0) {\n"
-"        part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};\n"
-"        __threadfence();   // the slice is visible before the counter says so\n"
-"        last = atomicAdd(&count[sq], 1u) == (unsigned)nb - 1;\n"
-"    }\n"
-"    __syncthreads();\n"
-"    if (!last || tid >= 32) return;\n"
-"    __threadfence();\n"
+"    if (tid == 0) part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};\n"
+"    if (!kgrl_last_block(&count[sq], (unsigned)nb) || tid >= 32) return;\n"
 "    const kgrl_greedy_part* pp = part + (u64)sq * nb;\n"
 "    float M = -INFINITY;\n"
 "    int t = V;\n"
@@ -10751,9 +10744,10 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
+#define KGRL__ATT_DEC_THREADS 128   // KGRL_ATT_DEC_THREADS in kernels/engine.cu
 // Slots a chunk of the decode attention: its keys and values fit the kernel's shared buffers
-// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096, CH <= 128 threads): 64 at HS 64, 32 at 128
-static int kgrl__att_chunk(int HS) { return 4096 / HS < 128 ? 4096 / HS : 128; }
+// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096), one slot a thread: 64 at HS 64, 32 at 128
+static int kgrl__att_chunk(int HS) { return 4096 / HS < KGRL__ATT_DEC_THREADS ? 4096 / HS : KGRL__ATT_DEC_THREADS; }
 static size_t kgrl__att_chunks(int Tk, int HS) { return (size_t)(Tk + kgrl__att_chunk(HS) - 1) / kgrl__att_chunk(HS); }
 // One query per row (decode): split-KV in one launch (kgrl_k_attention_decode), partials in part
 // (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
@@ -10764,7 +10758,7 @@ static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float 
     int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
     void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, 128, args);
+    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
 // C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
@@ -11261,11 +11255,11 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 // ---------------------------------------------------------------------------------------------
 // decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
 // projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
-// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the first RMSNorm
-// before it and the rope and KV-cache writes after, the split-KV attention, o with the residual add,
-// gate/up with the second RMSNorm and the swiglu, down with the residual add; the LM head normalizes
-// the last residual itself. Otherwise each projection group runs on the GEMV where its weights are at
-// most KGRL__GEMV_MAX_BYTES, with the separate norm, rope and add kernels of a prefill.
+// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the rope and the
+// KV-cache writes after, the split-KV attention, o with the residual add and (its last block) the
+// second RMSNorm, gate/up with the swiglu, down with the residual add and the next norm. Otherwise
+// each projection group runs on the GEMV where its weights are at most KGRL__GEMV_MAX_BYTES, with the
+// separate norm, rope and add kernels of a prefill.
 
 // A projection of a layer: weight w, bias wb (may be absent), LoRA module mod
 typedef struct kgrl__proj { int w, wb, mod; } kgrl__proj;
@@ -11406,6 +11400,10 @@ static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     io.norm_out = next; io.norm_w = next_w; io.eps = gm->cfg.rms_eps; io.count = a->count;
     return kgrl__gemv_proj(e, gm, gl, a, &xo, NULL, &io, l, &kgrl__down_proj, 1, false);
 }
+// The weight of the norm after layer l: the next layer's first norm, or the final norm after the last
+static const void *kgrl__next_norm_w(const kgrl_gpu_model *gm, int l) {
+    return l + 1 == gm->cfg.n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
+}
 // One fused decode layer: x (N, C) the residual stream in, with a->ln1 = its norm; xo out, with next =
 // its norm by next_w
 static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
@@ -11495,8 +11493,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
     kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, kgrl__mlp_proj, 2, true, N, gemv);
     kgrl__proj_group(e, gm, gl, a, &xo, hact, l, &kgrl__down_proj, 1, false, N, gemv);
-    const void *next_w = l + 1 == c->n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
-    kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, next_w, c->rms_eps, N, C, bf);
+    kgrl__add_rmsnorm(e, next, next_rstd, xo, xo, mid, kgrl__next_norm_w(gm, l), c->rms_eps, N, C, bf);
 }
 
 static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
@@ -11518,8 +11515,7 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
         void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
-        const void *next_w = last ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
-        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, next_w);
+        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, kgrl__next_norm_w(gm, l));
         else kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows

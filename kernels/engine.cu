@@ -82,6 +82,18 @@ __device__ float kgrl_block_max(float v, float* sh) {
     for (int i = 0; i < nw; i++) m = fmaxf(m, sh[i]);
     return m;
 }
+// Whether this block is the last of n to arrive at *count (every thread of the block calls it and gets
+// the answer): what each thread wrote before the call is visible to that last block. The last block
+// resets *count to 0 when it is done, ready for the next launch.
+__device__ bool kgrl_last_block(unsigned int* count, unsigned int n) {
+    __shared__ int last;
+    __threadfence();   // this thread's writes are visible to every block before the count says so
+    __syncthreads();
+    if (threadIdx.x == 0) last = atomicAdd(count, 1u) == n - 1;
+    __syncthreads();
+    if (last) __threadfence();
+    return last;
+}
 
 // ---------------------------------------------------------------------------------------------
 // embedding: out (N, C) = wte[tokens]; grid N, block 256
@@ -369,13 +381,7 @@ __device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], uint4* wc, con
 template <int BF>
 __device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {
     __shared__ float sh[32];
-    __shared__ int last;
-    __threadfence();   // this thread's outputs are visible to every block before the count says so
-    __syncthreads();
-    if (threadIdx.x == 0) last = atomicAdd(io.count, 1u) == gridDim.x - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
+    if (!kgrl_last_block(io.count, gridDim.x)) return;
     // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm
     // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)
     const int U = 8, step = U * blockDim.x;
@@ -626,8 +632,8 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 // A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part
 // (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the
 // launch, reset by that block) combines the partials in chunk order, so the bits do not depend on
-// which block finishes last. With one chunk the block writes the result directly (the same bits:
-// the combine multiplies by exp(0) = 1). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd
+// which block finishes last. With one chunk the block combines its own partial without the counter
+// (the same bits as through it). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd
 // (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,
 // so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.
 #define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring
@@ -706,7 +712,6 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
                         int bf) {
     __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];
     __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
-    __shared__ int last;
     kgrl_dep_wait();
     kgrl_dep_launch();
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
@@ -756,12 +761,7 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
         kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf, sk);
         return;
     }
-    __threadfence();   // this thread's partial is visible to every block before the count says so
-    __syncthreads();
-    if (t == 0) last = atomicAdd(count + (u64)b * NH + h, 1u) == (unsigned)nlive - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
+    if (!kgrl_last_block(count + (u64)b * NH + h, (unsigned)nlive)) return;
     kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, sk);
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
@@ -1080,7 +1080,6 @@ extern "C" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, flo
     kgrl_dep_launch();
     __shared__ float sh[32];
     __shared__ double shd[32];
-    __shared__ int last;
     int sq = blockIdx.y, b = blockIdx.x, nb = gridDim.x, tid = threadIdx.x;
     if (!active[sq]) return;
     u64 base = (u64)rows[sq] * V;
@@ -1108,14 +1107,8 @@ extern "C" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, flo
     }
     se = kgrl_block_sum_d(se, shd);
     float amf = kgrl_block_max(-(float)am, sh);   // block max of -index = smallest index (exact below 2^24)
-    if (tid == 0) {
-        part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};
-        __threadfence();   // the slice is visible before the counter says so
-        last = atomicAdd(&count[sq], 1u) == (unsigned)nb - 1;
-    }
-    __syncthreads();
-    if (!last || tid >= 32) return;
-    __threadfence();
+    if (tid == 0) part[(u64)sq * nb + b] = {se, mx, (int)(-amf)};
+    if (!kgrl_last_block(&count[sq], (unsigned)nb) || tid >= 32) return;
     const kgrl_greedy_part* pp = part + (u64)sq * nb;
     float M = -INFINITY;
     int t = V;
