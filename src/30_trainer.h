@@ -1861,17 +1861,17 @@ static int kgrl__twin_sites(const char *src, int *sites, int *kinds, int cap) {
     return n;
 }
 
-// expr with every whole word old[i] spelled as t's param i now is (kgrl_free it).
-static char *kgrl__rename_words(const char *expr, const kgrl_task *t, char old[][64]) {
+// text with every whole word old[i] (i < n) spelled now[i] (kgrl_free it).
+static char *kgrl__rename_words(const char *text, char old[][64], char now[][64], int n) {
     kgrl_buf b = KGRL_ZERO;
-    for (const char *p = expr; *p;) {
-        if (!kgrl__is_ident_char(*p) || (p > expr && kgrl__is_ident_char(p[-1]))) { kgrl_buf_append(&b, p, 1); p++; continue; }
-        size_t n = 0;
-        while (kgrl__is_ident_char(p[n])) n++;
+    for (const char *p = text; *p;) {
+        if (!kgrl__is_ident_char(*p) || (p > text && kgrl__is_ident_char(p[-1]))) { kgrl_buf_append(&b, p, 1); p++; continue; }
+        size_t len = 0;
+        while (kgrl__is_ident_char(p[len])) len++;
         int k = 0;
-        while (k < t->nparams && (strlen(old[k]) != n || strncmp(old[k], p, n))) k++;
-        if (k < t->nparams) kgrl_buf_puts(&b, t->params[k].name); else kgrl_buf_append(&b, p, n);
-        p += n;
+        while (k < n && (strlen(old[k]) != len || strncmp(old[k], p, len))) k++;
+        if (k < n) kgrl_buf_puts(&b, now[k]); else kgrl_buf_append(&b, p, len);
+        p += len;
     }
     kgrl_buf_puts(&b, "");
     return b.data;
@@ -1892,64 +1892,180 @@ static void kgrl__twin_rename(kgrl_rng *r, kgrl_task *t, const char *ref) {
         for (int k = 0; k < t->nparams; k++) taken |= !strcmp(t->params[k].name, w) || !strcmp(old[k], w);
         if (!taken) snprintf(t->params[i].name, sizeof t->params[i].name, "%s", w);
     }
+    char now[KGRL_TASK_MAX_PARAMS][64];
+    for (int i = 0; i < t->nparams; i++) snprintf(now[i], sizeof now[i], "%s", t->params[i].name);
     for (int i = 0; i < t->nparams; i++)   // shapes and costs name sizes
         for (int d = 0; d < t->params[i].ndim; d++) {
-            char *e = kgrl__rename_words(t->params[i].shape[d], t, old);
+            char *e = kgrl__rename_words(t->params[i].shape[d], old, now, t->nparams);
             snprintf(t->params[i].shape[d], sizeof t->params[i].shape[d], "%s", e);
             kgrl_free(e);
         }
-    char *mb = kgrl__rename_words(t->min_bytes, t, old), *fl = kgrl__rename_words(t->flops, t, old);
+    char *mb = kgrl__rename_words(t->min_bytes, old, now, t->nparams), *fl = kgrl__rename_words(t->flops, old, now, t->nparams);
     snprintf(t->min_bytes, sizeof t->min_bytes, "%s", mb);
     snprintf(t->flops, sizeof t->flops, "%s", fl);
     kgrl_free(mb); kgrl_free(fl);
 }
 
-// A twin of `base` (a corpus task with a verified port): the same id, name, description and
-// params (half of them with their tensors and sizes renamed), with one change to the C reference where a memorized answer would differ (a comparison of an
-// if turned around, as Max -> Min; fmax <-> fmin; one constant doubled) and the port of the changed
-// reference as its reference. Its name and description now say what the base does, and only the spec
-// tells what to write: held-out tasks are answered with a near-twin's recalled body (L1/53 Min with
-// L1/49 Max's; eighth session), and a twin rewards the spec over the recall. False (out zeroed) when
-// there is no site or the change leaves the port as it was (a comment) or without one.
-static bool kgrl__twin_task(kgrl_rng *r, const kgrl_task *base, kgrl_task *out) {
+// The locals a C reference declares (loop variables, accumulators, loaded values; not the lines that
+// bind io's tensors and sizes), each once, in order of declaration; returns the count.
+static int kgrl__spec_locals(const char *src, char names[][64], int cap) {
+    static const char *const types[] = {"double", "float", "long", "int"};
+    int n = 0;
+    for (const char *p = src; *p && n < cap; p++) {
+        int t = 0;
+        while (t < 4 && !((p == src || !kgrl__is_ident_char(p[-1])) && kgrl__c_word(p, types[t]) && p[strlen(types[t])] == ' ')) t++;
+        if (t == 4) continue;
+        const char *bol = p, *eol = strchr(p, '\n');
+        while (bol > src && bol[-1] != '\n') bol--;
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)((eol ? eol : p + strlen(p)) - bol), bol);
+        if (strstr(line, "io->")) continue;
+        // the declarators: the first after the type, then one after each comma outside brackets
+        const char *q = p + strlen(types[t]) + 1;
+        for (int depth = 0; *q && n < cap;) {
+            char name[64];
+            const char *after = kgrl__c_skip(kgrl__c_ident(kgrl__c_skip(q), name, sizeof name));
+            bool seen = false;
+            for (int k = 0; k < n; k++) seen |= !strcmp(names[k], name);
+            if (name[0] && !seen && (*after == '=' || *after == ',' || *after == ';')) snprintf(names[n++], 64, "%s", name);
+            for (q = after; *q; q++) {
+                if (*q == '(' || *q == '[') depth++;
+                else if (*q == ')' || *q == ']') depth--;
+                if (depth < 0 || (depth == 0 && *q == ';')) break;
+                if (depth == 0 && *q == ',') { q++; break; }
+            }
+            if (depth < 0 || *q == ';' || !*q) break;
+        }
+    }
+    return n;
+}
+// src with each of its locals (kgrl__spec_locals) renamed with probability 1/2 to a name src does not
+// use (kgrl_free it): a copied answer then spells the spec's names, not the memorized ones.
+static char *kgrl__rename_locals(kgrl_rng *r, const char *src) {
+    static const char *const pool[] = {"acc", "tot", "cur", "best", "tmp", "mv", "sv", "q", "w", "z", "u", "hi", "lo",
+                                       "ii", "jj", "kk", "idx", "off", "den", "part", "run", "cnt"};
+    const int npool = (int)(sizeof pool / sizeof pool[0]);
+    char old[32][64], now[32][64];
+    int nl = kgrl__spec_locals(src, old, 32), n = 0;
+    for (int k = 0; k < nl; k++) {
+        const char *w = kgrl__pick(r, pool, npool);
+        bool taken = kgrl__c_mentions(src, w) || !kgrl_rng_below(r, 2);
+        for (int i = 0; i < n; i++) taken |= !strcmp(now[i], w);
+        if (taken) continue;
+        if (n != k) memcpy(old[n], old[k], 64);   // the renamed ones first, in order
+        snprintf(now[n++], 64, "%s", w);
+    }
+    return kgrl__rename_words(src, old, now, n);
+}
+// Site `kind` (kgrl__twin_sites) at `at` changed, appended to b; returns where the text after it starts.
+static const char *kgrl__twin_change(kgrl_buf *b, const char *at, int kind) {
+    if (kind == 0) {   // " > " <-> " < ", " >= " <-> " <= "
+        bool ge = at[2] == '=';
+        kgrl_buf_puts(b, at[1] == '>' ? (ge ? " <= " : " < ") : (ge ? " >= " : " > "));
+        return at + (ge ? 4 : 3);
+    }
+    if (kind == 1) {
+        kgrl_buf_puts(b, at[2] == 'a' ? "fmin" : "fmax");
+        return at + 4;
+    }
+    char *end, num[64];
+    double v = 2 * strtod(at, &end);
+    snprintf(num, sizeof num, "%.6g", v);
+    if (!strpbrk(num, ".e")) strcat(num, ".0");
+    kgrl_buf_puts(b, num);
+    return end;
+}
+
+// text as a shape (kgrl_free it): blanks dropped, and every identifier that is not a keyword, a type
+// or a called function spelled by its order of first appearance (@0, @1, ...), so C functions that
+// differ only in their names have the same shape.
+static char *kgrl__c_shape(const char *text) {
+    static const char *const keep[] = {"for", "if", "else", "long", "int", "float", "double", "const", "void", "return",
+                                       "continue", "break", "INFINITY", "NAN"};
+    char names[256][64];
+    int n = 0;
+    kgrl_buf b = KGRL_ZERO;
+    for (const char *p = text; *p;) {
+        if (isspace((unsigned char)*p)) { p++; continue; }
+        if (isdigit((unsigned char)*p)) { while (isalnum((unsigned char)*p) || *p == '.') kgrl_buf_append(&b, p++, 1); continue; }
+        if (!kgrl__is_ident_char(*p)) { kgrl_buf_append(&b, p++, 1); continue; }
+        char w[64];
+        const char *after = kgrl__c_ident(p, w, sizeof w);
+        bool kept = *kgrl__c_skip(after) == '(';
+        for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) kept |= !strcmp(w, keep[k]);
+        int k = 0;
+        while (!kept && k < n && strcmp(names[k], w)) k++;
+        if (!kept && k == n && n < 256) snprintf(names[n++], 64, "%s", w);
+        if (kept) kgrl_buf_printf(&b, "%s ", w); else kgrl_buf_printf(&b, "@%d ", k);
+        p = after;
+    }
+    kgrl_buf_puts(&b, "");
+    return b.data;
+}
+// The shapes (kgrl__c_shape) of the C specs of the held-out split seed001_test drawn with split_seed
+// (those with one), into shapes[0..cap); returns how many (kgrl_free each). A twin whose spec has one of
+// these shapes is a held-out task under a training task's name: L1/49 Max with its comparison turned
+// around is L1/53 Min, word for word.
+static int kgrl__held_shapes(const kgrl_task_set *ts, uint64_t split_seed, char **shapes, int cap) {
+    int held[256], nh = kgrl_tasks_split(ts, "seed001_test", split_seed, held, 256, NULL), n = 0;
+    for (int k = 0; k < nh && n < cap; k++) {
+        char *spec = kgrl_task_c_spec(&ts->tasks[held[k]], NULL);
+        if (spec) shapes[n++] = kgrl__c_shape(spec);
+        kgrl_free(spec);
+    }
+    return n;
+}
+
+// A twin of `base` (a corpus task with a port): the same id, name, description and params (half of
+// them with their tensors and sizes renamed), with 1 to max_changes changes to the C reference where a
+// memorized answer would differ (a comparison of an if turned around, as Max -> Min; fmax <-> fmin; a
+// constant doubled), with rename_locals half of its locals renamed (kgrl__rename_locals), and the port
+// of the changed reference as its reference. Its name and description now say what the base does, and
+// only the spec tells what to write: held-out tasks are answered with a near-twin's recalled body (L1/53
+// Min with L1/49 Max's; eighth session), and a twin rewards the spec over the recall. False (out zeroed)
+// when there is no site, the change leaves the port as it was (a comment) or without one, or the spec
+// has the shape of one of held[0..nheld) (kgrl__held_shapes).
+static bool kgrl__twin_task(kgrl_rng *r, const kgrl_task *base, int max_changes, bool rename_locals, char *const *held, int nheld,
+                            kgrl_task *out) {
     memset(out, 0, sizeof *out);
     int sites[256], kinds[256];
     int n = base->cpu_reference_src ? kgrl__twin_sites(base->cpu_reference_src, sites, kinds, 256) : 0;
     if (n == 0) return false;
-    int k = (int)kgrl_rng_below(r, (uint32_t)n);
-    const char *src = base->cpu_reference_src, *at = src + sites[k];
+    for (int i = 1; i < n; i++)   // in text order (a constant before an if's comparison is found after it)
+        for (int j = i; j > 0 && sites[j - 1] > sites[j]; j--) {
+            int s = sites[j]; sites[j] = sites[j - 1]; sites[j - 1] = s;
+            int k = kinds[j]; kinds[j] = kinds[j - 1]; kinds[j - 1] = k;
+        }
+    bool pick[256] = {false};
+    int changes = 1 + (int)kgrl_rng_below(r, (uint32_t)max_changes);
+    for (int c = 0; c < changes && c < n;) {
+        int k = (int)kgrl_rng_below(r, (uint32_t)n);
+        if (!pick[k]) { pick[k] = true; c++; }
+    }
+    const char *src = base->cpu_reference_src, *rest = src;
     kgrl_buf b = KGRL_ZERO;
-    kgrl_buf_append(&b, src, (size_t)sites[k]);
-    const char *rest;
-    if (kinds[k] == 0) {   // " > " <-> " < ", " >= " <-> " <= "
-        bool ge = at[2] == '=';
-        kgrl_buf_puts(&b, at[1] == '>' ? (ge ? " <= " : " < ") : (ge ? " >= " : " > "));
-        rest = at + (ge ? 4 : 3);
-    } else if (kinds[k] == 1) {
-        kgrl_buf_puts(&b, at[2] == 'a' ? "fmin" : "fmax");
-        rest = at + 4;
-    } else {
-        char *end, num[64];
-        double v = 2 * strtod(at, &end);
-        snprintf(num, sizeof num, "%.6g", v);
-        if (!strpbrk(num, ".e")) strcat(num, ".0");
-        kgrl_buf_puts(&b, num);
-        rest = end;
+    for (int k = 0; k < n; k++) {
+        if (!pick[k] || src + sites[k] < rest) continue;
+        kgrl_buf_append(&b, rest, (size_t)(src + sites[k] - rest));
+        rest = kgrl__twin_change(&b, src + sites[k], kinds[k]);
     }
     kgrl_buf_puts(&b, rest);
+    char *ref = rename_locals ? kgrl__rename_locals(r, b.data) : kgrl_strdup(b.data);
+    kgrl_buf_free(&b);
     *out = *base;
     out->description = kgrl_strdup(base->description);
-    if (kgrl_rng_below(r, 2)) kgrl__twin_rename(r, out, b.data);
+    if (kgrl_rng_below(r, 2)) kgrl__twin_rename(r, out, ref);
     out->signature = kgrl__synth_signature(out);
     out->excluded = NULL;
-    out->cpu_reference_src = b.data;
+    out->cpu_reference_src = ref;
     out->nsolutions = out->nwrong = 0;
     out->reference_src = kgrl_task_port(out, NULL);
-    char *base_port = kgrl_task_port(base, NULL);
-    bool changed = out->reference_src && base_port && strcmp(out->reference_src, base_port);   // not in a comment
-    kgrl_free(base_port);
-    if (!changed) kgrl_task_free(out);
-    return changed;
+    char *base_port = kgrl_task_port(base, NULL), *spec = kgrl_task_c_spec(out, NULL), *shape = spec ? kgrl__c_shape(spec) : NULL;
+    bool ok = out->reference_src && base_port && strcmp(out->reference_src, base_port) && shape;   // not in a comment
+    for (int k = 0; k < nheld && ok; k++) ok = strcmp(shape, held[k]) != 0;
+    kgrl_free(base_port); kgrl_free(spec); kgrl_free(shape);
+    if (!ok) kgrl_task_free(out);
+    return ok;
 }
 
 // A porting exercise (a document of the corpus): kgrl__synth_task's C prompt and its port (kgrl_free
@@ -1992,12 +2108,14 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
     kgrl_task *made = (kgrl_task *)kgrl_calloc((size_t)(n > 0 ? n : 1), sizeof(kgrl_task));
     int nm = 0;
     bool ok = nf > 0 && nb > 0;
+    char *held[64];
+    int nheld = kgrl__held_shapes(ts, split_seed, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("synthetic tasks"));
     for (int i = 0; i < n && ok; i++) {   // exercises and twins by turns
         kgrl_task t;
         bool got = false;
         for (int tries = 0; tries < 8 && !got; tries++)
-            got = i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], &t)
+            got = i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 1, false, held, nheld, &t)
                         : kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t);
         if (!got) continue;
         char td[1200];
@@ -2006,6 +2124,7 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
         nm += ok;
         kgrl_task_free(&t);
     }
+    for (int k = 0; k < nheld; k++) kgrl_free(held[k]);
     kgrl_free(bases);
     kgrl_free(frames);
     bool *pass = (bool *)kgrl_malloc(sizeof(bool) * (size_t)(nm > 0 ? nm : 1));
@@ -2087,13 +2206,35 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     // and recall a memorized twin when it names a task, and held-out tasks got the second (eighth
     // session: Min_reduction answered with the Max body of L1/49). Framed as tasks, a name no longer tells
     // the body; only the spec does.
+    // Every other exercise is a twin of a corpus task's real C reference (up to 3 changes, locals and
+    // params renamed by halves): the random operations taught the model to copy bodies of their own
+    // shape, and held-out specs, whose bodies look like the suite's (loops over a row, named locals,
+    // max-subtraction), got an exercise-like body or a near-twin's recalled one (ninth session).
+    int *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(nt + 1)), nb = 0;
+    for (int j = 0; j < nt; j++) {
+        char *port = kgrl_task_port(&ts.tasks[tasks[j]], NULL);
+        if (port) bases[nb++] = tasks[j];
+        kgrl_free(port);
+    }
+    char *held[64];
+    int nheld = kgrl__held_shapes(&ts, split_seed, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
     for (int i = 0; i < n_exercises && nt > 0; i++) {
-        const kgrl_task *frame = &ts.tasks[tasks[kgrl_rng_below(&r, (uint32_t)nt)]];
-        char *prompt, *port;
-        if (kgrl__synth_exercise(&r, frame, &prompt, &port)) kgrl__add_chat_doc(out, prompt, port, &nd);
+        char *prompt = NULL, *port = NULL;
+        if (i % 2 && nb > 0) {
+            kgrl_task t;
+            bool got = false;
+            for (int tries = 0; tries < 8 && !got; tries++) got = kgrl__twin_task(&r, &ts.tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 3, true, held, nheld, &t);
+            if (got) { prompt = kgrl_task_prompt(&t, KGRL_PROMPT_C); port = kgrl_strdup(t.reference_src); }
+            if (got) kgrl_task_free(&t);
+        } else {
+            kgrl__synth_exercise(&r, &ts.tasks[tasks[kgrl_rng_below(&r, (uint32_t)nt)]], &prompt, &port);
+        }
+        if (prompt && port) kgrl__add_chat_doc(out, prompt, port, &nd);
         kgrl_free(prompt); kgrl_free(port);
     }
+    for (int k = 0; k < nheld; k++) kgrl_free(held[k]);
+    kgrl_free(bases);
     kgrl_free(tasks);
     kgrl_tasks_free(&ts);
     if (n_docs) *n_docs = nd;

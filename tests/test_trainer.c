@@ -520,6 +520,23 @@ static void test_default_corpus(void) {
         for (int h = 0; h < nh && k < ts.n; h++) leaked += held[h] == k;
     }
     KT_CHECK(nh == 20 && framed == 40 && leaked == 0, "40 exercises under training tasks' ids (%d framed, %d held-out, split %d)", framed, leaked, nh);
+    // by turns a random operation and a twin of a training task's C reference (its own description, a spec
+    // that differs from the base's in 1 to 3 places, locals and params renamed by halves)
+    int random_ops = 0, twins = 0, differ = 0;
+    for (const char *p = a.data + none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
+        const char *desc = strchr(p + 1, '\n') + 1;
+        if (!strncmp(desc, "The operation as the plain C below", 34)) { random_ops++; continue; }
+        twins++;
+        char id[16];
+        sscanf(p + 6, "%15s", id);   // "Task L1/49 Max_reduction..."
+        const kgrl_task *base = kgrl_tasks_find(&ts, id);
+        char *spec = base ? kgrl_task_c_spec(base, NULL) : NULL;
+        const char *body = strstr(desc, "```c\n");
+        differ += spec && body && strncmp(body + 5, spec, strlen(spec)) != 0 && !strncmp(desc, base->description, strlen(base->description));
+        kgrl_free(spec);
+    }
+    KT_CHECK(random_ops == 20 && twins == 20 && differ == 20, "20 random operations (%d) and 20 twins (%d) of which %d have their base's "
+             "description over another spec", random_ops, twins, differ);
     kgrl_tasks_free(&ts);
     int checked = 0;
     for (const char *p = a.data + none.len; (p = strstr(p, "<|im_start|>assistant\n")) != NULL; checked++) {
@@ -544,6 +561,37 @@ static void test_default_corpus(void) {
     }
     KT_CHECK(checked == 40, "40 exercises checked (%d)", checked);
     kgrl_buf_free(&a); kgrl_buf_free(&b); kgrl_buf_free(&c); kgrl_buf_free(&none);
+}
+
+// A twin is never a held-out task under a training task's name: L1/49 Max with its one comparison
+// turned around is L1/53 Min (held out with split seed 1234) word for word, so without the held-out
+// shapes some of its twins are L1/53 and with them none is; renamed, a twin keeps its shape.
+static void test_twins_not_held_out(void) {
+    kgrl_err err = KGRL_ZERO;
+    kgrl_task_set ts;
+    KT_CHECK(kgrl_tasks_load_all("data", &ts, &err), "tasks: %s", err.msg);
+    const kgrl_task *max = kgrl_tasks_find(&ts, "L1/49"), *min = kgrl_tasks_find(&ts, "L1/53");
+    char *held[64], *min_spec = kgrl_task_c_spec(min, NULL), *min_shape = kgrl__c_shape(min_spec);
+    int nheld = kgrl__held_shapes(&ts, 1234, held, 64), has_min = 0;
+    for (int k = 0; k < nheld; k++) has_min += !strcmp(held[k], min_shape);
+    KT_CHECK(nheld == 12 && has_min == 1, "the 12 held-out C specs' shapes (%d), L1/53's among them (%d)", nheld, has_min);
+    int as_min[2] = {0, 0}, made[2] = {0, 0};
+    for (int guarded = 0; guarded < 2; guarded++) {
+        kgrl_rng r = kgrl_rng_make(5, 0);
+        for (int i = 0; i < 40; i++) {
+            kgrl_task t;
+            if (!kgrl__twin_task(&r, max, 1, true, held, guarded ? nheld : 0, &t)) continue;
+            char *spec = kgrl_task_c_spec(&t, NULL), *shape = kgrl__c_shape(spec);
+            made[guarded]++;
+            as_min[guarded] += !strcmp(shape, min_shape);
+            kgrl_free(spec); kgrl_free(shape); kgrl_task_free(&t);
+        }
+    }
+    KT_CHECK(made[0] > 0 && as_min[0] > 0 && as_min[0] < made[0], "unguarded: %d of %d twins of L1/49 are L1/53", as_min[0], made[0]);
+    KT_CHECK(made[1] > 0 && as_min[1] == 0, "guarded: %d of %d twins of L1/49 are L1/53", as_min[1], made[1]);
+    for (int k = 0; k < nheld; k++) kgrl_free(held[k]);
+    kgrl_free(min_spec); kgrl_free(min_shape);
+    kgrl_tasks_free(&ts);
 }
 
 // Synthetic porting tasks (kgrl_synthetic_tasks_add): written and loaded back, framed as training tasks
@@ -724,6 +772,7 @@ int main(void) {
     KT_RUN(test_pack_windows);
     KT_RUN(test_corpus_windows);
     KT_RUN(test_default_corpus);
+    KT_RUN(test_twins_not_held_out);
     KT_RUN(test_synthetic_tasks);
     KT_RUN(test_default_model_quick);
     KT_RUN(test_sft_overfits);
