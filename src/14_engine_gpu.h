@@ -475,11 +475,18 @@ _Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kg
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
-// The warps that share a row (the kernel's S), from K alone so that a row's bits do not depend on N:
-// a lane's loads of a row fit one round where they can (up to 4 chunks of 16 bytes a lane and weight).
-static int kgrl__gemv_split(int K, bool bf16) {
+// The warps that share a row (the kernel's S), from K, the launch's units and the GPU, never from N,
+// so that a row's bits do not depend on N: a lane's loads of a row fit one round where they can (up to
+// 4 chunks of 16 bytes a lane and weight), except that 4 warps a row drop to 2 when one unit a block
+// would take more than one wave of resident blocks (8 an SM, kgrl_k_gemv1's launch bounds). The 1.5B
+// down projection (1536 rows of K 8960) ran 1536 blocks for 1056 resident, a second wave: at S 2,
+// 768 blocks, its batch-1 step took 1896.2 us against 1964.5 (H100, scratch probe of the graph-launched
+// step, twelfth session). At 0.5B (896 rows, one wave) S 2 was slower: 943.2 against 923.4 us.
+static int kgrl__gemv_split(int K, int units, int sm_count, bool bf16) {
     int nch = bf16 ? K / 8 : K / 4;
-    return nch <= 128 ? 1 : nch <= 256 ? 2 : 4;
+    if (nch <= 128) return 1;
+    if (nch <= 256 || units > 8 * sm_count) return 2;
+    return 4;
 }
 static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
     int units = 0;
@@ -490,7 +497,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
-    o.S = kgrl__gemv_split(o.K, o.bf);
+    o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);
     int per = KGRL__GEMV_WARPS / o.S;
     void *args[] = {&segs, &o};
     if (units > 0)

@@ -721,6 +721,8 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
 // segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C) and 4864 (its F).
+// K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
+// exceed a wave of 8 x 132 blocks and share a row between 2 warps, the others between 4.
 static void test_gemv(bool bf16) {
     int Ks[3] = {64, 896, 4864}, R = 8;
     for (int ki = 0; ki < 3; ki++) {
