@@ -27,7 +27,8 @@
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
 //   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N,
 //   --exercises N (-1: none).
-// Expected time: 330-335 s measured on an H200 (eighth session, six runs; 183-190 s with the
+// Expected time: 378-383 s on an H100 (twelfth session, two runs with the twins in the corpus).
+// Earlier: 330-335 s measured on an H200 (eighth session, six runs; 183-190 s with the
 // seventh session's 3000 steps; 53 s with the sixth session's 1500 exercises and 1000 steps; 19 s on an H100 with the fifth session's 600 steps of 2048
 // tokens and no exercises; 243 s before the training attention moved to batched GEMMs); --quick < 2 min.
 // Inputs: data/level1, data/level2, kernels/.

@@ -61,7 +61,12 @@
 //   exp00 53 s + exp03 208 s; rollout reward 0.258 -> 0.357 (steps 1-20 -> 81-100), held-out greedy
 //   correct 0.05 -> 0.05 (1 of 20: a convolution recalled from a twin); with 3000 exercises and 2000
 //   steps, twice: reward 0.341 -> 0.481 and 0.342 -> 0.470, held-out correct 0 -> 0 (NOTES.md).
-// Expected time: ~9 min on one H200 with today's defaults (above; not measured on an H100 since the fifth session).
+// Twelfth session (H100; the corpus's exercises by turns random operations and twins of training
+//   tasks' C references, twins never shaped like a held-out spec): exp00 383 s + exp03 174 s; reward
+//   0.216 -> 0.412; held-out greedy compiled 0.45 -> 0.50, correct 0.15 -> 0.05 (3 -> 1 of 20); held-out
+//   8 samples a task: compiled 0.244 -> 0.425, correct 11 -> 9 of 160. A run before the held-out guard:
+//   reward 0.292 -> 0.555, its one held-out success (L1/53 Min) a twin of L1/49 Max in the corpus (NOTES.md).
+// Expected time: ~9.5 min on one H100 with today's defaults (exp00 ~380 s, exp03 ~175-250 s; twelfth session).
 // Earlier, on one H100 (measured 2026-11-21, fifth session, a 600-step exp00): from a clean tree (no models/,
 //   no results/), `./build.sh exp03_grpo && ./exp03_grpo` took 3 min 5 s in all (build, exp00 21 s,
 //   exp03 171 s: 100 steps of ~0.8 s generation, ~0.7 s verification, 0.06 s update, and the greedy

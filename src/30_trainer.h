@@ -272,9 +272,10 @@ KGRL_API bool kgrl_task_chat_tokens(const kgrl_task *t, kgrl_prompt_style style,
 // reference.cu, its verified solution_*.cu, and a ChatML conversation "user: the task's prompt ->
 // assistant: ```cuda <solution>```" per solution (the C prompt: the description plus the CPU reference
 // as C, where the task has one; the ports, solution_port.cu, are among the solutions); every
-// kernels_dir/*.cu and *.cuh of the kit; then n_exercises synthetic porting exercises (kgrl__synth_exercise:
-// random operations as C -> their port, each under the id and name of a random training task). Documents
-// are separated by <|endoftext|>.
+// kernels_dir/*.cu and *.cuh of the kit; then n_exercises porting exercises (C -> its port), by turns a
+// random operation under the id and name of a random training task (kgrl__synth_exercise) and a twin of
+// a training task's C reference under its own words (kgrl__twin_task: 1-3 changes, names renamed by
+// halves; never with a held-out spec's shape). Documents are separated by <|endoftext|>.
 // Why the exercises: with the suite alone (sessions 3-5 and the first run of session 6) the model answered
 // every held-out task with a near-twin's memorized kernel, 0 of 20 greedy and 0 of 160 sampled correct.
 //
