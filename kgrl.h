@@ -20983,8 +20983,11 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
             kgrl_task t;
             bool got = false;
             for (int tries = 0; tries < 8 && !got; tries++) got = kgrl__twin_task(&r, &ts.tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 3, true, held, nheld, &t);
-            if (got) { prompt = kgrl_task_prompt(&t, KGRL_PROMPT_C); port = kgrl_strdup(t.reference_src); }
-            if (got) kgrl_task_free(&t);
+            if (got) {
+                prompt = kgrl_task_prompt(&t, KGRL_PROMPT_C);
+                port = kgrl_strdup(t.reference_src);
+                kgrl_task_free(&t);
+            }
         } else {
             kgrl__synth_exercise(&r, &ts.tasks[tasks[kgrl_rng_below(&r, (uint32_t)nt)]], &prompt, &port);
         }
