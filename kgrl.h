@@ -11219,6 +11219,10 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
 // model forward / backward
 
 #define KGRL__EP(base, off) ((void *)((char *)(base) + (size_t)(off) * a->esize))   // element offset into a storage buffer
+// Layer l's KV cache (B, T, KVH * HS) inside cache (a->k or a->v: (L, B, T, KVH * HS))
+static void *kgrl__layer_cache(const kgrl_gpu_acts *a, void *cache, int l) {
+    return KGRL__EP(cache, (size_t)l * a->B * a->T * a->KVH * a->HS);
+}
 
 // The LoRA A output xa (B*T, R) of (layer, mod): a slot per module (and per layer in training plans)
 static void *kgrl__xa_slot(const kgrl_gpu_acts *a, int layer, int mod) {
@@ -11379,11 +11383,9 @@ static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl
 // q/k/v of a->ln1: q rotated into a->q, k rotated and v into their cache slots
 static bool kgrl__fused_qkv(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N,
                             int t0, const int *slot) {
-    const kgrl_model_config *c = &gm->cfg;
-    int KD = c->n_kv_heads * c->head_dim;
     kgrl__gemv_io io = kgrl__gemv_plain(a->ln1, N, 0, a->bf16);
-    io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = c->head_dim;
-    void *out[3] = {a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), KGRL__EP(a->v, (size_t)l * a->B * a->T * KD)};
+    io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = gm->cfg.head_dim;
+    void *out[3] = {a->q, kgrl__layer_cache(a, a->k, l), kgrl__layer_cache(a, a->v, l)};
     const int flags[3] = {KGRL__GEMV_ROPE, KGRL__GEMV_ROPE | KGRL__GEMV_CACHE, KGRL__GEMV_CACHE};
     return kgrl__gemv_proj(e, gm, gl, a, out, flags, &io, l, kgrl__qkv_proj, 3, false);
 }
@@ -11418,11 +11420,10 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
                                        int l, int N, int t0, const int *slot, const void *x, void *xo, void *next,
                                        const void *next_w) {
     const kgrl_model_config *c = &gm->cfg;
-    int KD = c->n_kv_heads * c->head_dim;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
-    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, KGRL__EP(a->k, (size_t)l * a->B * a->T * KD),
-                           KGRL__EP(a->v, (size_t)l * a->B * a->T * KD), a->kmask, slot, N, a->T, t0, c->n_heads,
-                           c->n_kv_heads, c->head_dim, a->bf16);
+    kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
+                           kgrl__layer_cache(a, a->v, l), a->kmask, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
+                           c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo, next, next_w);
     KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
@@ -11475,13 +11476,13 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
                                  float *next_rstd) {
     const kgrl_model_config *c = &gm->cfg;
     int N = B * T, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim;
-    int KD = KVH * HS, Tk = a->T, C = c->hidden_size;
+    int Tk = a->T, C = c->hidden_size;
     bool bf = a->bf16;
     size_t li = (size_t)l;   // activation slot: times the layer strides, which are 0 without per-layer slots
     void *mid = KGRL__EP(a->mid, li * a->ls_c), *ln1 = KGRL__EP(a->ln1, li * a->ls_c), *ln2 = KGRL__EP(a->ln2, li * a->ls_c);
     void *qr = KGRL__EP(a->qr, li * a->ls_q), *kr = KGRL__EP(a->kr, li * a->ls_k);
     void *q = KGRL__EP(a->q, li * a->ls_q), *atty = KGRL__EP(a->atty, li * a->ls_q);
-    void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
+    void *kc = kgrl__layer_cache(a, a->k, l), *vc = kgrl__layer_cache(a, a->v, l);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
     bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
@@ -11604,7 +11605,7 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
         void *ln1 = KGRL__EP(a->ln1, l * a->ls_c), *ln2 = KGRL__EP(a->ln2, l * a->ls_c);
         void *qr = KGRL__EP(a->qr, l * a->ls_q), *kr = KGRL__EP(a->kr, l * a->ls_k);
         void *q = KGRL__EP(a->q, l * a->ls_q), *atty = KGRL__EP(a->atty, l * a->ls_q);
-        void *kc = KGRL__EP(a->k, (size_t)l * a->B * a->T * KD), *vc = KGRL__EP(a->v, (size_t)l * a->B * a->T * KD);
+        void *kc = kgrl__layer_cache(a, a->k, l), *vc = kgrl__layer_cache(a, a->v, l);
         void *gate = KGRL__EP(a->gate, l * a->ls_f), *up = KGRL__EP(a->up, l * a->ls_f), *hact = KGRL__EP(a->hact, l * a->ls_f);
         float *lse = a->lse + l * a->ls_lse;
         // MLP
@@ -20760,14 +20761,15 @@ static char *kgrl__c_shape(const char *text) {
     kgrl_buf_puts(&b, "");
     return b.data;
 }
-// The shapes (kgrl__c_shape) of the C specs of the held-out split seed001_test drawn with split_seed
-// (those with one), into shapes[0..cap); returns how many (kgrl_free each). A twin whose spec has one of
-// these shapes is a held-out task under a training task's name: L1/49 Max with its comparison turned
-// around is L1/53 Min, word for word.
-static int kgrl__held_shapes(const kgrl_task_set *ts, uint64_t split_seed, char **shapes, int cap) {
-    int held[256], nh = kgrl_tasks_split(ts, "seed001_test", split_seed, held, 256, NULL), n = 0;
-    for (int k = 0; k < nh && n < cap; k++) {
-        char *spec = kgrl_task_c_spec(&ts->tasks[held[k]], NULL);
+// The shapes (kgrl__c_shape) of the C specs of the tasks of ts outside corpus[0..nc) (kgrl__corpus_tasks:
+// the held-out split), those with one, into shapes[0..cap); returns how many (kgrl_free each). A twin
+// whose spec has one of these shapes is a held-out task under a training task's name: L1/49 Max with its
+// comparison turned around is L1/53 Min, word for word.
+static int kgrl__held_shapes(const kgrl_task_set *ts, const int *corpus, int nc, char **shapes, int cap) {
+    int n = 0;
+    for (int i = 0, k = 0; i < ts->n && n < cap; i++) {   // corpus is in suite order
+        if (k < nc && corpus[k] == i) { k++; continue; }
+        char *spec = kgrl_task_c_spec(&ts->tasks[i], NULL);
         if (spec) shapes[n++] = kgrl__c_shape(spec);
         kgrl_free(spec);
     }
@@ -20867,7 +20869,7 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
     int nm = 0;
     bool ok = nf > 0 && nb > 0;
     char *held[64];
-    int nheld = kgrl__held_shapes(ts, split_seed, held, 64);
+    int nheld = kgrl__held_shapes(ts, frames, nf, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("synthetic tasks"));
     for (int i = 0; i < n && ok; i++) {   // exercises and twins by turns
         kgrl_task t;
@@ -20975,7 +20977,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         kgrl_free(port);
     }
     char *held[64];
-    int nheld = kgrl__held_shapes(&ts, split_seed, held, 64);
+    int nheld = kgrl__held_shapes(&ts, tasks, nt, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
     for (int i = 0; i < n_exercises && nt > 0; i++) {
         char *prompt = NULL, *port = NULL;

@@ -2003,14 +2003,15 @@ static char *kgrl__c_shape(const char *text) {
     kgrl_buf_puts(&b, "");
     return b.data;
 }
-// The shapes (kgrl__c_shape) of the C specs of the held-out split seed001_test drawn with split_seed
-// (those with one), into shapes[0..cap); returns how many (kgrl_free each). A twin whose spec has one of
-// these shapes is a held-out task under a training task's name: L1/49 Max with its comparison turned
-// around is L1/53 Min, word for word.
-static int kgrl__held_shapes(const kgrl_task_set *ts, uint64_t split_seed, char **shapes, int cap) {
-    int held[256], nh = kgrl_tasks_split(ts, "seed001_test", split_seed, held, 256, NULL), n = 0;
-    for (int k = 0; k < nh && n < cap; k++) {
-        char *spec = kgrl_task_c_spec(&ts->tasks[held[k]], NULL);
+// The shapes (kgrl__c_shape) of the C specs of the tasks of ts outside corpus[0..nc) (kgrl__corpus_tasks:
+// the held-out split), those with one, into shapes[0..cap); returns how many (kgrl_free each). A twin
+// whose spec has one of these shapes is a held-out task under a training task's name: L1/49 Max with its
+// comparison turned around is L1/53 Min, word for word.
+static int kgrl__held_shapes(const kgrl_task_set *ts, const int *corpus, int nc, char **shapes, int cap) {
+    int n = 0;
+    for (int i = 0, k = 0; i < ts->n && n < cap; i++) {   // corpus is in suite order
+        if (k < nc && corpus[k] == i) { k++; continue; }
+        char *spec = kgrl_task_c_spec(&ts->tasks[i], NULL);
         if (spec) shapes[n++] = kgrl__c_shape(spec);
         kgrl_free(spec);
     }
@@ -2110,7 +2111,7 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
     int nm = 0;
     bool ok = nf > 0 && nb > 0;
     char *held[64];
-    int nheld = kgrl__held_shapes(ts, split_seed, held, 64);
+    int nheld = kgrl__held_shapes(ts, frames, nf, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("synthetic tasks"));
     for (int i = 0; i < n && ok; i++) {   // exercises and twins by turns
         kgrl_task t;
@@ -2218,7 +2219,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
         kgrl_free(port);
     }
     char *held[64];
-    int nheld = kgrl__held_shapes(&ts, split_seed, held, 64);
+    int nheld = kgrl__held_shapes(&ts, tasks, nt, held, 64);
     kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("porting exercises"));
     for (int i = 0; i < n_exercises && nt > 0; i++) {
         char *prompt = NULL, *port = NULL;

@@ -572,7 +572,8 @@ static void test_twins_not_held_out(void) {
     KT_CHECK(kgrl_tasks_load_all("data", &ts, &err), "tasks: %s", err.msg);
     const kgrl_task *max = kgrl_tasks_find(&ts, "L1/49"), *min = kgrl_tasks_find(&ts, "L1/53");
     char *held[64], *min_spec = kgrl_task_c_spec(min, NULL), *min_shape = kgrl__c_shape(min_spec);
-    int nheld = kgrl__held_shapes(&ts, 1234, held, 64), has_min = 0;
+    int corpus[512], nc = kgrl__corpus_tasks(&ts, 1234, corpus, &err);
+    int nheld = kgrl__held_shapes(&ts, corpus, nc, held, 64), has_min = 0;
     for (int k = 0; k < nheld; k++) has_min += !strcmp(held[k], min_shape);
     KT_CHECK(nheld == 12 && has_min == 1, "the 12 held-out C specs' shapes (%d), L1/53's among them (%d)", nheld, has_min);
     int as_min[2] = {0, 0}, made[2] = {0, 0};
