@@ -411,11 +411,36 @@ __device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_
     }
     if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch
 }
+// What a unit's epilogue reads besides its dot products, loaded before kgrl_dep_wait: each is written
+// two or more kernels ahead (the residual by the layer's earlier launches, the slot and positions by
+// kgrl_k_decode_advance or the host) or never during a step (biases, frequencies), and a kernel's
+// blocks start only once the kernel before has passed its own wait, so those kernels have finished.
+// Loaded after the dot products, they were a chain of L2 round trips: ~1.3 us of the 0.5B q/k/v
+// launch and ~2.3 us of its o launch (marked trace, H100, thirteenth session).
+struct kgrl_gemv_early {
+    float b0, b1;   // the unit's biases (0 without)
+    float resid;    // resid (lane, o0) for lane < N
+    float ang;      // a rope pair: pos[lane] * inv_freq[f] for lane < N
+    int t0;         // the cache slot
+};
+#define KGRL_GEMV_EARLY_NONE {0.0f, 0.0f, 0.0f, 0.0f, 0}
+__device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, int bf) {
+    const kgrl_gemv_seg& g0 = sg.s[t.s0];
+    const kgrl_gemv_seg& g1 = sg.s[t.s1];
+    int lane = threadIdx.x & 31;
+    kgrl_gemv_early r;
+    r.b0 = g0.bias ? kgrl_ld(g0.bias, t.o0, bf) : 0.0f;
+    r.b1 = t.nw == 2 && g1.bias ? kgrl_ld(g1.bias, t.o1, bf) : 0.0f;
+    r.resid = io.resid && lane < io.N ? kgrl_ld(io.resid, (u64)lane * g0.OC + t.o0, bf) : 0.0f;
+    bool rope = !io.swiglu && t.nw == 2;
+    r.ang = rope && lane < io.N ? (float)io.pos[lane] * io.inv_freq[t.f] : 0.0f;   // fp32 product as transformers
+    r.t0 = io.t0p ? *io.t0p : io.t0;
+    return r;
+}
 // acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o]
 template <int MAXN>
-__device__ __forceinline__ void kgrl_gemv_epilogue(float* acc, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
+__device__ __forceinline__ void kgrl_gemv_epilogue(float* acc, const kgrl_gemv_seg& g, int o, float b, int N, int R, float scale, int bf) {
     int lane = threadIdx.x & 31;
-    float b = g.bias ? kgrl_ld(g.bias, o, bf) : 0.0f;
 #pragma unroll
     for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
@@ -435,12 +460,13 @@ __device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_g
 }
 // The unit's outputs from its summed dot products; lane n stores row n
 template <int BF, int MAXN>
-__device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, float (*acc)[MAXN]) {
+__device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t,
+                                                 const kgrl_gemv_early& e, float (*acc)[MAXN]) {
     const kgrl_gemv_seg& g0 = sg.s[t.s0];
     const kgrl_gemv_seg& g1 = sg.s[t.s1];
-    kgrl_gemv_epilogue<MAXN>(acc[0], g0, t.o0, io.N, io.R, io.scale, BF);
-    if (t.nw == 2) kgrl_gemv_epilogue<MAXN>(acc[1], g1, t.o1, io.N, io.R, io.scale, BF);
-    int lane = threadIdx.x & 31, t0 = io.t0p ? *io.t0p : io.t0;
+    kgrl_gemv_epilogue<MAXN>(acc[0], g0, t.o0, e.b0, io.N, io.R, io.scale, BF);
+    if (t.nw == 2) kgrl_gemv_epilogue<MAXN>(acc[1], g1, t.o1, e.b1, io.N, io.R, io.scale, BF);
+    int lane = threadIdx.x & 31, t0 = e.t0;
 #pragma unroll
     for (int n = 0; n < MAXN; n++) {
         if (n >= io.N || lane != n) continue;
@@ -449,13 +475,12 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
             kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
         } else if (t.nw == 2) {   // a rope pair
             float x1 = kgrl_round(acc[0][n], BF), x2 = kgrl_round(acc[1][n], BF);
-            float ang = (float)io.pos[n] * io.inv_freq[t.f];   // fp32 product as transformers
-            float cs = cosf(ang), sn = sinf(ang);
+            float cs = cosf(e.ang), sn = sinf(e.ang);
             kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);
             kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);
         } else {
             float y = acc[0][n];
-            if (io.resid) y = kgrl_round(y, BF) + kgrl_ld(io.resid, (u64)n * g0.OC + t.o0, BF);
+            if (io.resid) y = kgrl_round(y, BF) + e.resid;
             kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y, BF);
         }
     }
@@ -472,6 +497,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     uint4 wc[UT];
     if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
     else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);
+    kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;
+    if (live && j == 0) early = kgrl_gemv_early_load(sg, io, t, BF);   // the unit's storing warp
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
     const uint4* x = (const uint4*)io.x;
@@ -494,7 +521,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
                 for (int n = 0; n < MAXN; n++)
                     for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];
     }
-    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, acc);
+    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, acc);
     if (io.norm_out) kgrl_gemv_norm_last<BF>(sg.s[0].out, io, sg.s[0].OC);   // every thread: barriers
 }
 // sg and io by value (read in place: __grid_constant__).
@@ -639,31 +666,29 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 #define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring
 #define KGRL_ATT_DEC_SMEM 4224     // floats of a chunk buffer: CH * (HS + 1) with CH * HS <= 4096, CH <= 128;
                                    // the combine's 2 * nchunk (the host: nchunk <= 2048)
-// The n rows (HS elements, slot s at row0 + s * KVH) of k and v into sk and sv as floats, rows
-// HS + 1 apart (odd: a thread per slot reads them without bank conflicts)
-__device__ __forceinline__ void kgrl_att_load_chunk(float* sk, float* sv, const void* k, const void* v, u64 row0,
-                                                    int KVH, int n, int HS, int bf) {
-    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per;
-    if ((HS * es) % 16 != 0) {   // rows not in 16-byte pieces: element loads (no model in the kit has such a head)
-        for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {
-            u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;
-            sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);
-            sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);
-        }
-        return;
-    }
-    const int U = 8;   // 16-byte pieces a thread: tot <= CH * HS * 4 / 16 <= 1024 = U * 128
-    uint4 kr[U], vr[U];
+// A chunk of n rows (HS elements, slot s at row0 + s * KVH) of k and v goes into sk and sv as floats,
+// rows HS + 1 apart (odd: a thread per slot reads them without bank conflicts), in 16-byte pieces
+// (per = HS * es / 16 a row) that load into registers first, so the kernel issues them around its wait.
+#define KGRL_ATT_DEC_U 8   // 16-byte pieces a thread: a chunk's tot <= CH * HS * 4 / 16 <= 1024 = U * 128
+// Pieces [i0, i1) of a chunk's keys and values (rows row0, row0 + KVH, ... of k and v; per pieces a
+// row) into registers: piece i = threadIdx.x + u * blockDim.x goes to kr[u] and vr[u]
+__device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const void* k, const void* v, u64 row0, int KVH,
+                                                    int per, int i0, int i1) {
 #pragma unroll
-    for (int u = 0; u < U; u++) {
+    for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
         int i = threadIdx.x + u * blockDim.x;
-        if (i >= tot) continue;
+        if (i < i0 || i >= i1) continue;
         u64 off = (row0 + (u64)(i / per) * KVH) * per + i % per;
         kr[u] = ((const uint4*)k)[off];
         vr[u] = ((const uint4*)v)[off];
     }
+}
+// The loaded pieces [0, tot) into the shared rows sk, sv (HS + 1 floats a row)
+__device__ __forceinline__ void kgrl_att_chunk_store(float* sk, float* sv, const uint4* kr, const uint4* vr, int per, int tot,
+                                                     int HS, int bf) {
+    int es = bf ? 2 : 4;
 #pragma unroll
-    for (int u = 0; u < U; u++) {
+    for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
         int i = threadIdx.x + u * blockDim.x;
         if (i >= tot) continue;
         int at = (i / per) * (HS + 1) + (i % per) * (16 / es);
@@ -678,6 +703,15 @@ __device__ __forceinline__ void kgrl_att_load_chunk(float* sk, float* sv, const 
                 sv[at + j] = __uint_as_float(vw[j]);
             }
         }
+    }
+}
+// Rows not in 16-byte pieces (no model in the kit has such a head): element loads of the n rows
+__device__ __forceinline__ void kgrl_att_chunk_elems(float* sk, float* sv, const void* k, const void* v, u64 row0, int KVH,
+                                                     int n, int HS, int bf) {
+    for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {
+        u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;
+        sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);
+        sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);
     }
 }
 // Combines the nlive partials pp of (b, h) in chunk order into out and lse (the last block's threads;
@@ -712,19 +746,35 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
                         int bf) {
     __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];
     __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
-    kgrl_dep_wait();
-    kgrl_dep_launch();
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
+    // Before the wait: the slot and the key mask (kgrl_k_decode_advance or the host wrote them kernels
+    // ago) and the keys and values of the slots before the query's (earlier steps wrote them): the
+    // chunk's DRAM round trip overlaps the q/k/v launch. The query and its own slot's key and value
+    // come from that launch, after the wait. (Loaded after it, the chunk took ~2.5 us of the 0.5B
+    // step's ~8.3 us attention a layer: marked trace, H100, thirteenth session.)
     if (t0p) t0 = *t0p;
     int s0 = c * CH;
     if (s0 > t0) return;   // past the query: neither read nor counted
     int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);
+    bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;
+    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;
+    bool pieces = (HS * es) % 16 == 0;
+    u64 row0 = ((u64)b * Tk + s0) * KVH + kh;
+    uint4 kr[KGRL_ATT_DEC_U], vr[KGRL_ATT_DEC_U];
+    if (pieces) kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, 0, before);
+    kgrl_dep_wait();
+    kgrl_dep_launch();
     u64 qo = ((u64)b * NH + h) * HS;
     for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);
-    kgrl_att_load_chunk(sk, sv, k, v, ((u64)b * Tk + s0) * KVH + kh, KVH, n, HS, bf);
+    if (pieces) {
+        kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
+        kgrl_att_chunk_store(sk, sv, kr, vr, per, tot, HS, bf);
+    } else {
+        kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);
+    }
     __syncthreads();
     float sc = -INFINITY;
-    if (t < n && kmask[(u64)b * Tk + s0 + t]) {
+    if (scored) {
         float dot = 0.0f;
         for (int d = 0; d < HS; d++) dot += sq[d] * sk[t * (HS + 1) + d];
         sc = dot * (1.0f / sqrtf((float)HS));
@@ -746,7 +796,6 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
             sacc[g * HS + d] = acc;
         }
     __syncthreads();
-    bool real = kmask[(u64)b * Tk + t0] != 0;
     float* lo = lse ? lse + (u64)b * NH + h : NULL;
     float* pp = part + ((u64)b * NH + h) * nchunk * (2 + HS);
     float* mine = pp + (u64)c * (2 + HS);
