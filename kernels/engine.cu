@@ -34,9 +34,11 @@ __device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_
 
 // Programmatic dependent launch (sm_90 and later; src/14_engine_gpu.h launches every kernel of this
 // file with it there): a kernel's blocks may start before the kernel ahead of it in the stream has
-// finished. So every kernel here calls kgrl_dep_wait() before it touches memory that kernels write
-// (only the decode GEMV reads weights before it), and the kernels of a decode step call
-// kgrl_dep_launch() once their own wait has returned, which lets the next kernel's blocks start.
+// finished. So every kernel here calls kgrl_dep_wait() before it touches memory that the kernel just
+// ahead of it writes, and calls kgrl_dep_launch() only once its own wait has returned, which lets the
+// next kernel's blocks start. Hence a kernel's blocks start only after every kernel two or more
+// launches back has finished: the decode GEMV and attention read weights and such older data (biases,
+// the residual, the cache slot, the KV cache of earlier steps) before their wait.
 // Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.
 // Without the launch attribute, or below sm_90, both are no-ops.
 __device__ __forceinline__ void kgrl_dep_wait(void) {
