@@ -20640,8 +20640,9 @@ static bool kgrl__synth_task(kgrl_rng *r, const kgrl_task *frame, kgrl_task *out
     return out->reference_src != NULL;
 }
 
-// Where a twin may change its base's C reference: sites[k] = offset, kinds[k] = 0 a comparison after
-// "if (" on its line (not a bounds check), 1 fmax/fmin (any suffix f), 2 a non-zero floating-point literal. Returns the count.
+// Where a twin may change its base's C reference, in text order: sites[k] = offset, kinds[k] = 0 a
+// comparison after "if (" on its line (not a bounds check), 1 fmax/fmin (any suffix f), 2 a non-zero
+// floating-point literal. Returns the count.
 static int kgrl__twin_sites(const char *src, int *sites, int *kinds, int cap) {
     int n = 0;
     for (const char *p = src; *p && n < cap; p++) {
@@ -20668,6 +20669,11 @@ static int kgrl__twin_sites(const char *src, int *sites, int *kinds, int cap) {
             p = end - 1;
         }
     }
+    for (int i = 1; i < n; i++)   // an if's comparison is found at its "if (", after the constants before it
+        for (int j = i; j > 0 && sites[j - 1] > sites[j]; j--) {
+            int s = sites[j]; sites[j] = sites[j - 1]; sites[j - 1] = s;
+            int k = kinds[j]; kinds[j] = kinds[j - 1]; kinds[j - 1] = k;
+        }
     return n;
 }
 
@@ -20842,11 +20848,6 @@ static bool kgrl__twin_task(kgrl_rng *r, const kgrl_task *base, int max_changes,
     int sites[256], kinds[256];
     int n = base->cpu_reference_src ? kgrl__twin_sites(base->cpu_reference_src, sites, kinds, 256) : 0;
     if (n == 0) return false;
-    for (int i = 1; i < n; i++)   // in text order (a constant before an if's comparison is found after it)
-        for (int j = i; j > 0 && sites[j - 1] > sites[j]; j--) {
-            int s = sites[j]; sites[j] = sites[j - 1]; sites[j - 1] = s;
-            int k = kinds[j]; kinds[j] = kinds[j - 1]; kinds[j - 1] = k;
-        }
     bool pick[256] = {false};
     int changes = 1 + (int)kgrl_rng_below(r, (uint32_t)max_changes);
     for (int c = 0; c < changes && c < n;) {
