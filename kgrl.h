@@ -1348,7 +1348,6 @@ typedef struct kgrl_gpu_acts {
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
-    unsigned int *count;     // (1) the fused decode GEMVs' blocks-done counter (zero between launches)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -2746,10 +2745,13 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,\n"
 "//     y[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)\n"
 "// and then, as the launch's io says (each the arithmetic of the kernel it replaces in a decode step):\n"
+"//   - norm_w: x is the residual stream and the launch reads its RMSNorm: x[n, :] . W[o, :] above is\n"
+"//     r_n * (x[n, :] * norm_w) . W[o, :] with r_n = 1 / rms(x[n, :]) from the sum of squares that each\n"
+"//     unit accumulates over the chunks it loads anyway (fixed order, the same in every unit). So no\n"
+"//     launch and no block has to finish the norm before the projection starts. The normalized input is\n"
+"//     never rounded: in bf16 this differs from kgrl_k_rmsnorm_fwd then a GEMV by the two roundings\n"
+"//     of each normalized value (~2^-9 relative each, averaged over the dot product);\n"
 "//   - resid: out = y rounded, plus resid[n, o], rounded again (the residual add);\n"
-"//   - norm_out: the last block to finish (a counter) writes RMSNorm(out) with norm_w, the norm that the\n"
-"//     next projection reads (kgrl_k_rmsnorm_fwd's roundings, its sum of squares in this kernel's\n"
-"//     fixed order): the residual add and the norm after it without a launch of their own;\n"
 "//   - swiglu: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, g and\n"
 "//     u rounded first, silu rounded as kgrl_k_swiglu_fwd;\n"
 "//   - a KGRL_GEMV_ROPE segment: rows (h, f) and (h, f + HS/2) are computed together, rounded, and\n"
@@ -2786,9 +2788,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte\n"
 "    const void* x;          // (N, K) the input\n"
 "    const void* resid;      // (N, OC) added after the rounding (plain one-segment launches), or NULL\n"
-"    void* norm_out;         // (N, OC) RMSNorm of the finished out rows with norm_w, or NULL\n"
-"    const void* norm_w;     // (OC)\n"
-"    unsigned int* count;    // the blocks done, for norm_out (0 before the launch; the last block resets it)\n"
+"    const void* norm_w;     // (K) the input's RMSNorm weight (x is then the residual stream), or NULL\n"
 "    const int* pos;         // (N) the rope segments' positions\n"
 "    const float* inv_freq;  // (HS / 2)\n"
 "    const int* t0p;         // the cache segments' slot on the device, or NULL: t0\n"
@@ -2823,86 +2823,66 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#pragma unroll\n"
 "        for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));\n"
 "}\n"
-"// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)\n"
-"template <int BF, int NW, int MAXN>\n"
-"__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], const uint4* w, int wstride, const uint4* x, int xstride, int N) {\n"
+"// The elements of a 16-byte chunk as floats: 8 bf16 (little-endian: element 2j in the low half of\n"
+"// word j, 2j + 1 in the high half) or 4 fp32\n"
+"template <int BF>\n"
+"__device__ __forceinline__ void kgrl_gemv_unpack(uint4 c, float* v) {\n"
+"    unsigned int u[4] = {c.x, c.y, c.z, c.w};\n"
+"#pragma unroll\n"
+"    for (int j = 0; j < 4; j++) {\n"
+"        if (BF) { v[2 * j] = __uint_as_float(u[j] << 16); v[2 * j + 1] = __uint_as_float(u[j] & 0xffff0000u); }\n"
+"        else v[j] = __uint_as_float(u[j]);\n"
+"    }\n"
+"}\n"
+"// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction\n"
+"// choices). NORM: ss[n] += x[n] . x[n] over the chunk, and the products take x[n] * g (the norm\n"
+"// weight's chunk) instead of x[n] (exact in bf16: 8-bit significands)\n"
+"template <int BF, int NW, int MAXN, bool NORM>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,\n"
+"                                              int xstride, const uint4* g, int N) {\n"
+"    const int E = BF ? 8 : 4;\n"
+"    float gv[8];\n"
+"    if (NORM) kgrl_gemv_unpack<BF>(*g, gv);\n"
 "#pragma unroll\n"
 "    for (int n = 0; n < MAXN; n++) {\n"
 "        if (n >= N) continue;\n"
-"        uint4 c = x[(u64)n * xstride];\n"
-"        unsigned int xv[4] = {c.x, c.y, c.z, c.w};\n"
+"        float xv[8];\n"
+"        kgrl_gemv_unpack<BF>(x[(u64)n * xstride], xv);\n"
+"        if (NORM)\n"
+"#pragma unroll\n"
+"            for (int i = 0; i < E; i++) { ss[n] = fmaf(xv[i], xv[i], ss[n]); xv[i] *= gv[i]; }\n"
 "#pragma unroll\n"
 "        for (int r = 0; r < NW; r++) {\n"
-"            unsigned int wv[4] = {w[r * wstride].x, w[r * wstride].y, w[r * wstride].z, w[r * wstride].w};\n"
+"            float wv[8];\n"
+"            kgrl_gemv_unpack<BF>(w[r * wstride], wv);\n"
 "#pragma unroll\n"
-"            for (int j = 0; j < 4; j++) {\n"
-"                if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half\n"
-"                    acc[r][n] = fmaf(__uint_as_float(wv[j] << 16), __uint_as_float(xv[j] << 16), acc[r][n]);\n"
-"                    acc[r][n] = fmaf(__uint_as_float(wv[j] & 0xffff0000u), __uint_as_float(xv[j] & 0xffff0000u), acc[r][n]);\n"
-"                } else {\n"
-"                    acc[r][n] = fmaf(__uint_as_float(wv[j]), __uint_as_float(xv[j]), acc[r][n]);\n"
-"                }\n"
-"            }\n"
+"            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[i], xv[i], acc[r][n]);\n"
 "        }\n"
 "    }\n"
 "}\n"
 "// acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in\n"
-"// every lane. wc holds the first round, loaded by the caller; later rounds are loaded here.\n"
-"template <int BF, int NW, int U, int MAXN>\n"
-"__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], uint4* wc, const void* W0, int o0, const void* W1, int o1,\n"
-"                                              const uint4* x, int N, int nch, int c0, int cstep) {\n"
+"// every lane; NORM: ss[n] likewise the part of x[n] . x[n], g the norm weight. wc holds the first\n"
+"// round, loaded by the caller; later rounds are loaded here.\n"
+"template <int BF, int NW, int U, int MAXN, bool NORM>\n"
+"__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,\n"
+"                                              int o1, const uint4* x, const uint4* g, int N, int nch, int c0, int cstep) {\n"
 "#pragma unroll\n"
-"    for (int r = 0; r < 2; r++)\n"
-"#pragma unroll\n"
-"        for (int n = 0; n < MAXN; n++) acc[r][n] = 0.0f;\n"
+"    for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;\n"
 "    for (int c = c0; c < nch; c += U * cstep) {\n"
 "#pragma unroll\n"
 "        for (int i = 0; i < U; i++)\n"
-"            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN>(acc, wc + i, U, x + c + i * cstep, nch, N);\n"
+"            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);\n"
 "        if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
 "    }\n"
 "#pragma unroll\n"
-"    for (int r = 0; r < NW; r++)\n"
+"    for (int n = 0; n < MAXN; n++) {\n"
+"        if (n >= N) continue;\n"
+"        for (int off = 16; off > 0; off >>= 1) {\n"
 "#pragma unroll\n"
-"        for (int n = 0; n < MAXN; n++)\n"
-"            if (n < N)\n"
-"                for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);\n"
-"}\n"
-"// The last block of the launch to finish writes norm_out (N, OC) = RMSNorm(out) with norm_w, rounded\n"
-"// as kgrl_rmsnorm_row; every thread of every block calls this. The out rows are read from L2\n"
-"// (__ldcg): other blocks wrote them, and this SM's L1 may hold their lines from an earlier kernel.\n"
-"template <int BF>\n"
-"__device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {\n"
-"    __shared__ float sh[32];\n"
-"    if (!kgrl_last_block(io.count, gridDim.x)) return;\n"
-"    // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm\n"
-"    // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)\n"
-"    const int U = 8, step = U * blockDim.x;\n"
-"    for (int n = 0; n < io.N; n++) {\n"
-"        u64 base = (u64)n * OC;\n"
-"        float ss = 0.0f, v[U];\n"
-"        for (int c = threadIdx.x; c < OC; c += step) {\n"
-"#pragma unroll\n"
-"            for (int u = 0; u < U; u++) v[u] = c + u * (int)blockDim.x < OC ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;\n"
-"#pragma unroll\n"
-"            for (int u = 0; u < U; u++) ss += v[u] * v[u];\n"
-"        }\n"
-"        ss = kgrl_block_sum(ss, sh);   // syncs before it writes sh: safe to call again\n"
-"        float r = kgrl_rmsnorm_rstd(ss, OC, io.eps);\n"
-"        for (int c = threadIdx.x; c < OC; c += step) {\n"
-"            float w[U];\n"
-"#pragma unroll\n"
-"            for (int u = 0; u < U; u++) {\n"
-"                bool in = c + u * (int)blockDim.x < OC;\n"
-"                v[u] = in ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;\n"
-"                w[u] = in ? kgrl_ld(io.norm_w, c + u * blockDim.x, BF) : 0.0f;\n"
-"            }\n"
-"#pragma unroll\n"
-"            for (int u = 0; u < U; u++)\n"
-"                if (c + u * (int)blockDim.x < OC) kgrl_st(io.norm_out, base + c + u * blockDim.x, kgrl_rmsnorm_value(v[u], r, w[u], BF), BF);\n"
+"            for (int r = 0; r < NW; r++) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);\n"
+"            if (NORM) ss[n] += __shfl_xor_sync(0xffffffffu, ss[n], off);\n"
 "        }\n"
 "    }\n"
-"    if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch\n"
 "}\n"
 "// What a unit's epilogue reads besides its dot products, loaded before kgrl_dep_wait: each is written\n"
 "// two or more kernels ahead (the residual by the layer's earlier launches, the slot and positions by\n"
@@ -2978,10 +2958,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        }\n"
 "    }\n"
 "}\n"
-"template <int BF, int MAXN>\n"
+"template <int BF, int MAXN, bool NORM>\n"
 "__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
-"    const int UT = MAXN == 1 ? 8 : 4;   // 16-byte weight loads in flight per lane (a pair: UT / 2 each)\n"
-"    __shared__ float part[KGRL_GEMV_WARPS][2][MAXN];\n"
+"    // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm\n"
+"    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers\n"
+"    const int UT = MAXN == 1 && !NORM ? 8 : 4;\n"
+"    __shared__ float part[KGRL_GEMV_WARPS][3][MAXN];\n"
 "    int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;\n"
 "    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;\n"
 "    kgrl_gemv_unit t;\n"
@@ -2994,28 +2976,34 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (live && j == 0) early = kgrl_gemv_early_load(sg, io, t, BF);   // the unit's storing warp\n"
 "    kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
 "    kgrl_dep_launch();\n"
-"    const uint4* x = (const uint4*)io.x;\n"
-"    float acc[2][MAXN];\n"
-"    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN>(acc, wc, W0, t.o0, W1, t.o1, x, io.N, nch, c0, cstep);\n"
-"    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN>(acc, wc, W0, t.o0, W0, t.o0, x, io.N, nch, c0, cstep);\n"
+"    const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;\n"
+"    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (NORM)\n"
+"    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, io.N, nch, c0, cstep);\n"
+"    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, io.N, nch, c0, cstep);\n"
 "    bool store = live;\n"
 "    if (S > 1) {   // the unit's parts, summed in part order by its first warp\n"
 "        if (live && lane == 0)\n"
 "#pragma unroll\n"
-"            for (int r = 0; r < 2; r++)\n"
+"            for (int r = 0; r < 3; r++)\n"
 "#pragma unroll\n"
 "                for (int n = 0; n < MAXN; n++) part[w][r][n] = acc[r][n];\n"
 "        __syncthreads();\n"
 "        store = live && j == 0;\n"
 "        if (store)\n"
 "#pragma unroll\n"
-"            for (int r = 0; r < 2; r++)\n"
+"            for (int r = 0; r < 3; r++)\n"
 "#pragma unroll\n"
 "                for (int n = 0; n < MAXN; n++)\n"
 "                    for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];\n"
 "    }\n"
+"    if (NORM && store)\n"
+"#pragma unroll\n"
+"        for (int n = 0; n < MAXN; n++) {\n"
+"            float r = kgrl_rmsnorm_rstd(acc[2][n], io.K, io.eps);\n"
+"            acc[0][n] *= r;\n"
+"            acc[1][n] *= r;\n"
+"        }\n"
 "    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, acc);\n"
-"    if (io.norm_out) kgrl_gemv_norm_last<BF>(sg.s[0].out, io, sg.s[0].OC);   // every thread: barriers\n"
 "}\n"
 "// sg and io by value (read in place: __grid_constant__).\n"
 "// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
@@ -3023,13 +3011,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS>(sg, io);\n"
-"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS>(sg, io);\n"
+"    if (io.bf && io.norm_w) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true>(sg, io);\n"
+"    else if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false>(sg, io);\n"
+"    else if (io.norm_w) kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf) kgrl_gemv_run<1, 1>(sg, io);\n"
-"    else kgrl_gemv_run<0, 1>(sg, io);\n"
+"    if (io.bf && io.norm_w) kgrl_gemv_run<1, 1, true>(sg, io);\n"
+"    else if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);\n"
+"    else if (io.norm_w) kgrl_gemv_run<0, 1, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, 1, false>(sg, io);\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
@@ -10619,8 +10611,9 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 
 // The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
 // scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
-// up (swiglu: segments 0, 1); the io adds the residual add, the RMSNorm of the finished output, the
-// rope and the KV-cache writes after (kernels/engine.cu says how each rounds). The segments and the io go to
+// up (swiglu: segments 0, 1); the io adds the RMSNorm of the input before (folded into the dot
+// products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
+// rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
@@ -10645,9 +10638,7 @@ typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgr
 typedef struct kgrl__gemv_io {
     const void *x;           // (N, K) the input
     const void *resid;       // (N, OC) added after the rounding (one plain segment) or NULL
-    void *norm_out;          // (N, OC) RMSNorm of the finished output with norm_w (one plain segment) or NULL
-    const void *norm_w;      // (OC)
-    unsigned int *count;     // with norm_out: a zeroed counter (the kernel's last block resets it)
+    const void *norm_w;      // (K) the input's RMSNorm weight: x is the residual stream, the launch reads its norm; or NULL
     const int *pos;          // (N) positions of the rope segments
     const float *inv_freq;   // (HS / 2)
     const int *t0p;          // the cache segments' slot on the device, or NULL: t0
@@ -10656,10 +10647,10 @@ typedef struct kgrl__gemv_io {
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 96, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 96, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
@@ -10681,7 +10672,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     for (int s = 0; s < (io->swiglu ? 1 : sg->n); s++) units += (sg->s[s].flags & KGRL__GEMV_ROPE) ? sg->s[s].OC / 2 : sg->s[s].OC;
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
-               ((!io->resid && !io->norm_out) || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_out || io->count),
+               (!io->resid || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_w || kgrl__gemv_fits(io->norm_w, io->K)),
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
@@ -11157,7 +11148,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->count, unsigned int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -11318,9 +11309,10 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 // ---------------------------------------------------------------------------------------------
 // decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
 // projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
-// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the rope and the
-// KV-cache writes after, the split-KV attention, o with the residual add and (its last block) the
-// second RMSNorm, gate/up with the swiglu, down with the residual add and the next norm. Otherwise
+// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v of the first RMSNorm
+// (folded into the dot products) with the rope and the KV-cache writes after, the split-KV attention,
+// o with the residual add, gate/up of the second RMSNorm with the swiglu, down with the residual add.
+// Otherwise
 // each projection group runs on the GEMV where its weights are at most KGRL__GEMV_MAX_BYTES, with the
 // separate norm, rope and add kernels of a prefill.
 
@@ -11390,8 +11382,9 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
     }
     io.R = a->R; io.scale = gl ? gl->scaling : 0.0f; io.swiglu = swiglu; io.bf = a->bf16;
     if (!ok || !kgrl__gemv_fits(io.x, io.K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
-    if (sa.n) {   // xa = x A^T, rounded as the cuBLAS path's
+    if (sa.n) {   // xa = x A^T (of the norm where the launch reads one), rounded as the cuBLAS path's
         kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
+        ia.norm_w = io.norm_w; ia.eps = io.eps;
         kgrl__gemv(e, &sa, &ia);
     }
     kgrl__gemv(e, &sg, &io);
@@ -11412,72 +11405,77 @@ static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
 // Whether a decode step of N rows runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
-// between the projection and the rope), no LoRA dropout, and every weight and LoRA A matrix in the kernel's layout (checked before any launch, so a step never
-// stops half fused).
+// between the projection and the rope), no LoRA dropout, and every weight, norm weight and LoRA A
+// matrix in the kernel's layout (checked before any launch, so a step never stops half fused).
 static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T, int N) {
     const kgrl_model_config *c = &gm->cfg;
     if (!kgrl__gemv_step(a, T, N) || c->qk_norm || c->head_dim % 2) return false;
     if (gl && a->lora_dropout && gl->desc.dropout > 0.0f) return false;
     const kgrl__proj *all[7] = {&kgrl__qkv_proj[0], &kgrl__qkv_proj[1], &kgrl__qkv_proj[2], &kgrl__o_proj,
                                 &kgrl__mlp_proj[0], &kgrl__mlp_proj[1], &kgrl__down_proj};
-    for (int l = 0; l < c->n_layers; l++)
+    for (int l = 0; l < c->n_layers; l++) {
+        if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->hidden_size) ||
+            !kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->hidden_size))
+            return false;
         for (int i = 0; i < 7; i++) {
             int rows, K;
             kgrl__layer_tensor_shape(c, all[i]->w, &rows, &K);
             const void *A = kgrl__gl_ptr(gl, l, all[i]->mod, false, 0);
             if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, all[i]->w), K) || (A && !kgrl__gemv_fits(A, K))) return false;
         }
+    }
     return true;
 }
 // The four GEMV launches of a fused decode layer (kgrl__decode_fused), each with its LoRA A launch
-// where targeted; false where the GEMV does not apply.
-// q/k/v of a->ln1: q rotated into a->q, k rotated and v into their cache slots
+// where targeted; false where the GEMV does not apply. x: the layer's residual stream in.
+// The io of a launch that reads RMSNorm(x) with layer l's norm weight w
+static kgrl__gemv_io kgrl__gemv_normed(const kgrl_gpu_model *gm, const kgrl_gpu_acts *a, const void *x, int l, int w, int N) {
+    kgrl__gemv_io io = kgrl__gemv_plain(x, N, 0, a->bf16);
+    io.norm_w = kgrl_gpu_model_tensor(gm, l, w); io.eps = gm->cfg.rms_eps;
+    return io;
+}
+// q/k/v of RMSNorm(x): q rotated into a->q, k rotated and v into their cache slots
 static bool kgrl__fused_qkv(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N,
-                            int t0, const int *slot) {
-    kgrl__gemv_io io = kgrl__gemv_plain(a->ln1, N, 0, a->bf16);
+                            int t0, const int *slot, const void *x) {
+    kgrl__gemv_io io = kgrl__gemv_normed(gm, a, x, l, KGRL_W_LN1, N);
     io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = gm->cfg.head_dim;
     void *out[3] = {a->q, kgrl__layer_cache(a, a->k, l), kgrl__layer_cache(a, a->v, l)};
     const int flags[3] = {KGRL__GEMV_ROPE, KGRL__GEMV_ROPE | KGRL__GEMV_CACHE, KGRL__GEMV_CACHE};
     return kgrl__gemv_proj(e, gm, gl, a, out, flags, &io, l, kgrl__qkv_proj, 3, false);
 }
-// a->mid = x + o(a->atty), then a->ln2 = RMSNorm(a->mid)
+// a->mid = x + o(a->atty)
 static bool kgrl__fused_o(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, const void *x) {
     kgrl__gemv_io io = kgrl__gemv_plain(a->atty, N, 0, a->bf16);
     io.resid = x;
-    io.norm_out = a->ln2; io.norm_w = kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2); io.eps = gm->cfg.rms_eps; io.count = a->count;
     return kgrl__gemv_proj(e, gm, gl, a, &a->mid, NULL, &io, l, &kgrl__o_proj, 1, false);
 }
-// a->hact = silu(gate) * up of a->ln2
+// a->hact = silu(gate) * up of RMSNorm(a->mid)
 static bool kgrl__fused_gate_up(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N) {
-    kgrl__gemv_io io = kgrl__gemv_plain(a->ln2, N, 0, a->bf16);
+    kgrl__gemv_io io = kgrl__gemv_normed(gm, a, a->mid, l, KGRL_W_LN2, N);
     return kgrl__gemv_proj(e, gm, gl, a, &a->hact, NULL, &io, l, kgrl__mlp_proj, 2, true);
 }
-// xo = a->mid + down(a->hact), then next = RMSNorm(xo) with next_w: the next layer's a->ln1, or the
-// final norm's a->lnf after the last layer
-static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo,
-                             void *next, const void *next_w) {
+// xo = a->mid + down(a->hact)
+static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo) {
     kgrl__gemv_io io = kgrl__gemv_plain(a->hact, N, 0, a->bf16);
     io.resid = a->mid;
-    io.norm_out = next; io.norm_w = next_w; io.eps = gm->cfg.rms_eps; io.count = a->count;
     return kgrl__gemv_proj(e, gm, gl, a, &xo, NULL, &io, l, &kgrl__down_proj, 1, false);
 }
-// The weight of the norm after layer l: the next layer's first norm, or the final norm after the last
-static const void *kgrl__next_norm_w(const kgrl_gpu_model *gm, int l) {
-    return l + 1 == gm->cfg.n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
-}
-// One fused decode layer: x (N, C) the residual stream in, with a->ln1 = its norm; xo out, with next =
-// its norm by next_w
+// One fused decode layer: x (N, C) the residual stream in, xo out
 static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                                       int l, int N, int t0, const int *slot, const void *x, void *xo, void *next,
-                                       const void *next_w) {
+                                       int l, int N, int t0, const int *slot, const void *x, void *xo) {
     const kgrl_model_config *c = &gm->cfg;
-    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
+    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
                            kgrl__layer_cache(a, a->v, l), a->kmask, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
-         kgrl__fused_down(e, gm, gl, a, l, N, xo, next, next_w);
+         kgrl__fused_down(e, gm, gl, a, l, N, xo);
     KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
+}
+
+// The weight of the norm after layer l: the next layer's first norm, or the final norm after the last
+static const void *kgrl__next_norm_w(const kgrl_gpu_model *gm, int l) {
+    return l + 1 == gm->cfg.n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -11565,9 +11563,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     size_t NC = (size_t)a->B * a->T * C;
     bool fused = kgrl__decode_fused(gm, gl, a, T, N);
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
-    // layer 0's first norm; every later norm runs in one launch with the residual add before it (or,
-    // fused, in the last block of the GEMV that writes the residual)
-    kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it (fused:
+    // in the GEMVs that read it, and the final norm on its own after the last layer)
+    if (!fused) kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
         void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
@@ -11575,8 +11573,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
         void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
-        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, kgrl__next_norm_w(gm, l));
+        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo);
         else kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
+        if (fused && last) kgrl_gpu_rmsnorm_forward(e, next, next_rstd, xo, kgrl__next_norm_w(gm, l), c->rms_eps, N, C, bf);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {

@@ -282,8 +282,8 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
 
 // Section decode_split: each node type of a batch-1 decode step with the model's shapes, timed alone:
 // 50 repetitions captured in one CUDA graph, launched between two CUDA events; us per repetition.
-// The fused GEMV launches of a decode step (kgrl__decode_fused: q/k/v with the rope and KV writes, o
-// and down with the residual add and the next norm, gate/up with the swiglu; the LM head's GEMV plain)
+// The fused GEMV launches of a decode step (kgrl__decode_fused: q/k/v of the norm with the rope and KV
+// writes, o and down with the residual add, gate/up of the norm with the swiglu; the LM head's GEMV plain)
 // against the cuBLAS path with its separate rope and add + norm kernels. Repetition i uses layer i % L's weights, as a step walks the layers (the smallest
 // matrices of all L layers can still partly sit in the 50 MB L2, which a real step, streaming ~1 GB
 // between two uses, does not allow: their times are a lower bound). Attention reads the KV cache of a
@@ -308,13 +308,13 @@ static void ds_op(ds_state *d, int op, int l) {
     kgrl__gemv_io head_io = kgrl__gemv_plain(a->lnf, 1, C, true);
     bool ok = true;
     switch (op) {
-    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, NULL, a, l, 1, d->t0, NULL); break;
+    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, NULL, a, l, 1, d->t0, NULL, a->res); break;
     case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, NULL, a, qkv_out, a->ln1, l, kgrl__qkv_proj, 3, false, 1, false); break;
     case DS_O_GEMV: ok = kgrl__fused_o(e, gm, NULL, a, l, 1, a->res); break;
     case DS_O_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->mid, a->atty, l, &kgrl__o_proj, 1, false, 1, false); break;
     case DS_GATE_UP_GEMV: ok = kgrl__fused_gate_up(e, gm, NULL, a, l, 1); break;
     case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, NULL, a, mlp_out, a->ln2, l, kgrl__mlp_proj, 2, true, 1, false); break;
-    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, NULL, a, l, 1, a->scratch, a->ln1, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1)); break;
+    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, NULL, a, l, 1, a->scratch); break;
     case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->scratch, a->hact, l, &kgrl__down_proj, 1, false, 1, false); break;
     case DS_HEAD_GEMV: ok = kgrl__gemv_forward(e, a->logits, &head_io, head, NULL, V); break;
     case DS_HEAD_CUBLAS: kgrl_gpu_matmul_forward(e, a->logits, a->lnf, head, NULL, 1, C, V, true); break;
@@ -400,9 +400,9 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_si
         snprintf(metric, sizeof metric, "us_%s", ds_names[op]);
         csv_row(s, "decode_split", 1, metric, us[op]);
     }
-    // a step as the sum of its nodes: the fused GEMV path per layer q/k/v (rope and KV writes inside),
-    // attention, o (+ residual and norm), gate/up (+ swiglu), down (+ residual and norm), then the
-    // first norm (~ an add + norm), the LM head and the sampler; the cuBLAS path adds a rope and two
+    // a step as the sum of its nodes: the fused GEMV path per layer q/k/v (norm before, rope and KV
+    // writes inside), attention, o (+ residual), gate/up (norm before, swiglu after), down (+ residual),
+    // then the final norm (~ an add + norm), the LM head and the sampler; the cuBLAS path adds a rope and two
     // add + norms a layer
     bool head_gemv = kgrl__gemv_pays((size_t)c->vocab_size * c->hidden_size * 2);   // as the step picks it
     double g = c->n_layers * (us[DS_QKV_GEMV] + us[DS_ATTENTION] + us[DS_O_GEMV] + us[DS_GATE_UP_GEMV] + us[DS_DOWN_GEMV]) +

@@ -255,10 +255,13 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // x (N, K) and run in one launch; segment s computes, for n < N and o < OC_s,
 //     y[n, o] = x[n, :] . W[o, :] + bias[o] + scale * xa[n, :] . lb[o, :]      (fp32, rounded once)
 // and then, as the launch's io says (each the arithmetic of the kernel it replaces in a decode step):
+//   - norm_w: x is the residual stream and the launch reads its RMSNorm: x[n, :] . W[o, :] above is
+//     r_n * (x[n, :] * norm_w) . W[o, :] with r_n = 1 / rms(x[n, :]) from the sum of squares that each
+//     unit accumulates over the chunks it loads anyway (fixed order, the same in every unit). So no
+//     launch and no block has to finish the norm before the projection starts. The normalized input is
+//     never rounded: in bf16 this differs from kgrl_k_rmsnorm_fwd then a GEMV by the two roundings
+//     of each normalized value (~2^-9 relative each, averaged over the dot product);
 //   - resid: out = y rounded, plus resid[n, o], rounded again (the residual add);
-//   - norm_out: the last block to finish (a counter) writes RMSNorm(out) with norm_w, the norm that the
-//     next projection reads (kgrl_k_rmsnorm_fwd's roundings, its sum of squares in this kernel's
-//     fixed order): the residual add and the norm after it without a launch of their own;
 //   - swiglu: segments 0 (gate) and 1 (up) of one OC give h = silu(g) * u into segment 0's out, g and
 //     u rounded first, silu rounded as kgrl_k_swiglu_fwd;
 //   - a KGRL_GEMV_ROPE segment: rows (h, f) and (h, f + HS/2) are computed together, rounded, and
@@ -295,9 +298,7 @@ struct kgrl_gemv_segs { kgrl_gemv_seg s[KGRL_GEMV_SEGS]; int n; };
 struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     const void* x;          // (N, K) the input
     const void* resid;      // (N, OC) added after the rounding (plain one-segment launches), or NULL
-    void* norm_out;         // (N, OC) RMSNorm of the finished out rows with norm_w, or NULL
-    const void* norm_w;     // (OC)
-    unsigned int* count;    // the blocks done, for norm_out (0 before the launch; the last block resets it)
+    const void* norm_w;     // (K) the input's RMSNorm weight (x is then the residual stream), or NULL
     const int* pos;         // (N) the rope segments' positions
     const float* inv_freq;  // (HS / 2)
     const int* t0p;         // the cache segments' slot on the device, or NULL: t0
@@ -332,86 +333,66 @@ __device__ __forceinline__ void kgrl_gemv_load(uint4* wc, const void* W0, int o0
 #pragma unroll
         for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));
 }
-// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction choices)
-template <int BF, int NW, int MAXN>
-__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], const uint4* w, int wstride, const uint4* x, int xstride, int N) {
+// The elements of a 16-byte chunk as floats: 8 bf16 (little-endian: element 2j in the low half of
+// word j, 2j + 1 in the high half) or 4 fp32
+template <int BF>
+__device__ __forceinline__ void kgrl_gemv_unpack(uint4 c, float* v) {
+    unsigned int u[4] = {c.x, c.y, c.z, c.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        if (BF) { v[2 * j] = __uint_as_float(u[j] << 16); v[2 * j + 1] = __uint_as_float(u[j] & 0xffff0000u); }
+        else v[j] = __uint_as_float(u[j]);
+    }
+}
+// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction
+// choices). NORM: ss[n] += x[n] . x[n] over the chunk, and the products take x[n] * g (the norm
+// weight's chunk) instead of x[n] (exact in bf16: 8-bit significands)
+template <int BF, int NW, int MAXN, bool NORM>
+__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,
+                                              int xstride, const uint4* g, int N) {
+    const int E = BF ? 8 : 4;
+    float gv[8];
+    if (NORM) kgrl_gemv_unpack<BF>(*g, gv);
 #pragma unroll
     for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
-        uint4 c = x[(u64)n * xstride];
-        unsigned int xv[4] = {c.x, c.y, c.z, c.w};
+        float xv[8];
+        kgrl_gemv_unpack<BF>(x[(u64)n * xstride], xv);
+        if (NORM)
+#pragma unroll
+            for (int i = 0; i < E; i++) { ss[n] = fmaf(xv[i], xv[i], ss[n]); xv[i] *= gv[i]; }
 #pragma unroll
         for (int r = 0; r < NW; r++) {
-            unsigned int wv[4] = {w[r * wstride].x, w[r * wstride].y, w[r * wstride].z, w[r * wstride].w};
+            float wv[8];
+            kgrl_gemv_unpack<BF>(w[r * wstride], wv);
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                if (BF) {   // little-endian: element 2j in the low half, 2j + 1 in the high half
-                    acc[r][n] = fmaf(__uint_as_float(wv[j] << 16), __uint_as_float(xv[j] << 16), acc[r][n]);
-                    acc[r][n] = fmaf(__uint_as_float(wv[j] & 0xffff0000u), __uint_as_float(xv[j] & 0xffff0000u), acc[r][n]);
-                } else {
-                    acc[r][n] = fmaf(__uint_as_float(wv[j]), __uint_as_float(xv[j]), acc[r][n]);
-                }
-            }
+            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[i], xv[i], acc[r][n]);
         }
     }
 }
 // acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in
-// every lane. wc holds the first round, loaded by the caller; later rounds are loaded here.
-template <int BF, int NW, int U, int MAXN>
-__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], uint4* wc, const void* W0, int o0, const void* W1, int o1,
-                                              const uint4* x, int N, int nch, int c0, int cstep) {
+// every lane; NORM: ss[n] likewise the part of x[n] . x[n], g the norm weight. wc holds the first
+// round, loaded by the caller; later rounds are loaded here.
+template <int BF, int NW, int U, int MAXN, bool NORM>
+__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
+                                              int o1, const uint4* x, const uint4* g, int N, int nch, int c0, int cstep) {
 #pragma unroll
-    for (int r = 0; r < 2; r++)
-#pragma unroll
-        for (int n = 0; n < MAXN; n++) acc[r][n] = 0.0f;
+    for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;
     for (int c = c0; c < nch; c += U * cstep) {
 #pragma unroll
         for (int i = 0; i < U; i++)
-            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN>(acc, wc + i, U, x + c + i * cstep, nch, N);
+            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
         if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
 #pragma unroll
-    for (int r = 0; r < NW; r++)
+    for (int n = 0; n < MAXN; n++) {
+        if (n >= N) continue;
+        for (int off = 16; off > 0; off >>= 1) {
 #pragma unroll
-        for (int n = 0; n < MAXN; n++)
-            if (n < N)
-                for (int off = 16; off > 0; off >>= 1) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);
-}
-// The last block of the launch to finish writes norm_out (N, OC) = RMSNorm(out) with norm_w, rounded
-// as kgrl_rmsnorm_row; every thread of every block calls this. The out rows are read from L2
-// (__ldcg): other blocks wrote them, and this SM's L1 may hold their lines from an earlier kernel.
-template <int BF>
-__device__ __forceinline__ void kgrl_gemv_norm_last(const void* out, const kgrl_gemv_io& io, int OC) {
-    __shared__ float sh[32];
-    if (!kgrl_last_block(io.count, gridDim.x)) return;
-    // each thread's values of a row in batches of 8 loads issued together (one at a time, the norm
-    // cost ~4 us at C = 896: 14 L2 round trips in a row; exp04 decode_split, H100)
-    const int U = 8, step = U * blockDim.x;
-    for (int n = 0; n < io.N; n++) {
-        u64 base = (u64)n * OC;
-        float ss = 0.0f, v[U];
-        for (int c = threadIdx.x; c < OC; c += step) {
-#pragma unroll
-            for (int u = 0; u < U; u++) v[u] = c + u * (int)blockDim.x < OC ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;
-#pragma unroll
-            for (int u = 0; u < U; u++) ss += v[u] * v[u];
-        }
-        ss = kgrl_block_sum(ss, sh);   // syncs before it writes sh: safe to call again
-        float r = kgrl_rmsnorm_rstd(ss, OC, io.eps);
-        for (int c = threadIdx.x; c < OC; c += step) {
-            float w[U];
-#pragma unroll
-            for (int u = 0; u < U; u++) {
-                bool in = c + u * (int)blockDim.x < OC;
-                v[u] = in ? kgrl_ldcg(out, base + c + u * blockDim.x, BF) : 0.0f;
-                w[u] = in ? kgrl_ld(io.norm_w, c + u * blockDim.x, BF) : 0.0f;
-            }
-#pragma unroll
-            for (int u = 0; u < U; u++)
-                if (c + u * (int)blockDim.x < OC) kgrl_st(io.norm_out, base + c + u * blockDim.x, kgrl_rmsnorm_value(v[u], r, w[u], BF), BF);
+            for (int r = 0; r < NW; r++) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);
+            if (NORM) ss[n] += __shfl_xor_sync(0xffffffffu, ss[n], off);
         }
     }
-    if (threadIdx.x == 0) *io.count = 0u;   // ready for the next launch
 }
 // What a unit's epilogue reads besides its dot products, loaded before kgrl_dep_wait: each is written
 // two or more kernels ahead (the residual by the layer's earlier launches, the slot and positions by
@@ -487,10 +468,12 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
         }
     }
 }
-template <int BF, int MAXN>
+template <int BF, int MAXN, bool NORM>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
-    const int UT = MAXN == 1 ? 8 : 4;   // 16-byte weight loads in flight per lane (a pair: UT / 2 each)
-    __shared__ float part[KGRL_GEMV_WARPS][2][MAXN];
+    // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
+    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
+    const int UT = MAXN == 1 && !NORM ? 8 : 4;
+    __shared__ float part[KGRL_GEMV_WARPS][3][MAXN];
     int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
@@ -503,28 +486,34 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     if (live && j == 0) early = kgrl_gemv_early_load(sg, io, t, BF);   // the unit's storing warp
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
-    const uint4* x = (const uint4*)io.x;
-    float acc[2][MAXN];
-    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN>(acc, wc, W0, t.o0, W1, t.o1, x, io.N, nch, c0, cstep);
-    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN>(acc, wc, W0, t.o0, W0, t.o0, x, io.N, nch, c0, cstep);
+    const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;
+    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (NORM)
+    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, io.N, nch, c0, cstep);
+    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, io.N, nch, c0, cstep);
     bool store = live;
     if (S > 1) {   // the unit's parts, summed in part order by its first warp
         if (live && lane == 0)
 #pragma unroll
-            for (int r = 0; r < 2; r++)
+            for (int r = 0; r < 3; r++)
 #pragma unroll
                 for (int n = 0; n < MAXN; n++) part[w][r][n] = acc[r][n];
         __syncthreads();
         store = live && j == 0;
         if (store)
 #pragma unroll
-            for (int r = 0; r < 2; r++)
+            for (int r = 0; r < 3; r++)
 #pragma unroll
                 for (int n = 0; n < MAXN; n++)
                     for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];
     }
+    if (NORM && store)
+#pragma unroll
+        for (int n = 0; n < MAXN; n++) {
+            float r = kgrl_rmsnorm_rstd(acc[2][n], io.K, io.eps);
+            acc[0][n] *= r;
+            acc[1][n] *= r;
+        }
     if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, acc);
-    if (io.norm_out) kgrl_gemv_norm_last<BF>(sg.s[0].out, io, sg.s[0].OC);   // every thread: barriers
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
@@ -532,13 +521,17 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS>(sg, io);
+    if (io.bf && io.norm_w) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true>(sg, io);
+    else if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false>(sg, io);
+    else if (io.norm_w) kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, 1>(sg, io);
-    else kgrl_gemv_run<0, 1>(sg, io);
+    if (io.bf && io.norm_w) kgrl_gemv_run<1, 1, true>(sg, io);
+    else if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);
+    else if (io.norm_w) kgrl_gemv_run<0, 1, true>(sg, io);
+    else kgrl_gemv_run<0, 1, false>(sg, io);
 }
 
 // ---------------------------------------------------------------------------------------------

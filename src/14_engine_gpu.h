@@ -209,7 +209,6 @@ typedef struct kgrl_gpu_acts {
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
-    unsigned int *count;     // (1) the fused decode GEMVs' blocks-done counter (zero between launches)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -431,8 +430,9 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 
 // The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
 // scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
-// up (swiglu: segments 0, 1); the io adds the residual add, the RMSNorm of the finished output, the
-// rope and the KV-cache writes after (kernels/engine.cu says how each rounds). The segments and the io go to
+// up (swiglu: segments 0, 1); the io adds the RMSNorm of the input before (folded into the dot
+// products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
+// rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
@@ -457,9 +457,7 @@ typedef struct kgrl__gemv_segs { kgrl__gemv_seg s[KGRL__GEMV_SEGS]; int n; } kgr
 typedef struct kgrl__gemv_io {
     const void *x;           // (N, K) the input
     const void *resid;       // (N, OC) added after the rounding (one plain segment) or NULL
-    void *norm_out;          // (N, OC) RMSNorm of the finished output with norm_w (one plain segment) or NULL
-    const void *norm_w;      // (OC)
-    unsigned int *count;     // with norm_out: a zeroed counter (the kernel's last block resets it)
+    const void *norm_w;      // (K) the input's RMSNorm weight: x is the residual stream, the launch reads its norm; or NULL
     const int *pos;          // (N) positions of the rope segments
     const float *inv_freq;   // (HS / 2)
     const int *t0p;          // the cache segments' slot on the device, or NULL: t0
@@ -468,10 +466,10 @@ typedef struct kgrl__gemv_io {
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 96, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 96, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
@@ -493,7 +491,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     for (int s = 0; s < (io->swiglu ? 1 : sg->n); s++) units += (sg->s[s].flags & KGRL__GEMV_ROPE) ? sg->s[s].OC / 2 : sg->s[s].OC;
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
-               ((!io->resid && !io->norm_out) || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_out || io->count),
+               (!io->resid || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_w || kgrl__gemv_fits(io->norm_w, io->K)),
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
@@ -969,7 +967,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->count, unsigned int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -1130,9 +1128,10 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 // ---------------------------------------------------------------------------------------------
 // decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
 // projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
-// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v with the rope and the
-// KV-cache writes after, the split-KV attention, o with the residual add and (its last block) the
-// second RMSNorm, gate/up with the swiglu, down with the residual add and the next norm. Otherwise
+// every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v of the first RMSNorm
+// (folded into the dot products) with the rope and the KV-cache writes after, the split-KV attention,
+// o with the residual add, gate/up of the second RMSNorm with the swiglu, down with the residual add.
+// Otherwise
 // each projection group runs on the GEMV where its weights are at most KGRL__GEMV_MAX_BYTES, with the
 // separate norm, rope and add kernels of a prefill.
 
@@ -1202,8 +1201,9 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
     }
     io.R = a->R; io.scale = gl ? gl->scaling : 0.0f; io.swiglu = swiglu; io.bf = a->bf16;
     if (!ok || !kgrl__gemv_fits(io.x, io.K) || (sa.n && a->lora_dropout && gl->desc.dropout > 0.0f)) return false;
-    if (sa.n) {   // xa = x A^T, rounded as the cuBLAS path's
+    if (sa.n) {   // xa = x A^T (of the norm where the launch reads one), rounded as the cuBLAS path's
         kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
+        ia.norm_w = io.norm_w; ia.eps = io.eps;
         kgrl__gemv(e, &sa, &ia);
     }
     kgrl__gemv(e, &sg, &io);
@@ -1224,72 +1224,77 @@ static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
 // Whether a decode step of N rows runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
-// between the projection and the rope), no LoRA dropout, and every weight and LoRA A matrix in the kernel's layout (checked before any launch, so a step never
-// stops half fused).
+// between the projection and the rope), no LoRA dropout, and every weight, norm weight and LoRA A
+// matrix in the kernel's layout (checked before any launch, so a step never stops half fused).
 static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T, int N) {
     const kgrl_model_config *c = &gm->cfg;
     if (!kgrl__gemv_step(a, T, N) || c->qk_norm || c->head_dim % 2) return false;
     if (gl && a->lora_dropout && gl->desc.dropout > 0.0f) return false;
     const kgrl__proj *all[7] = {&kgrl__qkv_proj[0], &kgrl__qkv_proj[1], &kgrl__qkv_proj[2], &kgrl__o_proj,
                                 &kgrl__mlp_proj[0], &kgrl__mlp_proj[1], &kgrl__down_proj};
-    for (int l = 0; l < c->n_layers; l++)
+    for (int l = 0; l < c->n_layers; l++) {
+        if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), c->hidden_size) ||
+            !kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->hidden_size))
+            return false;
         for (int i = 0; i < 7; i++) {
             int rows, K;
             kgrl__layer_tensor_shape(c, all[i]->w, &rows, &K);
             const void *A = kgrl__gl_ptr(gl, l, all[i]->mod, false, 0);
             if (!kgrl__gemv_fits(kgrl_gpu_model_tensor(gm, l, all[i]->w), K) || (A && !kgrl__gemv_fits(A, K))) return false;
         }
+    }
     return true;
 }
 // The four GEMV launches of a fused decode layer (kgrl__decode_fused), each with its LoRA A launch
-// where targeted; false where the GEMV does not apply.
-// q/k/v of a->ln1: q rotated into a->q, k rotated and v into their cache slots
+// where targeted; false where the GEMV does not apply. x: the layer's residual stream in.
+// The io of a launch that reads RMSNorm(x) with layer l's norm weight w
+static kgrl__gemv_io kgrl__gemv_normed(const kgrl_gpu_model *gm, const kgrl_gpu_acts *a, const void *x, int l, int w, int N) {
+    kgrl__gemv_io io = kgrl__gemv_plain(x, N, 0, a->bf16);
+    io.norm_w = kgrl_gpu_model_tensor(gm, l, w); io.eps = gm->cfg.rms_eps;
+    return io;
+}
+// q/k/v of RMSNorm(x): q rotated into a->q, k rotated and v into their cache slots
 static bool kgrl__fused_qkv(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N,
-                            int t0, const int *slot) {
-    kgrl__gemv_io io = kgrl__gemv_plain(a->ln1, N, 0, a->bf16);
+                            int t0, const int *slot, const void *x) {
+    kgrl__gemv_io io = kgrl__gemv_normed(gm, a, x, l, KGRL_W_LN1, N);
     io.pos = a->pos; io.inv_freq = gm->rope_inv_freq; io.t0p = slot; io.t0 = t0; io.Tk = a->T; io.HS = gm->cfg.head_dim;
     void *out[3] = {a->q, kgrl__layer_cache(a, a->k, l), kgrl__layer_cache(a, a->v, l)};
     const int flags[3] = {KGRL__GEMV_ROPE, KGRL__GEMV_ROPE | KGRL__GEMV_CACHE, KGRL__GEMV_CACHE};
     return kgrl__gemv_proj(e, gm, gl, a, out, flags, &io, l, kgrl__qkv_proj, 3, false);
 }
-// a->mid = x + o(a->atty), then a->ln2 = RMSNorm(a->mid)
+// a->mid = x + o(a->atty)
 static bool kgrl__fused_o(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, const void *x) {
     kgrl__gemv_io io = kgrl__gemv_plain(a->atty, N, 0, a->bf16);
     io.resid = x;
-    io.norm_out = a->ln2; io.norm_w = kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2); io.eps = gm->cfg.rms_eps; io.count = a->count;
     return kgrl__gemv_proj(e, gm, gl, a, &a->mid, NULL, &io, l, &kgrl__o_proj, 1, false);
 }
-// a->hact = silu(gate) * up of a->ln2
+// a->hact = silu(gate) * up of RMSNorm(a->mid)
 static bool kgrl__fused_gate_up(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N) {
-    kgrl__gemv_io io = kgrl__gemv_plain(a->ln2, N, 0, a->bf16);
+    kgrl__gemv_io io = kgrl__gemv_normed(gm, a, a->mid, l, KGRL_W_LN2, N);
     return kgrl__gemv_proj(e, gm, gl, a, &a->hact, NULL, &io, l, kgrl__mlp_proj, 2, true);
 }
-// xo = a->mid + down(a->hact), then next = RMSNorm(xo) with next_w: the next layer's a->ln1, or the
-// final norm's a->lnf after the last layer
-static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo,
-                             void *next, const void *next_w) {
+// xo = a->mid + down(a->hact)
+static bool kgrl__fused_down(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, int l, int N, void *xo) {
     kgrl__gemv_io io = kgrl__gemv_plain(a->hact, N, 0, a->bf16);
     io.resid = a->mid;
-    io.norm_out = next; io.norm_w = next_w; io.eps = gm->cfg.rms_eps; io.count = a->count;
     return kgrl__gemv_proj(e, gm, gl, a, &xo, NULL, &io, l, &kgrl__down_proj, 1, false);
 }
-// The weight of the norm after layer l: the next layer's first norm, or the final norm after the last
-static const void *kgrl__next_norm_w(const kgrl_gpu_model *gm, int l) {
-    return l + 1 == gm->cfg.n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
-}
-// One fused decode layer: x (N, C) the residual stream in, with a->ln1 = its norm; xo out, with next =
-// its norm by next_w
+// One fused decode layer: x (N, C) the residual stream in, xo out
 static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                                       int l, int N, int t0, const int *slot, const void *x, void *xo, void *next,
-                                       const void *next_w) {
+                                       int l, int N, int t0, const int *slot, const void *x, void *xo) {
     const kgrl_model_config *c = &gm->cfg;
-    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot);
+    bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
                            kgrl__layer_cache(a, a->v, l), a->kmask, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
-         kgrl__fused_down(e, gm, gl, a, l, N, xo, next, next_w);
+         kgrl__fused_down(e, gm, gl, a, l, N, xo);
     KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
+}
+
+// The weight of the norm after layer l: the next layer's first norm, or the final norm after the last
+static const void *kgrl__next_norm_w(const kgrl_gpu_model *gm, int l) {
+    return l + 1 == gm->cfg.n_layers ? kgrl__gpu_at(gm, gm->norm_off) : kgrl_gpu_model_tensor(gm, l + 1, KGRL_W_LN1);
 }
 
 static void kgrl__gforward_check(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int B, int T, int t0) {
@@ -1377,9 +1382,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     size_t NC = (size_t)a->B * a->T * C;
     bool fused = kgrl__decode_fused(gm, gl, a, T, N);
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
-    // layer 0's first norm; every later norm runs in one launch with the residual add before it (or,
-    // fused, in the last block of the GEMV that writes the residual)
-    kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
+    // layer 0's first norm; every later norm runs in one launch with the residual add before it (fused:
+    // in the GEMVs that read it, and the final norm on its own after the last layer)
+    if (!fused) kgrl_gpu_rmsnorm_forward(e, a->ln1, a->ln1_rstd, a->res, kgrl_gpu_model_tensor(gm, 0, KGRL_W_LN1), c->rms_eps, N, C, bf);
     for (int l = 0; l < c->n_layers; l++) {
         void *x = KGRL__EP(a->res, (a->desc.training ? (size_t)l : (size_t)(l % 2)) * NC);
         void *xo = KGRL__EP(a->res, (a->desc.training ? (size_t)(l + 1) : (size_t)((l + 1) % 2)) * NC);
@@ -1387,8 +1392,9 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
         bool last = l + 1 == c->n_layers;   // layer slot l + 1: offset 0 where the strides are 0
         void *next = last ? a->lnf : KGRL__EP(a->ln1, (size_t)(l + 1) * a->ls_c);
         float *next_rstd = last ? a->lnf_rstd : a->ln1_rstd + (size_t)(l + 1) * a->ls_r;
-        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo, next, kgrl__next_norm_w(gm, l));
+        if (fused) kgrl__gforward_layer_fused(e, gm, gl, a, l, N, t0, slot, x, xo);
         else kgrl__gforward_layer(e, gm, gl, a, l, B, T, t0, slot, x, xo, next, next_rstd);
+        if (fused && last) kgrl_gpu_rmsnorm_forward(e, next, next_rstd, xo, kgrl__next_norm_w(gm, l), c->rms_eps, N, C, bf);
     }
     const void *rows = a->lnf;   // (B*T or B, C): the LM head's input rows
     if (a->desc.last_logits && T > 1) {
