@@ -1189,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2766,8 +2766,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with\n"
 "// programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of\n"
 "// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.\n"
-"// Two entry points: kgrl_k_gemv1 for N = 1 (fewer registers, a longer round) and kgrl_k_gemv for\n"
-"// N <= 8, with the same per-row arithmetic.\n"
+"// Three entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a\n"
+"// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), kgrl_k_gemv for N <= 8.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
@@ -3007,8 +3007,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// sg and io by value (read in place: __grid_constant__).\n"
 "// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
-"// loop; at 4 blocks an SM it takes 90 registers and spills nothing. The N = 1 kernel fits 64 (one\n"
-"// register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
+"// loop; at 4 blocks an SM it takes 102 registers and spills nothing. The N = 1 kernel fits 64 (46\n"
+"// bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    if (io.bf && io.norm_w) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true>(sg, io);\n"
@@ -3018,10 +3018,18 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf && io.norm_w) kgrl_gemv_run<1, 1, true>(sg, io);\n"
-"    else if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);\n"
-"    else if (io.norm_w) kgrl_gemv_run<0, 1, true>(sg, io);\n"
+"    if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);\n"
 "    else kgrl_gemv_run<0, 1, false>(sg, io);\n"
+"}\n"
+"// N = 1 with the norm (io.norm_w): 4 weight loads in flight fit 10 blocks an SM (48 registers, 62 bytes\n"
+"// spilled), so the 0.5B gate/up launch's 1216 blocks run in one wave of 1320 on 132 SMs (at 8 blocks\n"
+"// an SM, 1056 resident, the last blocks started ~6 us after the first: trace, H100). Scratch probe of\n"
+"// the graph-launched batch-1 step, H100, against 8 blocks an SM in the same call: 0.5B 777.3 / 777.8\n"
+"// -> 759.9 / 758.3 us, 1.5B 1650.0 -> 1627.0 us.\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 10)\n"
+"kgrl_k_gemv1_norm(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, 1, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, 1, true>(sg, io);\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
@@ -10452,7 +10460,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10609,7 +10617,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
 }
 
-// The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
+// The decode GEMV (kgrl_k_gemv; kgrl_k_gemv1 and kgrl_k_gemv1_norm for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
 // scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
 // up (swiglu: segments 0, 1); the io adds the RMSNorm of the input before (folded into the dot
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
@@ -10677,10 +10685,9 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);
-    int per = KGRL__GEMV_WARPS / o.S;
+    int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;
     void *args[] = {&segs, &o};
-    if (units > 0)
-        kgrl__ek(e, o.N == 1 ? KGRL__EK_GEMV1 : KGRL__EK_GEMV, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
+    if (units > 0) kgrl__ek(e, k, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -276,8 +276,8 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with
 // programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of
 // a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.
-// Two entry points: kgrl_k_gemv1 for N = 1 (fewer registers, a longer round) and kgrl_k_gemv for
-// N <= 8, with the same per-row arithmetic.
+// Three entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a
+// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), kgrl_k_gemv for N <= 8.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -517,8 +517,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
-// loop; at 4 blocks an SM it takes 90 registers and spills nothing. The N = 1 kernel fits 64 (one
-// register spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
+// loop; at 4 blocks an SM it takes 102 registers and spills nothing. The N = 1 kernel fits 64 (46
+// bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     if (io.bf && io.norm_w) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true>(sg, io);
@@ -528,10 +528,18 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf && io.norm_w) kgrl_gemv_run<1, 1, true>(sg, io);
-    else if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);
-    else if (io.norm_w) kgrl_gemv_run<0, 1, true>(sg, io);
+    if (io.bf) kgrl_gemv_run<1, 1, false>(sg, io);
     else kgrl_gemv_run<0, 1, false>(sg, io);
+}
+// N = 1 with the norm (io.norm_w): 4 weight loads in flight fit 10 blocks an SM (48 registers, 62 bytes
+// spilled), so the 0.5B gate/up launch's 1216 blocks run in one wave of 1320 on 132 SMs (at 8 blocks
+// an SM, 1056 resident, the last blocks started ~6 us after the first: trace, H100). Scratch probe of
+// the graph-launched batch-1 step, H100, against 8 blocks an SM in the same call: 0.5B 777.3 / 777.8
+// -> 759.9 / 758.3 us, 1.5B 1650.0 -> 1627.0 us.
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 10)
+kgrl_k_gemv1_norm(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    if (io.bf) kgrl_gemv_run<1, 1, true>(sg, io);
+    else kgrl_gemv_run<0, 1, true>(sg, io);
 }
 
 // ---------------------------------------------------------------------------------------------

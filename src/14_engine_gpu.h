@@ -50,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -271,7 +271,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -428,7 +428,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
     KGRL_CUBLAS_CHECK(cublasLtMatmulDescDestroy(op));
 }
 
-// The decode GEMV (kgrl_k_gemv, kgrl_k_gemv1 for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
+// The decode GEMV (kgrl_k_gemv; kgrl_k_gemv1 and kgrl_k_gemv1_norm for one row): y (N, OC_s) = x (N, K) W_s^T + bias_s +
 // scale * xa_s lb_s^T for up to KGRL__GEMV_SEGS weights of one input in one launch, or h = silu(gate) *
 // up (swiglu: segments 0, 1); the io adds the RMSNorm of the input before (folded into the dot
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
@@ -496,10 +496,9 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);
-    int per = KGRL__GEMV_WARPS / o.S;
+    int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;
     void *args[] = {&segs, &o};
-    if (units > 0)
-        kgrl__ek(e, o.N == 1 ? KGRL__EK_GEMV1 : KGRL__EK_GEMV, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
+    if (units > 0) kgrl__ek(e, k, (unsigned)((units + per - 1) / per), 1, 1, 32 * KGRL__GEMV_WARPS, args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -644,8 +644,11 @@ static void gemv_seg_free(gemv_seg *g) {
     kgrl_free(g->W); kgrl_free(g->b); kgrl_free(g->lb); kgrl_free(g->xa);
     dfree(g->dW); if (g->db) dfree(g->db); if (g->dlb) dfree(g->dlb); if (g->dxa) dfree(g->dxa); dfree(g->dout);
 }
-// One launch over rows n0 .. n0 + N - 1 of x (8, K) and of each segment's xa, into each dout
-static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx, int n0, int N, int K, int R, float scale, bool bf16) {
+// One launch over rows n0 .. n0 + N - 1 of x (8, K) and of each segment's xa, into each dout; dnw
+// (K) != NULL: of the RMSNorm of x with that weight (eps GEMV_EPS)
+#define GEMV_EPS 1e-6f
+static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx, const void *dnw, int n0, int N, int K, int R,
+                        float scale, bool bf16) {
     size_t es = bf16 ? 2 : 4;
     kgrl__gemv_segs sg = KGRL_ZERO;
     sg.n = nseg;
@@ -655,7 +658,7 @@ static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx
         sg.s[s].out = swiglu && s ? NULL : g[s].dout;
     }
     kgrl__gemv_io io = kgrl__gemv_plain((const char *)dx + (size_t)n0 * K * es, N, K, bf16);
-    io.R = R; io.scale = scale; io.swiglu = swiglu;
+    io.R = R; io.scale = scale; io.swiglu = swiglu; io.norm_w = dnw; io.eps = GEMV_EPS;
     kgrl__gemv(eng, &sg, &io);
 }
 // The CPU loop: x[n] . W[o] + b[o] + scale * xa[n] . lb[o], double sums of the stored values
@@ -690,15 +693,29 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 // sides and fp32 sums; the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
 // 3.9e-3 holds with room for the sums. swiglu stores gate and up, silu and h: a rounding of gate
 // or up may land on the other neighbour than the double reference's, so 2x (as test_ops' swiglu).
-static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x, const void *dx, int K, int R, bool bf16, const char *what) {
+// nw != NULL (dnw its device copy): the launch reads the RMSNorm of x, and the CPU loop reads x
+// normalized in double, not rounded (the kernel does not round it either).
+static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x, const void *dx, const float *nw,
+                       const void *dnw, int K, int R, bool bf16, const char *what) {
     const char *tag = bf16 ? "bf16" : "fp32";
+    float *xn = NULL;
+    if (nw) {
+        xn = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)K);
+        for (int n = 0; n < 8; n++) {
+            double ss = 0.0;
+            for (int k = 0; k < K; k++) ss += (double)x[(size_t)n * K + k] * x[(size_t)n * K + k];
+            double r = 1.0 / sqrt(ss / K + GEMV_EPS);
+            for (int k = 0; k < K; k++) xn[(size_t)n * K + k] = (float)(x[(size_t)n * K + k] * r * nw[k]);
+        }
+        x = xn;
+    }
     float scale = 2.0f;
     double tol = (bf16 ? 3.9e-3 : 1e-5) * (swiglu ? 2 : 1);
     int Ns[3] = {1, 3, 8}, nout = swiglu ? 1 : nseg;
     float *got8[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         int N = Ns[i];
-        gemv_launch(g, nseg, swiglu, dx, 0, N, K, R, scale, bf16);
+        gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
             float *got = down(g[s].dout, (size_t)N * g[s].OC, bf16), *want = gemv_want(g, s, swiglu, x, N, K, R, scale, bf16);
             double e = nrel(got, want, (size_t)N * g[s].OC);
@@ -709,7 +726,7 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     }
     int bad = 0;
     for (int n = 0; n < 8; n++) {
-        gemv_launch(g, nseg, swiglu, dx, n, 1, K, R, scale, bf16);
+        gemv_launch(g, nseg, swiglu, dx, dnw, n, 1, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
             float *one = down(g[s].dout, (size_t)g[s].OC, bf16);
             bad += memcmp(one, got8[s] + (size_t)n * g[s].OC, sizeof(float) * (size_t)g[s].OC) != 0;
@@ -718,33 +735,37 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     }
     KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 8 launch differ from the row alone", tag, what, K, bad);
     for (int s = 0; s < nout; s++) kgrl_free(got8[s]);
+    kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
-// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C) and 4864 (its F).
+// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C) and 4864 (its F);
+// the q/k/v-like and swiglu launches also of the RMSNorm of x (the fused decode layer's use).
 // K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
 // exceed a wave of 8 x 132 blocks and share a row between 2 warps, the others between 4.
 static void test_gemv(bool bf16) {
     int Ks[3] = {64, 896, 4864}, R = 8;
     for (int ki = 0; ki < 3; ki++) {
         int K = Ks[ki];
-        float *x = rnd_stored((size_t)8 * K, 60, 1.0f, bf16);
-        void *dx = up(x, (size_t)8 * K, bf16);
+        float *x = rnd_stored((size_t)8 * K, 60, 1.0f, bf16), *nw = rnd_stored(K, 59, 1.0f, bf16);
+        void *dx = up(x, (size_t)8 * K, bf16), *dnw = up(nw, K, bf16);
         gemv_seg g[3];
         gemv_seg_init(&g[0], 1000, K, R, true, true, 61, bf16);
         gemv_seg_init(&g[1], 37, K, R, false, true, 65, bf16);
         gemv_seg_init(&g[2], 129, K, R, true, false, 69, bf16);
-        gemv_check(g, 3, false, x, dx, K, R, bf16, "3 segments");
-        gemv_check(g + 1, 1, false, x, dx, K, R, bf16, "1 segment");
+        gemv_check(g, 3, false, x, dx, NULL, NULL, K, R, bf16, "3 segments");
+        gemv_check(g, 3, false, x, dx, nw, dnw, K, R, bf16, "3 segments of the norm");
+        gemv_check(g + 1, 1, false, x, dx, NULL, NULL, K, R, bf16, "1 segment");
         for (int s = 0; s < 3; s++) gemv_seg_free(&g[s]);
         gemv_seg_init(&g[0], 1000, K, R, true, true, 71, bf16);   // gate: bias and LoRA; up: neither
         gemv_seg_init(&g[1], 1000, K, R, false, false, 75, bf16);
-        gemv_check(g, 2, true, x, dx, K, R, bf16, "swiglu");
+        gemv_check(g, 2, true, x, dx, NULL, NULL, K, R, bf16, "swiglu");
+        gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm");
         for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
         // a plain segment with neither bias nor LoRA
         gemv_seg_init(&g[0], 37, K, R, false, false, 79, bf16);
-        gemv_check(g, 1, false, x, dx, K, R, bf16, "plain");
+        gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain");
         gemv_seg_free(&g[0]);
-        kgrl_free(x); dfree(dx);
+        kgrl_free(x); kgrl_free(nw); dfree(dx); dfree(dnw);
     }
 }
 static void test_gemv_fp32(void) { if (need_gpu()) test_gemv(false); }
