@@ -411,9 +411,8 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_si
     // writes inside), attention, o (+ residual), gate/up (norm before, swiglu after), down (+ residual),
     // then the final norm (~ an add + norm), the LM head and the sampler; the cuBLAS path adds a rope and two
     // add + norms a layer
-    bool head_gemv = kgrl__gemv_pays((size_t)c->vocab_size * c->hidden_size * 2);   // as the step picks it
     double g = c->n_layers * (us[DS_QKV_GEMV] + us[DS_ATTENTION] + us[DS_O_GEMV] + us[DS_GATE_UP_GEMV] + us[DS_DOWN_GEMV]) +
-               us[DS_ADD_RMSNORM] + us[head_gemv ? DS_HEAD_GEMV : DS_HEAD_CUBLAS] + us[DS_SAMPLE];
+               us[DS_ADD_RMSNORM] + us[DS_HEAD_GEMV] + us[DS_SAMPLE];   // the fused step's head is a GEMV
     double shared = us[DS_ROPE_QKV] + us[DS_ATTENTION] + 2 * us[DS_ADD_RMSNORM];
     double b = c->n_layers * (us[DS_QKV_CUBLAS] + us[DS_O_CUBLAS] + us[DS_GATE_UP_CUBLAS] + us[DS_DOWN_CUBLAS] + shared) + us[DS_HEAD_CUBLAS] + us[DS_SAMPLE];
     printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us\n", g, b);

@@ -440,7 +440,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
-// and the LM head run on cuBLAS instead: it streamed large matrices faster than the first GEMV
+// and its LM head run on cuBLAS instead: it streamed large matrices faster than the first GEMV
 // (exp04 decode_split, H100, us GEMV / cuBLAS: 0.5B gate/up 17.4 MB 13.5 / 12.0, down 8.7 MB
 // 9.8 / 7.5, LM head 272 MB 111 / 98; 1.5B down 27.5 MB 17.3 / 13.7), while the GEMV wins where
 // launches dominate (q/k/v in one launch: 0.5B 2.1 MB 4.0 / 12.0, 1.5B 6.3 MB 5.7 / 15.0; o ties).
@@ -1129,8 +1129,8 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 // projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
 // every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v of the first RMSNorm
 // (folded into the dot products) with the rope and the KV-cache writes after, the split-KV attention,
-// o with the residual add, gate/up of the second RMSNorm with the swiglu, down with the residual add.
-// Otherwise
+// o with the residual add, gate/up of the second RMSNorm with the swiglu, down with the residual add;
+// after the last layer the final norm and the LM head's GEMV. Otherwise
 // each projection group runs on the GEMV where its weights are at most KGRL__GEMV_MAX_BYTES, with the
 // separate norm, rope and add kernels of a prefill.
 
@@ -1404,7 +1404,11 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     }
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     int nr = a->desc.last_logits ? B : N;
-    bool gemv = kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es);
+    // a fused step's LM head runs as a GEMV whatever its size: it starts loading before its wait
+    // (scratch probe of the graph-launched batch-1 step, H100, against cuBLAS in the same call: 0.5B
+    // 761.1 / 761.3 -> 720.7 / 720.7 us, 1.5B 1631.4 / 1632.3 -> 1630.3 / 1629.2; with the final norm
+    // folded into it, 726.7 and 1628.0, since that launch keeps fewer loads in flight)
+    bool gemv = fused || (kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es));
     kgrl__gemv_io io = kgrl__gemv_plain(rows, nr, C, bf);
     if (!gemv || !kgrl__gemv_forward(e, a->logits, &io, head, NULL, c->vocab_size))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
