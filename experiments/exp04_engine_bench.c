@@ -122,11 +122,11 @@
 //   session) has the per-launch trace.
 // Outcome (H100 80GB HBM3, fourteenth session; the build of 5dfedf7 in the same call): the decode
 //   GEMVs that read a norm compute it themselves (each unit sums the squares of the input chunks it
-//   loads; the o and down launches lost their counter and last-block norm), and the one-row launches
-//   of the norm run 10 blocks an SM. --quick: 0.5B 0.878 -> 0.765 ms (roofline 37.4% -> 42.9%);
-//   --quick --model (1.5B) 1.817 -> 1.661 ms (56.5% -> 61.8%). The full run with the comparator in
-//   the same call: roofline 42.1% (0.781 ms) and 62.0% (1.655 ms); decode B1 93.7x / 48.0x, B64
-//   34.1x / 12.7x; LoRA step 3.18x / 3.73x. Target 60%: met at 1.5B, not at 0.5B.
+//   loads; the o and down launches lost their counter and last-block norm), the one-row launches
+//   of the norm run 10 blocks an SM, and the LM head of a fused step is a GEMV. The full run with the
+//   comparator and the 5dfedf7 build in the same call: roofline 45.5% (0.724 ms, from 0.860) and
+//   62.2% (1.653 ms, from 1.830); decode B1 119x / 55.8x, B64 33.2x / 15.5x; LoRA step 3.09x /
+//   3.90x. Target 60%: met at 1.5B, not at 0.5B.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
