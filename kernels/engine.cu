@@ -21,10 +21,6 @@ __device__ __forceinline__ unsigned short kgrl_f2bf(float f) {
 __device__ __forceinline__ float kgrl_ld(const void* p, u64 i, int bf) {
     return bf ? kgrl_bf2f(((const unsigned short*)p)[i]) : ((const float*)p)[i];
 }
-// an L2 read (bypassing L1) of element i: data another block of the same kernel wrote
-__device__ __forceinline__ float kgrl_ldcg(const void* p, u64 i, int bf) {
-    return bf ? kgrl_bf2f(__ldcg((const unsigned short*)p + i)) : __ldcg((const float*)p + i);
-}
 __device__ __forceinline__ void kgrl_st(void* p, u64 i, float x, int bf) {
     if (bf) ((unsigned short*)p)[i] = kgrl_f2bf(x);
     else ((float*)p)[i] = x;
