@@ -27,6 +27,17 @@ __device__ __forceinline__ void kgrl_st(void* p, u64 i, float x, int bf) {
 }
 
 __device__ __forceinline__ float kgrl_round(float x, int bf) { return bf ? kgrl_bf2f(kgrl_f2bf(x)) : x; }
+// The elements of a 16-byte chunk as floats: 8 bf16 (little-endian: element 2j in the low half of
+// word j, 2j + 1 in the high half) or 4 fp32
+template <int BF>
+__device__ __forceinline__ void kgrl_unpack16(uint4 c, float* v) {
+    unsigned int u[4] = {c.x, c.y, c.z, c.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        if (BF) { v[2 * j] = __uint_as_float(u[j] << 16); v[2 * j + 1] = __uint_as_float(u[j] & 0xffff0000u); }
+        else v[j] = __uint_as_float(u[j]);
+    }
+}
 
 // Programmatic dependent launch (sm_90 and later; src/14_engine_gpu.h launches every kernel of this
 // file with it there): a kernel's blocks may start before the kernel ahead of it in the stream has
@@ -329,17 +340,6 @@ __device__ __forceinline__ void kgrl_gemv_load(uint4* wc, const void* W0, int o0
 #pragma unroll
         for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));
 }
-// The elements of a 16-byte chunk as floats: 8 bf16 (little-endian: element 2j in the low half of
-// word j, 2j + 1 in the high half) or 4 fp32
-template <int BF>
-__device__ __forceinline__ void kgrl_gemv_unpack(uint4 c, float* v) {
-    unsigned int u[4] = {c.x, c.y, c.z, c.w};
-#pragma unroll
-    for (int j = 0; j < 4; j++) {
-        if (BF) { v[2 * j] = __uint_as_float(u[j] << 16); v[2 * j + 1] = __uint_as_float(u[j] & 0xffff0000u); }
-        else v[j] = __uint_as_float(u[j]);
-    }
-}
 // acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction
 // choices). NORM: ss[n] += x[n] . x[n] over the chunk, and the products take x[n] * g (the norm
 // weight's chunk) instead of x[n] (exact in bf16: 8-bit significands)
@@ -348,19 +348,19 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
                                               int xstride, const uint4* g, int N) {
     const int E = BF ? 8 : 4;
     float gv[8];
-    if (NORM) kgrl_gemv_unpack<BF>(*g, gv);
+    if (NORM) kgrl_unpack16<BF>(*g, gv);
 #pragma unroll
     for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
         float xv[8];
-        kgrl_gemv_unpack<BF>(x[(u64)n * xstride], xv);
+        kgrl_unpack16<BF>(x[(u64)n * xstride], xv);
         if (NORM)
 #pragma unroll
             for (int i = 0; i < E; i++) { ss[n] = fmaf(xv[i], xv[i], ss[n]); xv[i] *= gv[i]; }
 #pragma unroll
         for (int r = 0; r < NW; r++) {
             float wv[8];
-            kgrl_gemv_unpack<BF>(w[r * wstride], wv);
+            kgrl_unpack16<BF>(w[r * wstride], wv);
 #pragma unroll
             for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[i], xv[i], acc[r][n]);
         }
@@ -683,25 +683,20 @@ __device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const 
     }
 }
 // The loaded pieces [0, tot) into the shared rows sk, sv (HS + 1 floats a row)
+template <int BF>
 __device__ __forceinline__ void kgrl_att_chunk_store(float* sk, float* sv, const uint4* kr, const uint4* vr, int per, int tot,
-                                                     int HS, int bf) {
-    int es = bf ? 2 : 4;
+                                                     int HS) {
+    const int E = BF ? 8 : 4;   // elements a piece
 #pragma unroll
     for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
         int i = threadIdx.x + u * blockDim.x;
         if (i >= tot) continue;
-        int at = (i / per) * (HS + 1) + (i % per) * (16 / es);
-        unsigned int kw[4] = {kr[u].x, kr[u].y, kr[u].z, kr[u].w}, vw[4] = {vr[u].x, vr[u].y, vr[u].z, vr[u].w};
+        int at = (i / per) * (HS + 1) + (i % per) * E;
+        float kf[8], vf[8];
+        kgrl_unpack16<BF>(kr[u], kf);
+        kgrl_unpack16<BF>(vr[u], vf);
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            if (bf) {   // little-endian: element 2j in the low half
-                sk[at + 2 * j] = __uint_as_float(kw[j] << 16); sk[at + 2 * j + 1] = __uint_as_float(kw[j] & 0xffff0000u);
-                sv[at + 2 * j] = __uint_as_float(vw[j] << 16); sv[at + 2 * j + 1] = __uint_as_float(vw[j] & 0xffff0000u);
-            } else {
-                sk[at + j] = __uint_as_float(kw[j]);
-                sv[at + j] = __uint_as_float(vw[j]);
-            }
-        }
+        for (int e = 0; e < E; e++) { sk[at + e] = kf[e]; sv[at + e] = vf[e]; }
     }
 }
 // Rows not in 16-byte pieces (no model in the kit has such a head): element loads of the n rows
@@ -767,7 +762,8 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);
     if (pieces) {
         kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
-        kgrl_att_chunk_store(sk, sv, kr, vr, per, tot, HS, bf);
+        if (bf) kgrl_att_chunk_store<1>(sk, sv, kr, vr, per, tot, HS);
+        else kgrl_att_chunk_store<0>(sk, sv, kr, vr, per, tot, HS);
     } else {
         kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);
     }
