@@ -1369,7 +1369,7 @@ typedef struct kgrl_gpu_acts {
     void *d_xa;              // (B*T, R)
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
-    float *att_part;         // (B, NH, ceil(T / kgrl__att_chunk(HS)), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    float *att_part;         // (B, NH, kgrl__att_chunks(T), 2 + HS) split-KV decode partials (kernels/engine.cu)
     unsigned int *att_count; // (B, NH) decode attention chunks done (zero between launches)
     // training plans: the batched-GEMM attention (kgrl__attention_fwd_gemm / _bwd_gemm)
     float *att_s, *att_dp;   // (B, NH, T, T) fp32 scores, dP
@@ -2443,9 +2443,9 @@ typedef struct kgrl_default_model_desc {
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
 KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
                                   uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
-// Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns:
-// an exercise (a random operation framed as the corpus frames its exercises, with the id and name of a
-// task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
+// Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns (or,
+// with twins_only, twins alone): an exercise (a random operation framed as the corpus frames its
+// exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
 // under its own id, name and description: kgrl__twin_task), each with its port as its reference; each
 // is written to dir/S<k> (kgrl_task_save) and loaded back from there, since the verifier's workers
 // load a task from its directory. With a verifier v, a task joins only when its own port passes it
@@ -2456,7 +2456,7 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
 // a held-out task asks (seed 001's split; DRTriton trains on synthetic programs, research notes).
 // Measured (ninth session, H200s, exp03 --synthetic 80): no held-out gain over runs without them.
 KGRL_API int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
-                                      kgrl_verifier *v, kgrl_err *err);
+                                      bool twins_only, kgrl_verifier *v, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
 // tests/oracles/check_default_model.py, DONE last). log (may be NULL) gets the pretraining's rows
 // (phase "sft", as kgrl_sft_train writes them: the pretraining is that loop over token windows).
@@ -3141,24 +3141,29 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// Split-KV decode attention (one query per row, Tq = 1; \"flash-decoding\"), one launch. A walk over\n"
 "// the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the\n"
-"// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH * HS <= 4096) and block\n"
-"// (chunk, h, b) loads its chunk's keys and values into shared memory with every load in flight at\n"
-"// once (a decode step's cache was last read a step ago, so it comes from DRAM: one round trip, not\n"
-"// one per slot), scores one slot per thread, and sums p * v with threads over (slot group, dim).\n"
-"// A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part\n"
-"// (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the\n"
-"// launch, reset by that block) combines the partials in chunk order, so the bits do not depend on\n"
+"// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of\n"
+"// stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every\n"
+"// load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one\n"
+"// round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot\n"
+"// group, dim). A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to\n"
+"// part (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before\n"
+"// the launch, reset by that block) combines the partials in chunk order, so the bits do not depend on\n"
 "// which block finishes last. With one chunk the block combines its own partial without the counter\n"
-"// (the same bits as through it). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd\n"
-"// (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,\n"
-"// so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.\n"
-"#define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring\n"
-"#define KGRL_ATT_DEC_SMEM 4224     // floats of a chunk buffer: CH * (HS + 1) with CH * HS <= 4096, CH <= 128;\n"
-"                                   // the combine's 2 * nchunk (the host: nchunk <= 2048)\n"
-"// A chunk of n rows (HS elements, slot s at row0 + s * KVH) of k and v goes into sk and sv as floats,\n"
-"// rows HS + 1 apart (odd: a thread per slot reads them without bank conflicts), in 16-byte pieces\n"
-"// (per = HS * es / 16 a row) that load into registers first, so the kernel issues them around its wait.\n"
-"#define KGRL_ATT_DEC_U 8   // 16-byte pieces a thread: a chunk's tot <= CH * HS * 4 / 16 <= 1024 = U * 128\n"
+"// (the same bits as through it): chunks are as long as the registers allow (256 slots of a bf16 head\n"
+"// of 64) because that fence, counter and second pass were ~3 us of the 0.5B step's ~7.3 us attention\n"
+"// a layer at 4 chunks of 64 (~190 slots; fourteenth-session trace). out (B, 1, NH, HS), lse (B, NH, 1)\n"
+"// as kgrl_k_attention_fwd (0 and -inf for a padding query). Chunks past t0 return at once: the grid\n"
+"// covers the plan's Tk, so a captured graph serves every step. grid (nchunk, NH, B), block\n"
+"// KGRL_ATT_DEC_THREADS, dynamic shared memory (the host's kgrl__attention_decode): the chunk's keys and\n"
+"// values in the storage dtype, CH rows of kgrl_att_row(HS) elements each, and at least the combine's\n"
+"// 2 * nchunk floats (nchunk <= 2048).\n"
+"#define KGRL_ATT_DEC_THREADS 256   // >= CH: one slot per thread when scoring\n"
+"// A chunk of n rows (HS elements, slot s at row0 + s * KVH) of k and v goes into sk and sv in the\n"
+"// storage dtype, rows SR = kgrl_att_row(HS, bf) elements apart (an odd number of 4-byte words: a thread\n"
+"// per slot reads them without bank conflicts), in 16-byte pieces (per = HS * es / 16 a row) that load\n"
+"// into registers first, so the kernel issues them around its wait.\n"
+"#define KGRL_ATT_DEC_U 8   // 16-byte pieces a thread: a chunk's tot <= 32 KiB / 16 = 2048 = U * 256\n"
+"__device__ __forceinline__ int kgrl_att_row(int HS, int bf) { return HS + (bf ? 2 : 1); }\n"
 "// Pieces [i0, i1) of a chunk's keys and values (rows row0, row0 + KVH, ... of k and v; per pieces a\n"
 "// row) into registers: piece i = threadIdx.x + u * blockDim.x goes to kr[u] and vr[u]\n"
 "__device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const void* k, const void* v, u64 row0, int KVH,\n"
@@ -3172,30 +3177,30 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        vr[u] = ((const uint4*)v)[off];\n"
 "    }\n"
 "}\n"
-"// The loaded pieces [0, tot) into the shared rows sk, sv (HS + 1 floats a row)\n"
-"template <int BF>\n"
-"__device__ __forceinline__ void kgrl_att_chunk_store(float* sk, float* sv, const uint4* kr, const uint4* vr, int per, int tot,\n"
-"                                                     int HS) {\n"
-"    const int E = BF ? 8 : 4;   // elements a piece\n"
+"// The loaded pieces [0, tot) into the shared rows sk, sv, as 4-byte words (a piece starts at a word:\n"
+"// HS * es is a multiple of 16, so SR is even in bf16)\n"
+"__device__ __forceinline__ void kgrl_att_chunk_store(void* sk, void* sv, const uint4* kr, const uint4* vr, int per, int tot,\n"
+"                                                     int HS, int bf) {\n"
+"    int es = bf ? 2 : 4, E = 16 / es, SR = kgrl_att_row(HS, bf);\n"
 "#pragma unroll\n"
 "    for (int u = 0; u < KGRL_ATT_DEC_U; u++) {\n"
 "        int i = threadIdx.x + u * blockDim.x;\n"
 "        if (i >= tot) continue;\n"
-"        int at = (i / per) * (HS + 1) + (i % per) * E;\n"
-"        float kf[8], vf[8];\n"
-"        kgrl_unpack16<BF>(kr[u], kf);\n"
-"        kgrl_unpack16<BF>(vr[u], vf);\n"
-"#pragma unroll\n"
-"        for (int e = 0; e < E; e++) { sk[at + e] = kf[e]; sv[at + e] = vf[e]; }\n"
+"        int at = ((i / per) * SR + (i % per) * E) * es / 4;   // in words\n"
+"        unsigned int* wk = (unsigned int*)sk + at;\n"
+"        unsigned int* wv = (unsigned int*)sv + at;\n"
+"        wk[0] = kr[u].x; wk[1] = kr[u].y; wk[2] = kr[u].z; wk[3] = kr[u].w;\n"
+"        wv[0] = vr[u].x; wv[1] = vr[u].y; wv[2] = vr[u].z; wv[3] = vr[u].w;\n"
 "    }\n"
 "}\n"
 "// Rows not in 16-byte pieces (no model in the kit has such a head): element loads of the n rows\n"
-"__device__ __forceinline__ void kgrl_att_chunk_elems(float* sk, float* sv, const void* k, const void* v, u64 row0, int KVH,\n"
+"__device__ __forceinline__ void kgrl_att_chunk_elems(void* sk, void* sv, const void* k, const void* v, u64 row0, int KVH,\n"
 "                                                     int n, int HS, int bf) {\n"
+"    int SR = kgrl_att_row(HS, bf);\n"
 "    for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {\n"
 "        u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;\n"
-"        sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);\n"
-"        sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);\n"
+"        kgrl_st(sk, (i / HS) * SR + i % HS, kgrl_ld(k, off, bf), bf);   // a bf16 value goes through a float exactly\n"
+"        kgrl_st(sv, (i / HS) * SR + i % HS, kgrl_ld(v, off, bf), bf);\n"
 "    }\n"
 "}\n"
 "// Combines the nlive partials pp of (b, h) in chunk order into out and lse (the last block's threads;\n"
@@ -3224,12 +3229,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "    if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;\n"
 "}\n"
-"extern \"C\" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS)\n"
+"// (1 block an SM asked of ptxas: at its default it kept 80 registers and spilled 32 bytes; 96 without)\n"
+"extern \"C\" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)\n"
 "kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,\n"
 "                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,\n"
 "                        int bf) {\n"
-"    __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];\n"
-"    __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
+"    extern __shared__ float kgrl_att_dsm[];\n"
+"    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
+"    int es = bf ? 2 : 4, SR = kgrl_att_row(HS, bf);\n"
+"    void *sk = kgrl_att_dsm, *sv = (char*)kgrl_att_dsm + (u64)CH * SR * es;   // (CH, SR) each, the storage dtype\n"
 "    int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;\n"
 "    // Before the wait: the slot and the key mask (kgrl_k_decode_advance or the host wrote them kernels\n"
 "    // ago) and the keys and values of the slots before the query's (earlier steps wrote them): the\n"
@@ -3241,7 +3249,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (s0 > t0) return;   // past the query: neither read nor counted\n"
 "    int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);\n"
 "    bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;\n"
-"    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;\n"
+"    int per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;\n"
 "    bool pieces = (HS * es) % 16 == 0;\n"
 "    u64 row0 = ((u64)b * Tk + s0) * KVH + kh;\n"
 "    uint4 kr[KGRL_ATT_DEC_U], vr[KGRL_ATT_DEC_U];\n"
@@ -3252,8 +3260,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);\n"
 "    if (pieces) {\n"
 "        kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);\n"
-"        if (bf) kgrl_att_chunk_store<1>(sk, sv, kr, vr, per, tot, HS);\n"
-"        else kgrl_att_chunk_store<0>(sk, sv, kr, vr, per, tot, HS);\n"
+"        kgrl_att_chunk_store(sk, sv, kr, vr, per, tot, HS, bf);\n"
 "    } else {\n"
 "        kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);\n"
 "    }\n"
@@ -3261,21 +3268,21 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float sc = -INFINITY;\n"
 "    if (scored) {\n"
 "        float dot = 0.0f;\n"
-"        for (int d = 0; d < HS; d++) dot += sq[d] * sk[t * (HS + 1) + d];\n"
+"        for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(sk, t * SR + d, bf);\n"
 "        sc = dot * (1.0f / sqrtf((float)HS));\n"
 "    }\n"
 "    float m = kgrl_block_max(sc, sh);\n"
 "    float p = sc == -INFINITY ? 0.0f : expf(sc - m);   // a masked slot (or a chunk all masked) adds 0\n"
 "    sp[t] = p;\n"
 "    float l = kgrl_block_sum(p, sh);                   // syncs: sp is complete\n"
-"    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 128 since HS <= 256); a masked slot's v may\n"
+"    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 256 since HS <= 256); a masked slot's v may\n"
 "    // hold anything (NaN): selected away, not multiplied by 0\n"
 "    int G = blockDim.x / HS > 0 ? blockDim.x / HS : 1, g = t / HS;\n"
 "    if (g < G)\n"
 "        for (int d = t % HS; d < HS; d += blockDim.x) {\n"
 "            float acc = 0.0f;\n"
 "            for (int j = g; j < n; j += G) {\n"
-"                float pj = sp[j], vj = sv[j * (HS + 1) + d];\n"
+"                float pj = sp[j], vj = kgrl_ld(sv, j * SR + d, bf);\n"
 "                acc += pj != 0.0f ? pj * vj : 0.0f;\n"
 "            }\n"
 "            sacc[g * HS + d] = acc;\n"
@@ -3287,16 +3294,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    for (int d = t; d < HS; d += blockDim.x) {\n"
 "        float y = 0.0f;\n"
 "        for (int x = 0; x < G; x++) y += sacc[x * HS + d];\n"
-"        mine[2 + d] = y;\n"
+"        // the only chunk finishes here: what the combine computes with M = m and L = l, bit for bit\n"
+"        if (nlive == 1) kgrl_st(out, qo + d, real && l > 0.0f ? y / l : 0.0f, bf);\n"
+"        else mine[2 + d] = y;\n"
 "    }\n"
-"    if (t == 0) { mine[0] = m; mine[1] = l; }\n"
-"    if (nlive == 1) {   // the only chunk: finish here (what the combine computes with M = m)\n"
-"        __syncthreads();\n"
-"        kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf, sk);\n"
+"    if (nlive == 1) {\n"
+"        if (t == 0 && lo) *lo = (real && l > 0.0f) ? m + logf(l) : -INFINITY;\n"
 "        return;\n"
 "    }\n"
+"    if (t == 0) { mine[0] = m; mine[1] = l; }\n"
 "    if (!kgrl_last_block(count + (u64)b * NH + h, (unsigned)nlive)) return;\n"
-"    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, sk);\n"
+"    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, kgrl_att_dsm);\n"
 "    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch\n"
 "}\n"
 "\n"
@@ -10463,6 +10471,11 @@ char *kgrl_engine_source(void) {
     return b.data;
 }
 
+#define KGRL__ATT_DEC_THREADS 256   // KGRL_ATT_DEC_THREADS in kernels/engine.cu
+// The decode attention's dynamic shared memory at most: a chunk's keys and values, CH rows of HS + 2
+// bf16 or HS + 1 fp32 values (kgrl_att_row in kernels/engine.cu) with CH * HS of at most 32 KiB
+// (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
+#define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -10479,6 +10492,11 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     for (int i = 0; i < KGRL__EK_COUNT; i++)
         if (!kgrl_module_kernel(&e->mod, kgrl__engine_kernel_names[i], &e->k[i], &err)) KGRL_FATAL("%s", err.msg);
     KGRL_CUDA_CHECK(cudaMalloc((void **)&e->partials, 256 * sizeof(double)));
+    // the decode attention's chunks need more than the 48 KiB a block gets without opting in
+    KGRL_CHECK(ctx->smem_optin_bytes >= KGRL__ATT_DEC_SMEM + 8192, "the GPU's %zu bytes of shared memory a block are too few "
+               "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    KGRL__ATT_DEC_SMEM, ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -10499,17 +10517,23 @@ static unsigned kgrl__grid(size_t n, unsigned block) {
 // Every engine kernel launches here: with programmatic dependent launch where e->pdl (the kernel's
 // blocks may start while the kernel before it in the stream finishes; each waits in kgrl_dep_wait
 // before it touches what that kernel writes).
-static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
+// smem: bytes of dynamic shared memory (0 but for the decode attention).
+static void kgrl__ek_smem(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, size_t smem,
+                          void **args) {
     cudaLaunchAttribute at = KGRL_ZERO;
     at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at.val.programmaticStreamSerializationAllowed = 1;
     cudaLaunchConfig_t cfg = KGRL_ZERO;
     cfg.gridDim = kgrl_dim3(gx, gy, gz);
     cfg.blockDim = kgrl_dim3(block, 1, 1);
+    cfg.dynamicSmemBytes = smem;
     cfg.stream = e->ctx->stream;
     cfg.attrs = &at;
     cfg.numAttrs = e->pdl ? 1 : 0;
     KGRL_CUDA_CHECK(cudaLaunchKernelExC(&cfg, (const void *)e->k[k], args));
+}
+static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
+    kgrl__ek_smem(e, k, gx, gy, gz, block, 0, args);
 }
 
 // Copies on the kit's stream, waited for. ctx->stream is non-blocking, so the legacy default stream's
@@ -10793,21 +10817,29 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
-#define KGRL__ATT_DEC_THREADS 128   // KGRL_ATT_DEC_THREADS in kernels/engine.cu
-// Slots a chunk of the decode attention: its keys and values fit the kernel's shared buffers
-// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096), one slot a thread: 64 at HS 64, 32 at 128
-static int kgrl__att_chunk(int HS) { return 4096 / HS < KGRL__ATT_DEC_THREADS ? 4096 / HS : KGRL__ATT_DEC_THREADS; }
-static size_t kgrl__att_chunks(int Tk, int HS) { return (size_t)(Tk + kgrl__att_chunk(HS) - 1) / kgrl__att_chunk(HS); }
+// Slots a chunk of the decode attention: one a thread when scoring (<= 256) and at most 32 KiB of
+// stored keys (a thread holds its pieces of the chunk in registers: KGRL_ATT_DEC_U). 256 slots at HS 64
+// in bf16, 128 in fp32 or at HS 128 in bf16.
+static int kgrl__att_chunk(int HS, bool bf16) {
+    int ch = 32768 / (HS * (bf16 ? 2 : 4));
+    return ch < KGRL__ATT_DEC_THREADS ? ch : KGRL__ATT_DEC_THREADS;
+}
+static size_t kgrl__att_chunks(int Tk, int HS, bool bf16) {
+    size_t ch = (size_t)kgrl__att_chunk(HS, bf16);
+    return ((size_t)Tk + ch - 1) / ch;
+}
 // One query per row (decode): split-KV in one launch (kgrl_k_attention_decode), partials in part
 // (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
 // plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
                                    const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
                                    int NH, int KVH, int HS, bool bf16) {
-    int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
+    int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);   // HS <= 256: checked at upload
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
+    size_t smem = 2 * (size_t)CH * (HS + (bf16 ? 2 : 1)) * (bf16 ? 2 : 4);
+    if (smem < 8 * (size_t)nchunk) smem = 8 * (size_t)nchunk;
     void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, args);
+    kgrl__ek_smem(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, smem, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
 // C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
@@ -11164,7 +11196,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
     KGRL__E(a->scratch, N * MX);
     KGRL__E(a->last, B * C);
-    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS, a->esize == 2) * (2 + (size_t)a->HS));
     KGRL__T(a->att_count, unsigned int *, B * a->NH);
     if (a->desc.training) {
         KGRL__E(a->dlogits, N * V);
@@ -20909,7 +20941,7 @@ static int kgrl__corpus_tasks(const kgrl_task_set *ts, uint64_t split_seed, int 
 }
 
 int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
-                             kgrl_verifier *v, kgrl_err *err) {
+                             bool twins_only, kgrl_verifier *v, kgrl_err *err) {
     int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1)), *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
     int nf = kgrl__corpus_tasks(ts, split_seed, frames, err), nb = 0;
     for (int i = 0; i < nf; i++) {   // the twins' bases: corpus tasks whose port passed the verifier (kind "port")
@@ -20929,7 +20961,7 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
         kgrl_task t;
         bool got = false;
         for (int tries = 0; tries < 8 && !got; tries++)
-            got = i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 1, false, held, nheld, &t)
+            got = twins_only || i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 1, false, held, nheld, &t)
                         : kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t);
         if (!got) continue;
         char td[1200];

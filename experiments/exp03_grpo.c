@@ -125,6 +125,7 @@ typedef struct eval_curve {
     eval_set sets[4];   // held-out, training, held-out sampled, fresh synthetic tasks
     int every, last;
     kgrl_verifier_reward *vr;
+    kgrl_logger *logger;
     kgrl_rl_eval latest[4];   // of each set, the last evaluation
     FILE *answers;            // the held-out greedy answers before and after training, with their verdicts
     bool failed;
@@ -142,6 +143,8 @@ static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
         c->vr->transcript = NULL;
         if (!ok) { c->failed = true; return false; }
         add_eval_rows(log, s->phase, step, e);
+        kgrl_log(c->logger, KGRL_LOG_INFO, "exp03: step %d, %s (%d completions): compiled %.3f, correct %.3f, reward %.3f", step,
+                 s->phase, e->n, e->frac_compiled, e->frac_correct, e->reward_mean);
     }
     return true;
 }
@@ -181,21 +184,25 @@ int main(int argc, char **argv) {
     bool resume = kgrl_flag_bool(&f, "--resume", "continue results/exp03_grpo_run from its last checkpoint");
     double temperature = kgrl_flag_num(&f, "--temperature", 0.7, "rollout sampling temperature");
     int64_t synthetic = kgrl_flag_int(&f, "--synthetic", 0, "synthetic porting tasks (exercises and twins) among the training prompts, and a quarter as many fresh ones apart");
+    bool twins = kgrl_flag_bool(&f, "--twins", "the synthetic tasks are twins alone (no exercises)");
+    bool synthetic_only = kgrl_flag_bool(&f, "--synthetic-only", "train on the synthetic tasks alone, not on the suite's training split");
+    int64_t held_flag = kgrl_flag_int(&f, "--held-samples", 8, "sampled completions a held-out task at each evaluation (GPU)");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp03_grpo: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick default model (exp00 --quick) lives apart, so a full run never picks it up
     if (!model_dir[0]) model_dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
     bool bon = !strcmp(mode, "best_of_n"), two = !strcmp(mode, "two_stage");
     if (prompts_per_step < 1 || prompts_per_step > 64 || oversample < 1 || oversample > 8 || !(lr_flag > 0) || synthetic < 0 ||
-        synthetic > 10000) {
+        synthetic > 10000 || held_flag < 0 || held_flag > 64 || (synthetic_only && synthetic == 0)) {
         fprintf(stderr, "exp03_grpo: --prompts must be 1..64 (got %lld), --oversample 1..8 (got %lld), --lr > 0 (got %g), "
-                "--synthetic 0..10000 (got %lld)\n", (long long)prompts_per_step, (long long)oversample, lr_flag, (long long)synthetic);
+                "--synthetic 0..10000 (got %lld; > 0 with --synthetic-only), --held-samples 0..64 (got %lld)\n", (long long)prompts_per_step,
+                (long long)oversample, lr_flag, (long long)synthetic, (long long)held_flag);
         return 2;
     }
     if (!bon && !two && strcmp(mode, "grpo")) { fprintf(stderr, "exp03_grpo: --mode must be grpo, best_of_n or two_stage, not \"%s\"\n", mode); return 2; }
     // defaults (seed 001 Table: GRPO; the top comment says what changed and why)
     int G = quick ? 4 : 6, steps = steps_flag > 0 ? (int)steps_flag : quick ? 4 : 100, rank = 32, max_new = quick ? 64 : 1024;
     float lr = (float)lr_flag, alpha = 64;
-    int max_test = quick ? 4 : 0, ckpt_every = 25, held_samples = quick ? 0 : 8;
+    int max_test = quick ? 4 : 0, ckpt_every = 25, held_samples = quick ? 0 : (int)held_flag;
     const uint64_t split_seed = 1234;   // the split exp00 keeps out of the corpus
     const char *run_dir = "results/exp03_grpo_run", *answers_path = "results/exp03_heldout_answers.txt";
 
@@ -244,7 +251,7 @@ int main(int argc, char **argv) {
     int n_syn = (int)synthetic, n_syn_all = n_syn + (n_syn + 3) / 4, first_syn = ts.n;
     char syn_dir[600];
     snprintf(syn_dir, sizeof syn_dir, "%s/synthetic", run_dir);
-    int added = n_syn > 0 ? kgrl_synthetic_tasks_add(&ts, syn_dir, n_syn_all, (uint64_t)seed, split_seed, vr.verifier, &err) : 0;
+    int added = n_syn > 0 ? kgrl_synthetic_tasks_add(&ts, syn_dir, n_syn_all, (uint64_t)seed, split_seed, twins, vr.verifier, &err) : 0;
     if (added < 0) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
     int n_syn_fresh = added * (n_syn_all - n_syn) / (n_syn_all > 0 ? n_syn_all : 1), n_syn_train = added - n_syn_fresh;
     tr = (int *)kgrl_realloc(tr, sizeof(int) * (size_t)(ntr + n_syn_train + 1));
@@ -269,7 +276,7 @@ int main(int argc, char **argv) {
     kgrl_log(&logger, KGRL_LOG_INFO, "exp03: %d train prompts (%d synthetic), %d held-out, %d fresh synthetic (%d of %d synthetic "
              "tasks passed their own port; %d prompts skipped: too long), T %d", np_tr, np_tr - np_real, np_te, np_fresh, added,
              n_syn_all * (n_syn > 0), skipped, max_tokens);
-    if (np_tr == 0) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
+    if (np_tr == 0 || (synthetic_only && np_tr == np_real)) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
 
     kgrl_lora *lora = NULL;
     if (adapter[0] && !(lora = kgrl_lora_load(adapter, &m->cfg, &err))) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }
@@ -292,7 +299,7 @@ int main(int argc, char **argv) {
     sampled.greedy = false; sampled.temperature = (float)temperature;
     kgrl_rl_prompt *test_rep = (kgrl_rl_prompt *)kgrl_calloc((size_t)(np_te * held_samples + 1), sizeof(kgrl_rl_prompt));
     for (int i = 0; i < np_te * held_samples; i++) test_rep[i] = test[i / held_samples];   // each sample its own sequence id
-    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr;
+    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr; curve.logger = &logger;
     kgrl_mkdirs("results", NULL);
     curve.answers = fopen(answers_path, resume ? "a" : "w");   // NULL: no transcript, the run goes on
     curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te; curve.sets[0].sd = &greedy;
@@ -312,7 +319,10 @@ int main(int argc, char **argv) {
     rd.checkpoint_every = ckpt_every; rd.run_dir = run_dir; rd.resume = resume; rd.seed = (uint64_t)seed;
     rd.reward = kgrl_verifier_reward_fn; rd.reward_user = &vr; rd.logger = &logger;
     rd.on_step = eval_every; rd.user = &curve;
-    if (!kgrl_rl_train(p, train, np_tr, &rd, &log, &err) || curve.failed) {
+    // --synthetic-only: the suite's training prompts stay the train_greedy curve, not rollouts
+    const kgrl_rl_prompt *rollout_prompts = synthetic_only ? train + np_real : train;
+    int n_rollout_prompts = synthetic_only ? np_tr - np_real : np_tr;
+    if (!kgrl_rl_train(p, rollout_prompts, n_rollout_prompts, &rd, &log, &err) || curve.failed) {
         fprintf(stderr, "exp03_grpo: %s\n", curve.failed ? curve.err.msg : err.msg); return 1;
     }
     if (!eval_sets(&curve, steps, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
@@ -338,8 +348,9 @@ int main(int argc, char **argv) {
                   max_new, temperature);
     kgrl_csv_meta(csv, "reward", "%s", two ? "frontend then midend (seed 000)" : "composite 0.5/1.0/0.5 r_max 3 (seed 001)");
     kgrl_csv_meta(csv, "data", "split seed001 (seed %llu): %d train / %d held-out prompts, %d skipped; %d synthetic porting "
-                  "tasks among the train prompts, %d fresh ones apart (%s)", (unsigned long long)split_seed, np_tr, np_te, skipped,
-                  np_tr - np_real, np_fresh, syn_dir);
+                  "tasks (%s) among the train prompts%s, %d fresh ones apart (%s)", (unsigned long long)split_seed, np_tr, np_te, skipped,
+                  np_tr - np_real, twins ? "twins" : "exercises and twins", synthetic_only ? " (the rollouts' only prompts)" : "",
+                  np_fresh, syn_dir);
     kgrl_csv_meta(csv, "verifier", "%s, %lld candidates verified in %.1f s", ctx->has_gpu ? "full funnel" : "compile only (no GPU)",
                   (long long)vr.n_verified, vr.verify_s);
     kgrl_csv_meta(csv, "wall_s", "%.1f", kgrl_now_s() - t0);

@@ -651,24 +651,29 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 
 // Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"), one launch. A walk over
 // the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the
-// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH * HS <= 4096) and block
-// (chunk, h, b) loads its chunk's keys and values into shared memory with every load in flight at
-// once (a decode step's cache was last read a step ago, so it comes from DRAM: one round trip, not
-// one per slot), scores one slot per thread, and sums p * v with threads over (slot group, dim).
-// A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to part
-// (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before the
-// launch, reset by that block) combines the partials in chunk order, so the bits do not depend on
+// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of
+// stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every
+// load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one
+// round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot
+// group, dim). A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to
+// part (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before
+// the launch, reset by that block) combines the partials in chunk order, so the bits do not depend on
 // which block finishes last. With one chunk the block combines its own partial without the counter
-// (the same bits as through it). out (B, 1, NH, HS), lse (B, NH, 1) as kgrl_k_attention_fwd
-// (0 and -inf for a padding query). Chunks past t0 return at once: the grid covers the plan's Tk,
-// so a captured graph serves every step. grid (nchunk, NH, B), block KGRL_ATT_DEC_THREADS.
-#define KGRL_ATT_DEC_THREADS 128   // >= CH: one slot per thread when scoring
-#define KGRL_ATT_DEC_SMEM 4224     // floats of a chunk buffer: CH * (HS + 1) with CH * HS <= 4096, CH <= 128;
-                                   // the combine's 2 * nchunk (the host: nchunk <= 2048)
-// A chunk of n rows (HS elements, slot s at row0 + s * KVH) of k and v goes into sk and sv as floats,
-// rows HS + 1 apart (odd: a thread per slot reads them without bank conflicts), in 16-byte pieces
-// (per = HS * es / 16 a row) that load into registers first, so the kernel issues them around its wait.
-#define KGRL_ATT_DEC_U 8   // 16-byte pieces a thread: a chunk's tot <= CH * HS * 4 / 16 <= 1024 = U * 128
+// (the same bits as through it): chunks are as long as the registers allow (256 slots of a bf16 head
+// of 64) because that fence, counter and second pass were ~3 us of the 0.5B step's ~7.3 us attention
+// a layer at 4 chunks of 64 (~190 slots; fourteenth-session trace). out (B, 1, NH, HS), lse (B, NH, 1)
+// as kgrl_k_attention_fwd (0 and -inf for a padding query). Chunks past t0 return at once: the grid
+// covers the plan's Tk, so a captured graph serves every step. grid (nchunk, NH, B), block
+// KGRL_ATT_DEC_THREADS, dynamic shared memory (the host's kgrl__attention_decode): the chunk's keys and
+// values in the storage dtype, CH rows of kgrl_att_row(HS) elements each, and at least the combine's
+// 2 * nchunk floats (nchunk <= 2048).
+#define KGRL_ATT_DEC_THREADS 256   // >= CH: one slot per thread when scoring
+// A chunk of n rows (HS elements, slot s at row0 + s * KVH) of k and v goes into sk and sv in the
+// storage dtype, rows SR = kgrl_att_row(HS, bf) elements apart (an odd number of 4-byte words: a thread
+// per slot reads them without bank conflicts), in 16-byte pieces (per = HS * es / 16 a row) that load
+// into registers first, so the kernel issues them around its wait.
+#define KGRL_ATT_DEC_U 8   // 16-byte pieces a thread: a chunk's tot <= 32 KiB / 16 = 2048 = U * 256
+__device__ __forceinline__ int kgrl_att_row(int HS, int bf) { return HS + (bf ? 2 : 1); }
 // Pieces [i0, i1) of a chunk's keys and values (rows row0, row0 + KVH, ... of k and v; per pieces a
 // row) into registers: piece i = threadIdx.x + u * blockDim.x goes to kr[u] and vr[u]
 __device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const void* k, const void* v, u64 row0, int KVH,
@@ -682,30 +687,30 @@ __device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const 
         vr[u] = ((const uint4*)v)[off];
     }
 }
-// The loaded pieces [0, tot) into the shared rows sk, sv (HS + 1 floats a row)
-template <int BF>
-__device__ __forceinline__ void kgrl_att_chunk_store(float* sk, float* sv, const uint4* kr, const uint4* vr, int per, int tot,
-                                                     int HS) {
-    const int E = BF ? 8 : 4;   // elements a piece
+// The loaded pieces [0, tot) into the shared rows sk, sv, as 4-byte words (a piece starts at a word:
+// HS * es is a multiple of 16, so SR is even in bf16)
+__device__ __forceinline__ void kgrl_att_chunk_store(void* sk, void* sv, const uint4* kr, const uint4* vr, int per, int tot,
+                                                     int HS, int bf) {
+    int es = bf ? 2 : 4, E = 16 / es, SR = kgrl_att_row(HS, bf);
 #pragma unroll
     for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
         int i = threadIdx.x + u * blockDim.x;
         if (i >= tot) continue;
-        int at = (i / per) * (HS + 1) + (i % per) * E;
-        float kf[8], vf[8];
-        kgrl_unpack16<BF>(kr[u], kf);
-        kgrl_unpack16<BF>(vr[u], vf);
-#pragma unroll
-        for (int e = 0; e < E; e++) { sk[at + e] = kf[e]; sv[at + e] = vf[e]; }
+        int at = ((i / per) * SR + (i % per) * E) * es / 4;   // in words
+        unsigned int* wk = (unsigned int*)sk + at;
+        unsigned int* wv = (unsigned int*)sv + at;
+        wk[0] = kr[u].x; wk[1] = kr[u].y; wk[2] = kr[u].z; wk[3] = kr[u].w;
+        wv[0] = vr[u].x; wv[1] = vr[u].y; wv[2] = vr[u].z; wv[3] = vr[u].w;
     }
 }
 // Rows not in 16-byte pieces (no model in the kit has such a head): element loads of the n rows
-__device__ __forceinline__ void kgrl_att_chunk_elems(float* sk, float* sv, const void* k, const void* v, u64 row0, int KVH,
+__device__ __forceinline__ void kgrl_att_chunk_elems(void* sk, void* sv, const void* k, const void* v, u64 row0, int KVH,
                                                      int n, int HS, int bf) {
+    int SR = kgrl_att_row(HS, bf);
     for (int i = threadIdx.x; i < n * HS; i += blockDim.x) {
         u64 off = (row0 + (u64)(i / HS) * KVH) * HS + i % HS;
-        sk[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(k, off, bf);
-        sv[(i / HS) * (HS + 1) + i % HS] = kgrl_ld(v, off, bf);
+        kgrl_st(sk, (i / HS) * SR + i % HS, kgrl_ld(k, off, bf), bf);   // a bf16 value goes through a float exactly
+        kgrl_st(sv, (i / HS) * SR + i % HS, kgrl_ld(v, off, bf), bf);
     }
 }
 // Combines the nlive partials pp of (b, h) in chunk order into out and lse (the last block's threads;
@@ -734,12 +739,15 @@ __device__ __forceinline__ void kgrl_att_combine(void* out, float* lse, const fl
     }
     if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
 }
-extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS)
+// (1 block an SM asked of ptxas: at its default it kept 80 registers and spilled 32 bytes; 96 without)
+extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
 kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
                         const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
                         int bf) {
-    __shared__ float sk[KGRL_ATT_DEC_SMEM], sv[KGRL_ATT_DEC_SMEM], sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS];
-    __shared__ float sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
+    extern __shared__ float kgrl_att_dsm[];
+    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
+    int es = bf ? 2 : 4, SR = kgrl_att_row(HS, bf);
+    void *sk = kgrl_att_dsm, *sv = (char*)kgrl_att_dsm + (u64)CH * SR * es;   // (CH, SR) each, the storage dtype
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
     // Before the wait: the slot and the key mask (kgrl_k_decode_advance or the host wrote them kernels
     // ago) and the keys and values of the slots before the query's (earlier steps wrote them): the
@@ -751,7 +759,7 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     if (s0 > t0) return;   // past the query: neither read nor counted
     int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);
     bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;
-    int es = bf ? 2 : 4, per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;
+    int per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;
     bool pieces = (HS * es) % 16 == 0;
     u64 row0 = ((u64)b * Tk + s0) * KVH + kh;
     uint4 kr[KGRL_ATT_DEC_U], vr[KGRL_ATT_DEC_U];
@@ -762,8 +770,7 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);
     if (pieces) {
         kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
-        if (bf) kgrl_att_chunk_store<1>(sk, sv, kr, vr, per, tot, HS);
-        else kgrl_att_chunk_store<0>(sk, sv, kr, vr, per, tot, HS);
+        kgrl_att_chunk_store(sk, sv, kr, vr, per, tot, HS, bf);
     } else {
         kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);
     }
@@ -771,21 +778,21 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     float sc = -INFINITY;
     if (scored) {
         float dot = 0.0f;
-        for (int d = 0; d < HS; d++) dot += sq[d] * sk[t * (HS + 1) + d];
+        for (int d = 0; d < HS; d++) dot += sq[d] * kgrl_ld(sk, t * SR + d, bf);
         sc = dot * (1.0f / sqrtf((float)HS));
     }
     float m = kgrl_block_max(sc, sh);
     float p = sc == -INFINITY ? 0.0f : expf(sc - m);   // a masked slot (or a chunk all masked) adds 0
     sp[t] = p;
     float l = kgrl_block_sum(p, sh);                   // syncs: sp is complete
-    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 128 since HS <= 256); a masked slot's v may
+    // p * v: G slot groups of HS dimensions (G * HS <= 2 * 256 since HS <= 256); a masked slot's v may
     // hold anything (NaN): selected away, not multiplied by 0
     int G = blockDim.x / HS > 0 ? blockDim.x / HS : 1, g = t / HS;
     if (g < G)
         for (int d = t % HS; d < HS; d += blockDim.x) {
             float acc = 0.0f;
             for (int j = g; j < n; j += G) {
-                float pj = sp[j], vj = sv[j * (HS + 1) + d];
+                float pj = sp[j], vj = kgrl_ld(sv, j * SR + d, bf);
                 acc += pj != 0.0f ? pj * vj : 0.0f;
             }
             sacc[g * HS + d] = acc;
@@ -797,16 +804,17 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     for (int d = t; d < HS; d += blockDim.x) {
         float y = 0.0f;
         for (int x = 0; x < G; x++) y += sacc[x * HS + d];
-        mine[2 + d] = y;
+        // the only chunk finishes here: what the combine computes with M = m and L = l, bit for bit
+        if (nlive == 1) kgrl_st(out, qo + d, real && l > 0.0f ? y / l : 0.0f, bf);
+        else mine[2 + d] = y;
     }
-    if (t == 0) { mine[0] = m; mine[1] = l; }
-    if (nlive == 1) {   // the only chunk: finish here (what the combine computes with M = m)
-        __syncthreads();
-        kgrl_att_combine(out, lse, pp, 1, real, qo, lo, HS, bf, sk);
+    if (nlive == 1) {
+        if (t == 0 && lo) *lo = (real && l > 0.0f) ? m + logf(l) : -INFINITY;
         return;
     }
+    if (t == 0) { mine[0] = m; mine[1] = l; }
     if (!kgrl_last_block(count + (u64)b * NH + h, (unsigned)nlive)) return;
-    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, sk);
+    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, kgrl_att_dsm);
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
 

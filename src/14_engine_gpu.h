@@ -230,7 +230,7 @@ typedef struct kgrl_gpu_acts {
     void *d_xa;              // (B*T, R)
     void *d_norm, *d_qn, *d_kn;            // (B*T, max(QD,KD)), (B*T, QD), (B*T, KD)
     float *d_D;              // (B, NH, T)
-    float *att_part;         // (B, NH, ceil(T / kgrl__att_chunk(HS)), 2 + HS) split-KV decode partials (kernels/engine.cu)
+    float *att_part;         // (B, NH, kgrl__att_chunks(T), 2 + HS) split-KV decode partials (kernels/engine.cu)
     unsigned int *att_count; // (B, NH) decode attention chunks done (zero between launches)
     // training plans: the batched-GEMM attention (kgrl__attention_fwd_gemm / _bwd_gemm)
     float *att_s, *att_dp;   // (B, NH, T, T) fp32 scores, dP
@@ -282,6 +282,11 @@ char *kgrl_engine_source(void) {
     return b.data;
 }
 
+#define KGRL__ATT_DEC_THREADS 256   // KGRL_ATT_DEC_THREADS in kernels/engine.cu
+// The decode attention's dynamic shared memory at most: a chunk's keys and values, CH rows of HS + 2
+// bf16 or HS + 1 fp32 values (kgrl_att_row in kernels/engine.cu) with CH * HS of at most 32 KiB
+// (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
+#define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -298,6 +303,11 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     for (int i = 0; i < KGRL__EK_COUNT; i++)
         if (!kgrl_module_kernel(&e->mod, kgrl__engine_kernel_names[i], &e->k[i], &err)) KGRL_FATAL("%s", err.msg);
     KGRL_CUDA_CHECK(cudaMalloc((void **)&e->partials, 256 * sizeof(double)));
+    // the decode attention's chunks need more than the 48 KiB a block gets without opting in
+    KGRL_CHECK(ctx->smem_optin_bytes >= KGRL__ATT_DEC_SMEM + 8192, "the GPU's %zu bytes of shared memory a block are too few "
+               "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    KGRL__ATT_DEC_SMEM, ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -318,17 +328,23 @@ static unsigned kgrl__grid(size_t n, unsigned block) {
 // Every engine kernel launches here: with programmatic dependent launch where e->pdl (the kernel's
 // blocks may start while the kernel before it in the stream finishes; each waits in kgrl_dep_wait
 // before it touches what that kernel writes).
-static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
+// smem: bytes of dynamic shared memory (0 but for the decode attention).
+static void kgrl__ek_smem(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, size_t smem,
+                          void **args) {
     cudaLaunchAttribute at = KGRL_ZERO;
     at.id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at.val.programmaticStreamSerializationAllowed = 1;
     cudaLaunchConfig_t cfg = KGRL_ZERO;
     cfg.gridDim = kgrl_dim3(gx, gy, gz);
     cfg.blockDim = kgrl_dim3(block, 1, 1);
+    cfg.dynamicSmemBytes = smem;
     cfg.stream = e->ctx->stream;
     cfg.attrs = &at;
     cfg.numAttrs = e->pdl ? 1 : 0;
     KGRL_CUDA_CHECK(cudaLaunchKernelExC(&cfg, (const void *)e->k[k], args));
+}
+static void kgrl__ek(kgrl_engine *e, int k, unsigned gx, unsigned gy, unsigned gz, unsigned block, void **args) {
+    kgrl__ek_smem(e, k, gx, gy, gz, block, 0, args);
 }
 
 // Copies on the kit's stream, waited for. ctx->stream is non-blocking, so the legacy default stream's
@@ -612,21 +628,29 @@ static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const voi
     void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
-#define KGRL__ATT_DEC_THREADS 128   // KGRL_ATT_DEC_THREADS in kernels/engine.cu
-// Slots a chunk of the decode attention: its keys and values fit the kernel's shared buffers
-// (KGRL_ATT_DEC_SMEM in kernels/engine.cu: CH * HS <= 4096), one slot a thread: 64 at HS 64, 32 at 128
-static int kgrl__att_chunk(int HS) { return 4096 / HS < KGRL__ATT_DEC_THREADS ? 4096 / HS : KGRL__ATT_DEC_THREADS; }
-static size_t kgrl__att_chunks(int Tk, int HS) { return (size_t)(Tk + kgrl__att_chunk(HS) - 1) / kgrl__att_chunk(HS); }
+// Slots a chunk of the decode attention: one a thread when scoring (<= 256) and at most 32 KiB of
+// stored keys (a thread holds its pieces of the chunk in registers: KGRL_ATT_DEC_U). 256 slots at HS 64
+// in bf16, 128 in fp32 or at HS 128 in bf16.
+static int kgrl__att_chunk(int HS, bool bf16) {
+    int ch = 32768 / (HS * (bf16 ? 2 : 4));
+    return ch < KGRL__ATT_DEC_THREADS ? ch : KGRL__ATT_DEC_THREADS;
+}
+static size_t kgrl__att_chunks(int Tk, int HS, bool bf16) {
+    size_t ch = (size_t)kgrl__att_chunk(HS, bf16);
+    return ((size_t)Tk + ch - 1) / ch;
+}
 // One query per row (decode): split-KV in one launch (kgrl_k_attention_decode), partials in part
 // (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
 // plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
                                    const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
                                    int NH, int KVH, int HS, bool bf16) {
-    int bf = bf16, CH = kgrl__att_chunk(HS), nchunk = (int)kgrl__att_chunks(Tk, HS);   // HS <= 256: checked at upload
+    int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);   // HS <= 256: checked at upload
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
+    size_t smem = 2 * (size_t)CH * (HS + (bf16 ? 2 : 1)) * (bf16 ? 2 : 4);
+    if (smem < 8 * (size_t)nchunk) smem = 8 * (size_t)nchunk;
     void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
-    kgrl__ek(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, args);
+    kgrl__ek_smem(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, smem, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
 // C_i = op(A_i) op(B_i) + beta C_i. An operand is a base pointer, its layout kind (kgrl_k_attention_ptrs:
@@ -983,7 +1007,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
     KGRL__E(a->d_norm, N * (QD > KD ? QD : KD));
     KGRL__E(a->scratch, N * MX);
     KGRL__E(a->last, B * C);
-    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS) * (2 + (size_t)a->HS));
+    KGRL__T(a->att_part, float *, B * a->NH * kgrl__att_chunks(a->T, a->HS, a->esize == 2) * (2 + (size_t)a->HS));
     KGRL__T(a->att_count, unsigned int *, B * a->NH);
     if (a->desc.training) {
         KGRL__E(a->dlogits, N * V);

@@ -309,9 +309,9 @@ typedef struct kgrl_default_model_desc {
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
 KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
                                   uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
-// Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns:
-// an exercise (a random operation framed as the corpus frames its exercises, with the id and name of a
-// task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
+// Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns (or,
+// with twins_only, twins alone): an exercise (a random operation framed as the corpus frames its
+// exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
 // under its own id, name and description: kgrl__twin_task), each with its port as its reference; each
 // is written to dir/S<k> (kgrl_task_save) and loaded back from there, since the verifier's workers
 // load a task from its directory. With a verifier v, a task joins only when its own port passes it
@@ -322,7 +322,7 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
 // a held-out task asks (seed 001's split; DRTriton trains on synthetic programs, research notes).
 // Measured (ninth session, H200s, exp03 --synthetic 80): no held-out gain over runs without them.
 KGRL_API int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
-                                      kgrl_verifier *v, kgrl_err *err);
+                                      bool twins_only, kgrl_verifier *v, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for
 // tests/oracles/check_default_model.py, DONE last). log (may be NULL) gets the pretraining's rows
 // (phase "sft", as kgrl_sft_train writes them: the pretraining is that loop over token windows).
@@ -2098,7 +2098,7 @@ static int kgrl__corpus_tasks(const kgrl_task_set *ts, uint64_t split_seed, int 
 }
 
 int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
-                             kgrl_verifier *v, kgrl_err *err) {
+                             bool twins_only, kgrl_verifier *v, kgrl_err *err) {
     int *frames = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1)), *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts->n + 1));
     int nf = kgrl__corpus_tasks(ts, split_seed, frames, err), nb = 0;
     for (int i = 0; i < nf; i++) {   // the twins' bases: corpus tasks whose port passed the verifier (kind "port")
@@ -2118,7 +2118,7 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
         kgrl_task t;
         bool got = false;
         for (int tries = 0; tries < 8 && !got; tries++)
-            got = i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 1, false, held, nheld, &t)
+            got = twins_only || i % 2 ? kgrl__twin_task(&r, &ts->tasks[bases[kgrl_rng_below(&r, (uint32_t)nb)]], 1, false, held, nheld, &t)
                         : kgrl__synth_task(&r, &ts->tasks[frames[kgrl_rng_below(&r, (uint32_t)nf)]], &t);
         if (!got) continue;
         char td[1200];

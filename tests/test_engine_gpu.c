@@ -486,7 +486,7 @@ static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
 // reference, fp32 and bf16: caches of 300 slots, the query at t0 = 299, 200 and 20 (one chunk: the
 // block finishes alone; the slots after t0 hold NaN: they must not be read), row 1 left-padded over
 // 150 slots (chunks with no real slot), GQA, head sizes from one lane's worth to the 256 maximum
-// (chunks of 102, 64, 32 and 16 slots). A second launch on the same counters gives the same bits:
+// (chunks of 204, 128, 64 and 32 slots in fp32, 256, 256, 128 and 64 in bf16). A second launch on the same counters gives the same bits:
 // the last block of each head reset its counter, and the combine's order does not depend on which
 // block came last.
 static void test_attention_decode_split(void) {
@@ -514,7 +514,7 @@ static void test_attention_decode_split(void) {
                 unsigned int *count;
                 int *gm = upi(kmask, (size_t)B * Tk);
                 KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)B * NH));
-                KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)B * NH * kgrl__att_chunks(Tk, HS) * (2 + HS)));
+                KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)B * NH * kgrl__att_chunks(Tk, HS, bf) * (2 + HS)));
                 int *zeros = (int *)kgrl_calloc((size_t)B * NH, sizeof(int));
                 count = (unsigned int *)upi(zeros, (size_t)B * NH);   // zero before the first launch
                 kgrl_free(zeros);

@@ -613,8 +613,8 @@ static void test_synthetic_tasks(void) {
     kgrl_verifier *v = kgrl_verifier_create(&vd);
     bool gpu = kgrl_verifier_ngpus(v) > 0;
     const int n = 24;
-    int added = kgrl_synthetic_tasks_add(&ts, d1, n, 7, 1234, v, &err);
-    int added2 = kgrl_synthetic_tasks_add(&again, d2, n, 7, 1234, NULL, &err);
+    int added = kgrl_synthetic_tasks_add(&ts, d1, n, 7, 1234, false, v, &err);
+    int added2 = kgrl_synthetic_tasks_add(&again, d2, n, 7, 1234, false, NULL, &err);
     // every draw gets a port (a draw without one is drawn again); the verifier drops a task whose own port
     // fails (an H200 dropped 1 of 24 when twins could come from tasks whose ports time out, as L1/17's;
     // twins now come from tasks with a verified port) and logs why
