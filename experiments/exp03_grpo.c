@@ -41,6 +41,16 @@
 //   twins (a training task's words over its C reference with one change), verified against their ports
 //   (kgrl_synthetic_tasks_add; written under results/exp03_grpo_run/synthetic). Off by default: in nine
 //   H200 runs (ninth session) they did not raise held-out correctness above runs without them (NOTES.md).
+//   --twins: the synthetic tasks are twins alone; --synthetic-only: the rollouts draw only from the
+//   synthetic tasks (the training split stays the train_greedy curve); --held-samples N (default 8):
+//   completions a held-out task in the phase heldout_sampled.
+// Fifteenth session (H200s, one exp00 build, 21 of 64 fresh exercises copied exactly; held-out 16
+//   samples a task = 320): the defaults: held-out sampled correct 17 -> 17 of 320 (compiled 0.200 ->
+//   0.309), greedy 2 -> 1 of 20, reward 0.248 -> 0.432; --synthetic 200 --twins --synthetic-only: the
+//   base model already answers 89% of fresh twins correctly (greedy, 47 tasks; rollouts 0.85), GRPO
+//   left that and held-out sampled (17 -> 17) unchanged; --synthetic 200 --twins: 17 -> 18; --lr 3e-4:
+//   17 -> 21 (greedy 2 -> 1); --lr 1e-3 collapsed (training greedy compiled 0.56 -> 0.09, held-out
+//   17 -> 2). So neither the task mix nor the step size raised held-out correctness (NOTES.md).
 // Ninth session (H200s; 9 runs of exp03 on five exp00 builds, with and without --synthetic 80): held-out
 //   8 samples a task, summed: 25 -> 48 correct of 1440; greedy 10 -> 9 of 180. With --synthetic 80
 //   16 -> 32 of 800 (5 runs), without 9 -> 16 of 640 (4 runs). One fresh-tree run (then with --synthetic

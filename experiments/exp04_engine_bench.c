@@ -127,6 +127,14 @@
 //   comparator and the 5dfedf7 build in the same call: roofline 45.5% (0.724 ms, from 0.860) and
 //   62.2% (1.653 ms, from 1.830); decode B1 119x / 55.8x, B64 33.2x / 15.5x; LoRA step 3.09x /
 //   3.90x. Target 60%: met at 1.5B, not at 0.5B.
+// Outcome (H100 80GB HBM3, fifteenth session; the build of 565c37a in the same calls): decode
+//   attention chunks of up to 256 slots held in the storage dtype, so this benchmark's 0.5B cache
+//   (<= 256 slots) is one chunk a head and no block combines partials. Three pairs of full runs:
+//   0.5B roofline 51.2 / 48.0 / 48.5% against 45.1 / 41.9 / 45.8% (0.643 / 0.686 / 0.680 ms a token
+//   against 0.730 / 0.785 / 0.719: 1.14x, 1.14x, 1.06x; the step varies ~6% between runs of one
+//   binary), 1.5B 63.4 / 63.3 / 64.1% against 61.8 / 61.9 / 62.5%; decode_split attention node
+//   6.30 -> 4.23 us. With the comparator (last pair): decode B1 99.3x / 49.6x, B64 26.9x / 15.2x,
+//   LoRA step 2.97x / 3.47x. Target 60%: met at 1.5B, not at 0.5B (needs 0.55 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
