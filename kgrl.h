@@ -10834,7 +10834,8 @@ static size_t kgrl__att_chunks(int Tk, int HS, bool bf16) {
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
                                    const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
                                    int NH, int KVH, int HS, bool bf16) {
-    int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);   // HS <= 256: checked at upload
+    // HS <= 256: checked at upload
+    int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
     size_t smem = 2 * (size_t)CH * (HS + (bf16 ? 2 : 1)) * (bf16 ? 2 : 4);
     if (smem < 8 * (size_t)nchunk) smem = 8 * (size_t)nchunk;
