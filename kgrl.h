@@ -2445,8 +2445,9 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
                                   uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
 // Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns (or,
 // with twins_only, twins alone): an exercise (a random operation framed as the corpus frames its
-// exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a task with one change to its C reference,
-// under its own id, name and description: kgrl__twin_task), each with its port as its reference; each
+// exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a
+// task with one change to its C reference, under its own id, name and description:
+// kgrl__twin_task), each with its port as its reference; each
 // is written to dir/S<k> (kgrl_task_save) and loaded back from there, since the verifier's workers
 // load a task from its directory. With a verifier v, a task joins only when its own port passes it
 // (on a machine without a GPU: passes what it checks). Appended to ts; returns how many, or -1 (err
@@ -2454,7 +2455,8 @@ KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir
 // drawn afterwards would count them. Why: on the suite's training tasks GRPO can raise the reward by
 // recalling memorized solutions; a spec never seen before is only solved by reading it, which is what
 // a held-out task asks (seed 001's split; DRTriton trains on synthetic programs, research notes).
-// Measured (ninth session, H200s, exp03 --synthetic 80): no held-out gain over runs without them.
+// Measured (ninth session, H200s, exp03 --synthetic 80): no held-out gain over runs without them;
+// fifteenth, twins alone: the default model already answers ~89% of fresh twins, and no gain either.
 KGRL_API int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t seed, uint64_t split_seed,
                                       bool twins_only, kgrl_verifier *v, kgrl_err *err);
 // Builds the model into desc->dir (corpus.txt, tokenizer, weights, train_log.csv, kgrl_logits.json for

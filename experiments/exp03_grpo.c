@@ -286,7 +286,12 @@ int main(int argc, char **argv) {
     kgrl_log(&logger, KGRL_LOG_INFO, "exp03: %d train prompts (%d synthetic), %d held-out, %d fresh synthetic (%d of %d synthetic "
              "tasks passed their own port; %d prompts skipped: too long), T %d", np_tr, np_tr - np_real, np_te, np_fresh, added,
              n_syn_all * (n_syn > 0), skipped, max_tokens);
-    if (np_tr == 0 || (synthetic_only && np_tr == np_real)) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
+    if (np_tr == 0) { fprintf(stderr, "exp03_grpo: no training prompt fits %d tokens\n", max_tokens); return 1; }
+    if (synthetic_only && np_tr == np_real) {
+        fprintf(stderr, "exp03_grpo: --synthetic-only, but none of the %d synthetic tasks is left (%d passed their own port; "
+                "the rest did not fit %d tokens)\n", n_syn_all, added, max_tokens);
+        return 1;
+    }
 
     kgrl_lora *lora = NULL;
     if (adapter[0] && !(lora = kgrl_lora_load(adapter, &m->cfg, &err))) { fprintf(stderr, "exp03_grpo: %s\n", err.msg); return 1; }

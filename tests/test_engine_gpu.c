@@ -486,9 +486,9 @@ static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
 // reference, fp32 and bf16: caches of 300 slots, the query at t0 = 299, 200 and 20 (one chunk: the
 // block finishes alone; the slots after t0 hold NaN: they must not be read), row 1 left-padded over
 // 150 slots (chunks with no real slot), GQA, head sizes from one lane's worth to the 256 maximum
-// (chunks of 204, 128, 64 and 32 slots in fp32, 256, 256, 128 and 64 in bf16). A second launch on the same counters gives the same bits:
-// the last block of each head reset its counter, and the combine's order does not depend on which
-// block came last.
+// (chunks of 204, 128, 64 and 32 slots in fp32, 256, 256, 128 and 64 in bf16). A second launch on
+// the same counters gives the same bits: the last block of each head reset its counter, and the
+// combine's order does not depend on which block came last.
 static void test_attention_decode_split(void) {
     if (!need_gpu()) return;
     int B = 2, Tk = 300, NH = 4, KVH = 2, hs_list[] = {40, 64, 128, 256};
