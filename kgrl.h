@@ -1849,7 +1849,10 @@ KGRL_API void kgrl_task_sampler_free(kgrl_task_sampler *ts);
 // thread, inside kgrl_verify_batch) talks to workers over socketpairs and keeps the watchdog: a
 // job past its limit (compile, each forward run, the whole job) gets its worker SIGKILLed and the
 // verdict `timeout`; a worker that dies (fault, abort, OOM kill) gives `runtime_fault`; a worker
-// whose context took a sticky error reports `runtime_fault` and exits. Dead workers are replaced
+// whose context took a sticky error reports `runtime_fault` and exits. A worker whose own GPU
+// allocation (inputs, answers, comparison results, scratch within budget) runs out of memory —
+// another process filled the GPU — reports that and exits: the job runs once more on a fresh
+// worker, and a second such failure is recorded with the flag infra_error. Dead workers are replaced
 // and the batch goes on. Per GPU the scheduler holds a readers-writer lock: smoke and correctness
 // runs of several workers share the GPU, timing takes it exclusively (no other verifier work on
 // that GPU while timing). NVRTC runs in the workers, in parallel, under the compile watchdog, with
@@ -1908,7 +1911,8 @@ KGRL_API const char *kgrl_outcome_name(kgrl_outcome o); // "not_run", "pass", "f
 #define KGRL_FLAG_WORKER_REPLACED   (1u << 6)  // the worker died or was killed on this job
 #define KGRL_FLAG_REFERENCE_FAILED  (1u << 7)  // the task's reference failed: a task-suite bug, not the candidate's
 #define KGRL_FLAG_TIMED_CHECKED     (1u << 8)  // outputs of timed runs were checked
-#define KGRL_FLAG_COUNT 9
+#define KGRL_FLAG_INFRA_ERROR       (1u << 9)  // the harness failed (its GPU allocation, twice): not the candidate's
+#define KGRL_FLAG_COUNT 10
 KGRL_API const char *kgrl_flag_name(int bit);  // "suspicious", "oob_write", ...
 
 typedef struct kgrl_stage_record {
@@ -2307,7 +2311,11 @@ KGRL_API double kgrl_sft_eval_loss(kgrl_policy *p, const kgrl_sft_data *data, in
 typedef struct kgrl_rl_prompt { const int *ids; int n; int level; int task; } kgrl_rl_prompt;
 // What a reward function says about one completion. status: the verifier's kgrl_status, or -1 (the
 // trainer's preset) when the reward function has none.
-typedef struct kgrl_rl_outcome { double reward; bool compiled, correct; double speedup; int status; } kgrl_rl_outcome;
+typedef struct kgrl_rl_outcome {
+    double reward; bool compiled, correct; double speedup; int status;
+    bool unjudged;   // the harness could not judge it (flag infra_error or reference_failed): it takes its
+                     // group's mean reward (advantage 0) and best-of-N never keeps it
+} kgrl_rl_outcome;
 // Rewards for n completions; prompts[i] is completion i's prompt; stage is 0 (single stage) or 1/2
 // (two-stage runs: 1 frontend before two_stage_at, 2 midend after).
 typedef void (*kgrl_rl_reward_fn)(void *user, int stage, const kgrl_rl_prompt *const *prompts,
@@ -2436,13 +2444,18 @@ typedef struct kgrl_default_model_desc {
     uint64_t split_seed;         // default 1234: the held-out split kept out of the corpus
     int vocab_size, hidden, layers, heads, kv_heads, head_dim, ffn, seq_len, batch, steps;
     int exercises;               // synthetic porting exercises in the corpus (default gpu 20000, cpu 50; < 0: none)
+    bool unseen_train;           // keep seed001_train's solutions (and twins) out of the corpus too: GRPO on
+                                 // memorized training tasks rewards recall, which no held-out task can use
     float lr;
     const kgrl_logger *logger;
 } kgrl_default_model_desc;
 // The corpus text (appended to out) and, optionally, the conversations as SFT examples' text.
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
-KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
-                                  uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
+// unseen_train: seed001_train's tasks stay out as well (their reference.cu, solutions, chats and twins;
+// exercises still wear their ids and names), so exp03's training prompts are specs the model never
+// saw, as the held-out ones are (see kgrl_default_model_desc.unseen_train).
+KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, bool unseen_train,
+                                  int n_exercises, uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
 // Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns (or,
 // with twins_only, twins alone): an exercise (a random operation framed as the corpus frames its
 // exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a
@@ -17215,7 +17228,7 @@ const char *kgrl_outcome_name(kgrl_outcome o) {
 
 const char *kgrl_flag_name(int bit) {
     static const char *const names[KGRL_FLAG_COUNT] = {"suspicious", "oob_write", "compile_only", "timing_budget",
-        "cubin_cached", "ref_cached", "worker_replaced", "reference_failed", "timed_checked"};
+        "cubin_cached", "ref_cached", "worker_replaced", "reference_failed", "timed_checked", "infra_error"};
     return (bit >= 0 && bit < KGRL_FLAG_COUNT) ? names[bit] : "unknown";
 }
 
@@ -17434,11 +17447,17 @@ static dim3 kgrl__vf_check_grid(kgrl_ctx *ctx, uint64_t n_items) {
     return kgrl_dim3((unsigned)(blocks < 1 ? 1 : blocks > cap ? cap : blocks), 1, 1);
 }
 
+// KGRL_CUDA_CHECK for the verifier's own GPU allocations: out of memory in a worker is reported as
+// the harness's failure, not the candidate's (kgrl__vf_alloc_failed, after the wire protocol).
+static void kgrl__vf_alloc_failed(const char *file, int line, const char *func, const char *call, cudaError_t e);
+#define KGRL__VF_ALLOC(call) do { cudaError_t kgrl_e_ = (call); if (kgrl_e_ != cudaSuccess) \
+    kgrl__vf_alloc_failed(__FILE__, __LINE__, __func__, #call, kgrl_e_); } while (0)
+
 void kgrl_compare_gpu(kgrl_ctx *ctx, const void *got, const void *want, int64_t n, kgrl_elem e, double atol, double rtol,
                       kgrl_compare *out) {
     cudaKernel_t k = kgrl_ctx_kernel(ctx, kgrl__kernel_verifier_cu, "kgrl_compare");
     kgrl__vf_cmp_out h, *d;
-    KGRL_CUDA_CHECK(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
+    KGRL__VF_ALLOC(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
     KGRL_CUDA_CHECK(cudaMemsetAsync(d, 0, sizeof h, ctx->stream));
     long long nn = n;
     int elem = e == KGRL_ELEM_F32 ? 0 : e == KGRL_ELEM_I64 ? 1 : 2;
@@ -17463,7 +17482,7 @@ void kgrl_compare_gpu(kgrl_ctx *ctx, const void *got, const void *want, int64_t 
 int64_t kgrl_first_diff_gpu(kgrl_ctx *ctx, const void *a, const void *b, uint8_t pattern, size_t n) {
     cudaKernel_t k = kgrl_ctx_kernel(ctx, kgrl__kernel_verifier_cu, "kgrl_first_diff");
     unsigned long long h = ~0ull, *d;
-    KGRL_CUDA_CHECK(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
+    KGRL__VF_ALLOC(cudaMallocAsync((void **)&d, sizeof h, ctx->stream));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(d, &h, sizeof h, cudaMemcpyHostToDevice, ctx->stream));
     unsigned int pat = pattern;
     long long nn = (long long)n;
@@ -17487,7 +17506,8 @@ enum {
     KGRL__MSG_LOCK_GRANT,           // scheduler -> worker
     KGRL__MSG_LOCK_DONE,            // worker -> scheduler: lock released
     KGRL__MSG_RESULT,               // worker -> scheduler: kgrl__vf_result_wire
-    KGRL__MSG_QUIT                  // scheduler -> worker
+    KGRL__MSG_QUIT,                 // scheduler -> worker
+    KGRL__MSG_INFRA                 // worker -> scheduler: a NUL-terminated line; the harness failed, the worker exits
 };
 typedef struct kgrl__vf_msg_hdr { uint32_t type, len; } kgrl__vf_msg_hdr;
 typedef struct kgrl__vf_deadline_wire { double ms; int32_t stage, pad; } kgrl__vf_deadline_wire;
@@ -17545,6 +17565,34 @@ static bool kgrl__vf_recv_msg(int fd, uint32_t *type, char **payload, uint32_t *
     p[h.len] = 0;
     *type = h.type; *payload = p; *len = h.len;
     return true;
+}
+
+// "<what>: out of memory (cudaErrorMemoryAllocation); GPU free 3 of 81079 MiB": how full the GPU
+// was tells another process's memory from an allocation that was simply too large.
+static void kgrl__vf_alloc_text(const char *what, cudaError_t e, char *out, size_t cap) {
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
+    snprintf(out, cap, "%s: %s (%s); GPU free %.0f of %.0f MiB", what, cudaGetErrorString(e), cudaGetErrorName(e),
+             free_b / 1048576.0, total_b / 1048576.0);
+}
+
+// In a worker, a kit allocation that ran out of GPU memory is the harness's failure, not the
+// candidate's: tell the scheduler (it runs the job again on a fresh worker) and exit, rather than
+// abort, which the scheduler must read as the candidate's runtime_fault. Returns otherwise: another
+// error, or no worker (kgrl_task_run_inprocess runs trusted code in the caller's process).
+static void kgrl__vf_report_oom(cudaError_t e, const char *text) {
+    const char *fd = getenv("KGRL_VERIFIER_WORKER");
+    if (e != cudaErrorMemoryAllocation || !fd || !fd[0]) return;
+    (void)kgrl__vf_send_msg(atoi(fd), KGRL__MSG_INFRA, text, (uint32_t)strlen(text) + 1);
+    _exit(0);
+}
+
+static void kgrl__vf_alloc_failed(const char *file, int line, const char *func, const char *call, cudaError_t e) {
+    char what[300], text[400];
+    snprintf(what, sizeof what, "%s: %s", func, call);
+    kgrl__vf_alloc_text(what, e, text, sizeof text);
+    kgrl__vf_report_oom(e, text);
+    kgrl__fatal(file, line, kgrl__cuda_hint(e), "%s", text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -17653,10 +17701,10 @@ static void kgrl__vf_env_setup(kgrl__wk *w, const kgrl_task *t, const kgrl_varia
         e->bytes[p] = (size_t)n * kgrl__vf_elem_size(tp->elem);
         e->tensor_bytes += e->bytes[p];
         if (tp->kind == KGRL_PARAM_OUTPUT) e->output_bytes += e->bytes[p];
-        KGRL_CUDA_CHECK(cudaMalloc((void **)&e->dev[p], e->bytes[p] + KGRL_GUARD_BYTES));
+        KGRL__VF_ALLOC(cudaMalloc((void **)&e->dev[p], e->bytes[p] + KGRL_GUARD_BYTES));
         if (!checked) continue;
-        if (tp->kind == KGRL_PARAM_INPUT) KGRL_CUDA_CHECK(cudaMalloc((void **)&e->pristine[p], e->bytes[p] + 1));
-        else KGRL_CUDA_CHECK(cudaMalloc((void **)&e->answer[p], e->bytes[p] + KGRL_GUARD_BYTES));
+        if (tp->kind == KGRL_PARAM_INPUT) KGRL__VF_ALLOC(cudaMalloc((void **)&e->pristine[p], e->bytes[p] + 1));
+        else KGRL__VF_ALLOC(cudaMalloc((void **)&e->answer[p], e->bytes[p] + KGRL_GUARD_BYTES));
     }
     kgrl__vf_env_fill(w, e, var, checked);
 }
@@ -17692,7 +17740,11 @@ static kgrl_status kgrl__vf_scratch_alloc(const kgrl_launch_seq *seq, uint64_t b
         if (e != cudaSuccess) {
             (void)cudaGetLastError();
             s->p[id] = NULL;
-            snprintf(msg, cap, "line %d: cudaMalloc(%llu) failed: %s", op->line, (unsigned long long)op->bytes, cudaGetErrorName(e));
+            // within the budget: the GPU, not the candidate, is out of memory
+            char what[64];
+            snprintf(what, sizeof what, "line %d: cudaMalloc(%llu)", op->line, (unsigned long long)op->bytes);
+            kgrl__vf_alloc_text(what, e, msg, cap);
+            kgrl__vf_report_oom(e, msg);
             return KGRL_STATUS_OUT_OF_MEMORY;
         }
         s->bytes[id] = op->bytes;
@@ -18240,7 +18292,7 @@ static kgrl_status kgrl__vf_timing(kgrl__wk *w, const kgrl__vf_job_wire *jw, con
     }
     if (!w->flush) {                                 // a buffer of 2x L2: writing it evicts every line
         w->flush_bytes = 2 * (size_t)(w->ctx->l2_bytes > 0 ? w->ctx->l2_bytes : (64 << 20));
-        KGRL_CUDA_CHECK(cudaMalloc(&w->flush, w->flush_bytes));
+        KGRL__VF_ALLOC(cudaMalloc(&w->flush, w->flush_bytes));
     }
     kgrl__vf_env e[2];
     kgrl__vf_env_setup(w, t, v0, true, &e[0]);
@@ -18577,6 +18629,8 @@ typedef struct kgrl__vf_pw {
     bool have_partial; kgrl_record partial;
     int deaths_in_row;              // deaths without a result in between
     int lock_want, lock_held;       // GPU lock: 0 none, 1 shared, 2 exclusive
+    char infra[400];                // the worker's KGRL__MSG_INFRA line ("" none)
+    bool retried;                   // its job is on its second worker after a harness failure
 } kgrl__vf_pw;
 
 #define KGRL__VF_MAX_GPUS 64
@@ -18633,7 +18687,7 @@ static void kgrl__vf_spawn(kgrl_verifier *v, int i) {
     close(sv[1]);
     if (rc != 0) KGRL_FATAL_HINT("the verifier re-executes /proc/self/exe; it must exist (Linux)", "posix_spawn: %s", strerror(rc));
     pw->pid = pid; pw->fd = sv[0];
-    pw->state = KGRL__W_IDLE; pw->job = -1; pw->deadline = 0; pw->have_partial = false;
+    pw->state = KGRL__W_IDLE; pw->job = -1; pw->deadline = 0; pw->have_partial = false; pw->infra[0] = 0;
     v->starts++;
 }
 
@@ -18788,7 +18842,11 @@ static void kgrl__vf_release(kgrl_verifier *v, int i) {
     kgrl__vf_schedule(v, g);
 }
 
-// A worker is gone (we killed it, or it died): close out its job and start a replacement.
+static bool kgrl__vf_send_job(kgrl_verifier *v, int i, const kgrl_verify_job *job, int index);
+
+// A worker is gone (we killed it, or it died): close out its job and start a replacement. A job
+// whose worker reported a harness failure (kgrl__vf_report_oom: the GPU was full) goes to the fresh
+// worker once more, since what filled the GPU may be gone; the second time it is closed out.
 static void kgrl__vf_reap(kgrl_verifier *v, kgrl__vf_batch *b, int i, bool killed_for_time) {
     kgrl__vf_pw *pw = &v->w[i];
     int status = 0;
@@ -18796,7 +18854,11 @@ static void kgrl__vf_reap(kgrl_verifier *v, kgrl__vf_batch *b, int i, bool kille
     close(pw->fd);
     pw->pid = 0; pw->fd = -1;
     int job = pw->job;
-    if (job >= 0 && b) {
+    bool retry = job >= 0 && b && pw->infra[0] && !pw->retried;
+    if (job >= 0 && b && pw->infra[0])
+        kgrl_log(&v->desc.logger, KGRL_LOG_WARN, "verifier: job %d (%s) on GPU %d: %s; %s", job, b->jobs[job].task->id,
+                 pw->gpu, pw->infra, retry ? "running it again on a fresh worker" : "the second time: infra_error");
+    if (job >= 0 && b && !retry) {
         kgrl_record r;
         if (pw->have_partial) r = pw->partial;
         else {
@@ -18806,8 +18868,15 @@ static void kgrl__vf_reap(kgrl_verifier *v, kgrl__vf_batch *b, int i, bool kille
             kgrl_sha256_hex(c, strlen(c), r.hash);
         }
         kgrl_stage s = (kgrl_stage)(pw->stage >= 0 && pw->stage < KGRL_STAGE_COUNT ? pw->stage : 0);
-        char why[160];
-        if (killed_for_time) {
+        char why[400];
+        if (pw->infra[0]) {
+            // Statuses are verdicts on the candidate (src/20_candidate.h, DESIGN §3.6) and none means
+            // "the harness failed", so this one is a flag, like reference_failed. The status stays what
+            // any dead worker gets; the trainer gives flagged records no advantage (kgrl__rl_impute_unjudged).
+            r.status = KGRL_STATUS_RUNTIME_FAULT;
+            r.flags |= KGRL_FLAG_INFRA_ERROR;
+            snprintf(why, sizeof why, "the harness failed on two workers, not the candidate: %.300s", pw->infra);
+        } else if (killed_for_time) {
             r.status = KGRL_STATUS_TIMEOUT;
             snprintf(why, sizeof why, "killed by the watchdog after %.2f s in stage %s", kgrl_now_s() - pw->job_start, kgrl_stage_name(s));
         } else {
@@ -18833,6 +18902,11 @@ static void kgrl__vf_reap(kgrl_verifier *v, kgrl__vf_batch *b, int i, bool kille
         KGRL_FATAL_HINT("run one candidate with `kgrl eval` to see the worker's stderr",
                         "verifier workers keep dying (%d in a row on GPU %d)", pw->deaths_in_row, pw->gpu);
     kgrl__vf_spawn(v, i);
+    if (retry) {
+        bool sent = kgrl__vf_send_job(v, i, &b->jobs[job], job);
+        pw->retried = true;                          // after send_job, which clears it for a new job
+        if (!sent) kgrl__vf_reap(v, b, i, false);
+    }
 }
 
 static bool kgrl__vf_send_job(kgrl_verifier *v, int i, const kgrl_verify_job *job, int index) {
@@ -18858,7 +18932,7 @@ static bool kgrl__vf_send_job(kgrl_verifier *v, int i, const kgrl_verify_job *jo
     kgrl_buf_free(&b);
     double now = kgrl_now_s();
     pw->job = index; pw->state = KGRL__W_BUSY; pw->job_start = pw->stage_start = now; pw->stage = KGRL_STAGE_FORMAT;
-    pw->have_partial = false;
+    pw->have_partial = false; pw->retried = false;
     pw->deadline = now + 60.0;                       // until the worker arms its own watchdog
     pw->job_deadline = now + v->desc.job_timeout_s;
     return ok;
@@ -18912,6 +18986,7 @@ static bool kgrl__vf_on_message(kgrl_verifier *v, kgrl__vf_batch *b, int i) {
         {
             kgrl__vf_result_wire res;
             memcpy(&res, p, sizeof res);
+            if (pw->retried) res.rec.flags |= KGRL_FLAG_WORKER_REPLACED;   // its first worker died
             kgrl__vf_finish(v, b, pw->job, &res.rec);
             pw->job = -1; pw->deadline = 0; pw->deaths_in_row = 0;
             pw->state = KGRL__W_IDLE;
@@ -18922,6 +18997,9 @@ static bool kgrl__vf_on_message(kgrl_verifier *v, kgrl__vf_batch *b, int i) {
             }
             kgrl__vf_release(v, i);
         }
+        break;
+    case KGRL__MSG_INFRA:                            // the worker exits next: kgrl__vf_reap reads this
+        snprintf(pw->infra, sizeof pw->infra, "%s", p);
         break;
     default: ok = false;
     }
@@ -19891,6 +19969,18 @@ void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step,
     }
 }
 
+// A completion the harness could not judge (its GPU ran out of memory twice, or the task's reference
+// failed) says nothing about the policy: it takes the mean reward of its group's judged completions
+// (groups are G consecutive rows), so its advantage is 0 and the group's mean is the judged ones'.
+static void kgrl__rl_impute_unjudged(kgrl_rl_outcome *oc, int B, int G) {
+    for (int bi = 0; bi < B; bi++) {
+        kgrl_rl_outcome *o = oc + (size_t)bi * G;   // (G)
+        double sum = 0;
+        int judged = 0;
+        for (int j = 0; j < G; j++) if (!o[j].unjudged) { sum += o[j].reward; judged++; }
+        for (int j = 0; j < G; j++) if (o[j].unjudged) o[j].reward = judged ? sum / judged : 0;
+    }
+}
 bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
                    kgrl_train_log *log, kgrl_err *err) {
     kgrl_rl_desc d = KGRL_ZERO;
@@ -19970,9 +20060,10 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         // 2. rewards
         for (int s = 0; s < S; s++) {
             comp[s] = sr.tokens + (size_t)s * Tc;
-            oc[s].reward = 0; oc[s].compiled = oc[s].correct = false; oc[s].speedup = NAN; oc[s].status = -1;
+            oc[s].reward = 0; oc[s].compiled = oc[s].correct = oc[s].unjudged = false; oc[s].speedup = NAN; oc[s].status = -1;
         }
         d.reward(d.reward_user, stage, pr, comp, sr.lengths, S, oc);
+        kgrl__rl_impute_unjudged(oc, B, G);
         double t2 = kgrl_now_s();
         double rsum = 0, rsq = 0, ncomp = 0, ncorr = 0, spsum = 0, nsp = 0, ntok = 0, ent = 0, l1n = 0, l1c = 0;
         for (int s = 0; s < S; s++) {
@@ -20047,7 +20138,8 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
                 for (int k = 0; k < K; k++) {
                     int best = -1;
                     for (int j = 0; j < G; j++)
-                        if (!taken[bi * G + j] && (best < 0 || rew[bi * G + j] > rew[best])) best = bi * G + j;
+                        if (!taken[bi * G + j] && !oc[bi * G + j].unjudged && (best < 0 || rew[bi * G + j] > rew[best])) best = bi * G + j;
+                    if (best < 0) break;   // fewer than K judged completions
                     taken[best] = true;
                     rows[nk++] = best;
                 }
@@ -20171,6 +20263,7 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
         out[i].correct = recs[i].correct && recs[i].status == KGRL_STATUS_OK;
         out[i].speedup = out[i].correct ? recs[i].speedup : NAN;
         out[i].status = (int)recs[i].status;
+        out[i].unjudged = (recs[i].flags & (KGRL_FLAG_INFRA_ERROR | KGRL_FLAG_REFERENCE_FAILED)) != 0;
         if (vr->transcript)
             fprintf(vr->transcript, "=== %s %s: %s, reward %.3f: %s\n%s\n\n", jobs[i].task->id, jobs[i].task->name,
                     kgrl_status_name(recs[i].status), out[i].reward, recs[i].message, texts[i].data);
@@ -21006,17 +21099,25 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
-                         kgrl_buf *out, int *n_docs, kgrl_err *err) {
+bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, bool unseen_train, int n_exercises,
+                         uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err) {
     kgrl_task_set ts;
     if (!kgrl_tasks_load_all(data_root, &ts, err)) return false;
     int *tasks = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
     int nt = kgrl__corpus_tasks(&ts, split_seed, tasks, err);
     if (nt < 0) { kgrl_free(tasks); kgrl_tasks_free(&ts); return false; }
+    bool *unseen = (bool *)kgrl_calloc((size_t)ts.n + 1, sizeof(bool));   // (ts.n) tasks whose solutions stay out
+    if (unseen_train) {
+        int *train = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
+        int ntr = kgrl_tasks_split(&ts, "seed001_train", split_seed, train, ts.n, NULL);
+        for (int k = 0; k < ntr; k++) unseen[train[k]] = true;
+        kgrl_free(train);
+    }
     int nd = 0;
     char path[1200];
     for (int j = 0; j < nt; j++) {
         const kgrl_task *t = &ts.tasks[tasks[j]];
+        if (unseen[tasks[j]]) continue;
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
         // the C prompt: the reference-code prompt of seed 001 runs ~1.9k tokens under the tiny tokenizer
         // (and shows device code to copy), the C prompt 0.8-1.55k, which leaves room for a 1024-token answer
@@ -21061,6 +21162,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     // max-subtraction), got an exercise-like body or a near-twin's recalled one (ninth session).
     int *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(nt + 1)), nb = 0;
     for (int j = 0; j < nt; j++) {
+        if (unseen[tasks[j]]) continue;   // a twin is its base's solution with 1-3 changes
         char *port = kgrl_task_port(&ts.tasks[tasks[j]], NULL);
         if (port) bases[nb++] = tasks[j];
         kgrl_free(port);
@@ -21087,6 +21189,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     }
     for (int k = 0; k < nheld; k++) kgrl_free(held[k]);
     kgrl_free(bases);
+    kgrl_free(unseen);
     kgrl_free(tasks);
     kgrl_tasks_free(&ts);
     if (n_docs) *n_docs = nd;
@@ -21268,7 +21371,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     // 1. corpus
     kgrl_buf corpus = KGRL_ZERO;
     int ndocs = 0;
-    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, d.exercises, d.seed, &corpus, &ndocs, err)) return false;
+    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, d.unseen_train, d.exercises, d.seed, &corpus, &ndocs, err)) return false;
     snprintf(path, sizeof path, "%s/corpus.txt", d.dir);
     if (!kgrl_write_file_atomic(path, corpus.data, corpus.len, err)) { kgrl_buf_free(&corpus); return false; }
     kgrl_log(d.logger, KGRL_LOG_INFO, "default model: corpus of %d documents, %zu bytes", ndocs, corpus.len);

@@ -173,7 +173,11 @@ KGRL_API double kgrl_sft_eval_loss(kgrl_policy *p, const kgrl_sft_data *data, in
 typedef struct kgrl_rl_prompt { const int *ids; int n; int level; int task; } kgrl_rl_prompt;
 // What a reward function says about one completion. status: the verifier's kgrl_status, or -1 (the
 // trainer's preset) when the reward function has none.
-typedef struct kgrl_rl_outcome { double reward; bool compiled, correct; double speedup; int status; } kgrl_rl_outcome;
+typedef struct kgrl_rl_outcome {
+    double reward; bool compiled, correct; double speedup; int status;
+    bool unjudged;   // the harness could not judge it (flag infra_error or reference_failed): it takes its
+                     // group's mean reward (advantage 0) and best-of-N never keeps it
+} kgrl_rl_outcome;
 // Rewards for n completions; prompts[i] is completion i's prompt; stage is 0 (single stage) or 1/2
 // (two-stage runs: 1 frontend before two_stage_at, 2 midend after).
 typedef void (*kgrl_rl_reward_fn)(void *user, int stage, const kgrl_rl_prompt *const *prompts,
@@ -302,13 +306,18 @@ typedef struct kgrl_default_model_desc {
     uint64_t split_seed;         // default 1234: the held-out split kept out of the corpus
     int vocab_size, hidden, layers, heads, kv_heads, head_dim, ffn, seq_len, batch, steps;
     int exercises;               // synthetic porting exercises in the corpus (default gpu 20000, cpu 50; < 0: none)
+    bool unseen_train;           // keep seed001_train's solutions (and twins) out of the corpus too: GRPO on
+                                 // memorized training tasks rewards recall, which no held-out task can use
     float lr;
     const kgrl_logger *logger;
 } kgrl_default_model_desc;
 // The corpus text (appended to out) and, optionally, the conversations as SFT examples' text.
 // n_exercises synthetic porting exercises (seeded by seed) follow the suite's documents.
-KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises,
-                                  uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
+// unseen_train: seed001_train's tasks stay out as well (their reference.cu, solutions, chats and twins;
+// exercises still wear their ids and names), so exp03's training prompts are specs the model never
+// saw, as the held-out ones are (see kgrl_default_model_desc.unseen_train).
+KGRL_API bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, bool unseen_train,
+                                  int n_exercises, uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err);
 // Synthetic porting tasks for RL, n of them (Philox stream "synthetic tasks" of seed), by turns (or,
 // with twins_only, twins alone): an exercise (a random operation framed as the corpus frames its
 // exercises, with the id and name of a task outside seed001_test of split_seed) and a twin (such a
@@ -1047,6 +1056,18 @@ void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step,
     }
 }
 
+// A completion the harness could not judge (its GPU ran out of memory twice, or the task's reference
+// failed) says nothing about the policy: it takes the mean reward of its group's judged completions
+// (groups are G consecutive rows), so its advantage is 0 and the group's mean is the judged ones'.
+static void kgrl__rl_impute_unjudged(kgrl_rl_outcome *oc, int B, int G) {
+    for (int bi = 0; bi < B; bi++) {
+        kgrl_rl_outcome *o = oc + (size_t)bi * G;   // (G)
+        double sum = 0;
+        int judged = 0;
+        for (int j = 0; j < G; j++) if (!o[j].unjudged) { sum += o[j].reward; judged++; }
+        for (int j = 0; j < G; j++) if (o[j].unjudged) o[j].reward = judged ? sum / judged : 0;
+    }
+}
 bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
                    kgrl_train_log *log, kgrl_err *err) {
     kgrl_rl_desc d = KGRL_ZERO;
@@ -1126,9 +1147,10 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
         // 2. rewards
         for (int s = 0; s < S; s++) {
             comp[s] = sr.tokens + (size_t)s * Tc;
-            oc[s].reward = 0; oc[s].compiled = oc[s].correct = false; oc[s].speedup = NAN; oc[s].status = -1;
+            oc[s].reward = 0; oc[s].compiled = oc[s].correct = oc[s].unjudged = false; oc[s].speedup = NAN; oc[s].status = -1;
         }
         d.reward(d.reward_user, stage, pr, comp, sr.lengths, S, oc);
+        kgrl__rl_impute_unjudged(oc, B, G);
         double t2 = kgrl_now_s();
         double rsum = 0, rsq = 0, ncomp = 0, ncorr = 0, spsum = 0, nsp = 0, ntok = 0, ent = 0, l1n = 0, l1c = 0;
         for (int s = 0; s < S; s++) {
@@ -1203,7 +1225,8 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
                 for (int k = 0; k < K; k++) {
                     int best = -1;
                     for (int j = 0; j < G; j++)
-                        if (!taken[bi * G + j] && (best < 0 || rew[bi * G + j] > rew[best])) best = bi * G + j;
+                        if (!taken[bi * G + j] && !oc[bi * G + j].unjudged && (best < 0 || rew[bi * G + j] > rew[best])) best = bi * G + j;
+                    if (best < 0) break;   // fewer than K judged completions
                     taken[best] = true;
                     rows[nk++] = best;
                 }
@@ -1327,6 +1350,7 @@ void kgrl_verifier_reward_fn(void *user, int stage, const kgrl_rl_prompt *const 
         out[i].correct = recs[i].correct && recs[i].status == KGRL_STATUS_OK;
         out[i].speedup = out[i].correct ? recs[i].speedup : NAN;
         out[i].status = (int)recs[i].status;
+        out[i].unjudged = (recs[i].flags & (KGRL_FLAG_INFRA_ERROR | KGRL_FLAG_REFERENCE_FAILED)) != 0;
         if (vr->transcript)
             fprintf(vr->transcript, "=== %s %s: %s, reward %.3f: %s\n%s\n\n", jobs[i].task->id, jobs[i].task->name,
                     kgrl_status_name(recs[i].status), out[i].reward, recs[i].message, texts[i].data);
@@ -2162,17 +2186,25 @@ int kgrl_synthetic_tasks_add(kgrl_task_set *ts, const char *dir, int n, uint64_t
 
 static int kgrl__cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
-bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, int n_exercises, uint64_t seed,
-                         kgrl_buf *out, int *n_docs, kgrl_err *err) {
+bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_t split_seed, bool unseen_train, int n_exercises,
+                         uint64_t seed, kgrl_buf *out, int *n_docs, kgrl_err *err) {
     kgrl_task_set ts;
     if (!kgrl_tasks_load_all(data_root, &ts, err)) return false;
     int *tasks = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
     int nt = kgrl__corpus_tasks(&ts, split_seed, tasks, err);
     if (nt < 0) { kgrl_free(tasks); kgrl_tasks_free(&ts); return false; }
+    bool *unseen = (bool *)kgrl_calloc((size_t)ts.n + 1, sizeof(bool));   // (ts.n) tasks whose solutions stay out
+    if (unseen_train) {
+        int *train = (int *)kgrl_malloc(sizeof(int) * (size_t)(ts.n + 1));
+        int ntr = kgrl_tasks_split(&ts, "seed001_train", split_seed, train, ts.n, NULL);
+        for (int k = 0; k < ntr; k++) unseen[train[k]] = true;
+        kgrl_free(train);
+    }
     int nd = 0;
     char path[1200];
     for (int j = 0; j < nt; j++) {
         const kgrl_task *t = &ts.tasks[tasks[j]];
+        if (unseen[tasks[j]]) continue;
         if (t->reference_src) kgrl__add_doc(out, t->reference_src, &nd);
         // the C prompt: the reference-code prompt of seed 001 runs ~1.9k tokens under the tiny tokenizer
         // (and shows device code to copy), the C prompt 0.8-1.55k, which leaves room for a 1024-token answer
@@ -2217,6 +2249,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     // max-subtraction), got an exercise-like body or a near-twin's recalled one (ninth session).
     int *bases = (int *)kgrl_malloc(sizeof(int) * (size_t)(nt + 1)), nb = 0;
     for (int j = 0; j < nt; j++) {
+        if (unseen[tasks[j]]) continue;   // a twin is its base's solution with 1-3 changes
         char *port = kgrl_task_port(&ts.tasks[tasks[j]], NULL);
         if (port) bases[nb++] = tasks[j];
         kgrl_free(port);
@@ -2243,6 +2276,7 @@ bool kgrl_default_corpus(const char *data_root, const char *kernels_dir, uint64_
     }
     for (int k = 0; k < nheld; k++) kgrl_free(held[k]);
     kgrl_free(bases);
+    kgrl_free(unseen);
     kgrl_free(tasks);
     kgrl_tasks_free(&ts);
     if (n_docs) *n_docs = nd;
@@ -2424,7 +2458,7 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     // 1. corpus
     kgrl_buf corpus = KGRL_ZERO;
     int ndocs = 0;
-    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, d.exercises, d.seed, &corpus, &ndocs, err)) return false;
+    if (!kgrl_default_corpus(d.data_root, d.kernels_dir, d.split_seed, d.unseen_train, d.exercises, d.seed, &corpus, &ndocs, err)) return false;
     snprintf(path, sizeof path, "%s/corpus.txt", d.dir);
     if (!kgrl_write_file_atomic(path, corpus.data, corpus.len, err)) { kgrl_buf_free(&corpus); return false; }
     kgrl_log(d.logger, KGRL_LOG_INFO, "default model: corpus of %d documents, %zu bytes", ndocs, corpus.len);

@@ -195,6 +195,45 @@ static void test_rl_status_fractions(void) {
     kgrl_policy_destroy(p); kgrl_model_free(m);
 }
 
+// the toy reward where completions that start with an odd token are "unjudged" (the harness failed) and
+// carry an absurd reward: the trainer must not learn from it
+static void count7_unjudged(void *user, int stage, const kgrl_rl_prompt *const *prompts, const int *const *c, const int *lens,
+                            int n, kgrl_rl_outcome *out) {
+    count7(user, stage, prompts, c, lens, n, out);
+    for (int i = 0; i < n; i++)
+        if (lens[i] > 0 && c[i][0] % 2) { out[i].unjudged = true; out[i].reward = 1000; }
+}
+
+// An unjudged completion takes its group's judged mean (advantage 0): the logged rewards never see the
+// 1000, and best-of-N keeps only judged completions (or none: a group with every completion unjudged)
+static void test_rl_unjudged(void) {
+    kgrl_rl_outcome o[8] = {{.reward = 1}, {.reward = 0}, {.reward = 99, .unjudged = true}, {.reward = 0.5},
+                            {.reward = 5, .unjudged = true}, {.reward = 7, .unjudged = true}, {.reward = 2}, {.reward = 4}};
+    kgrl__rl_impute_unjudged(o, 2, 4);
+    KT_CHECK(o[2].reward == 0.5 && o[0].reward == 1 && o[3].reward == 0.5, "group 0: unjudged 99 -> mean 0.5 (%g)", o[2].reward);
+    KT_CHECK(o[4].reward == 3 && o[5].reward == 3 && o[6].reward == 2, "group 1: unjudged -> mean 3 (%g, %g)", o[4].reward, o[5].reward);
+    for (int j = 0; j < 4; j++) o[j].unjudged = true;
+    kgrl__rl_impute_unjudged(o, 1, 4);
+    KT_CHECK(o[0].reward == 0 && o[3].reward == 0, "a group with nothing judged has reward 0 (%g)", o[0].reward);
+    kgrl_model *m = tiny_model(3);
+    kgrl_policy *p = make_policy(m, false, 0);
+    kgrl_rl_prompt pr[3];
+    rl_prompts(pr);
+    kgrl_err err = KGRL_ZERO;
+    for (int mode = 0; mode < 2; mode++) {
+        kgrl_rl_desc d = rl_desc(mode ? KGRL_RL_BEST_OF_N : KGRL_RL_GRPO, 4);
+        d.reward = count7_unjudged;
+        kgrl_train_log log = KGRL_ZERO;
+        KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl (mode %d): %s", mode, err.msg);
+        for (int step = 1; step <= 4; step++) {
+            double r = kgrl_train_log_get(&log, "rl", step, "reward_mean");
+            KT_CHECK(r >= 0 && r <= 8, "mode %d step %d: reward_mean %.3f holds an unjudged reward", mode, step, r);   // 8 tokens: at most 8 sevens
+        }
+        kgrl_train_log_free(&log);
+    }
+    kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
 // tasks 0 and 1 have a constant reward (their groups never vary), task 2 counts sevens; each call records how
 // many of its groups vary, so the test knows what dynamic sampling may keep
 static int varying_groups[16], n_calls;
@@ -498,10 +537,10 @@ static void test_default_corpus(void) {
     kgrl_err err = KGRL_ZERO;
     kgrl_buf a = KGRL_ZERO, b = KGRL_ZERO, c = KGRL_ZERO, none = KGRL_ZERO;
     int na = 0, nn = 0;
-    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 7, &a, &na, &err), "corpus: %s", err.msg);
-    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 7, &b, NULL, &err), "corpus again: %s", err.msg);
-    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 40, 8, &c, NULL, &err), "corpus, other seed: %s", err.msg);
-    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, 0, 7, &none, &nn, &err), "corpus, no exercises: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, false, 40, 7, &a, &na, &err), "corpus: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, false, 40, 7, &b, NULL, &err), "corpus again: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, false, 40, 8, &c, NULL, &err), "corpus, other seed: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, false, 0, 7, &none, &nn, &err), "corpus, no exercises: %s", err.msg);
     kgrl_buf_puts(&a, ""); kgrl_buf_puts(&b, ""); kgrl_buf_puts(&c, ""); kgrl_buf_puts(&none, "");
     KT_CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len), "same seed, same corpus");
     KT_CHECK(c.len != a.len || memcmp(a.data, c.data, a.len), "another seed, other exercises");
@@ -537,6 +576,27 @@ static void test_default_corpus(void) {
     }
     KT_CHECK(random_ops == 20 && twins == 20 && differ == 20, "20 random operations (%d) and 20 twins (%d) of which %d have their base's "
              "description over another spec", random_ops, twins, differ);
+    // unseen_train: the training tasks' solutions, chats and twins stay out too; level 2 stays in, and the
+    // exercises (random operations alone, as twins would carry a training solution) still wear training ids
+    kgrl_buf u = KGRL_ZERO, u_none = KGRL_ZERO;
+    int nu = 0, nu_none = 0;
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, true, 40, 7, &u, &nu, &err), "corpus, unseen training split: %s", err.msg);
+    KT_CHECK(kgrl_default_corpus("data", "kernels", 1234, true, 0, 7, &u_none, &nu_none, &err), "the same, no exercises: %s", err.msg);
+    kgrl_buf_puts(&u, ""); kgrl_buf_puts(&u_none, "");
+    KT_CHECK(nu == nu_none + 40 && nu_none < nn, "40 exercises after fewer suite documents (%d, %d vs %d)", nu, nu_none, nn);
+    char *max_port = kgrl_read_file("data/level1/049_Max_reduction_over_a_dimension/solution_port.cu", NULL, NULL);
+    const kgrl_task *max_task = kgrl_tasks_find(&ts, "L1/49"), *l2 = kgrl_tasks_find(&ts, "L2/1");
+    KT_CHECK(max_port && strstr(a.data, max_port) && !strstr(u.data, max_port), "L1/49's port is in the corpus, not in the unseen-train one");
+    KT_CHECK(max_task && !strstr(u.data, max_task->description), "no chat of L1/49 in the unseen-train corpus");
+    KT_CHECK(l2 && l2->reference_src && strstr(u.data, l2->reference_src), "level 2 stays in the unseen-train corpus");
+    int u_random = 0, u_tasks = 0;
+    for (const char *p = u.data + u_none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
+        const char *desc = strchr(p + 1, '\n') + 1;
+        u_random += !strncmp(desc, "The operation as the plain C below", 34);
+        u_tasks++;
+    }
+    KT_CHECK(u_random == 40 && u_tasks == 40, "the 40 exercises are random operations (%d of %d)", u_random, u_tasks);
+    kgrl_free(max_port); kgrl_buf_free(&u); kgrl_buf_free(&u_none);
     kgrl_tasks_free(&ts);
     int checked = 0;
     for (const char *p = a.data + none.len; (p = strstr(p, "<|im_start|>assistant\n")) != NULL; checked++) {
@@ -780,6 +840,7 @@ int main(void) {
     KT_RUN(test_sft_lora_learns);
     KT_RUN(test_grpo_raises_reward);
     KT_RUN(test_rl_status_fractions);
+    KT_RUN(test_rl_unjudged);
     KT_RUN(test_grpo_oversample);
     KT_RUN(test_best_of_n_and_curriculum);
     KT_RUN(test_resume_sft_bit_exact);

@@ -2,7 +2,7 @@
 // against hand-computed values, timing statistics on known data, the adaptive stop rule, record
 // JSON, poisoning/guard/compare helpers, and the first two stages of the funnel (format/static and
 // NVRTC compile, which need no GPU) through the worker pool, including a compile bomb that the
-// watchdog must kill in time.
+// watchdog must kill in time, and the retry of a job whose worker's harness ran out of GPU memory.
 #define KGRL_IMPLEMENTATION
 #include "kgrl.h"
 #include "tests/kt.h"
@@ -350,6 +350,81 @@ static void test_compile_stage_pool(void) {
     for (int i = 0; i < 5; i++) kgrl_task_free(&tasks[i]);
 }
 
+// ---- a harness failure is not the candidate's ---------------------------------------------------
+
+// What a worker does when its own GPU allocation finds the GPU full (kgrl__vf_report_oom), played by
+// the test: the worker is gone, and its last message says why. The scheduler reads both.
+static void play_harness_oom(kgrl_verifier *v, kgrl__vf_batch *b, int i, const char *line) {
+    kgrl__vf_pw *pw = &v->w[i];
+    int sv[2];
+    KT_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    kill(pw->pid, SIGKILL);                          // the real worker, which compiles meanwhile
+    close(pw->fd);
+    pw->fd = sv[0];
+    KT_CHECK(kgrl__vf_send_msg(sv[1], KGRL__MSG_INFRA, line, (uint32_t)strlen(line) + 1), "send the report");
+    close(sv[1]);
+    KT_CHECK(kgrl__vf_on_message(v, b, i), "the report is read");
+    KT_CHECK(!kgrl__vf_on_message(v, b, i), "then the worker is gone");
+    kgrl__vf_reap(v, b, i, false);
+}
+
+// Run the batch's job on worker i to its end, as kgrl_verify_batch's loop does.
+static void run_to_end(kgrl_verifier *v, kgrl__vf_batch *b, int i) {
+    double t0 = kgrl_now_s();
+    while (b->done < b->n && kgrl_now_s() - t0 < 30) {
+        struct pollfd pf = {v->w[i].fd, POLLIN, 0};
+        if (poll(&pf, 1, 100) > 0 && !kgrl__vf_on_message(v, b, i)) kgrl__vf_reap(v, b, i, false);
+    }
+}
+
+// A worker whose harness ran out of GPU memory (another process filled the GPU) gets its job run
+// again on a fresh worker; a second failure is recorded with the flag infra_error and the line the
+// worker sent (it names the free GPU memory), never as a plain runtime_fault. No GPU is needed:
+// the scheduler's side is the same for a compile-only pool.
+static void test_harness_oom_retry(void) {
+    kgrl_task task;
+    kgrl_err err;
+    KT_CHECK(kgrl_task_load("tests/vtasks/level9/001_VectorAdd", &task, &err), "load: %s", err.msg);
+    char *text = read_or_null("tests/adversarial/add__ok_template.cu");
+    KT_CHECK(text != NULL, "read the candidate");
+    if (!text) return;
+    kgrl_verifier_desc d;
+    memset(&d, 0, sizeof d);
+    d.compile_only = true;
+    d.arch = "sm_90";
+    d.compile_workers = 1;
+    d.cache_dir = "build/test_verifier_cache";
+    d.logger.min_level = KGRL_LOG_ERROR;             // the scheduler warns on each report: expected here
+    kgrl_verifier *v = kgrl_verifier_create(&d);
+    kgrl_verify_job job;
+    memset(&job, 0, sizeof job);
+    job.task = &task;
+    job.completion = text;
+    const char *line = "kgrl_first_diff_gpu: cudaMallocAsync(...): out of memory (cudaErrorMemoryAllocation); GPU free 3 of 81079 MiB";
+    kgrl_record rec;
+    // twice: the record says infra_error and carries the worker's line
+    kgrl__vf_batch b = {&job, &rec, 1, 1, 0};
+    KT_CHECK(kgrl__vf_send_job(v, 0, &job, 0), "send the job");
+    play_harness_oom(v, &b, 0, line);
+    KT_CHECK(b.done == 0 && v->w[0].job == 0 && v->w[0].state == KGRL__W_BUSY, "first failure: job sent again, not recorded");
+    KT_CHECK(kgrl_verifier_worker_starts(v) == 2, "to a fresh worker (%d starts)", kgrl_verifier_worker_starts(v));
+    play_harness_oom(v, &b, 0, line);
+    KT_CHECK(b.done == 1, "second failure: recorded");
+    KT_CHECK(rec.flags & KGRL_FLAG_INFRA_ERROR, "flag infra_error (%s)", rec.message);
+    KT_CHECK(strstr(rec.message, "GPU free 3 of 81079 MiB") != NULL, "the worker's line: %s", rec.message);
+    // once: the fresh worker's verdict stands, marked as having replaced a worker
+    kgrl__vf_batch b2 = {&job, &rec, 1, 1, 0};
+    KT_CHECK(kgrl__vf_send_job(v, 0, &job, 0), "send the job again");
+    play_harness_oom(v, &b2, 0, line);
+    run_to_end(v, &b2, 0);
+    KT_CHECK(b2.done == 1 && rec.status == KGRL_STATUS_OK && rec.compiled, "retry's verdict: %s (%s)",
+             kgrl_status_name(rec.status), rec.message);
+    KT_CHECK(!(rec.flags & KGRL_FLAG_INFRA_ERROR) && (rec.flags & KGRL_FLAG_WORKER_REPLACED), "flags %#x", rec.flags);
+    kgrl_verifier_destroy(v);
+    kgrl_free(text);
+    kgrl_task_free(&task);
+}
+
 int main(void) {
     KT_RUN(test_reward_presets);
     KT_RUN(test_reward_components_and_judge);
@@ -358,5 +433,6 @@ int main(void) {
     KT_RUN(test_poison_and_compare);
     KT_RUN(test_record_json);
     KT_RUN(test_compile_stage_pool);
+    KT_RUN(test_harness_oom_retry);
     return kt_finish();
 }

@@ -277,12 +277,59 @@ static void test_fault_isolation(void) {
     kgrl_free(fault); kgrl_free(spin); kgrl_free(good);
 }
 
+// The harness's own allocation running out of GPU memory (another process filled the GPU) is not the
+// candidate's fault: the job runs again on a fresh worker, and when that fails too the record carries
+// the flag infra_error and says how full the GPU was. VectorAdd with n = 2^28 (1 GiB a tensor) needs
+// ~5 GiB of harness buffers in the main stage; this process leaves 3 GiB free, room for a fresh
+// worker's context (a few hundred MiB) but not for those buffers. Then it frees them: the same job is ok.
+static void test_harness_oom(void) {
+    if (!have_gpu) { kt_skip("no CUDA device"); return; }
+    char dir[] = "/tmp/kgrl_oom_XXXXXX";
+    KT_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    kgrl_task big = vt[0];
+    for (int i = 0; i < big.nparams; i++) if (!strcmp(big.params[i].name, "n")) big.params[i].value = 1 << 28;
+    kgrl_err err = KGRL_ZERO;
+    kgrl_task t;
+    KT_CHECK(kgrl_task_save(&big, dir, &err) && kgrl_task_load(dir, &t, &err), "big task: %s", err.msg);
+    char *good = kgrl_read_file("tests/vtasks/level9/001_VectorAdd/reference.cu", NULL, NULL);
+    kgrl_verifier *v = make_pool(1);
+    kgrl_verify_job job;
+    memset(&job, 0, sizeof job);
+    job.task = &t; job.completion = good;
+    kgrl_record r;
+    kgrl_verify_batch(v, &job, 1, &r);   // the worker's context exists before the GPU fills
+    KT_CHECK(r.status == KGRL_STATUS_OK, "before: %s (%s)", kgrl_status_name(r.status), r.message);
+    void *fill[256];
+    int nfill = 0;
+    size_t free_b = 0, total_b = 0, leave = (size_t)3 << 30, chunk = (size_t)1 << 30;
+    while (nfill < 256 && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess && free_b > leave + (64 << 20)) {
+        size_t want = free_b - leave < chunk ? free_b - leave : chunk;
+        if (cudaMalloc(&fill[nfill], want) != cudaSuccess) { (void)cudaGetLastError(); break; }
+        nfill++;
+    }
+    int starts0 = kgrl_verifier_worker_starts(v);
+    kgrl_verify_batch(v, &job, 1, &r);
+    KT_CHECK((r.flags & KGRL_FLAG_INFRA_ERROR) && strstr(r.message, "GPU free"), "full GPU: %s, flags %#x (%s)",
+             kgrl_status_name(r.status), r.flags, r.message);
+    KT_CHECK(kgrl_verifier_worker_starts(v) >= starts0 + 2, "the job ran on a second worker (%d starts)", kgrl_verifier_worker_starts(v) - starts0);
+    for (int i = 0; i < nfill; i++) KGRL_CUDA_CHECK(cudaFree(fill[i]));
+    kgrl_verify_batch(v, &job, 1, &r);
+    KT_CHECK(r.status == KGRL_STATUS_OK && !(r.flags & KGRL_FLAG_INFRA_ERROR), "after: %s (%s)", kgrl_status_name(r.status), r.message);
+    kgrl_verifier_destroy(v);
+    kgrl_task_free(&t);
+    kgrl_free(good);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    KT_CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 int main(void) {
     if (!setup()) { printf("0 passed, 1 failed, 0 skipped\n"); return 1; }
     KT_RUN(test_gpu_checks_match_cpu);
     KT_RUN(test_funnel_vtasks);
     KT_RUN(test_adversarial_suite);
     KT_RUN(test_fault_isolation);
+    KT_RUN(test_harness_oom);
     for (int i = 0; i < NVT; i++) kgrl_task_free(&vt[i]);
     return kt_finish();
 }
