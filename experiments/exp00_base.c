@@ -26,7 +26,11 @@
 //   python3 tests/oracles/check_default_model.py models/kgrl-tiny     # transformers loads it, same logits
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
 //   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N,
-//   --exercises N (-1: none).
+//   --exercises N (-1: none), --unseen-train (the training split's solutions, chats and twins stay out of
+//   the corpus as well, so exp03 trains on specs the model never saw; nineteenth session, H100: 359 s,
+//   17 of 64 fresh exercises copied; exp03 on it: held-out sampled correct 2 -> 6 and 2 -> 4 of 320
+//   where the default corpus's model starts at 17, so the default model's held-out successes are recall
+//   of training tasks; NOTES.md).
 // Expected time: 378-383 s on an H100 (twelfth session, two runs with the twins in the corpus).
 // Earlier: 330-335 s measured on an H200 (eighth session, six runs; 183-190 s with the
 // seventh session's 3000 steps; 53 s with the sixth session's 1500 exercises and 1000 steps; 19 s on an H100 with the fifth session's 600 steps of 2048

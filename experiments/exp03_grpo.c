@@ -44,6 +44,18 @@
 //   --twins: the synthetic tasks are twins alone; --synthetic-only: the rollouts draw only from the
 //   synthetic tasks (the training split stays the train_greedy curve); --held-samples N (default 8):
 //   completions a held-out task in the phase heldout_sampled.
+// Nineteenth session (H100; held-out sampled = 16 samples a task, of 320):
+//   - a model whose corpus left the training split out (exp00 --unseen-train), defaults and --lr 3e-4:
+//     reward 0.053 -> 0.121 and 0.047 -> 0.094, held-out sampled correct 2 -> 6 and 2 -> 4, greedy 0 -> 0;
+//   - a model pretrained 9000 steps instead of 6000 (26 of 64 fresh exercises copied), seeds 1234 and
+//     1235 side by side, stopped at step ~60 by the call's limit: held-out greedy 2 -> 1 of 20 (step 50),
+//     sampled correct 2-3 of 320 throughout (compiled 0.44 -> 0.45-0.50);
+//   - the fifteenth session's model with --synthetic 400 --synthetic-only --lr 3e-4 --prompts 4, 125 steps:
+//     97 fresh synthetic tasks greedy correct 0.567 -> 0.546 (flat at every evaluation); in a 40-step run
+//     of that recipe the policy's entropy was ~0.012 nats a token at T 0.7 and 35% of groups had no variance;
+//   - the same model, --temperature 1.0: reward 0.105 -> 0.269, rollouts correct 0.021 -> 0.067, training
+//     greedy compiled 0.57 -> 0.64, held-out sampled correct 14 -> 15 of 320, greedy 2 -> 2 (80% of groups
+//     without variance: nothing in them compiles).
 // Fifteenth session (H200s, one exp00 build, 21 of 64 fresh exercises copied exactly; held-out 16
 //   samples a task = 320): the defaults: held-out sampled correct 17 -> 17 of 320 (compiled 0.200 ->
 //   0.309), greedy 2 -> 1 of 20, reward 0.248 -> 0.432; --synthetic 200 --twins --synthetic-only: the
