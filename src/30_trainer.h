@@ -1068,6 +1068,7 @@ static void kgrl__rl_impute_unjudged(kgrl_rl_outcome *oc, int B, int G) {
         for (int j = 0; j < G; j++) if (o[j].unjudged) o[j].reward = judged ? sum / judged : 0;
     }
 }
+
 bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts, const kgrl_rl_desc *desc,
                    kgrl_train_log *log, kgrl_err *err) {
     kgrl_rl_desc d = KGRL_ZERO;
