@@ -2374,8 +2374,16 @@ typedef struct kgrl_rl_eval {
 } kgrl_rl_eval;
 // Rows frac_<status> (frac_ok, frac_format_error, ...) of the fractions frac (KGRL_STATUS_COUNT).
 KGRL_API void kgrl_train_log_add_statuses(kgrl_train_log *l, const char *phase, int step, const double frac[KGRL_STATUS_COUNT]);
+// outcomes (n, may be NULL): each completion's outcome, for per-task counts.
 KGRL_API bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
-                               kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err);
+                               kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_rl_outcome *outcomes,
+                               kgrl_err *err);
+// The change in the fraction correct between two evaluations of the same tasks (task t: n[t] samples,
+// before[t] and after[t] of them correct) as out[0], with a 95% interval (out[1], out[2]) from 4000
+// bootstrap draws of the tasks (Philox stream "task bootstrap" of seed). Tasks, not completions, are
+// resampled: the samples of one task are not independent, and one or two tasks hold most of the held-out
+// successes (nineteenth session), so a per-completion interval would call a one-task change a rise.
+KGRL_API void kgrl_change_interval(const int *n, const int *before, const int *after, int tasks, uint64_t seed, double out[3]);
 
 // ---------------------------------------------------------------------------------------------
 // The verifier as a reward function. Completions are decoded with `tok`; prompt->task indexes
@@ -19269,6 +19277,34 @@ const char *kgrl_backend_name(kgrl_backend b) {
     return b == KGRL_BACKEND_CPU ? "cpu" : b == KGRL_BACKEND_GPU ? "gpu" : "auto";
 }
 
+static int kgrl__cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void kgrl_change_interval(const int *n, const int *before, const int *after, int tasks, uint64_t seed, double out[3]) {
+    enum { DRAWS = 4000 };
+    double sn = 0, sd = 0;
+    for (int t = 0; t < tasks; t++) { sn += n[t]; sd += after[t] - before[t]; }
+    out[0] = sn > 0 ? sd / sn : NAN;
+    out[1] = out[2] = out[0];
+    if (tasks < 1 || sn <= 0) return;
+    double *d = (double *)kgrl_malloc(sizeof(double) * DRAWS);   // (DRAWS) the change in each draw
+    kgrl_rng r = kgrl_rng_make(seed, kgrl_stream_id("task bootstrap"));
+    for (int k = 0; k < DRAWS; k++) {
+        double dn = 0, dd = 0;
+        for (int i = 0; i < tasks; i++) {
+            int t = (int)kgrl_rng_below(&r, (uint32_t)tasks);
+            dn += n[t]; dd += after[t] - before[t];
+        }
+        d[k] = dn > 0 ? dd / dn : 0;
+    }
+    qsort(d, DRAWS, sizeof(double), kgrl__cmp_double);
+    out[1] = d[(int)(0.025 * DRAWS)];
+    out[2] = d[(int)(0.975 * DRAWS) - 1];
+    kgrl_free(d);
+}
+
 // ---- policy ----------------------------------------------------------------------------------
 
 static void kgrl__cuda_ok(cudaError_t e, const char *what) {
@@ -20201,7 +20237,7 @@ bool kgrl_rl_train(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n_prompts,
 }
 
 bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, const kgrl_sample_desc *sd,
-                      kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_err *err) {
+                      kgrl_rl_reward_fn reward, void *reward_user, kgrl_rl_eval *out, kgrl_rl_outcome *outcomes, kgrl_err *err) {
     memset(out, 0, sizeof *out);
     if (n <= 0) { kgrl_err_set(err, "evaluate: no prompts"); return false; }
     const int **pids = (const int **)kgrl_malloc(sizeof(void *) * (size_t)n);
@@ -20230,6 +20266,7 @@ bool kgrl_rl_evaluate(kgrl_policy *p, const kgrl_rl_prompt *prompts, int n, cons
         out->frac_compiled /= n; out->frac_correct /= n; out->frac_fast1 /= n; out->reward_mean /= n;
         out->has_status = kgrl__status_fractions(oc, n, out->frac_status);
         out->geomean_speedup = nsp > 0 ? exp(lsum / nsp) : NAN;
+        if (outcomes) memcpy(outcomes, oc, sizeof(kgrl_rl_outcome) * (size_t)n);
         kgrl_free(comp); kgrl_free(oc);
         kgrl_sample_result_free(&sr);
     }

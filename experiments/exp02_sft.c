@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
 
     kgrl_train_log log = KGRL_ZERO;
     kgrl_rl_eval before = KGRL_ZERO, after = KGRL_ZERO;
-    if (np > 0 && !kgrl_rl_evaluate(p, prompts, np, &sd, kgrl_verifier_reward_fn, &vr, &before, &err)) {
+    if (np > 0 && !kgrl_rl_evaluate(p, prompts, np, &sd, kgrl_verifier_reward_fn, &vr, &before, NULL, &err)) {
         fprintf(stderr, "exp02_sft: %s\n", err.msg); return 1;
     }
     add_eval_rows(&log, "heldout_before", 0, &before);
@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
     sft.logger = &logger;
     if (!kgrl_sft_train(p, &train, &eval, &sft, &log, &err)) { fprintf(stderr, "exp02_sft: %s\n", err.msg); return 1; }
     int last = p->step;
-    if (np > 0 && !kgrl_rl_evaluate(p, prompts, np, &sd, kgrl_verifier_reward_fn, &vr, &after, &err)) {
+    if (np > 0 && !kgrl_rl_evaluate(p, prompts, np, &sd, kgrl_verifier_reward_fn, &vr, &after, NULL, &err)) {
         fprintf(stderr, "exp02_sft: %s\n", err.msg); return 1;
     }
     add_eval_rows(&log, "heldout_after", last, &after);

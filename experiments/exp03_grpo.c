@@ -116,6 +116,9 @@
 //   same rows for greedy completions of the 80 training prompts (quick: 4), a less noisy training curve
 //   than the rollouts' reward (other prompts every step, sampled). Phase rl also has
 //   frac_<status> per step. Checkpoints every 25 steps in results/exp03_grpo_run/ (--resume continues one).
+//   Held-out phases (heldout, heldout_sampled) also have correct_<task id, "/" as "_"> per task at every
+//   evaluation (which tasks carry the successes), and at the last step correct_change with its 95% interval
+//   over tasks, correct_change_lo / _hi (kgrl_change_interval: the tasks are resampled, not the completions).
 //   results/exp03_heldout_answers.txt: the held-out greedy answers at the first and last evaluation, each
 //   with its task, status, reward and the verifier's message.
 #define KGRL_IMPLEMENTATION
@@ -148,11 +151,62 @@ typedef struct eval_curve {
     int every, last;
     kgrl_verifier_reward *vr;
     kgrl_logger *logger;
+    const kgrl_task_set *ts;  // the prompts' tasks (per-task rows)
     kgrl_rl_eval latest[4];   // of each set, the last evaluation
     FILE *answers;            // the held-out greedy answers before and after training, with their verdicts
     bool failed;
     kgrl_err err;
 } eval_curve;
+// "correct_L1_53": the row of a task's correct count (a CSV metric without "/")
+static void task_metric(const kgrl_task *t, char *out, size_t cap) {
+    snprintf(out, cap, "correct_%s", t->id);
+    for (char *q = out; *q; q++) if (*q == '/') *q = '_';
+}
+
+// Held-out sets: a row per task with its correct completions, so the CSV shows which tasks carry the
+// successes and the end of the run can put an interval on the change (change_rows)
+static void add_task_rows(kgrl_train_log *log, const char *phase, int step, const eval_set *s, const kgrl_rl_outcome *oc,
+                          const kgrl_task_set *ts) {
+    char metric[48];
+    for (int i = 0; i < s->n; i++) {
+        bool first = true;   // count each task once, at its first prompt
+        for (int j = 0; j < i && first; j++) first = s->prompts[j].task != s->prompts[i].task;
+        if (!first) continue;
+        int correct = 0;
+        for (int j = i; j < s->n; j++) correct += s->prompts[j].task == s->prompts[i].task && oc[j].correct;
+        task_metric(&ts->tasks[s->prompts[i].task], metric, sizeof metric);
+        kgrl_train_log_add(log, phase, step, metric, correct);
+    }
+}
+
+// The change in a held-out set's fraction correct from step 0 to `last`, with a 95% interval over tasks
+// (kgrl_change_interval), as rows correct_change, _lo, _hi; false when a task's rows are missing.
+static bool change_rows(kgrl_train_log *log, const eval_set *s, int last, const kgrl_task_set *ts, uint64_t seed, double out[3]) {
+    int *n = (int *)kgrl_calloc((size_t)s->n, sizeof(int)), *b = (int *)kgrl_calloc((size_t)s->n, sizeof(int));
+    int *a = (int *)kgrl_calloc((size_t)s->n, sizeof(int)), nt = 0;
+    bool have = true;
+    char metric[48];
+    for (int i = 0; i < s->n; i++) {
+        int t = 0;
+        while (t < i && s->prompts[t].task != s->prompts[i].task) t++;
+        if (t < i) continue;   // counted at its first prompt
+        for (int j = i; j < s->n; j++) n[nt] += s->prompts[j].task == s->prompts[i].task;
+        task_metric(&ts->tasks[s->prompts[i].task], metric, sizeof metric);
+        double v0 = kgrl_train_log_get(log, s->phase, 0, metric), v1 = kgrl_train_log_get(log, s->phase, last, metric);
+        have &= !isnan(v0) && !isnan(v1);
+        b[nt] = have ? (int)v0 : 0; a[nt] = have ? (int)v1 : 0;
+        nt++;
+    }
+    if (have) {
+        kgrl_change_interval(n, b, a, nt, seed, out);
+        kgrl_train_log_add(log, s->phase, last, "correct_change", out[0]);
+        kgrl_train_log_add(log, s->phase, last, "correct_change_lo", out[1]);
+        kgrl_train_log_add(log, s->phase, last, "correct_change_hi", out[2]);
+    }
+    kgrl_free(n); kgrl_free(b); kgrl_free(a);
+    return have;
+}
+
 static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
     for (int i = 0; i < 4; i++) {
         const eval_set *s = &c->sets[i];
@@ -161,8 +215,11 @@ static bool eval_sets(eval_curve *c, int step, kgrl_train_log *log) {
         bool transcribe = i == 0 && c->answers && (step == 0 || step == c->last);
         if (transcribe) fprintf(c->answers, "##### %s, step %d\n\n", s->phase, step);
         c->vr->transcript = transcribe ? c->answers : NULL;
-        bool ok = kgrl_rl_evaluate(c->p, s->prompts, s->n, s->sd, kgrl_verifier_reward_fn, c->vr, e, &c->err);
+        kgrl_rl_outcome *oc = (kgrl_rl_outcome *)kgrl_calloc((size_t)s->n, sizeof(kgrl_rl_outcome));   // (s->n)
+        bool ok = kgrl_rl_evaluate(c->p, s->prompts, s->n, s->sd, kgrl_verifier_reward_fn, c->vr, e, oc, &c->err);
         c->vr->transcript = NULL;
+        if (ok && (i == 0 || i == 2)) add_task_rows(log, s->phase, step, s, oc, c->ts);
+        kgrl_free(oc);
         if (!ok) { c->failed = true; return false; }
         add_eval_rows(log, s->phase, step, e);
         kgrl_log(c->logger, KGRL_LOG_INFO, "exp03: step %d, %s (%d completions): compiled %.3f, correct %.3f, reward %.3f", step,
@@ -326,7 +383,7 @@ int main(int argc, char **argv) {
     sampled.greedy = false; sampled.temperature = (float)temperature;
     kgrl_rl_prompt *test_rep = (kgrl_rl_prompt *)kgrl_calloc((size_t)(np_te * held_samples + 1), sizeof(kgrl_rl_prompt));
     for (int i = 0; i < np_te * held_samples; i++) test_rep[i] = test[i / held_samples];   // each sample its own sequence id
-    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr; curve.logger = &logger;
+    curve.p = p; curve.every = quick ? 2 : 25; curve.last = steps; curve.vr = &vr; curve.logger = &logger; curve.ts = &ts;
     kgrl_mkdirs("results", NULL);
     curve.answers = fopen(answers_path, resume ? "a" : "w");   // NULL: no transcript, the run goes on
     curve.sets[0].phase = "heldout"; curve.sets[0].prompts = test; curve.sets[0].n = np_te; curve.sets[0].sd = &greedy;
@@ -355,6 +412,9 @@ int main(int argc, char **argv) {
     if (!eval_sets(&curve, steps, &log)) { fprintf(stderr, "exp03_grpo: %s\n", curve.err.msg); return 1; }
     const kgrl_rl_eval *after = &curve.latest[0], *train_after = &curve.latest[1];
     add_eval_rows(&log, "heldout_after", steps, after);
+    double change[2][3];   // held-out greedy and sampled: change in the fraction correct, 95% interval over tasks
+    bool have_change[2] = {change_rows(&log, &curve.sets[0], steps, &ts, (uint64_t)seed, change[0]),
+                           held_samples && change_rows(&log, &curve.sets[2], steps, &ts, (uint64_t)seed, change[1])};
 
     kgrl_mkdirs("results", NULL);
     kgrl_csv *csv = kgrl_csv_open(out, &err);
@@ -399,6 +459,9 @@ int main(int argc, char **argv) {
            steps - w + 1, steps, r_first, r_last, c_first, c_last, kgrl_train_log_get(&log, "heldout_before", 0, "frac_compiled"),
            after->frac_compiled, kgrl_train_log_get(&log, "heldout_before", 0, "frac_correct"), after->frac_correct,
            kgrl_train_log_get(&log, "heldout_before", 0, "frac_fast1"), after->frac_fast1, kgrl_now_s() - t0, out);
+    if (have_change[0])
+        printf("exp03_grpo: held-out greedy correct changed by %+.3f (95%% interval over tasks %+.3f to %+.3f)\n", change[0][0],
+               change[0][1], change[0][2]);
     printf("exp03_grpo: training split, greedy: compiled %.2f -> %.2f, correct %.2f -> %.2f, reward %.3f -> %.3f\n",
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_compiled"), train_after->frac_compiled,
            kgrl_train_log_get(&log, "train_greedy", 0, "frac_correct"), train_after->frac_correct,
@@ -411,6 +474,9 @@ int main(int argc, char **argv) {
         printf("exp03_grpo: held-out, %d samples a task at T %g: compiled %.3f -> %.3f, correct %.3f -> %.3f\n", held_samples,
                temperature, kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_compiled"), curve.latest[2].frac_compiled,
                kgrl_train_log_get(&log, "heldout_sampled", 0, "frac_correct"), curve.latest[2].frac_correct);
+    if (have_change[1])
+        printf("exp03_grpo: held-out sampled correct changed by %+.3f (95%% interval over tasks %+.3f to %+.3f)\n", change[1][0],
+               change[1][1], change[1][2]);
     if (curve.answers) { fclose(curve.answers); printf("exp03_grpo: the held-out greedy answers before and after, with their verdicts: %s\n", answers_path); }
     kgrl_verifier_destroy(vr.verifier);
     kgrl_policy_destroy(p);

@@ -183,10 +183,14 @@ static void test_rl_status_fractions(void) {
     kgrl_rl_eval ev;
     kgrl_sample_desc sd = d.sample;
     sd.greedy = true;
-    KT_CHECK(kgrl_rl_evaluate(p, pr, 3, &sd, count7_status, NULL, &ev, &err), "evaluate: %s", err.msg);
+    kgrl_rl_outcome oc[3];
+    KT_CHECK(kgrl_rl_evaluate(p, pr, 3, &sd, count7_status, NULL, &ev, oc, &err), "evaluate: %s", err.msg);
     double s = 0;
     for (int c = 0; c < KGRL_STATUS_COUNT; c++) s += ev.frac_status[c];
     KT_CHECK(ev.has_status && fabs(s - 1.0) < 1e-9, "evaluate: status fractions sum to %.6f", s);
+    int n_ok = 0;
+    for (int i = 0; i < 3; i++) n_ok += oc[i].correct && oc[i].status == KGRL_STATUS_OK;
+    KT_CHECK(fabs(n_ok / 3.0 - ev.frac_correct) < 1e-12, "evaluate: the outcomes (%d correct) match frac_correct %.3f", n_ok, ev.frac_correct);
     kgrl_train_log_free(&log);
     d.reward = count7;   // no statuses: no rows
     KT_CHECK(kgrl_rl_train(p, pr, 3, &d, &log, &err), "rl: %s", err.msg);
@@ -232,6 +236,28 @@ static void test_rl_unjudged(void) {
         kgrl_train_log_free(&log);
     }
     kgrl_policy_destroy(p); kgrl_model_free(m);
+}
+
+// kgrl_change_interval: no change gives [0, 0]; the same change on every task a tight interval at it; one
+// task of 20 going from 0 to 16 of 16 a change of 0.05 whose interval reaches 0 (a draw of 20 tasks
+// misses that one with probability (19/20)^20 = 0.36), where counting completions as independent would
+// not (16 of 320 against 0: a binomial interval far from 0)
+static void test_change_interval(void) {
+    int n[20], before[20], after[20];
+    double out[3];
+    for (int t = 0; t < 20; t++) { n[t] = 16; before[t] = t % 3; after[t] = t % 3; }
+    kgrl_change_interval(n, before, after, 20, 5, out);
+    KT_CHECK(out[0] == 0 && out[1] == 0 && out[2] == 0, "no change: %g [%g, %g]", out[0], out[1], out[2]);
+    for (int t = 0; t < 20; t++) after[t] = before[t] + 4;
+    kgrl_change_interval(n, before, after, 20, 5, out);
+    KT_CHECK(out[0] == 0.25 && out[1] == 0.25 && out[2] == 0.25, "+4 of 16 everywhere: %g [%g, %g]", out[0], out[1], out[2]);
+    for (int t = 0; t < 20; t++) before[t] = after[t] = 0;
+    after[7] = 16;
+    kgrl_change_interval(n, before, after, 20, 5, out);
+    KT_CHECK(out[0] == 0.05 && out[1] == 0 && out[2] > 0.1 && out[2] < 0.2, "one task 0 -> 16: %g [%g, %g]", out[0], out[1], out[2]);
+    double again[3];
+    kgrl_change_interval(n, before, after, 20, 5, again);
+    KT_CHECK(again[1] == out[1] && again[2] == out[2], "same seed, same interval");
 }
 
 // tasks 0 and 1 have a constant reward (their groups never vary), task 2 counts sevens; each call records how
@@ -841,6 +867,7 @@ int main(void) {
     KT_RUN(test_grpo_raises_reward);
     KT_RUN(test_rl_status_fractions);
     KT_RUN(test_rl_unjudged);
+    KT_RUN(test_change_interval);
     KT_RUN(test_grpo_oversample);
     KT_RUN(test_best_of_n_and_curriculum);
     KT_RUN(test_resume_sft_bit_exact);
