@@ -163,39 +163,46 @@ static void task_metric(const kgrl_task *t, char *out, size_t cap) {
     for (char *q = out; *q; q++) if (*q == '/') *q = '_';
 }
 
+// The distinct tasks of an evaluation set, in order of first prompt: task[k] (an index into the task set)
+// with n[k] prompts, correct[k] of them correct when oc is given; returns how many (arrays of s->n).
+static int set_tasks(const eval_set *s, const kgrl_rl_outcome *oc, int *task, int *n, int *correct) {
+    int nt = 0;
+    for (int i = 0; i < s->n; i++) {
+        int k = 0;
+        while (k < nt && task[k] != s->prompts[i].task) k++;
+        if (k == nt) { task[nt] = s->prompts[i].task; n[nt] = correct[nt] = 0; nt++; }
+        n[k]++;
+        if (oc) correct[k] += oc[i].correct;
+    }
+    return nt;
+}
+
 // Held-out sets: a row per task with its correct completions, so the CSV shows which tasks carry the
 // successes and the end of the run can put an interval on the change (change_rows)
 static void add_task_rows(kgrl_train_log *log, const char *phase, int step, const eval_set *s, const kgrl_rl_outcome *oc,
                           const kgrl_task_set *ts) {
+    int *task = (int *)kgrl_malloc(sizeof(int) * 3 * (size_t)s->n), *n = task + s->n, *correct = n + s->n;   // (3, s->n)
+    int nt = set_tasks(s, oc, task, n, correct);
     char metric[48];
-    for (int i = 0; i < s->n; i++) {
-        bool first = true;   // count each task once, at its first prompt
-        for (int j = 0; j < i && first; j++) first = s->prompts[j].task != s->prompts[i].task;
-        if (!first) continue;
-        int correct = 0;
-        for (int j = i; j < s->n; j++) correct += s->prompts[j].task == s->prompts[i].task && oc[j].correct;
-        task_metric(&ts->tasks[s->prompts[i].task], metric, sizeof metric);
-        kgrl_train_log_add(log, phase, step, metric, correct);
+    for (int k = 0; k < nt; k++) {
+        task_metric(&ts->tasks[task[k]], metric, sizeof metric);
+        kgrl_train_log_add(log, phase, step, metric, correct[k]);
     }
+    kgrl_free(task);
 }
 
 // The change in a held-out set's fraction correct from step 0 to `last`, with a 95% interval over tasks
 // (kgrl_change_interval), as rows correct_change, _lo, _hi; false when a task's rows are missing.
 static bool change_rows(kgrl_train_log *log, const eval_set *s, int last, const kgrl_task_set *ts, uint64_t seed, double out[3]) {
-    int *n = (int *)kgrl_calloc((size_t)s->n, sizeof(int)), *b = (int *)kgrl_calloc((size_t)s->n, sizeof(int));
-    int *a = (int *)kgrl_calloc((size_t)s->n, sizeof(int)), nt = 0;
+    int *task = (int *)kgrl_malloc(sizeof(int) * 4 * (size_t)s->n), *n = task + s->n, *b = n + s->n, *a = b + s->n;   // (4, s->n)
+    int nt = set_tasks(s, NULL, task, n, b);
     bool have = true;
     char metric[48];
-    for (int i = 0; i < s->n; i++) {
-        int t = 0;
-        while (t < i && s->prompts[t].task != s->prompts[i].task) t++;
-        if (t < i) continue;   // counted at its first prompt
-        for (int j = i; j < s->n; j++) n[nt] += s->prompts[j].task == s->prompts[i].task;
-        task_metric(&ts->tasks[s->prompts[i].task], metric, sizeof metric);
+    for (int k = 0; k < nt; k++) {
+        task_metric(&ts->tasks[task[k]], metric, sizeof metric);
         double v0 = kgrl_train_log_get(log, s->phase, 0, metric), v1 = kgrl_train_log_get(log, s->phase, last, metric);
         have &= !isnan(v0) && !isnan(v1);
-        b[nt] = have ? (int)v0 : 0; a[nt] = have ? (int)v1 : 0;
-        nt++;
+        b[k] = have ? (int)v0 : 0; a[k] = have ? (int)v1 : 0;
     }
     if (have) {
         kgrl_change_interval(n, b, a, nt, seed, out);
@@ -203,7 +210,7 @@ static bool change_rows(kgrl_train_log *log, const eval_set *s, int last, const 
         kgrl_train_log_add(log, s->phase, last, "correct_change_lo", out[1]);
         kgrl_train_log_add(log, s->phase, last, "correct_change_hi", out[2]);
     }
-    kgrl_free(n); kgrl_free(b); kgrl_free(a);
+    kgrl_free(task);
     return have;
 }
 

@@ -364,11 +364,6 @@ const char *kgrl_backend_name(kgrl_backend b) {
     return b == KGRL_BACKEND_CPU ? "cpu" : b == KGRL_BACKEND_GPU ? "gpu" : "auto";
 }
 
-static int kgrl__cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 void kgrl_change_interval(const int *n, const int *before, const int *after, int tasks, uint64_t seed, double out[3]) {
     enum { DRAWS = 4000 };
     double sn = 0, sd = 0;
@@ -386,7 +381,7 @@ void kgrl_change_interval(const int *n, const int *before, const int *after, int
         }
         d[k] = dn > 0 ? dd / dn : 0;
     }
-    qsort(d, DRAWS, sizeof(double), kgrl__cmp_double);
+    qsort(d, DRAWS, sizeof(double), kgrl__vf_cmp_double);   // 23_verifier.h's
     out[1] = d[(int)(0.025 * DRAWS)];
     out[2] = d[(int)(0.975 * DRAWS) - 1];
     kgrl_free(d);
