@@ -1381,15 +1381,16 @@ static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_a
 // host state (length, slot mask, next positions) equal afterwards. Qwen2 (biased q/k/v: the
 // cuBLASLt epilogue), a shorter second prompt (left padding), stop ids that end some sequences.
 // P = 300 gives the decode attention two chunks of 256 slots (the tiny head's), so the graph's steps
-// combine chunks too.
-static void graph_case(bool bf16, bool with_lora, int B, int G, int P) {
+// combine chunks too. end_all: the stop ids are every sequence's token at step 4 of a run without
+// stops, so every sequence ends by step 4 and the loop stops early; results and acts as the host's.
+static void graph_case(bool bf16, bool with_lora, int B, int G, int P, bool end_all) {
     kgrl_model *m = tiny_model(KGRL_FAMILY_QWEN2, 9);
     m->cfg.max_pos = 512;   // max_pos only bounds the plans
     kgrl_lora *lora = with_lora ? tiny_lora(&m->cfg, 0.0f) : NULL;
     kgrl_engine_dtype dt = bf16 ? KGRL_ENGINE_BF16 : KGRL_ENGINE_F32;
     kgrl_gpu_model *gm = kgrl_gpu_model_upload(eng, m, dt);
     kgrl_gpu_lora *gl = lora ? kgrl_gpu_lora_upload(eng, lora, dt) : NULL;
-    int NEW = 12, S = B * G, stops[3] = {3, 50, 77};
+    int NEW = 12, S = B * G, stops[8] = {3, 50, 77};
     int *prompts[4], lens[4];
     const int *pp[4];
     for (int b = 0; b < B; b++) {
@@ -1400,13 +1401,21 @@ static void graph_case(bool bf16, bool with_lora, int B, int G, int P) {
     kgrl_sample_desc d;
     memset(&d, 0, sizeof d);
     d.temperature = 0.9f; d.top_k = 30; d.top_p = 0.9f; d.min_p = 0.02f; d.max_new_tokens = NEW; d.seed = 5;
-    d.stop_ids = stops; d.n_stop = 3;
     kgrl_engine_desc ed;
     memset(&ed, 0, sizeof ed);
     ed.max_batch = S; ed.max_tokens = P + NEW; ed.last_logits = true;
     kgrl_gpu_acts *ag = kgrl_gpu_acts_create(eng, gm, gl, &ed), *ah = kgrl_gpu_acts_create(eng, gm, gl, &ed);
     kgrl_sample_result rg, rh;
     kgrl_err err;
+    d.stop_ids = stops; d.n_stop = 3;
+    if (end_all) {
+        kgrl_sample_result r0;
+        d.n_stop = 0;
+        KT_CHECK(kgrl_gpu_sample(eng, gm, gl, ag, pp, lens, B, G, NULL, &d, NULL, NULL, &r0, &err), "%s", err.msg);
+        for (int s = 0; s < S; s++) stops[s] = r0.tokens[s * NEW + 4];
+        d.n_stop = S;
+        kgrl_sample_result_free(&r0);
+    }
     KT_CHECK(kgrl_gpu_sample(eng, gm, gl, ag, pp, lens, B, G, NULL, &d, NULL, NULL, &rg, &err), "%s", err.msg);
     host_driven_sample(gm, gl, ah, pp, lens, B, G, &d, &rh);
     const char *tag = bf16 ? "bf16" : "fp32";
@@ -1425,6 +1434,7 @@ static void graph_case(bool bf16, bool with_lora, int B, int G, int P) {
     KT_CHECK(ag->len == ah->len && !memcmp(ag->h_next_pos, ah->h_next_pos, sizeof(int) * S) &&
              !memcmp(ag->h_kmask, ah->h_kmask, sizeof(int) * (size_t)S * ag->T), "%s lora %d S=%d: acts state after sampling differs (len %d/%d)",
              tag, with_lora, S, ag->len, ah->len);
+    if (end_all) KT_CHECK(stopped == S, "%s S=%d: %d of %d sequences ended on their own step-4 token", tag, S, stopped, S);
     printf("  %s lora %d B*G=%d P=%d: %d tokens, %d stopped, graph == host-driven\n", tag, with_lora, S, P, total, stopped);
     for (int b = 0; b < B; b++) kgrl_free(prompts[b]);
     kgrl_sample_result_free(&rg); kgrl_sample_result_free(&rh);
@@ -1434,9 +1444,11 @@ static void graph_case(bool bf16, bool with_lora, int B, int G, int P) {
 static void test_gpu_sampling_graph(void) {
     if (!need_gpu()) return;
     for (int bf = 0; bf < 2; bf++) {
-        for (int wl = 0; wl < 2; wl++) { graph_case(bf, wl, 1, 1, 6); graph_case(bf, wl, 4, 2, 6); }
-        graph_case(bf, false, 1, 1, 300);
-        graph_case(bf, false, 2, 2, 300);
+        for (int wl = 0; wl < 2; wl++) { graph_case(bf, wl, 1, 1, 6, false); graph_case(bf, wl, 4, 2, 6, false); }
+        graph_case(bf, false, 1, 1, 300, false);
+        graph_case(bf, false, 2, 2, 300, false);
+        graph_case(bf, false, 1, 1, 6, true);
+        graph_case(bf, true, 4, 2, 6, true);
     }
 }
 
