@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
     const char *out = kgrl_flag_str(&f, "--out", "results/exp00_base.csv", "output CSV");
     int64_t steps = kgrl_flag_int(&f, "--steps", 0, "pretraining steps (0 = the size's default)");
     int64_t exercises = kgrl_flag_int(&f, "--exercises", 0, "synthetic porting exercises in the corpus (0 = the size's default, -1 = none)");
-    bool seen_train = kgrl_flag_bool(&f, "--seen-train", "put the training split's solutions in the corpus too (the default until the twentieth session)");
+    bool unseen_train = kgrl_flag_bool(&f, "--unseen-train", "keep the training split's solutions out of the corpus too");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp00_base: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     // the quick model lives apart, so a full run never picks up a quick model
     if (!dir[0]) dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     kgrl_logger logger = KGRL_ZERO;
     logger.min_level = KGRL_LOG_INFO;
     kgrl_default_model_desc d = KGRL_ZERO;
-    d.dir = dir; d.quick = quick; d.ctx = ctx; d.seed = (uint64_t)seed; d.steps = (int)steps; d.exercises = (int)exercises; d.seen_train = seen_train; d.logger = &logger;
+    d.dir = dir; d.quick = quick; d.ctx = ctx; d.seed = (uint64_t)seed; d.steps = (int)steps; d.exercises = (int)exercises; d.unseen_train = unseen_train; d.logger = &logger;
     kgrl_train_log log = KGRL_ZERO;
     kgrl_err err = KGRL_ZERO;
     double t0 = kgrl_now_s();
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     kgrl_csv_meta(csv, "seed", "%lld", (long long)seed);
     kgrl_csv_meta(csv, "model_dir", "%s", dir);
     kgrl_csv_meta(csv, "mode", "%s", quick ? "quick" : "full");
-    kgrl_csv_meta(csv, "seen_train", "%d", seen_train);
+    kgrl_csv_meta(csv, "unseen_train", "%d", unseen_train);
     kgrl_csv_meta(csv, "wall_s", "%.1f", t_built);
     kgrl_train_log_header(csv);
     kgrl_train_log_rows(&log, csv);

@@ -851,16 +851,16 @@ static void test_default_model_quick(void) {
     KT_CHECK(isfinite(loss) && loss > 1.0, "the loss on their ports is high after 20 steps (%g)", loss);
     KT_CHECK(kgrl_train_log_get(&b, "fresh", 0, "answer_loss") == loss && kgrl_train_log_get(&b, "fresh", 0, "exact_ports") == exact,
              "the same figures twice");
-    // DONE names the corpus: without the training split's solutions unless seen_train; ensure keeps the
+    // DONE names the corpus: with the training split's solutions unless unseen_train; ensure keeps the
     // model either way and warns when it is not the corpus asked for
     char *done = kgrl_read_file(strcat(strcpy(path, dir), "/DONE"), NULL, &err);
-    KT_CHECK(done && strstr(done, "without the training split"), "DONE names the corpus: %s", done ? done : err.msg);
+    KT_CHECK(done && strstr(done, "with the training split"), "DONE names the corpus: %s", done ? done : err.msg);
     kgrl_free(done);
     int warns = 0;
     kgrl_logger count = {count_warns, &warns, KGRL_LOG_WARN};
     d.logger = &count;
     KT_CHECK(kgrl_default_model_ensure(&d, &err) && warns == 0, "ensure, same corpus: %d warnings", warns);
-    d.seen_train = true;
+    d.unseen_train = true;
     KT_CHECK(kgrl_default_model_ensure(&d, &err) && warns == 1, "ensure, another corpus: kept, %d warnings", warns);
     d.logger = &quiet;
     d.dir = base;   // no model there
