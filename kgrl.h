@@ -1201,6 +1201,8 @@ typedef struct kgrl_engine {
     kgrl_module mod;
     cudaKernel_t k[KGRL__EK_COUNT];
     double *partials;        // (256) device scratch of kgrl_gpu_clip_grad_norm
+    int *groups;             // (groups_cap) device scratch of kgrl_gpu_embedding_backward: ids, start, pos
+    size_t groups_cap;
     // the bias GEMMs' cuBLASLt heuristics (a query costs ~10 us of host time, a decode step makes
     // three per layer): a ring of the last 64 keys
     kgrl__lt_algo lt[64];
@@ -1222,7 +1224,9 @@ KGRL_API void kgrl_engine_destroy(kgrl_engine *e);
 // forward overwrites, backward accumulates (+=); gradients of LoRA/weights/biases/norm weights are
 // fp32 whatever the storage dtype.
 KGRL_API void kgrl_gpu_embedding_forward(kgrl_engine *e, void *out, const int *tokens, const void *wte, int N, int C, bool bf16);
-KGRL_API void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *tokens, int N, int C, bool bf16);
+// h_tokens is a host array: the positions are grouped by token on the host, so each row of dwte sums
+// its positions in order, without atomics (the same bits every run)
+KGRL_API void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *h_tokens, int N, int C, bool bf16);
 KGRL_API void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void *inp, const void *weight, float eps,
                                        int N, int C, bool bf16);
 KGRL_API void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
@@ -2630,13 +2634,23 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    u64 src = (u64)tokens[n] * C, dst = (u64)n * C;\n"
 "    for (int c = threadIdx.x; c < C; c += blockDim.x) kgrl_st(out, dst + c, kgrl_ld(wte, src + c, bf), bf);\n"
 "}\n"
-"// dwte (V, C) fp32 += dout rows; atomics because tokens repeat (the only atomics of the engine,\n"
-"// and only on the full-weight gradient path)\n"
-"extern \"C\" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* tokens, int N, int C, int bf) {\n"
+"// dwte (V, C) fp32 += dout rows, each row of dwte summing its token's positions in position order\n"
+"// (the CPU's order) without atomics, so a step's gradient has the same bits every run. The atomics\n"
+"// this replaced made one seed's pretraining give another model each run (NOTES, twentieth session).\n"
+"// The host groups the positions (kgrl_gpu_embedding_backward): ids (U) the distinct tokens, start\n"
+"// (U + 1) into pos (N). grid U, block 256.\n"
+"extern \"C\" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* ids, const int* start, const int* pos,\n"
+"                                                int U, int C, int bf) {\n"
 "    kgrl_dep_wait();\n"
-"    int n = blockIdx.x;\n"
-"    if (n >= N) return;\n"
-"    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dwte + (u64)tokens[n] * C + c, kgrl_ld(dout, (u64)n * C + c, bf));\n"
+"    int u = blockIdx.x;\n"
+"    if (u >= U) return;\n"
+"    int i0 = start[u], i1 = start[u + 1];\n"
+"    float* row = dwte + (u64)ids[u] * C;\n"
+"    for (int c = threadIdx.x; c < C; c += blockDim.x) {\n"
+"        float s = row[c];\n"
+"        for (int i = i0; i < i1; i++) s += kgrl_ld(dout, (u64)pos[i] * C + c, bf);\n"
+"        row[c] = s;\n"
+"    }\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
@@ -2689,9 +2703,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "    kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);\n"
 "}\n"
-"// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)\n"
-"extern \"C\" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,\n"
-"                                              const void* weight, const float* rstd, int N, int C, int bf) {\n"
+"// dinp (N, C) += ...; the weight's gradient is kgrl_k_colsum's (dout * inp * rstd summed over rows)\n"
+"extern \"C\" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, const void* dout, const void* inp, const void* weight,\n"
+"                                              const float* rstd, int N, int C, int bf) {\n"
 "    kgrl_dep_wait();\n"
 "    __shared__ float sh[32];\n"
 "    int n = blockIdx.x;\n"
@@ -2704,30 +2718,32 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float k = dot * r * r * r / (float)C;\n"
 "    for (int c = threadIdx.x; c < C; c += blockDim.x) {\n"
 "        float x = kgrl_ld(inp, base + c, bf), dy = kgrl_ld(dout, base + c, bf);\n"
-"        if (dinp) kgrl_st(dinp, base + c, kgrl_ld(dinp, base + c, bf) + r * kgrl_ld(weight, c, bf) * dy - k * x, bf);\n"
-"        if (dweight) atomicAdd(dweight + c, dy * x * r);\n"
+"        kgrl_st(dinp, base + c, kgrl_ld(dinp, base + c, bf) + r * kgrl_ld(weight, c, bf) * dy - k * x, bf);\n"
 "    }\n"
 "}\n"
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// elementwise\n"
-"// dbias (OC) fp32 += column sums of dout (N, OC). grid ceil(OC/32), block 1024: thread (lane = tid % 32,\n"
-"// part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then part 0 adds the 32\n"
-"// partial sums in order (a fixed order, so the result does not depend on the run; one thread per\n"
-"// column over all N rows was ms-slow at N = 16k)\n"
-"extern \"C\" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {\n"
+"// sum (OC) fp32 += column sums of a (N, OC), or of a * b * row_scale[n] when b and row_scale are given\n"
+"// (a bias's gradient; an RMSNorm weight's: dout * inp * rstd). grid ceil(OC/32), block 1024: thread\n"
+"// (lane = tid % 32, part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then\n"
+"// part 0 adds the 32 partial sums in order (a fixed order, so the result does not depend on the run;\n"
+"// one thread per column over all N rows was ms-slow at N = 16k)\n"
+"extern \"C\" __global__ void kgrl_k_colsum(float* sum, const void* a, const void* b, const float* row_scale, int N, int OC, int bf) {\n"
 "    kgrl_dep_wait();\n"
 "    __shared__ float part_sum[32][33];\n"
 "    int lane = threadIdx.x % 32, part = threadIdx.x / 32, o = blockIdx.x * 32 + lane;\n"
 "    float s = 0.0f;\n"
-"    if (o < OC)\n"
-"        for (int n = part; n < N; n += 32) s += kgrl_ld(dout, (u64)n * OC + o, bf);\n"
+"    if (o < OC && b)\n"
+"        for (int n = part; n < N; n += 32) s += kgrl_ld(a, (u64)n * OC + o, bf) * kgrl_ld(b, (u64)n * OC + o, bf) * row_scale[n];\n"
+"    else if (o < OC)\n"
+"        for (int n = part; n < N; n += 32) s += kgrl_ld(a, (u64)n * OC + o, bf);\n"
 "    part_sum[part][lane] = s;\n"
 "    __syncthreads();\n"
 "    if (part == 0 && o < OC) {\n"
 "        float t = 0.0f;\n"
 "        for (int k = 0; k < 32; k++) t += part_sum[k][lane];\n"
-"        dbias[o] += t;\n"
+"        sum[o] += t;\n"
 "    }\n"
 "}\n"
 "// SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)\n"
@@ -10530,6 +10546,7 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
 void kgrl_engine_destroy(kgrl_engine *e) {
     if (!e) return;
     KGRL_CUDA_CHECK(cudaFree(e->partials));
+    if (e->groups) KGRL_CUDA_CHECK(cudaFree(e->groups));
     kgrl_module_unload(&e->mod);
     kgrl_free(e);
 }
@@ -10740,10 +10757,43 @@ void kgrl_gpu_embedding_forward(kgrl_engine *e, void *out, const int *tokens, co
     void *args[] = {&out, &tokens, &wte, &N, &C, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_EMBED_F, (unsigned)N, 1, 1, 256, args);
 }
-void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *tokens, int N, int C, bool bf16) {
-    int bf = bf16;
-    void *args[] = {&dwte, &dout, &tokens, &N, &C, &bf};
-    if (N > 0) kgrl__ek(e, KGRL__EK_EMBED_B, (unsigned)N, 1, 1, 256, args);
+// The positions grouped by token (a counting sort, positions ascending within a group): h (2U + 1 + N)
+// = ids (U), start (U + 1), pos (N); returns U
+static int kgrl__token_groups(const int *tokens, int N, int *h) {
+    int V = 0;
+    for (int n = 0; n < N; n++) {
+        KGRL_CHECK(tokens[n] >= 0, "embedding backward: token %d at position %d is negative", tokens[n], n);
+        if (tokens[n] + 1 > V) V = tokens[n] + 1;
+    }
+    int *count = (int *)kgrl_calloc((size_t)V + 1, sizeof(int));   // (V + 1) then each token's next slot
+    for (int n = 0; n < N; n++) count[tokens[n] + 1]++;
+    int U = 0;
+    for (int v = 0; v < V; v++) U += count[v + 1] > 0;
+    int *ids = h, *start = h + U, *pos = h + 2 * U + 1, u = 0;
+    for (int v = 0; v < V; v++) {
+        if (count[v + 1] > 0) { ids[u] = v; start[u] = count[v]; u++; }
+        count[v + 1] += count[v];
+    }
+    start[U] = N;
+    for (int n = 0; n < N; n++) pos[count[tokens[n]]++] = n;
+    kgrl_free(count);
+    return U;
+}
+void kgrl_gpu_embedding_backward(kgrl_engine *e, float *dwte, const void *dout, const int *h_tokens, int N, int C, bool bf16) {
+    if (N <= 0) return;
+    size_t need = 3 * (size_t)N + 1;   // U <= N
+    if (need > e->groups_cap) {
+        if (e->groups) KGRL_CUDA_CHECK(cudaFree(e->groups));
+        KGRL_CUDA_CHECK(cudaMalloc((void **)&e->groups, need * sizeof(int)));
+        e->groups_cap = need;
+    }
+    int *h = (int *)kgrl_malloc(need * sizeof(int));
+    int U = kgrl__token_groups(h_tokens, N, h), bf = bf16;
+    kgrl__ecopy(e, e->groups, h, (2 * (size_t)U + 1 + N) * sizeof(int), cudaMemcpyHostToDevice);
+    kgrl_free(h);
+    int *ids = e->groups, *start = ids + U, *pos = ids + 2 * U + 1;
+    void *args[] = {&dwte, &dout, &ids, &start, &pos, &U, &C, &bf};
+    kgrl__ek(e, KGRL__EK_EMBED_B, (unsigned)U, 1, 1, 256, args);
 }
 void kgrl_gpu_rmsnorm_forward(kgrl_engine *e, void *out, float *rstd, const void *inp, const void *weight, float eps,
                               int N, int C, bool bf16) {
@@ -10759,11 +10809,18 @@ static void kgrl__add_rmsnorm(kgrl_engine *e, void *out, float *rstd, void *sum,
     void *args[] = {&out, &rstd, &sum, &a, &b, &weight, &eps, &N, &C, &bf};
     if (N > 0) kgrl__ek(e, KGRL__EK_ADD_RMS_F, (unsigned)N, 1, 1, 256, args);
 }
+// column sums (kgrl_k_colsum): sum (OC) += a (N, OC), or a * b * row_scale[n] where b is given
+static void kgrl__colsum(kgrl_engine *e, float *sum, const void *a, const void *b, const float *row_scale, int N, int OC, bool bf16) {
+    int bf = bf16;
+    void *args[] = {&sum, &a, &b, &row_scale, &N, &OC, &bf};
+    if (N > 0) kgrl__ek(e, KGRL__EK_COLSUM, (unsigned)((OC + 31) / 32), 1, 1, 1024, args);
+}
 void kgrl_gpu_rmsnorm_backward(kgrl_engine *e, void *dinp, float *dweight, const void *dout, const void *inp,
                                const void *weight, const float *rstd, int N, int C, bool bf16) {
     int bf = bf16;
-    void *args[] = {&dinp, &dweight, &dout, &inp, &weight, &rstd, &N, &C, &bf};
-    if (N > 0) kgrl__ek(e, KGRL__EK_RMS_B, (unsigned)N, 1, 1, 256, args);
+    void *args[] = {&dinp, &dout, &inp, &weight, &rstd, &N, &C, &bf};
+    if (N > 0 && dinp) kgrl__ek(e, KGRL__EK_RMS_B, (unsigned)N, 1, 1, 256, args);
+    if (dweight) kgrl__colsum(e, dweight, dout, inp, rstd, N, C, bf16);   // rows in a fixed order: no atomics
 }
 void kgrl_gpu_matmul_forward(kgrl_engine *e, void *out, const void *inp, const void *weight, const void *bias,
                              int N, int C, int OC, bool bf16) {
@@ -10774,11 +10831,7 @@ void kgrl_gpu_matmul_backward(kgrl_engine *e, void *dinp, float *dweight, float 
                               const void *inp, const void *weight, int N, int C, int OC, bool bf16) {
     if (dinp) kgrl__mm_dinp(e, dinp, dout, weight, N, C, OC, 1.0f, 1.0f, bf16);
     if (dweight) kgrl__mm_dw(e, dweight, dout, inp, N, C, OC, 1.0f, bf16);
-    if (dbias) {
-        int bf = bf16;
-        void *args[] = {&dbias, &dout, &N, &OC, &bf};
-        kgrl__ek(e, KGRL__EK_COLSUM, (unsigned)((OC + 31) / 32), 1, 1, 1024, args);
-    }
+    if (dbias) kgrl__colsum(e, dbias, dout, NULL, NULL, N, OC, bf16);
 }
 static void kgrl__dropout(kgrl_engine *e, void *out, const void *inp, float p, uint64_t seed, uint64_t stream, size_t n, bool acc, bool bf16) {
     int bf = bf16, ac = acc;
@@ -11760,7 +11813,7 @@ void kgrl_gpu_model_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
         kgrl__gproj_backward(e, gm, gl, a, d_ln, a->d_vc, ln1, l, KGRL_W_V, KGRL_W_VB, KGRL_LORA_V, N, G);
         kgrl_gpu_rmsnorm_backward(e, d_res, kgrl__gpu_grad(gm, G, l, KGRL_W_LN1), d_ln, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN1), a->ln1_rstd + l * a->ls_r, N, C, bf);
     }
-    if (G) kgrl_gpu_embedding_backward(e, G + gm->embed_off, d_res, a->tokens, N, C, bf);
+    if (G) kgrl_gpu_embedding_backward(e, G + gm->embed_off, d_res, a->h_tokens, N, C, bf);
 #undef KGRL__Z
 }
 #undef KGRL__EP

@@ -114,13 +114,23 @@ extern "C" __global__ void kgrl_k_embedding_fwd(void* out, const int* tokens, co
     u64 src = (u64)tokens[n] * C, dst = (u64)n * C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) kgrl_st(out, dst + c, kgrl_ld(wte, src + c, bf), bf);
 }
-// dwte (V, C) fp32 += dout rows; atomics because tokens repeat (the only atomics of the engine,
-// and only on the full-weight gradient path)
-extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* tokens, int N, int C, int bf) {
+// dwte (V, C) fp32 += dout rows, each row of dwte summing its token's positions in position order
+// (the CPU's order) without atomics, so a step's gradient has the same bits every run. The atomics
+// this replaced made one seed's pretraining give another model each run (NOTES, twentieth session).
+// The host groups the positions (kgrl_gpu_embedding_backward): ids (U) the distinct tokens, start
+// (U + 1) into pos (N). grid U, block 256.
+extern "C" __global__ void kgrl_k_embedding_bwd(float* dwte, const void* dout, const int* ids, const int* start, const int* pos,
+                                                int U, int C, int bf) {
     kgrl_dep_wait();
-    int n = blockIdx.x;
-    if (n >= N) return;
-    for (int c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dwte + (u64)tokens[n] * C + c, kgrl_ld(dout, (u64)n * C + c, bf));
+    int u = blockIdx.x;
+    if (u >= U) return;
+    int i0 = start[u], i1 = start[u + 1];
+    float* row = dwte + (u64)ids[u] * C;
+    for (int c = threadIdx.x; c < C; c += blockDim.x) {
+        float s = row[c];
+        for (int i = i0; i < i1; i++) s += kgrl_ld(dout, (u64)pos[i] * C + c, bf);
+        row[c] = s;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,9 +183,9 @@ extern "C" __global__ void kgrl_k_add_rmsnorm_fwd(void* out, float* rstd, void* 
     }
     kgrl_rmsnorm_row(out, rstd, sum, weight, ss, eps, n, C, bf, sh);
 }
-// dinp (N, C) += ...; dweight (C) fp32 += (may be NULL; atomics across rows)
-extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const void* dout, const void* inp,
-                                              const void* weight, const float* rstd, int N, int C, int bf) {
+// dinp (N, C) += ...; the weight's gradient is kgrl_k_colsum's (dout * inp * rstd summed over rows)
+extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, const void* dout, const void* inp, const void* weight,
+                                              const float* rstd, int N, int C, int bf) {
     kgrl_dep_wait();
     __shared__ float sh[32];
     int n = blockIdx.x;
@@ -188,30 +198,32 @@ extern "C" __global__ void kgrl_k_rmsnorm_bwd(void* dinp, float* dweight, const 
     float k = dot * r * r * r / (float)C;
     for (int c = threadIdx.x; c < C; c += blockDim.x) {
         float x = kgrl_ld(inp, base + c, bf), dy = kgrl_ld(dout, base + c, bf);
-        if (dinp) kgrl_st(dinp, base + c, kgrl_ld(dinp, base + c, bf) + r * kgrl_ld(weight, c, bf) * dy - k * x, bf);
-        if (dweight) atomicAdd(dweight + c, dy * x * r);
+        kgrl_st(dinp, base + c, kgrl_ld(dinp, base + c, bf) + r * kgrl_ld(weight, c, bf) * dy - k * x, bf);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
-// dbias (OC) fp32 += column sums of dout (N, OC). grid ceil(OC/32), block 1024: thread (lane = tid % 32,
-// part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then part 0 adds the 32
-// partial sums in order (a fixed order, so the result does not depend on the run; one thread per
-// column over all N rows was ms-slow at N = 16k)
-extern "C" __global__ void kgrl_k_colsum(float* dbias, const void* dout, int N, int OC, int bf) {
+// sum (OC) fp32 += column sums of a (N, OC), or of a * b * row_scale[n] when b and row_scale are given
+// (a bias's gradient; an RMSNorm weight's: dout * inp * rstd). grid ceil(OC/32), block 1024: thread
+// (lane = tid % 32, part = tid / 32) sums rows part, part+32, ... of column blockIdx.x*32 + lane, then
+// part 0 adds the 32 partial sums in order (a fixed order, so the result does not depend on the run;
+// one thread per column over all N rows was ms-slow at N = 16k)
+extern "C" __global__ void kgrl_k_colsum(float* sum, const void* a, const void* b, const float* row_scale, int N, int OC, int bf) {
     kgrl_dep_wait();
     __shared__ float part_sum[32][33];
     int lane = threadIdx.x % 32, part = threadIdx.x / 32, o = blockIdx.x * 32 + lane;
     float s = 0.0f;
-    if (o < OC)
-        for (int n = part; n < N; n += 32) s += kgrl_ld(dout, (u64)n * OC + o, bf);
+    if (o < OC && b)
+        for (int n = part; n < N; n += 32) s += kgrl_ld(a, (u64)n * OC + o, bf) * kgrl_ld(b, (u64)n * OC + o, bf) * row_scale[n];
+    else if (o < OC)
+        for (int n = part; n < N; n += 32) s += kgrl_ld(a, (u64)n * OC + o, bf);
     part_sum[part][lane] = s;
     __syncthreads();
     if (part == 0 && o < OC) {
         float t = 0.0f;
         for (int k = 0; k < 32; k++) t += part_sum[k][lane];
-        dbias[o] += t;
+        sum[o] += t;
     }
 }
 // SwiGLU: out = silu(gate) * up (HF: act_fn(gate) rounded, then * up)
