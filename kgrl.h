@@ -1156,9 +1156,9 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // LoRA parameters, their gradients and the AdamW moments in fp32, with a bf16 shadow copy of the
 // LoRA parameters that the GEMMs read (refreshed by kgrl_gpu_lora_sync after each optimizer step,
 // as torch autocast casts them). Reductions run in a fixed order inside one block per row, so a
-// row's results do not depend on the batch around it and runs repeat bit for bit (the only atomics
-// are on the full-weight gradients of the embedding and the norm weights, so full-parameter
-// training repeats to rounding, LoRA training bit for bit).
+// row's results do not depend on the batch around it and runs repeat bit for bit, full-parameter
+// training too: the embedding's and the norm weights' gradients sum their rows in a fixed order, with
+// no atomics (with atomics one seed's pretraining gave another model each run; twentieth session).
 //
 // Attention has three paths: a training plan's forward and backward run on cuBLAS batched GEMMs (one
 // fp32 (T, T) score matrix per row and head, P and dS rounded to the storage dtype as torch's flash

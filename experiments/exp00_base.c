@@ -30,8 +30,13 @@
 //   the corpus as well, so exp03 trains on specs the model never saw; nineteenth session, H100: 359 s,
 //   17 of 64 fresh exercises copied; exp03 on it: held-out sampled correct 2 -> 6 and 2 -> 4 of 320
 //   where the default corpus's model starts at 17, so the default model's held-out successes are recall
-//   of training tasks; NOTES.md).
-// Expected time: 378-383 s on an H100 (twelfth session, two runs with the twins in the corpus).
+//   of training tasks; twentieth session: on that build three exp03 seeds gave 2 -> 6, 0 -> 8, 0 -> 3
+//   (all L1/53 Min), on a build of seed 4321 and on a second build of seed 1234 none, the latter's reward
+//   stayed at 0; NOTES.md).
+// Reproducible: a seed gives the same model bits (twentieth session, H100: two runs of --steps 300, one
+//   sha256; before, the embedding's and norm weights' gradients summed with atomics and each run gave
+//   another model, 36 and 5 of 64 exact ports for one seed in the eighth session).
+// Expected time: 377 s on an H100 (twentieth session, inside exp03); 378-383 s (twelfth session).
 // Earlier: 330-335 s measured on an H200 (eighth session, six runs; 183-190 s with the
 // seventh session's 3000 steps; 53 s with the sixth session's 1500 exercises and 1000 steps; 19 s on an H100 with the fifth session's 600 steps of 2048
 // tokens and no exercises; 243 s before the training attention moved to batched GEMMs); --quick < 2 min.

@@ -44,6 +44,12 @@
 //   --twins: the synthetic tasks are twins alone; --synthetic-only: the rollouts draw only from the
 //   synthetic tasks (the training split stays the train_greedy curve); --held-samples N (default 8):
 //   completions a held-out task in the phase heldout_sampled.
+// Twentieth session (H100): pretraining is now deterministic, so the default model is one model per
+//   seed (sha256 49badb5e...). Its run from empty models/ and results/ (pretraining 377 s inside this
+//   program; the call's limit stopped it after the step-75 evaluation): reward 0.248 -> 0.581 (steps 1-20
+//   -> 56-75), rollouts correct 0.058 -> 0.196, held-out greedy correct 1 -> 0 of 20, held-out sampled
+//   correct 4 of 160 at every evaluation (L1/53 Min). The unseen-train model of the nineteenth session,
+//   three seeds: held-out sampled 2 -> 6, 0 -> 8, 0 -> 3 of 320 (all Min); two other unseen-train builds: 0 -> 0.
 // Nineteenth session (H100; held-out sampled = 16 samples a task, of 320):
 //   - a model whose corpus left the training split out (exp00 --unseen-train), defaults and --lr 3e-4:
 //     reward 0.053 -> 0.121 and 0.047 -> 0.094, held-out sampled correct 2 -> 6 and 2 -> 4, greedy 0 -> 0;
