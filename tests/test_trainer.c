@@ -602,6 +602,18 @@ static void test_default_corpus(void) {
     }
     KT_CHECK(random_ops == 20 && twins == 20 && differ == 20, "20 random operations (%d) and 20 twins (%d) of which %d have their base's "
              "description over another spec", random_ops, twins, differ);
+    // every random operation holds a random constant, so none is a task of the suite (without the check
+    // some were L1/53 Min, held out, word for word up to names)
+    int with_constant = 0;
+    for (const char *p = a.data + none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
+        const char *desc = strchr(p + 1, '\n') + 1, *body = strstr(desc, "```c\n"), *end = body ? strstr(body + 5, "```") : NULL;
+        if (strncmp(desc, "The operation as the plain C below", 34) || !end) continue;
+        char *spec = kgrl_strdup(body + 5);
+        spec[end - body - 5] = 0;
+        with_constant += kgrl__synth_has_constant(spec);
+        kgrl_free(spec);
+    }
+    KT_CHECK(with_constant == 20, "random operations: %d of 20 with a random constant", with_constant);
     // unseen_train: the training tasks' solutions, chats and twins stay out too; level 2 stays in, and the
     // exercises (random operations alone, as twins would carry a training solution) still wear training ids
     kgrl_buf u = KGRL_ZERO, u_none = KGRL_ZERO;
