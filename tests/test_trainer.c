@@ -587,32 +587,30 @@ static void test_default_corpus(void) {
     KT_CHECK(nh == 20 && framed == 40 && leaked == 0, "40 exercises under training tasks' ids (%d framed, %d held-out, split %d)", framed, leaked, nh);
     // by turns a random operation and a twin of a training task's C reference (its own description, a spec
     // that differs from the base's in 1 to 3 places, locals and params renamed by halves)
-    int random_ops = 0, twins = 0, differ = 0;
+    // every random operation holds a random constant, so none is a task of the suite (without the check
+    // some were L1/53 Min, held out, word for word up to names)
+    int random_ops = 0, with_constant = 0, twins = 0, differ = 0;
     for (const char *p = a.data + none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
-        const char *desc = strchr(p + 1, '\n') + 1;
-        if (!strncmp(desc, "The operation as the plain C below", 34)) { random_ops++; continue; }
+        const char *desc = strchr(p + 1, '\n') + 1, *body = strstr(desc, "```c\n");
+        if (!strncmp(desc, "The operation as the plain C below", 34)) {
+            const char *end = body ? strstr(body + 5, "```") : NULL;
+            char *op = kgrl_strdup(end ? body + 5 : "");   // the operation's C spec
+            if (end) op[end - body - 5] = 0;
+            random_ops++;
+            with_constant += kgrl__synth_has_constant(op);
+            kgrl_free(op);
+            continue;
+        }
         twins++;
         char id[16];
         sscanf(p + 6, "%15s", id);   // "Task L1/49 Max_reduction..."
         const kgrl_task *base = kgrl_tasks_find(&ts, id);
         char *spec = base ? kgrl_task_c_spec(base, NULL) : NULL;
-        const char *body = strstr(desc, "```c\n");
         differ += spec && body && strncmp(body + 5, spec, strlen(spec)) != 0 && !strncmp(desc, base->description, strlen(base->description));
         kgrl_free(spec);
     }
     KT_CHECK(random_ops == 20 && twins == 20 && differ == 20, "20 random operations (%d) and 20 twins (%d) of which %d have their base's "
              "description over another spec", random_ops, twins, differ);
-    // every random operation holds a random constant, so none is a task of the suite (without the check
-    // some were L1/53 Min, held out, word for word up to names)
-    int with_constant = 0;
-    for (const char *p = a.data + none.len; (p = strstr(p, "\nTask ")) != NULL; p++) {
-        const char *desc = strchr(p + 1, '\n') + 1, *body = strstr(desc, "```c\n"), *end = body ? strstr(body + 5, "```") : NULL;
-        if (strncmp(desc, "The operation as the plain C below", 34) || !end) continue;
-        char *spec = kgrl_strdup(body + 5);
-        spec[end - body - 5] = 0;
-        with_constant += kgrl__synth_has_constant(spec);
-        kgrl_free(spec);
-    }
     KT_CHECK(with_constant == 20, "random operations: %d of 20 with a random constant", with_constant);
     // unseen_train: the training tasks' solutions, chats and twins stay out too; level 2 stays in, and the
     // exercises (random operations alone, as twins would carry a training solution) still wear training ids
