@@ -2654,10 +2654,11 @@ bool kgrl_default_model_ensure(const kgrl_default_model_desc *desc, kgrl_err *er
     const char *dir = desc && desc->dir ? desc->dir : "models/kgrl-tiny";
     char path[4200];
     snprintf(path, sizeof path, "%s/DONE", dir);
-    char *done = kgrl_file_exists(path) ? kgrl_read_file(path, NULL, NULL) : NULL;
-    if (done) {   // built: say so when its corpus is not the one asked for (a DONE before 2026-11-22 says "done" alone)
-        bool unseen = strstr(done, KGRL__DONE_UNSEEN) != NULL, want = desc && desc->unseen_train;
-        if (unseen != want)
+    if (kgrl_file_exists(path)) {   // built: say so when its corpus is not the one asked for
+        // (a DONE before 2026-11-22 says "done" alone; one that cannot be read is kept, without the check)
+        char *done = kgrl_read_file(path, NULL, NULL);
+        bool unseen = done && strstr(done, KGRL__DONE_UNSEEN) != NULL, want = desc && desc->unseen_train;
+        if (done && unseen != want)
             kgrl_log(desc ? desc->logger : NULL, KGRL_LOG_WARN, "model %s was pretrained with the training split's solutions %s its "
                      "corpus, not %s (exp00 --unseen-train)", dir, unseen ? "out of" : "in", want ? "out of" : "in");
         kgrl_free(done);
