@@ -26,8 +26,11 @@
 //   python3 tests/oracles/check_default_model.py models/kgrl-tiny     # transformers loads it, same logits
 // Flags: --quick (cpu size, 20 steps, < 2 min), --seed S (default 1234), --model DIR (output directory,
 //   default models/kgrl-tiny; with --quick models/kgrl-tiny-quick), --out CSV (default results/exp00_base.csv), --steps N,
-//   --exercises N (-1: none), --unseen-train (the training split's solutions, chats and twins stay out of
-//   the corpus as well, so exp03 trains on specs the model never saw; nineteenth session, H100: 359 s,
+//   --hidden C, --layers L, --heads NH, --ffn F (the model's size; twenty-third session, 2 x H200, --unseen-train:
+//   C 512 L 8 NH 8 F 1536 (26M) at 3000 and 5000 steps and C 640 L 10 NH 10 F 2048 (52M) at 1600 and 3000 steps,
+//   each built in 260-482 s, copied 0 of 64 fresh exercises and answered 0-2 of the 38 real training specs they
+//   never saw, as the 11M model does; NOTES.md), --exercises N (-1: none), --unseen-train (the training
+//   split's solutions, chats and twins stay out of the corpus as well, so exp03 trains on specs the model never saw; nineteenth session, H100: 359 s,
 //   17 of 64 fresh exercises copied; exp03 on it: held-out sampled correct 2 -> 6 and 2 -> 4 of 320
 //   where the default corpus's model starts at 17, so the default model's held-out successes are recall
 //   of training tasks; twentieth session: on that build three exp03 seeds gave 2 -> 6, 0 -> 8, 0 -> 3
@@ -61,7 +64,17 @@ int main(int argc, char **argv) {
     int64_t steps = kgrl_flag_int(&f, "--steps", 0, "pretraining steps (0 = the size's default)");
     int64_t exercises = kgrl_flag_int(&f, "--exercises", 0, "synthetic porting exercises in the corpus (0 = the size's default, -1 = none)");
     bool unseen_train = kgrl_flag_bool(&f, "--unseen-train", "keep the training split's solutions out of the corpus too");
+    int64_t hidden = kgrl_flag_int(&f, "--hidden", 0, "hidden size (0 = the size's default, gpu 384)");
+    int64_t layers = kgrl_flag_int(&f, "--layers", 0, "layers (0 = the size's default, gpu 6)");
+    int64_t heads = kgrl_flag_int(&f, "--heads", 0, "attention heads, a multiple of the 2 KV heads (0 = the size's default, gpu 6)");
+    int64_t ffn = kgrl_flag_int(&f, "--ffn", 0, "MLP intermediate size (0 = the size's default, gpu 1024)");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "exp00_base: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
+    if (hidden < 0 || layers < 0 || heads < 0 || ffn < 0 || hidden > 8192 || layers > 128 || heads > 128 || ffn > 65536) {
+        fprintf(stderr, "exp00_base: --hidden (%lld), --layers (%lld), --heads (%lld) and --ffn (%lld) must be 0 (the default) or "
+                "positive, up to 8192, 128, 128 and 65536\n", (long long)hidden, (long long)layers,
+                (long long)heads, (long long)ffn);
+        return 2;
+    }
     // the quick model lives apart, so a full run never picks up a quick model
     if (!dir[0]) dir = quick ? "models/kgrl-tiny-quick" : "models/kgrl-tiny";
 
@@ -72,6 +85,7 @@ int main(int argc, char **argv) {
     logger.min_level = KGRL_LOG_INFO;
     kgrl_default_model_desc d = KGRL_ZERO;
     d.dir = dir; d.quick = quick; d.ctx = ctx; d.seed = (uint64_t)seed; d.steps = (int)steps; d.exercises = (int)exercises; d.unseen_train = unseen_train; d.logger = &logger;
+    d.hidden = (int)hidden; d.layers = (int)layers; d.heads = (int)heads; d.ffn = (int)ffn;
     kgrl_train_log log = KGRL_ZERO;
     kgrl_err err = KGRL_ZERO;
     double t0 = kgrl_now_s();

@@ -2510,6 +2510,11 @@ bool kgrl_default_model_build(const kgrl_default_model_desc *desc, kgrl_train_lo
     if (!d.layers) d.layers = big ? 6 : 2;
     if (!d.heads) d.heads = big ? 6 : 4;
     if (!d.kv_heads) d.kv_heads = 2;
+    if (!d.head_dim && (d.hidden % d.heads || (d.hidden / d.heads) % 2 || d.heads % d.kv_heads)) {   // before the corpus's minute
+        kgrl_err_set(err, "default model: the hidden size %d must be a multiple of the %d heads with an even head size (RoPE), "
+                     "and the heads a multiple of the %d KV heads", d.hidden, d.heads, d.kv_heads);
+        return false;
+    }
     if (!d.head_dim) d.head_dim = d.hidden / d.heads;
     if (!d.ffn) d.ffn = big ? 1024 : 192;
     if (!d.seq_len) d.seq_len = big ? 3072 : 256;
