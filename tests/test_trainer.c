@@ -518,13 +518,15 @@ static void test_bad_input(void) {
     kgrl_ctx_destroy(ctx);
     // a default-model size whose heads do not divide it fails before the corpus is built (exp00 --hidden/--heads)
     kgrl_default_model_desc dd = KGRL_ZERO;
-    const char *dir = "/tmp/kgrl_test_bad_size_model";
-    rmdir(dir);
+    char base[] = "/tmp/kgrl_test_bad_size_XXXXXX", dir[64];
+    KT_CHECK(mkdtemp(base) != NULL, "mkdtemp");
+    snprintf(dir, sizeof dir, "%s/model", base);
     dd.dir = dir; dd.quick = true; dd.hidden = 100; dd.logger = &quiet;   // quick: 4 heads, so a head of 25
     KT_CHECK(!kgrl_default_model_build(&dd, NULL, &err) && strstr(err.msg, "hidden size 100") && access(dir, F_OK) != 0,
              "odd head size: %s", err.msg);
     dd.hidden = 0; dd.heads = 3;   // 64 / 3, and 3 heads for 2 KV heads
     KT_CHECK(!kgrl_default_model_build(&dd, NULL, &err) && strstr(err.msg, "3 heads"), "heads: %s", err.msg);
+    rmdir(base);
     kgrl_sft_data_free(&data); kgrl_train_log_free(&log);
     kgrl_policy_destroy(p); kgrl_model_free(m);
 }
