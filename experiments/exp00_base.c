@@ -31,8 +31,8 @@
 //   each built in 260-482 s, copied 0 of 64 fresh exercises and answered 0-2 of the 38 real training specs they
 //   never saw, as the 11M model does; NOTES.md), --exercises N (-1: none), --unseen-train (the training
 //   split's solutions, chats and twins stay out of the corpus as well, so exp03 trains on specs the model
-//   never saw; nineteenth session, H100: 359 s, 17 of 64 fresh exercises copied; exp03 on it: held-out sampled correct 2 -> 6 and 2 -> 4 of 320
-//   where the default corpus's model starts at 17, so the default model's held-out successes are recall
+//   never saw; nineteenth session, H100: 359 s, 17 of 64 fresh exercises copied; exp03 on it: held-out
+//   sampled correct 2 -> 6 and 2 -> 4 of 320 where the default corpus's model starts at 17, so the default model's held-out successes are recall
 //   of training tasks; twentieth session: on that build three exp03 seeds gave 2 -> 6, 0 -> 8, 0 -> 3
 //   (all L1/53 Min), on a build of seed 4321 and on a second build of seed 1234 none, the latter's reward
 //   stayed at 0; NOTES.md).
