@@ -34,8 +34,8 @@
 //   never saw; nineteenth session, H100: 359 s, 17 of 64 fresh exercises copied; exp03 on it: held-out
 //   sampled correct 2 -> 6 and 2 -> 4 of 320 where the default corpus's model starts at 17, so the
 //   default model's held-out successes are recall of training tasks; twentieth session: on that build
-//   three exp03 seeds gave 2 -> 6, 0 -> 8, 0 -> 3 (all L1/53 Min), on a build of seed 4321 and on a second build of seed 1234 none, the latter's reward
-//   stayed at 0; NOTES.md).
+//   three exp03 seeds gave 2 -> 6, 0 -> 8, 0 -> 3 (all L1/53 Min), on a build of seed 4321 and on a
+//   second build of seed 1234 none, the latter's reward stayed at 0; NOTES.md).
 // Reproducible: a seed gives the same model bits (twentieth session, H100: two runs of --steps 300, one
 //   sha256; before, the embedding's and norm weights' gradients summed with atomics and each run gave
 //   another model, 36 and 5 of 64 exact ports for one seed in the eighth session).
