@@ -9,6 +9,7 @@ used as it is.
 
     python3 tests/oracles/engine_comparator.py                    # both models; ~5 min on one H100
     python3 tests/oracles/engine_comparator.py --quick            # 0.5B only, 32 new tokens, 2 steps
+    python3 tests/oracles/engine_comparator.py --compiled         # batch-1 decode, static cache + torch.compile
     python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv
 
 Measures (written to results/exp04_engine_comparator.csv, columns model,section,batch,metric,value,
@@ -20,6 +21,10 @@ the same as the C bench's CSV):
           down (fp32 adapters, bf16 base weights, torch.autocast bf16), labels -100 on the first quarter
           of each row, AdamW lr 1e-3, clip_grad_norm 1.0; B = 4 (0.5B) or 2 (1.5B), T = 1024.
   memory  peak_allocated_mib (torch.cuda.max_memory_allocated over the model's runs).
+--compiled measures batch-1 decode the fastest way transformers offers: generate with a static KV cache,
+which transformers compiles itself (torch.compile, CUDA graphs) on a GPU; rows decode_compiled in
+results/exp04_engine_compiled.csv. ms_per_step = (t(NEW) - t(NEW / 2)) / (NEW / 2), each length timed
+after a warm-up run of the same length (a static cache's length is part of the compiled shape).
 --ratios joins a kgrl CSV with the comparator CSV into results/exp04_engine_ratios.csv and prints the
 table the report quotes (decode and train tokens/s ratios; the targets are >= 5x at decode batch 64
 and >= 1.5x for the LoRA step).
@@ -80,6 +85,26 @@ def bench_decode(model, V, B, P, NEW, rows, name):
     rows.append((name, "decode", B, "prefill_ms", 1e3 * prefill))
 
 
+def bench_decode_compiled(model, V, P, NEW, rows, name):
+    import torch
+    ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]], device="cuda")
+    kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None, cache_implementation="static",
+              attention_mask=torch.ones_like(ids))
+    secs = {}
+    with torch.no_grad():
+        for n in (NEW // 2, NEW):
+            model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)   # compiles this cache length
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            out = model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)
+            torch.cuda.synchronize()
+            secs[n] = time.perf_counter() - t0
+            assert out.shape[1] == P + n, out.shape
+    per = (secs[NEW] - secs[NEW // 2]) / (NEW - NEW // 2)
+    rows.append((name, "decode_compiled", 1, "ms_per_step", 1e3 * per))
+    rows.append((name, "decode_compiled", 1, "tokens_per_s", 1.0 / per))
+
+
 def bench_train(model, V, B, T, steps, rows, name):
     import torch
     from peft import LoraConfig, get_peft_model
@@ -138,10 +163,21 @@ def ratios(kgrl_csv, comp_csv, out):
         w = csv.writer(f)
         w.writerow(["model", "section", "batch", "metric", "kgrl", "torch", "ratio"])
         w.writerows(res)
+    cpath = os.path.join(os.path.dirname(comp_csv) or ".", "exp04_engine_compiled.csv")
+    cc = load(cpath) if os.path.exists(cpath) else {}
+    for (m, sec, b, met), v in sorted(cc.items()):
+        if sec == "decode_compiled" and met == "tokens_per_s" and (m, "decode", 1, "tokens_per_s") in k:
+            kt = k[(m, "decode", 1, "tokens_per_s")]
+            res.append((m, sec, b, met, kt, v, kt / v))
     for r in res:
         target = {("decode", 64): 5.0, ("train", r[2]): 1.5}.get((r[1], r[2]))
-        print(f"{r[0]:24s} {r[1]:7s} B={r[2]:<3d} kgrl {r[4]:10.1f} tok/s  torch {r[5]:10.1f} tok/s  ratio {r[6]:6.2f}"
+        print(f"{r[0]:24s} {r[1]:15s} B={r[2]:<3d} kgrl {r[4]:10.1f} tok/s  torch {r[5]:10.1f} tok/s  ratio {r[6]:6.2f}"
               + (f"  (target >= {target})" if target else ""))
+    for (m, sec, b, met), v in sorted(cc.items()):   # the compiled path's share of kgrl's roofline
+        bpt, copy = k.get((m, "roofline", 1, "bytes_per_token")), k.get((m, "roofline", 1, "copy_gbps"))
+        if sec == "decode_compiled" and met == "ms_per_step" and bpt and copy:
+            print(f"{m:24s} roofline B=1   kgrl {100 * k[(m, 'roofline', 1, 'fraction')]:.1f}%  "
+                  f"torch compiled {100 * bpt / (v * 1e-3) / 1e9 / copy:.1f}%")
     print(f"wrote {out}")
 
 
@@ -154,6 +190,7 @@ def main():
     ap.add_argument("--prompt", type=int, default=128)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--train-tokens", type=int, default=1024)
+    ap.add_argument("--compiled", action="store_true", help="batch-1 decode with a static cache and torch.compile only")
     ap.add_argument("--ratios", metavar="KGRL_CSV", help="join a kgrl CSV with --out and write the ratios")
     a = ap.parse_args()
     if a.ratios:
@@ -168,6 +205,8 @@ def main():
     if a.quick:
         a.new, a.steps = 32, 2
     names = list(MODELS)[:1] if a.quick else list(MODELS)
+    if a.compiled and a.out == ap.get_default("out"):
+        a.out = os.path.join(os.path.dirname(a.out), "exp04_engine_compiled.csv")
     rows = []
     for name in names:
         d = ensure_model(name, a.seed)
@@ -176,6 +215,12 @@ def main():
         model = AutoModelForCausalLM.from_pretrained(d, torch_dtype=torch.bfloat16, attn_implementation="sdpa").cuda()
         model.eval()
         V = model.config.vocab_size
+        if a.compiled:
+            bench_decode_compiled(model, V, a.prompt, a.new, rows, name)
+            for r in rows[-2:]:
+                print(f"  {r[0]:24s} {r[1]:15s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
+            del model
+            continue
         for B in (1, 64):
             bench_decode(model, V, B, a.prompt, a.new, rows, name)
         bench_train(model, V, MODELS[name]["train_batch"], a.train_tokens, a.steps, rows, name)
