@@ -89,24 +89,35 @@ def bench_decode(model, V, B, P, NEW, rows, name):
     rows.append((name, "decode", B, "prefill_ms", 1e3 * prefill))
 
 
+def per_step_rows(run, NEW, rows, name, section):
+    """Times run(n) for n = NEW / 2 and NEW, each after a warm-up run(n) (a static cache's length is part of the
+    compiled shape), and adds the section's ms_per_step and tokens_per_s: the difference over the extra steps."""
+    import torch
+    secs = {}
+    with torch.no_grad():
+        for n in (NEW // 2, NEW):
+            run(n)
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            run(n)
+            torch.cuda.synchronize()
+            secs[n] = time.perf_counter() - t0
+    per = (secs[NEW] - secs[NEW // 2]) / (NEW - NEW // 2)
+    rows.append((name, section, 1, "ms_per_step", 1e3 * per))
+    rows.append((name, section, 1, "tokens_per_s", 1.0 / per))
+
+
 def bench_decode_compiled(model, V, P, NEW, rows, name):
     import torch
     ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]], device="cuda")
     kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None, cache_implementation="static",
               attention_mask=torch.ones_like(ids))
-    secs = {}
-    with torch.no_grad():
-        for n in (NEW // 2, NEW):
-            model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)   # compiles this cache length
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            out = model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)
-            torch.cuda.synchronize()
-            secs[n] = time.perf_counter() - t0
-            assert out.shape[1] == P + n, out.shape
-    per = (secs[NEW] - secs[NEW // 2]) / (NEW - NEW // 2)
-    rows.append((name, "decode_compiled", 1, "ms_per_step", 1e3 * per))
-    rows.append((name, "decode_compiled", 1, "tokens_per_s", 1.0 / per))
+
+    def run(n):
+        out = model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)
+        assert out.shape[1] == P + n, out.shape
+
+    per_step_rows(run, NEW, rows, name, "decode_compiled")
 
 
 def bench_decode_loop(model, V, P, NEW, rows, name):
@@ -129,19 +140,8 @@ def bench_decode_loop(model, V, P, NEW, rows, name):
             torch.compiler.cudagraph_mark_step_begin()
             out = step(input_ids=tok, past_key_values=cache, cache_position=where[P + i:P + i + 1], use_cache=True)
             tok = out.logits[:, -1:].argmax(-1)
-        torch.cuda.synchronize()
 
-    secs = {}
-    with torch.no_grad():
-        run(8)   # compiles and records the graph
-        for n in (NEW // 2, NEW):
-            run(n)
-            t0 = time.perf_counter()
-            run(n)
-            secs[n] = time.perf_counter() - t0
-    per = (secs[NEW] - secs[NEW // 2]) / (NEW - NEW // 2)
-    rows.append((name, "decode_compiled_loop", 1, "ms_per_step", 1e3 * per))
-    rows.append((name, "decode_compiled_loop", 1, "tokens_per_s", 1.0 / per))
+    per_step_rows(run, NEW, rows, name, "decode_compiled_loop")
 
 
 def bench_train(model, V, B, T, steps, rows, name):
