@@ -66,10 +66,15 @@ def ensure_model(name, seed):
     return d
 
 
+def prompt_ids(V, P, B):
+    """(B, P) token ids on the GPU: the C side's prompt, id (i * 7919 + 13) % V in every row"""
+    import torch
+    return torch.tensor([[(i * 7919 + 13) % V for i in range(P)]] * B, device="cuda")
+
+
 def bench_decode(model, V, B, P, NEW, rows, name):
     import torch
-    dev = "cuda"
-    ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]] * B, device=dev)
+    ids = prompt_ids(V, P, B)
     mask = torch.ones_like(ids)
     kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None)
     with torch.no_grad():
@@ -109,7 +114,7 @@ def per_step_rows(run, NEW, rows, name, section):
 
 def bench_decode_compiled(model, V, P, NEW, rows, name):
     import torch
-    ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]], device="cuda")
+    ids = prompt_ids(V, P, 1)
     kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None, cache_implementation="static",
               attention_mask=torch.ones_like(ids))
 
@@ -129,7 +134,7 @@ def bench_decode_loop(model, V, P, NEW, rows, name):
         cache = StaticCache(config=model.config, max_batch_size=1, max_cache_len=P + NEW, device="cuda",
                             dtype=torch.bfloat16)
     step = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
-    ids = torch.tensor([[(i * 7919 + 13) % V for i in range(P)]], device="cuda")
+    ids = prompt_ids(V, P, 1)
     where = torch.arange(P + NEW, device="cuda")
 
     def run(n):
