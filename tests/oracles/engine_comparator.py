@@ -128,11 +128,7 @@ def bench_decode_compiled(model, V, P, NEW, rows, name):
 def bench_decode_loop(model, V, P, NEW, rows, name):
     import torch
     from transformers import StaticCache
-    try:   # transformers 5: the layers allocate on their first update (the prefill)
-        cache = StaticCache(config=model.config, max_cache_len=P + NEW)
-    except TypeError:
-        cache = StaticCache(config=model.config, max_batch_size=1, max_cache_len=P + NEW, device="cuda",
-                            dtype=torch.bfloat16)
+    cache = StaticCache(config=model.config, max_cache_len=P + NEW)   # transformers 5: allocated by the prefill
     step = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
     ids = prompt_ids(V, P, 1)
     where = torch.arange(P + NEW, device="cuda")
@@ -203,16 +199,17 @@ def ratios(kgrl_csv, comp_csv, out):
     for key in sorted(k):
         if key[1] in ("decode", "train") and key[3] == "tokens_per_s" and key in c:
             res.append(key + (k[key], c[key], k[key] / c[key]))
-    with open(out, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["model", "section", "batch", "metric", "kgrl", "torch", "ratio"])
-        w.writerows(res)
+    # the compiled paths (--compiled) against kgrl's batch-1 decode, where that CSV is beside --out
     cpath = os.path.join(os.path.dirname(comp_csv) or ".", "exp04_engine_compiled.csv")
     cc = load(cpath) if os.path.exists(cpath) else {}
     for (m, sec, b, met), v in sorted(cc.items()):
         if sec.startswith("decode_compiled") and met == "tokens_per_s" and (m, "decode", 1, "tokens_per_s") in k:
             kt = k[(m, "decode", 1, "tokens_per_s")]
             res.append((m, sec, b, met, kt, v, kt / v))
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "section", "batch", "metric", "kgrl", "torch", "ratio"])
+        w.writerows(res)
     for r in res:
         target = {("decode", 64): 5.0, ("train", r[2]): 1.5}.get((r[1], r[2]))
         print(f"{r[0]:24s} {r[1]:20s} B={r[2]:<3d} kgrl {r[4]:10.1f} tok/s  torch {r[5]:10.1f} tok/s  ratio {r[6]:6.2f}"
