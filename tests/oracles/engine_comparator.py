@@ -46,6 +46,13 @@ MODELS = {
                                 num_key_value_heads=2, intermediate_size=8960, train_batch=2),
 }
 ROOT = "build/bench_models"
+COMPILED_CSV = "exp04_engine_compiled.csv"   # --compiled's CSV, beside --out
+GREEDY = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None)   # generate's kwargs, every path
+
+
+def beside(path, name):
+    """name in the directory of path"""
+    return os.path.join(os.path.dirname(path) or ".", name)
 
 
 def ensure_model(name, seed):
@@ -76,12 +83,11 @@ def bench_decode(model, V, B, P, NEW, rows, name):
     import torch
     ids = prompt_ids(V, P, B)
     mask = torch.ones_like(ids)
-    kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None)
     with torch.no_grad():
-        model.generate(ids, attention_mask=mask, max_new_tokens=4, min_new_tokens=4, **kw)   # warm-up
+        model.generate(ids, attention_mask=mask, max_new_tokens=4, min_new_tokens=4, **GREEDY)   # warm-up
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        out = model.generate(ids, attention_mask=mask, max_new_tokens=NEW, min_new_tokens=NEW, **kw)
+        out = model.generate(ids, attention_mask=mask, max_new_tokens=NEW, min_new_tokens=NEW, **GREEDY)
         torch.cuda.synchronize()
         dt = time.perf_counter() - t0
         assert out.shape[1] == P + NEW, out.shape
@@ -115,8 +121,7 @@ def per_step_rows(run, NEW, rows, name, section):
 def bench_decode_compiled(model, V, P, NEW, rows, name):
     import torch
     ids = prompt_ids(V, P, 1)
-    kw = dict(do_sample=False, use_cache=True, pad_token_id=0, eos_token_id=None, cache_implementation="static",
-              attention_mask=torch.ones_like(ids))
+    kw = dict(GREEDY, cache_implementation="static", attention_mask=torch.ones_like(ids))
 
     def run(n):
         out = model.generate(ids, max_new_tokens=n, min_new_tokens=n, **kw)
@@ -200,7 +205,7 @@ def ratios(kgrl_csv, comp_csv, out):
         if key[1] in ("decode", "train") and key[3] == "tokens_per_s" and key in c:
             res.append(key + (k[key], c[key], k[key] / c[key]))
     # the compiled paths (--compiled) against kgrl's batch-1 decode, where that CSV is beside --out
-    cpath = os.path.join(os.path.dirname(comp_csv) or ".", "exp04_engine_compiled.csv")
+    cpath = beside(comp_csv, COMPILED_CSV)
     cc = load(cpath) if os.path.exists(cpath) else {}
     for (m, sec, b, met), v in sorted(cc.items()):
         if sec.startswith("decode_compiled") and met == "tokens_per_s" and (m, "decode", 1, "tokens_per_s") in k:
@@ -236,7 +241,7 @@ def main():
     ap.add_argument("--ratios", metavar="KGRL_CSV", help="join a kgrl CSV with --out and write the ratios")
     a = ap.parse_args()
     if a.ratios:
-        ratios(a.ratios, a.out, os.path.join(os.path.dirname(a.out) or ".", "exp04_engine_ratios.csv"))
+        ratios(a.ratios, a.out, beside(a.out, "exp04_engine_ratios.csv"))
         return
     names = list(MODELS)[:1] if a.quick else list(MODELS)
     if a.models:
@@ -245,7 +250,7 @@ def main():
         if bad:
             sys.exit(f"engine_comparator: unknown model {bad[0]} (known: {', '.join(MODELS)})")
     if a.compiled and a.out == ap.get_default("out"):
-        a.out = os.path.join(os.path.dirname(a.out), "exp04_engine_compiled.csv")
+        a.out = beside(a.out, COMPILED_CSV)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
