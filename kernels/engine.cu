@@ -699,15 +699,15 @@ __device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const 
         vr[u] = ((const uint4*)v)[off];
     }
 }
-// The loaded pieces [0, tot) into the shared rows sk, sv, as 4-byte words (a piece starts at a word:
+// The loaded pieces [i0, i1) into the shared rows sk, sv, as 4-byte words (a piece starts at a word:
 // HS * es is a multiple of 16, so SR is even in bf16)
-__device__ __forceinline__ void kgrl_att_chunk_store(void* sk, void* sv, const uint4* kr, const uint4* vr, int per, int tot,
-                                                     int HS, int bf) {
+__device__ __forceinline__ void kgrl_att_chunk_store(void* sk, void* sv, const uint4* kr, const uint4* vr, int per, int i0,
+                                                     int i1, int HS, int bf) {
     int es = bf ? 2 : 4, E = 16 / es, SR = kgrl_att_row(HS, bf);
 #pragma unroll
     for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
         int i = threadIdx.x + u * blockDim.x;
-        if (i >= tot) continue;
+        if (i < i0 || i >= i1) continue;
         int at = ((i / per) * SR + (i % per) * E) * es / 4;   // in words
         unsigned int* wk = (unsigned int*)sk + at;
         unsigned int* wv = (unsigned int*)sv + at;
@@ -751,21 +751,26 @@ __device__ __forceinline__ void kgrl_att_combine(void* out, float* lse, const fl
     }
     if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
 }
-// (1 block an SM asked of ptxas: at its default it kept 80 registers and spilled 32 bytes; 96 without)
-extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
-kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
-                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
-                        int bf) {
+static_assert(KGRL_HS_MAX <= KGRL_ATT_DEC_THREADS, "a thread loads one element of the query");
+// The kernel's body for one storage dtype: with bf a constant, the score and p * v loops carry no
+// dtype branches. This, the chunk's stores before the wait and the load order after it took the 0.5B
+// decode_split node from 4.23 to 3.83 us and the batch-1 step from 0.687 to 0.669 ms a token (H100,
+// three rounds each against the earlier kernel in one call, twenty-ninth session)
+template <int bf>
+__device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,
+                                                    const void* k, const void* v, const int* kmask, const int* t0p, int Tk,
+                                                    int t0, int NH, int KVH, int HS, int CH) {
     extern __shared__ float kgrl_att_dsm[];
     __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
     int es = bf ? 2 : 4, SR = kgrl_att_row(HS, bf);
     void *sk = kgrl_att_dsm, *sv = (char*)kgrl_att_dsm + (u64)CH * SR * es;   // (CH, SR) each, the storage dtype
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
     // Before the wait: the slot and the key mask (kgrl_k_decode_advance or the host wrote them kernels
-    // ago) and the keys and values of the slots before the query's (earlier steps wrote them): the
-    // chunk's DRAM round trip overlaps the q/k/v launch. The query and its own slot's key and value
-    // come from that launch, after the wait. (Loaded after it, the chunk took ~2.5 us of the 0.5B
-    // step's ~8.3 us attention a layer: marked trace, H100, thirteenth session.)
+    // ago) and the keys and values of the slots before the query's (earlier steps wrote them), into
+    // shared memory: the chunk's DRAM round trip and its stores overlap the q/k/v launch. The query
+    // and its own slot's key and value come from that launch, after the wait. (Loaded after it, the
+    // chunk took ~2.5 us of the 0.5B step's ~8.3 us attention a layer: marked trace, H100, thirteenth
+    // session.)
     if (t0p) t0 = *t0p;
     int s0 = c * CH;
     if (s0 > t0) return;   // past the query: neither read nor counted
@@ -775,17 +780,20 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     bool pieces = (HS * es) % 16 == 0;
     u64 row0 = ((u64)b * Tk + s0) * KVH + kh;
     uint4 kr[KGRL_ATT_DEC_U], vr[KGRL_ATT_DEC_U];
-    if (pieces) kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, 0, before);
+    if (pieces) {
+        kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, 0, before);
+        kgrl_att_chunk_store(sk, sv, kr, vr, per, 0, before, HS, bf);
+    }
     kgrl_dep_wait();
     kgrl_dep_launch();
+    // the query's element and the new slot's pieces in flight together before a shared store waits on
+    // either: one L2 round trip after the wait, where a thread holding both paid two
     u64 qo = ((u64)b * NH + h) * HS;
-    for (int d = t; d < HS; d += blockDim.x) sq[d] = kgrl_ld(q, qo + d, bf);
-    if (pieces) {
-        kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
-        kgrl_att_chunk_store(sk, sv, kr, vr, per, tot, HS, bf);
-    } else {
-        kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);
-    }
+    float qd = t < HS ? kgrl_ld(q, qo + t, bf) : 0.0f;   // HS <= KGRL_HS_MAX <= the block's threads
+    if (pieces) kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
+    if (t < HS) sq[t] = qd;
+    if (pieces) kgrl_att_chunk_store(sk, sv, kr, vr, per, before, tot, HS, bf);
+    else kgrl_att_chunk_elems(sk, sv, k, v, row0, KVH, n, HS, bf);
     __syncthreads();
     float sc = -INFINITY;
     if (scored) {
@@ -828,6 +836,14 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     if (!kgrl_last_block(count + (u64)b * NH + h, (unsigned)nlive)) return;
     kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, kgrl_att_dsm);
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
+}
+// (1 block an SM asked of ptxas: at its default it kept 80 registers and spilled 32 bytes; 96 without)
+extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
+kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
+                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
+                        int bf) {
+    if (bf) kgrl_att_decode_run<1>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    else kgrl_att_decode_run<0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
 }
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.
