@@ -787,7 +787,8 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     kgrl_dep_wait();
     kgrl_dep_launch();
     // the query's element and the new slot's pieces in flight together before a shared store waits on
-    // either: one L2 round trip after the wait, where a thread holding both paid two
+    // either (in the earlier order's PTX a thread holding both issued the slot's loads only after the
+    // query's had landed: two L2 round trips after the wait)
     u64 qo = ((u64)b * NH + h) * HS;
     float qd = t < HS ? kgrl_ld(q, qo + t, bf) : 0.0f;   // HS <= KGRL_HS_MAX <= the block's threads
     if (pieces) kgrl_att_chunk_load(kr, vr, k, v, row0, KVH, per, before, tot);
@@ -837,7 +838,8 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, kgrl_att_dsm);
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
-// (1 block an SM asked of ptxas: at its default it kept 80 registers and spilled 32 bytes; 96 without)
+// 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32
+// bytes); with both bodies 103 registers, no spills, and each body's static shared arrays: 8 KB in all
 extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
 kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
                         const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
