@@ -268,9 +268,10 @@ def main():
         model.eval()
         V = model.config.vocab_size
         if a.compiled:
+            first = len(rows)
             bench_decode_compiled(model, V, a.prompt, a.new, rows, name)
             bench_decode_loop(model, V, a.prompt, a.new, rows, name)
-            for r in rows[-4:]:
+            for r in rows[first:]:
                 print(f"  {r[0]:24s} {r[1]:20s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
             del model
             continue
