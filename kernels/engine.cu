@@ -692,7 +692,7 @@ __device__ __forceinline__ void kgrl_att_chunk_load(uint4* kr, uint4* vr, const 
                                                     int per, int i0, int i1) {
 #pragma unroll
     for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
-        int i = threadIdx.x + u * blockDim.x;
+        int i = threadIdx.x + u * KGRL_ATT_DEC_THREADS;
         if (i < i0 || i >= i1) continue;
         u64 off = (row0 + (u64)(i / per) * KVH) * per + i % per;
         kr[u] = ((const uint4*)k)[off];
@@ -706,7 +706,7 @@ __device__ __forceinline__ void kgrl_att_chunk_store(void* sk, void* sv, const u
     int es = bf ? 2 : 4, E = 16 / es, SR = kgrl_att_row(HS, bf);
 #pragma unroll
     for (int u = 0; u < KGRL_ATT_DEC_U; u++) {
-        int i = threadIdx.x + u * blockDim.x;
+        int i = threadIdx.x + u * KGRL_ATT_DEC_THREADS;
         if (i < i0 || i >= i1) continue;
         int at = ((i / per) * SR + (i % per) * E) * es / 4;   // in words
         unsigned int* wk = (unsigned int*)sk + at;
@@ -752,14 +752,18 @@ __device__ __forceinline__ void kgrl_att_combine(void* out, float* lse, const fl
     if (threadIdx.x == 0 && lo) *lo = (real && L > 0.0f) ? M + logf(L) : -INFINITY;
 }
 static_assert(KGRL_HS_MAX <= KGRL_ATT_DEC_THREADS, "a thread loads one element of the query");
-// The kernel's body for one storage dtype: with bf a constant, the score and p * v loops carry no
-// dtype branches. This, the chunk's stores before the wait and the load order after it took the 0.5B
-// decode_split node from 4.23 to 3.83 us and the batch-1 step from 0.687 to 0.669 ms a token (H100,
-// three rounds each against the earlier kernel in one call, twenty-ninth session)
-template <int bf>
+// The kernel's body for one storage dtype and, where HSC > 0, one head size (HSC; else hs), with the
+// block size the constant KGRL_ATT_DEC_THREADS: the piece index math (i / per, i % per) and the loops
+// over HS then compile to shifts and fixed trip counts. Taken one at a time on the 0.5B decode_split
+// node (H100): the dtype, with the chunk's stores before the wait and the load order after it, 4.23 ->
+// 3.83 us (twenty-ninth session); HS 64 at compile time 3.84 -> 2.44 us, the batch-1 step 0.677 ->
+// 0.669 ms a token (medians of five pairs, three rounds each against the earlier kernel in one call,
+// thirtieth session)
+template <int bf, int HSC>
 __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,
                                                     const void* k, const void* v, const int* kmask, const int* t0p, int Tk,
-                                                    int t0, int NH, int KVH, int HS, int CH) {
+                                                    int t0, int NH, int KVH, int hs, int CH) {
+    const int HS = HSC > 0 ? HSC : hs;
     extern __shared__ float kgrl_att_dsm[];
     __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
     int es = bf ? 2 : 4, SR = kgrl_att_row(HS, bf);
@@ -808,9 +812,9 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     float l = kgrl_block_sum(p, sh);                   // syncs: sp is complete
     // p * v: G slot groups of HS dimensions (G * HS <= 2 * 256 since HS <= 256); a masked slot's v may
     // hold anything (NaN): selected away, not multiplied by 0
-    int G = blockDim.x / HS > 0 ? blockDim.x / HS : 1, g = t / HS;
+    int G = KGRL_ATT_DEC_THREADS / HS > 0 ? KGRL_ATT_DEC_THREADS / HS : 1, g = t / HS;
     if (g < G)
-        for (int d = t % HS; d < HS; d += blockDim.x) {
+        for (int d = t % HS; d < HS; d += KGRL_ATT_DEC_THREADS) {
             float acc = 0.0f;
             for (int j = g; j < n; j += G) {
                 float pj = sp[j], vj = kgrl_ld(sv, j * SR + d, bf);
@@ -839,13 +843,18 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
 // 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32
-// bytes); with both bodies 103 registers, no spills, and each body's static shared arrays: 8 KB in all
+// bytes); with the four bodies 119 registers, no spills, and each body's static shared arrays: 16.5 KB
+// in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)
 extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
 kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
                         const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
                         int bf) {
-    if (bf) kgrl_att_decode_run<1>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
-    else kgrl_att_decode_run<0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    // the head sizes of the Qwen2.5 models the kit benchmarks (0.5B: 64, 1.5B: 128) in bf16, the decode
+    // dtype; every other size and fp32 (the tests' mode) through the general bodies
+    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
 }
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.
