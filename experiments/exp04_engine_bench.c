@@ -143,8 +143,9 @@
 // Outcome (H100 80GB HBM3, thirtieth session): the roofline step is now the median of five pairs of
 //   runs (one pair had moved 42.4-49.2% between runs of one binary). The decode attention's bodies for
 //   head sizes 64 and 128 at compile time: attention node 3.84 -> 2.44 us at 0.5B (3.08 at 1.5B,
-//   5.45 before the twenty-ninth session), step 0.677 -> 0.669 ms (three rounds against the earlier build in one call). The full run
-//   with the comparators: roofline 49.2% / 64.5% (0.669 / 1.592 ms). Target 60%: met at 1.5B, not at 0.5B.
+//   5.45 before the twenty-ninth session), step 0.677 -> 0.669 ms (three rounds against the earlier
+//   build in one call). The full run with the comparators: roofline 49.2% / 64.5% (0.669 / 1.592 ms).
+//   Target 60%: met at 1.5B, not at 0.5B.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
