@@ -25,6 +25,11 @@ for step in "$@"; do
       done ;;
     test) ./build.sh test ;;
     info) ./build.sh kgrl && ./kgrl info && ./kgrl info --json ;;
+    bench)   # issue 6's figures, the comparators in the same call (NOTES.md, the engine sections)
+      python3 tests/oracles/engine_comparator.py &&
+        ./build.sh exp04_engine_bench && ./exp04_engine_bench &&
+        python3 tests/oracles/engine_comparator.py --compiled --models qwen2.5-0.5b-random &&
+        python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv ;;
     cmd:*) bash -c "${step#cmd:}" ;;
     *) echo "unknown step $step" ;;
   esac
