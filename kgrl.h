@@ -12098,6 +12098,30 @@ static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const k
     kgrl__gsample_launch(e, a, g);
 }
 
+// Step t of kgrl_gpu_sample onto the stream, then its tokens' copy into h_out (pinned) and the event
+// after it. Step 0 samples the prefill's last rows; step 1 runs eagerly (it loads every kernel and
+// warms cuBLAS before the capture); step 2 is captured as a CUDA graph, which every later step replays.
+typedef struct kgrl__gstep_graph { cudaGraph_t graph; cudaGraphExec_t exec; } kgrl__gstep_graph;
+static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, kgrl__gsampler *g,
+                                kgrl__gstep_graph *gr, int t, char *h_out, cudaEvent_t done) {
+    cudaStream_t st = e->ctx->stream;
+    if (t == 0) {
+        kgrl__gsample_launch(e, a, g);
+    } else if (t == 1) {
+        kgrl__gsample_step(e, gm, gl, a, g);
+    } else {
+        if (!gr->exec) {
+            KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+            kgrl__gsample_step(e, gm, gl, a, g);
+            KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &gr->graph));
+            KGRL_CUDA_CHECK(cudaGraphInstantiate(&gr->exec, gr->graph, 0));
+        }
+        KGRL_CUDA_CHECK(cudaGraphLaunch(gr->exec, st));
+    }
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g->tok, 12 * (size_t)g->S, cudaMemcpyDeviceToHost, st));
+    KGRL_CUDA_CHECK(cudaEventRecord(done, st));
+}
+
 bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                      const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
                      const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
@@ -12130,45 +12154,45 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
     kgrl__result_alloc(out, S, d.max_new_tokens);
-    char *h_out = (char *)kgrl_malloc(12 * nS);   // tok, lp, raw as the device lays them out
-    int *h_tok = (int *)h_out;
-    float *h_lp = (float *)(h_out + 4 * nS), *h_raw = (float *)(h_out + 8 * nS);
+    // The host reads step t's tokens while the device runs step t + 1: each step's tokens (tok, lp,
+    // raw as the device lays them out) land in their own pinned slot of a ring of two, with an event
+    // behind the copy. The device needs nothing from the host between steps (the advance kernel ends
+    // a sequence at its stop id, as kgrl__sample_record does here), so running one step ahead changes
+    // no token. The step after the last is launched only when the last ends on stop ids: then every
+    // row is inactive in it, it writes slot mask 0 and moves no position, so the host mirrors read
+    // back below are those of the loop without it.
+    char *h_ring;
+    KGRL_CUDA_CHECK(cudaMallocHost((void **)&h_ring, 2 * 12 * nS));
+    cudaEvent_t ev[2];
+    for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventCreateWithFlags(&ev[i], cudaEventDisableTiming));
     bool *live = (bool *)kgrl_malloc(sizeof(bool) * nS);
     for (int s = 0; s < S; s++) live[s] = true;
-    cudaGraph_t graph = NULL;
-    cudaGraphExec_t exec = NULL;
+    kgrl__gstep_graph gr = {NULL, NULL};
+    kgrl__gsample_issue(e, gm, gl, a, &g, &gr, 0, h_ring, ev[0]);
     for (int t = 0; t < d.max_new_tokens; t++) {
-        if (t == 0) {
-            kgrl__gsample_launch(e, a, &g);   // from the prefill's last rows
-        } else if (t == 1) {
-            kgrl__gsample_step(e, gm, gl, a, &g);   // eager: loads every kernel and warms cuBLAS before the capture
-        } else {
-            if (!exec) {
-                KGRL_CUDA_CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
-                kgrl__gsample_step(e, gm, gl, a, &g);
-                KGRL_CUDA_CHECK(cudaStreamEndCapture(st, &graph));
-                KGRL_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-            }
-            KGRL_CUDA_CHECK(cudaGraphLaunch(exec, st));
-        }
-        if (t > 0) a->len++;
-        // the host needs every token now (streaming callback, stop detection): one copy, one wait
-        KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g.tok, 12 * nS, cudaMemcpyDeviceToHost, st));
-        KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+        if (t + 1 < d.max_new_tokens) kgrl__gsample_issue(e, gm, gl, a, &g, &gr, t + 1, h_ring + 12 * nS * ((t + 1) % 2), ev[(t + 1) % 2]);
+        KGRL_CUDA_CHECK(cudaEventSynchronize(ev[t % 2]));
+        const char *h_out = h_ring + 12 * nS * (t % 2);
+        const int *h_tok = (const int *)h_out;
+        const float *h_lp = (const float *)(h_out + 4 * nS), *h_raw = (const float *)(h_out + 8 * nS);
         int n_active = 0;
         for (int s = 0; s < S; s++) {
             if (!live[s]) continue;
             live[s] = kgrl__sample_record(out, &d, s, t, h_tok[s], h_lp[s], h_raw[s], cb, user);
             n_active += live[s];
         }
-        if (!n_active || t + 1 == d.max_new_tokens) break;
+        if (!n_active) break;
+        if (t + 1 < d.max_new_tokens) a->len++;   // step t + 1, already launched, wrote its slot
     }
-    if (exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(graph)); }
+    KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+    if (gr.exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(gr.exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(gr.graph)); }
+    for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
+    KGRL_CUDA_CHECK(cudaFreeHost(h_ring));
     // the host mirrors follow the device again, so kgrl_gpu_model_decode may go on from here
     kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
     kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
     KGRL_CUDA_CHECK(cudaFree(g.block));
-    kgrl_free(h_out); kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
+    kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
     return true;
 }
 // ============================================================================================
