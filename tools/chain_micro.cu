@@ -12,6 +12,7 @@
 //   A   five launches a layer with programmatic launch: the engine's structure today
 //   B   two launches a layer: [q/k/v | attention | o] and [gate/up | down]
 //   C   one launch a layer: [q/k/v | attention | o | gate/up | down]
+//   D, E, F  four launches a layer, one pair merged: [attention | o], [q/k/v | attention], [gate/up | down]
 // In B and C a block takes a ticket (an atomic, in the order blocks start) that picks its role and
 // unit, so a block only ever waits for blocks with lower tickets, which have started: no deadlock
 // whatever the residency. A consumer's thread 0 spins on its producers' counter (acquire); a
@@ -305,6 +306,19 @@ __global__ void __launch_bounds__(THREADS) kB2(P p, int l) {
     if (u < GU_BLOCKS) role_gu<false, true>(p, l, u, sm);
     else role_down<true>(p, l, u - GU_BLOCKS, sm);
 }
+// D: [attention | o]; E: [q/k/v | attention]; F is A with kB2
+__global__ void __launch_bounds__(THREADS) kD(P p, int l) {
+    float* sm = (float*)smem_f4;
+    int u = ticket(p.cnt + l * CNT_N + CNT_TICKET1);
+    if (u < NH) role_att<false, true>(p, l, u, sm);
+    else role_o<true, false>(p, l, u - NH, sm);
+}
+__global__ void __launch_bounds__(THREADS) kE(P p, int l) {
+    float* sm = (float*)smem_f4;
+    int u = ticket(p.cnt + l * CNT_N + CNT_TICKET1);
+    if (u < QKV_BLOCKS) role_qkv<true>(p, l, u, sm);
+    else role_att<true, false>(p, l, u - QKV_BLOCKS, sm);
+}
 // C: [q/k/v | attention | o | gate/up | down]
 __global__ void __launch_bounds__(THREADS) kC(P p, int l) {
     float* sm = (float*)smem_f4;
@@ -334,20 +348,27 @@ static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t
     cfg.attrs = at; cfg.numAttrs = 1;
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
-enum { V_A0, V_A, V_B, V_C, V_N };
+enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_N };
 static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A  five launches (the engine today)",
-                                  "B  two launches: [qkv|att|o] [gate/up|down]", "C  one launch a layer"};
+                                  "B  two launches: [qkv|att|o] [gate/up|down]", "C  one launch a layer",
+                                  "D  four launches: [att|o] merged", "E  four launches: [qkv|att] merged",
+                                  "F  four launches: [gate/up|down] merged"};
 // one step: the counters zeroed, then 24 layers (the first launch after the memset is a plain one)
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
     for (int l = 0; l < L; l++) {
-        if (v == V_A0 || v == V_A) {
-            bool pdl = v == V_A;
-            launch(kA_qkv, QKV_BLOCKS, SMEM_GEMV, pdl && l > 0, st, p, l);
-            launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
-            launch(kA_o, O_BLOCKS, SMEM_GEMV, pdl, st, p, l);
-            launch(kA_gu, GU_BLOCKS, SMEM_GEMV, pdl, st, p, l);
-            launch(kA_down, DOWN_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+        if (v == V_A0 || v == V_A || v == V_D || v == V_E || v == V_F) {
+            bool pdl = v != V_A0;
+            if (v == V_E) launch(kE, QKV_BLOCKS + NH, SMEM_MAX, l > 0, st, p, l);
+            else launch(kA_qkv, QKV_BLOCKS, SMEM_GEMV, pdl && l > 0, st, p, l);
+            if (v == V_D) launch(kD, NH + O_BLOCKS, SMEM_MAX, pdl, st, p, l);
+            if (v != V_D && v != V_E) launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
+            if (v != V_D) launch(kA_o, O_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+            if (v == V_F) launch(kB2, GU_BLOCKS + DOWN_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+            else {
+                launch(kA_gu, GU_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+                launch(kA_down, DOWN_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+            }
         } else if (v == V_B) {
             launch(kB1, QKV_BLOCKS + NH + O_BLOCKS, SMEM_MAX, l > 0, st, p, l);
             launch(kB2, GU_BLOCKS + DOWN_BLOCKS, SMEM_GEMV, true, st, p, l);
