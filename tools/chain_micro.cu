@@ -238,17 +238,25 @@ __device__ void role_att(const P& p, int l, int h, float* sm) {
     if (tid < HS) p.atty[(size_t)l * QD + h * HS + tid] = (part[tid] + part[HS + tid] + part[2 * HS + tid] + part[3 * HS + tid]) / z;
     if (SIGNAL) signal(p.cnt + l * CNT_N + CNT_ATT);
 }
+// out[r] = resid[r] + W[r, :] . in, a row a warp: o (in: the attention's output) and down (in: the swiglu's)
+template <int K, int PRE, bool COUNT, bool SIGNAL>
+__device__ void role_resid(const bf16* W, const float* in, const float* resid, float* out, int u, float* sm, const int* wait_on,
+                           int target, int* done) {
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = u * WARPS + w;
+    const bf16* row = W + (size_t)r * K;
+    uint4 wr[PRE];
+    row_pre<K, PRE>(wr, row);
+    depend<COUNT>(wait_on, target);
+    stage<false>(in, sm, K, sm + F);
+    float y = row_dot<K, PRE>(wr, row, sm);
+    if (lane == 0) out[r] = __ldcg(resid + r) + y;
+    if (SIGNAL) signal(done);
+}
 template <bool COUNT, bool SIGNAL>
 __device__ void role_o(const P& p, int l, int u, float* sm) {
-    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = u * WARPS + w;
-    const bf16* row = p.wo + ((size_t)l * C + r) * C;
-    uint4 wr[4];
-    row_pre<C, 4>(wr, row);
-    depend<COUNT>(p.cnt + l * CNT_N + CNT_ATT, NH);
-    stage<false>(p.atty + (size_t)l * QD, sm, QD, sm + F);
-    float y = row_dot<C, 4>(wr, row, sm);
-    if (lane == 0) p.mid[(size_t)l * C + r] = __ldcg(p.xs + (size_t)l * C + r) + y;
-    if (SIGNAL) signal(p.cnt + l * CNT_N + CNT_O);
+    int* c = p.cnt + l * CNT_N;
+    role_resid<C, 4, COUNT, SIGNAL>(p.wo + (size_t)l * C * C, p.atty + (size_t)l * QD, p.xs + (size_t)l * C, p.mid + (size_t)l * C, u, sm,
+                                    c + CNT_ATT, NH, c + CNT_O);
 }
 template <bool COUNT, bool SIGNAL>
 __device__ void role_gu(const P& p, int l, int u, float* sm) {
@@ -267,14 +275,8 @@ __device__ void role_gu(const P& p, int l, int u, float* sm) {
 }
 template <bool COUNT>
 __device__ void role_down(const P& p, int l, int u, float* sm) {
-    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = u * WARPS + w;
-    const bf16* row = p.wd + ((size_t)l * C + r) * F;
-    uint4 wr[8];
-    row_pre<F, 8>(wr, row);
-    depend<COUNT>(p.cnt + l * CNT_N + CNT_GU, GU_BLOCKS);
-    stage<false>(p.h + (size_t)l * F, sm, F, sm + F);
-    float y = row_dot<F, 8>(wr, row, sm);
-    if (lane == 0) p.xs[(size_t)(l + 1) * C + r] = __ldcg(p.mid + (size_t)l * C + r) + y;
+    role_resid<F, 8, COUNT, false>(p.wd + (size_t)l * C * F, p.h + (size_t)l * F, p.mid + (size_t)l * C, p.xs + (size_t)(l + 1) * C, u, sm,
+                                   p.cnt + l * CNT_N + CNT_GU, GU_BLOCKS, nullptr);
 }
 
 // ---- the kernels
