@@ -282,9 +282,8 @@ static double step_ms_median(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_acts *
     return st.median;
 }
 
-// Batch-1 decode steps of kgrl_gpu_sample (the graph-launched step: forward, sampler, one D2H; the
-// host reads a step's tokens while the next step runs)
-// against the bandwidth floor.
+// Batch-1 decode steps of kgrl_gpu_sample against the bandwidth floor (the graph-launched step:
+// forward, sampler, one D2H; the host reads a step's tokens while the next step runs).
 static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, double copy_gbps, row_sink *s) {
     const kgrl_model_config *c = &gm->cfg;
     int n1 = NEW / 4 + 1, n2 = NEW > n1 ? NEW : n1 + 1;
