@@ -3569,9 +3569,21 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// x / T - max / T rounded twice, never fused into an FMA: the CPU reference (kgrl_sample_row) computes\n"
 "// the same two roundings, so both keep the same tokens at a filter's boundary\n"
 "__device__ __forceinline__ float kgrl_scaled(float x, float inv_t, float smx) { return __fsub_rn(__fmul_rn(x, inv_t), smx); }\n"
+"// A row's result: out_tok/out_lp/out_raw_lp (S) on the device, which the next step's advance kernel\n"
+"// reads, and, when ring != NULL, slot step & 1 of the host's pinned, mapped ring (2, 3, S: tok, lp,\n"
+"// raw as 4-byte words), which the host reads after the step's event without a copy on the stream\n"
+"__device__ __forceinline__ void kgrl_sample_out(int* out_tok, float* out_lp, float* out_raw_lp, char* ring, int step, int S, int sq,\n"
+"                                                int tok, float lp, float raw) {\n"
+"    out_tok[sq] = tok; out_lp[sq] = lp; out_raw_lp[sq] = raw;\n"
+"    if (!ring) return;\n"
+"    char* h = ring + (u64)(step & 1) * 12 * S;\n"
+"    ((int*)h)[sq] = tok;\n"
+"    ((float*)(h + 4 * (u64)S))[sq] = lp;\n"
+"    ((float*)(h + 8 * (u64)S))[sq] = raw;\n"
+"}\n"
 "extern \"C\" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits, const int* rows,\n"
 "                                         const u64* streams, const int* steps, const int* active, u64 seed, float temperature,\n"
-"                                         int top_k, float top_p, float min_p, int V, int bf) {\n"
+"                                         int top_k, float top_p, float min_p, int V, int bf, char* ring) {\n"
 "    kgrl_dep_wait();\n"
 "    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
@@ -3671,9 +3683,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            tok = last;\n"
 "        }\n"
 "        float x = kgrl_ld(logits, base + tok, bf);\n"
-"        out_tok[sq] = tok;\n"
-"        out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));\n"
-"        out_raw_lp[sq] = x - raw_lse;\n"
+"        kgrl_sample_out(out_tok, out_lp, out_raw_lp, ring, steps[sq], gridDim.x, sq, tok, (float)((double)kgrl_scaled(x, inv_t, smx) - log(z)),\n"
+"                        x - raw_lse);\n"
 "    }\n"
 "}\n"
 "\n"
@@ -3688,7 +3699,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#define KGRL_GREEDY_THREADS 256\n"
 "extern \"C\" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits,\n"
 "                                                const int* rows, const int* active, kgrl_greedy_part* part,\n"
-"                                                unsigned int* count, int V, int bf) {\n"
+"                                                unsigned int* count, int V, int bf, const int* steps, char* ring) {\n"
 "    kgrl_dep_wait();\n"
 "    kgrl_dep_launch();\n"
 "    __shared__ float sh[32];\n"
@@ -3741,9 +3752,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        t = min(t, __shfl_xor_sync(0xffffffffu, t, off));\n"
 "    }\n"
 "    if (tid == 0) {\n"
-"        out_tok[sq] = t;\n"
-"        out_lp[sq] = 0.0f;\n"
-"        out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - (M + (float)log(Z));\n"
+"        kgrl_sample_out(out_tok, out_lp, out_raw_lp, ring, steps[sq], gridDim.y, sq, t, 0.0f, kgrl_ld(logits, base + t, bf) - (M + (float)log(Z)));\n"
 "        count[sq] = 0;   // ready for the next step\n"
 "    }\n"
 "}\n"
@@ -12035,6 +12044,7 @@ typedef struct kgrl__gsampler {
     int *tok;                // (S) sampled tokens, followed by lp (S) and raw (S): one D2H per step
     float *lp, *raw;         // (S) logprobs under the sampling distribution and under the raw model
     int *rows, *steps, *active, *count, *stop_ids;   // (S) x4: logits row, step, live, greedy counter; (n_stop)
+    char *h_ring, *ring;     // (2, 3, S) pinned host memory mapped into the device: step t's tok, lp, raw in slot t % 2
     unsigned long long seed;
     float temp, top_p, min_p;   // temp 0: greedy
     int top_k;
@@ -12069,6 +12079,12 @@ static void kgrl__gsampler_create(kgrl_engine *e, kgrl__gsampler *g, const kgrl_
     if (d->n_stop) memcpy(h + ((char *)g->stop_ids - (char *)g->block), d->stop_ids, sizeof(int) * (size_t)d->n_stop);
     kgrl__ecopy(e, g->block, h, bytes, cudaMemcpyHostToDevice);
     kgrl_free(h);
+    KGRL_CUDA_CHECK(cudaHostAlloc((void **)&g->h_ring, 2 * 12 * nS, cudaHostAllocMapped));
+    KGRL_CUDA_CHECK(cudaHostGetDevicePointer((void **)&g->ring, g->h_ring, 0));
+}
+static void kgrl__gsampler_free(kgrl__gsampler *g) {
+    KGRL_CUDA_CHECK(cudaFree(g->block));
+    KGRL_CUDA_CHECK(cudaFreeHost(g->h_ring));
 }
 
 // The sampling kernel over the S rows of a->logits that g->rows names: greedy, nblk blocks of 256 a
@@ -12078,12 +12094,12 @@ static void kgrl__gsample_launch(kgrl_engine *e, const kgrl_gpu_acts *a, kgrl__g
     void *logits = a->logits;
     if (g->temp <= 0.0f) {
         KGRL_CHECK((V + KGRL__GREEDY_SLICE - 1) / KGRL__GREEDY_SLICE == g->nblk, "greedy sampler: made for another vocabulary than %d", V);
-        void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->active, &g->part, &g->count, &V, &bf};
+        void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->active, &g->part, &g->count, &V, &bf, &g->steps, &g->ring};
         kgrl__ek(e, KGRL__EK_SAMPLE_GREEDY, (unsigned)g->nblk, (unsigned)g->S, 1, 256, args);
         return;
     }
     void *args[] = {&g->tok, &g->lp, &g->raw, &logits, &g->rows, &g->streams, &g->steps, &g->active, &g->seed, &g->temp,
-                    &g->top_k, &g->top_p, &g->min_p, &V, &bf};
+                    &g->top_k, &g->top_p, &g->min_p, &V, &bf, &g->ring};
     kgrl__ek(e, KGRL__EK_SAMPLE, (unsigned)g->S, 1, 1, 1024, args);
 }
 
@@ -12100,12 +12116,12 @@ static void kgrl__gsample_step(kgrl_engine *e, const kgrl_gpu_model *gm, const k
     kgrl__gsample_launch(e, a, g);
 }
 
-// Step t of kgrl_gpu_sample onto the stream, then its tokens' copy into h_out (pinned) and the event
-// after it. Step 0 samples the prefill's last rows; step 1 runs eagerly (it loads every kernel and
+// Step t of kgrl_gpu_sample onto the stream, then the event after it (its sampler wrote the step's
+// tokens into slot t % 2 of g->h_ring). Step 0 samples the prefill's last rows; step 1 runs eagerly (it loads every kernel and
 // warms cuBLAS before the capture); step 2 is captured as a CUDA graph, which every later step replays.
 typedef struct kgrl__gstep_graph { cudaGraph_t graph; cudaGraphExec_t exec; } kgrl__gstep_graph;
 static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a, kgrl__gsampler *g,
-                                kgrl__gstep_graph *gr, int t, char *h_out, cudaEvent_t done) {
+                                kgrl__gstep_graph *gr, int t, cudaEvent_t done) {
     cudaStream_t st = e->ctx->stream;
     if (t == 0) {
         kgrl__gsample_launch(e, a, g);
@@ -12120,7 +12136,6 @@ static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const 
         }
         KGRL_CUDA_CHECK(cudaGraphLaunch(gr->exec, st));
     }
-    KGRL_CUDA_CHECK(cudaMemcpyAsync(h_out, g->tok, 12 * (size_t)g->S, cudaMemcpyDeviceToHost, st));
     KGRL_CUDA_CHECK(cudaEventRecord(done, st));
 }
 
@@ -12156,25 +12171,23 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
     kgrl__result_alloc(out, S, d.max_new_tokens);
-    // The host reads step t's tokens while the device runs step t + 1: each step's tokens (tok, lp,
-    // raw as the device lays them out) land in their own pinned slot of a ring of two, with an event
-    // behind the copy. The device needs nothing from the host between steps (the advance kernel ends
-    // a sequence at its stop id, as kgrl__sample_record does here), so running one step ahead changes
-    // no token. The step after the last is launched only when the last ends on stop ids: then every
-    // row is inactive in it, it writes slot mask 0 and moves no position, so the host mirrors read
-    // back below are those of the loop without it.
-    char *h_ring;
-    KGRL_CUDA_CHECK(cudaMallocHost((void **)&h_ring, 2 * 12 * nS));
+    // The host reads step t's tokens while the device runs step t + 1: the sampler writes each step's
+    // tokens into their own slot of the mapped ring (no copy on the stream between two steps), with
+    // an event behind each step. The device needs nothing from the host between steps (the advance
+    // kernel ends a sequence at its stop id, as kgrl__sample_record does here), so running one step
+    // ahead changes no token. The step after the last is launched only when the last ends on stop
+    // ids: then every row is inactive in it, it writes slot mask 0 and moves no position, so the host
+    // mirrors read back below are those of the loop without it.
     cudaEvent_t ev[2];
     for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventCreateWithFlags(&ev[i], cudaEventDisableTiming));
     bool *live = (bool *)kgrl_malloc(sizeof(bool) * nS);
     for (int s = 0; s < S; s++) live[s] = true;
     kgrl__gstep_graph gr = {NULL, NULL};
-    kgrl__gsample_issue(e, gm, gl, a, &g, &gr, 0, h_ring, ev[0]);
+    kgrl__gsample_issue(e, gm, gl, a, &g, &gr, 0, ev[0]);
     for (int t = 0; t < d.max_new_tokens; t++) {
-        if (t + 1 < d.max_new_tokens) kgrl__gsample_issue(e, gm, gl, a, &g, &gr, t + 1, h_ring + 12 * nS * ((t + 1) % 2), ev[(t + 1) % 2]);
+        if (t + 1 < d.max_new_tokens) kgrl__gsample_issue(e, gm, gl, a, &g, &gr, t + 1, ev[(t + 1) % 2]);
         KGRL_CUDA_CHECK(cudaEventSynchronize(ev[t % 2]));
-        const char *h_out = h_ring + 12 * nS * (t % 2);
+        const char *h_out = g.h_ring + 12 * nS * (t % 2);
         const int *h_tok = (const int *)h_out;
         const float *h_lp = (const float *)(h_out + 4 * nS), *h_raw = (const float *)(h_out + 8 * nS);
         int n_active = 0;
@@ -12189,11 +12202,10 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
     if (gr.exec) { KGRL_CUDA_CHECK(cudaGraphExecDestroy(gr.exec)); KGRL_CUDA_CHECK(cudaGraphDestroy(gr.graph)); }
     for (int i = 0; i < 2; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
-    KGRL_CUDA_CHECK(cudaFreeHost(h_ring));
     // the host mirrors follow the device again, so kgrl_gpu_model_decode may go on from here
     kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
     kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
-    KGRL_CUDA_CHECK(cudaFree(g.block));
+    kgrl__gsampler_free(&g);
     kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
     return true;
 }

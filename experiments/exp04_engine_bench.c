@@ -451,7 +451,7 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_si
     printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us\n", g, b);
     csv_row(s, "decode_split", 1, "us_step_sum_gemv", g);
     csv_row(s, "decode_split", 1, "us_step_sum_cublas", b);
-    KGRL_CUDA_CHECK(cudaFree(st.g.block));
+    kgrl__gsampler_free(&st.g);
     kgrl_free(prompt);
     kgrl_gpu_acts_free(st.a);
 }

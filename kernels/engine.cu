@@ -1047,9 +1047,21 @@ __device__ __forceinline__ void kgrl_sample_load(float* v, const void* logits, u
 // x / T - max / T rounded twice, never fused into an FMA: the CPU reference (kgrl_sample_row) computes
 // the same two roundings, so both keep the same tokens at a filter's boundary
 __device__ __forceinline__ float kgrl_scaled(float x, float inv_t, float smx) { return __fsub_rn(__fmul_rn(x, inv_t), smx); }
+// A row's result: out_tok/out_lp/out_raw_lp (S) on the device, which the next step's advance kernel
+// reads, and, when ring != NULL, slot step & 1 of the host's pinned, mapped ring (2, 3, S: tok, lp,
+// raw as 4-byte words), which the host reads after the step's event without a copy on the stream
+__device__ __forceinline__ void kgrl_sample_out(int* out_tok, float* out_lp, float* out_raw_lp, char* ring, int step, int S, int sq,
+                                                int tok, float lp, float raw) {
+    out_tok[sq] = tok; out_lp[sq] = lp; out_raw_lp[sq] = raw;
+    if (!ring) return;
+    char* h = ring + (u64)(step & 1) * 12 * S;
+    ((int*)h)[sq] = tok;
+    ((float*)(h + 4 * (u64)S))[sq] = lp;
+    ((float*)(h + 8 * (u64)S))[sq] = raw;
+}
 extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits, const int* rows,
                                          const u64* streams, const int* steps, const int* active, u64 seed, float temperature,
-                                         int top_k, float top_p, float min_p, int V, int bf) {
+                                         int top_k, float top_p, float min_p, int V, int bf, char* ring) {
     kgrl_dep_wait();
     kgrl_dep_launch();
     __shared__ float sh[32];
@@ -1149,9 +1161,8 @@ extern "C" __global__ void kgrl_k_sample(int* out_tok, float* out_lp, float* out
             tok = last;
         }
         float x = kgrl_ld(logits, base + tok, bf);
-        out_tok[sq] = tok;
-        out_lp[sq] = (float)((double)kgrl_scaled(x, inv_t, smx) - log(z));
-        out_raw_lp[sq] = x - raw_lse;
+        kgrl_sample_out(out_tok, out_lp, out_raw_lp, ring, steps[sq], gridDim.x, sq, tok, (float)((double)kgrl_scaled(x, inv_t, smx) - log(z)),
+                        x - raw_lse);
     }
 }
 
@@ -1166,7 +1177,7 @@ struct kgrl_greedy_part { double s; float m; int i; };
 #define KGRL_GREEDY_THREADS 256
 extern "C" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, float* out_raw_lp, const void* logits,
                                                 const int* rows, const int* active, kgrl_greedy_part* part,
-                                                unsigned int* count, int V, int bf) {
+                                                unsigned int* count, int V, int bf, const int* steps, char* ring) {
     kgrl_dep_wait();
     kgrl_dep_launch();
     __shared__ float sh[32];
@@ -1219,9 +1230,7 @@ extern "C" __global__ void kgrl_k_sample_greedy(int* out_tok, float* out_lp, flo
         t = min(t, __shfl_xor_sync(0xffffffffu, t, off));
     }
     if (tid == 0) {
-        out_tok[sq] = t;
-        out_lp[sq] = 0.0f;
-        out_raw_lp[sq] = kgrl_ld(logits, base + t, bf) - (M + (float)log(Z));
+        kgrl_sample_out(out_tok, out_lp, out_raw_lp, ring, steps[sq], gridDim.y, sq, t, 0.0f, kgrl_ld(logits, base + t, bf) - (M + (float)log(Z)));
         count[sq] = 0;   // ready for the next step
     }
 }

@@ -1393,7 +1393,8 @@ static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_a
     for (int t = 0; t < d->max_new_tokens; t++) {
         for (int s = 0; s < S; s++) steps[s] = t;
         h2d(drows, rows, sizeof(int) * S); h2d(dsteps, steps, sizeof(int) * S); h2d(dact, active, sizeof(int) * S);
-        void *args[] = {&dtok, &dlp, &draw, &a->logits, &drows, &ds, &dsteps, &dact, &seed, &temp, &top_k, &top_p, &min_p, &V, &bf};
+        char *no_ring = NULL;
+        void *args[] = {&dtok, &dlp, &draw, &a->logits, &drows, &ds, &dsteps, &dact, &seed, &temp, &top_k, &top_p, &min_p, &V, &bf, &no_ring};
         kgrl_launch(ctx, eng->k[KGRL__EK_SAMPLE], kgrl_dim3((unsigned)S, 1, 1), kgrl_dim3(1024, 1, 1), 0, args);
         d2h(tok, dtok, sizeof(int) * S); d2h(lp, dlp, sizeof(float) * S); d2h(raw, draw, sizeof(float) * S);
         int n_active = 0;
