@@ -26,6 +26,14 @@
 // (NOTES.md, twenty-fourth to thirtieth sessions). Leaving the attention launch out altogether took
 // 0.676 -> 0.524 ms a token; every try at moving its work into another launch lost. Merged launches
 // with counters were never measured without early triggers; this micro does that before building it.
+//
+// Measured (H100 80GB HBM3, thirty-second session, ./chain_micro 3, best us a layer; layer 0 against
+// the CPU 1.41e-07, outputs of A0..F equal bit for bit):
+//   A0 31.05   A 30.27   B 36.77   C 34.57   D 43.06   E 45.01   F 31.02   G 21.46
+// The rule set before the run was to build B into the engine only if it came >= 4 us a layer under A;
+// it came 6.5 us over, and every merged variant loses to A, so the engine keeps its five launches.
+// The micro is slower than the engine (A 30.3 against ~23.3 us; the attention launch is worth 8.8
+// here against 6.3 there), which does not change the order.
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <math.h>
@@ -48,7 +56,7 @@ enum { CNT_QKV = 0, CNT_ATT = 2, CNT_O = 3, CNT_GU = 4, CNT_TICKET1 = 5, CNT_TIC
 // shared memory: the staged input (up to F floats) or the attention's chunk, plus the small arrays
 constexpr int ATT_CHUNK_BYTES = 2 * (T - 1) * HS * 2;
 constexpr int SMEM_GEMV = (F + 32) * 4;   // the staged input, then 32 floats for block reductions
-constexpr int SMEM_ATT = ATT_CHUNK_BYTES + (3 * HS + T + 4 * HS) * 4;
+constexpr int SMEM_ATT = ATT_CHUNK_BYTES + (3 * HS + T + 4 * HS + 32) * 4;   // q, new k, new v, scores, partial sums, reductions
 constexpr int SMEM_MAX = SMEM_ATT > SMEM_GEMV ? SMEM_ATT : SMEM_GEMV;
 static_assert(SMEM_MAX <= 48 * 1024, "no opt-in needed");
 static_assert(T <= THREADS, "a thread a slot");
