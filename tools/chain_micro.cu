@@ -15,6 +15,10 @@
 //   D, E, F  four launches a layer, one pair merged: [attention | o], [q/k/v | attention], [gate/up | down]
 //   G   A without the attention launch (wrong outputs, timing only): what that launch is worth here, to
 //       set against the engine's 6.3 us a layer (twenty-fourth session), so the micro can be trusted
+//   H, I, J  four launches: no attention launch; each o block computes every head's attention itself
+//       (tensor cores, both KV groups' cached slots copied to shared memory before its wait), then its
+//       rows of o. 8, 16 or 32 warps a block (112, 56 or 28 blocks). `./chain_micro 3 carve` asks every
+//       kernel for the largest shared-memory carveout.
 // In B and C a block takes a ticket (an atomic, in the order blocks start) that picks its role and
 // unit, so a block only ever waits for blocks with lower tickets, which have started: no deadlock
 // whatever the residency. A consumer's thread 0 spins on its producers' counter (acquire); a
@@ -34,6 +38,11 @@
 // it came 6.5 us over, and every merged variant loses to A, so the engine keeps its five launches.
 // The micro is slower than the engine (A 30.3 against ~23.3 us; the attention launch is worth 8.8
 // here against 6.3 there), which does not change the order.
+// Thirty-third session, same GPU, the attention folded into o (best of 3 rounds, us a layer; layer 0
+// against the CPU 1.42e-04 for H, I, J: the query and p in bf16 for the mma):
+//   A 30.10   G 21.41   H 27.84   I 26.65   J 26.20;   with `carve`: A 30.65, G 22.66, H 26.54, I 27.33, J 27.45
+// J recovers 3.9 of the 8.7 us the attention launch costs here; the folded o block costs 4.8 us more
+// than the plain o (J against G). Not built into the engine (NOTES.md, thirty-third session).
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <math.h>
@@ -342,6 +351,135 @@ __global__ void __launch_bounds__(THREADS) kC(P p, int l) {
     else role_down<true>(p, l, u - GU_BLOCKS, sm);
 }
 
+// ---- H and I: no attention launch. Every o block computes the attention of all heads itself, on
+// tensor cores (mma m16n8k16, bf16 in, fp32 sums), with both groups' cached slots copied into shared
+// memory (cp.async) before its dependency; then its rows of o from that output. H: 8 warps a block,
+// 112 blocks; I: 16 warps, 56 blocks (half the cache reads from L2). The query and p are rounded to
+// bf16 for the mma, so H and I are checked against the CPU, not against A0 bit for bit.
+constexpr int HPG = NH / KVH;             // heads a group: rows 0..6 of the mma's 16
+constexpr int TP = (T + 15) / 16 * 16;    // slots padded to the mma's k
+constexpr int KR = HS + 8;                // a shared key/value/query row, bf16: 144 bytes, so the
+                                          // fragments' 32-bit reads and ldmatrix rows hit distinct banks
+constexpr int PR = TP + 8;                // a row of p, bf16 (84 words: distinct banks too)
+constexpr size_t FOLD_KV = (size_t)KVH * TP * KR * 2;                       // bytes of ks, and of vs
+constexpr size_t SMEM_FOLD = 2 * FOLD_KV + (size_t)KVH * 16 * KR * 2 +      // ks, vs, the query
+                             (size_t)NH * TP * 4 + (size_t)KVH * 16 * PR * 2 +   // scores, p
+                             16 * 4 + (size_t)QD * 4;                            // 1 / z, the output
+static_assert(QD == C, "the o GEMV reads the attention's output as its staged input");
+static_assert(HPG <= 8, "a group's heads in the fragment rows 0..7");
+
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    unsigned a = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(a), "l"(src) : "memory");
+}
+__device__ __forceinline__ void mma_bf16(float* c, uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1) {
+    // rows 8..15 of A are zero (a1 = a3 = 0): a group's heads are rows 0..7
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ uint32_t lds32(const bf16* p) { return *(const uint32_t*)p; }
+
+template <int NW>
+__global__ void __launch_bounds__(NW * 32) kH_o(P p, int l) {
+    constexpr int NT = NW * 32;
+    extern __shared__ float4 smem_h[];
+    bf16* ks = (bf16*)smem_h;                    // (KVH, TP, KR)
+    bf16* vs = ks + KVH * TP * KR;               // (KVH, TP, KR)
+    bf16* qs = vs + KVH * TP * KR;               // (KVH, 16, KR): rows 0..HPG-1 the group's heads, the rest 0
+    float* sc = (float*)(qs + KVH * 16 * KR);    // (NH, TP) scores
+    bf16* ps = (bf16*)(sc + NH * TP);            // (KVH, 16, PR) exp(score - max), rows >= HPG 0
+    float* rz = (float*)(ps + KVH * 16 * PR);    // (16) 1 / the sum of a head's p
+    float* att = rz + 16;                        // (QD) the attention's output, fp32
+    int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
+    int r = blockIdx.x * NW + w;
+    const bf16* row = p.wo + ((size_t)l * C + r) * C;
+    uint4 wr[4];
+    row_pre<C, 4>(wr, row);
+    // before the dependency: the cached slots (earlier steps wrote them), zeros in the padding
+    const int per = HS * 2 / 16;                 // 16-byte pieces a row
+    for (int i = tid; i < KVH * (T - 1) * per; i += NT) {
+        int g = i / ((T - 1) * per), t = i / per % (T - 1), c = i % per;
+        size_t src = (((size_t)l * KVH + g) * T + t) * HS + c * 8;
+        cp_async16(ks + ((size_t)g * TP + t) * KR + c * 8, p.kc + src);
+        cp_async16(vs + ((size_t)g * TP + t) * KR + c * 8, p.vc + src);
+    }
+    constexpr int NPAD = TP > T ? TP - T : 1;   // (1: a divisor; the loop is empty then)
+    for (int i = tid; i < KVH * (TP - T) * KR; i += NT) {
+        int g = i / (NPAD * KR), t = T + i / KR % NPAD, c = i % KR;
+        ks[((size_t)g * TP + t) * KR + c] = vs[((size_t)g * TP + t) * KR + c] = __float2bfloat16(0.0f);
+    }
+    for (int i = tid; i < KVH * 16 * KR; i += NT) qs[i] = __float2bfloat16(0.0f);
+    for (int i = tid; i < KVH * 16 * PR; i += NT) ps[i] = __float2bfloat16(0.0f);
+    dep_prev();
+    trigger();
+    __syncthreads();   // the zeros are down before the query's rows go over them
+    // after it: the new slot's key and value (both groups) and the query, from the q/k/v launch
+    for (int i = tid; i < KVH * per; i += NT) {
+        int g = i / per, c = i % per;
+        size_t src = (((size_t)l * KVH + g) * T + T - 1) * HS + c * 8;
+        *(uint4*)(ks + ((size_t)g * TP + T - 1) * KR + c * 8) = __ldcg((const uint4*)(p.kc + src));
+        *(uint4*)(vs + ((size_t)g * TP + T - 1) * KR + c * 8) = __ldcg((const uint4*)(p.vc + src));
+    }
+    for (int i = tid; i < QD; i += NT) {
+        int h = i / HS, d = i % HS;
+        qs[((h / HPG) * 16 + h % HPG) * KR + d] = __float2bfloat16(__ldcg(p.q + (size_t)l * QD + i));
+    }
+    asm volatile("cp.async.wait_all;" ::: "memory");
+    __syncthreads();
+    // scores: a task is 8 slots of one group, its 7 heads (rows); c0, c1 = head gid, slots n0 + 2 tig + 0/1
+    for (int task = w; task < KVH * (TP / 8); task += NW) {
+        int g = task / (TP / 8), n0 = task % (TP / 8) * 8;
+        const bf16* qg = qs + (size_t)g * 16 * KR + gid * KR + 2 * tig;
+        const bf16* kg = ks + ((size_t)g * TP + n0 + gid) * KR + 2 * tig;
+        float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+        for (int k0 = 0; k0 < HS; k0 += 16) mma_bf16(c, lds32(qg + k0), lds32(qg + k0 + 8), lds32(kg + k0), lds32(kg + k0 + 8));
+        if (gid < HPG)
+            for (int j = 0; j < 2; j++) {
+                int t = n0 + 2 * tig + j;
+                sc[(g * HPG + gid) * TP + t] = t < T ? c[j] * 0.125f : -INFINITY;   // 1 / sqrt(HS)
+            }
+    }
+    __syncthreads();
+    // softmax a head a warp: p rounded to bf16 for the mma, and z the sum of the rounded p
+    for (int h = w; h < NH; h += NW) {
+        float m = -INFINITY;
+        for (int t = lane; t < T; t += 32) m = fmaxf(m, sc[h * TP + t]);
+        m = warp_max(m);
+        float z = 0.0f;
+        for (int t = lane; t < T; t += 32) {
+            bf16 e = __float2bfloat16(expf(sc[h * TP + t] - m));
+            ps[((h / HPG) * 16 + h % HPG) * PR + t] = e;
+            z += __bfloat162float(e);
+        }
+        z = warp_sum(z);
+        if (lane == 0) rz[h] = 1.0f / z;
+    }
+    __syncthreads();
+    // p . v: a task is 8 dims of one group; B from the slot-major values by ldmatrix.trans
+    for (int task = w; task < KVH * (HS / 8); task += NW) {
+        int g = task / (HS / 8), n0 = task % (HS / 8) * 8;
+        const bf16* pg = ps + (size_t)g * 16 * PR + gid * PR + 2 * tig;
+        const bf16* vrow = vs + ((size_t)g * TP + (lane & 15)) * KR + n0;   // lanes 0..15 name the 16 rows
+        float c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int k0 = 0; k0 < TP; k0 += 16) {
+            uint32_t b0, b1;
+            unsigned a = (unsigned)__cvta_generic_to_shared(vrow + (size_t)k0 * KR);
+            asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0,%1}, [%2];" : "=r"(b0), "=r"(b1) : "r"(a));
+            mma_bf16(c, lds32(pg + k0), lds32(pg + k0 + 8), b0, b1);
+        }
+        if (gid < HPG) {
+            int h = g * HPG + gid;
+            att[h * HS + n0 + 2 * tig] = c[0] * rz[h];
+            att[h * HS + n0 + 2 * tig + 1] = c[1] * rz[h];
+        }
+    }
+    __syncthreads();
+    float y = row_dot<C, 4>(wr, row, att);
+    if (lane == 0) p.mid[(size_t)l * C + r] = __ldcg(p.xs + (size_t)l * C + r) + y;
+}
+
 __global__ void k_fill(bf16* w, size_t n, uint32_t seed, float scale) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         uint32_t x = (uint32_t)i * 2654435761u ^ seed;
@@ -351,31 +489,36 @@ __global__ void k_fill(bf16* w, size_t n, uint32_t seed, float scale) {
 }
 
 // ---- host
-static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t st, const P& p, int l) {
+static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t st, const P& p, int l, int threads = THREADS) {
     cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(grid); cfg.blockDim = dim3(THREADS); cfg.dynamicSmemBytes = smem; cfg.stream = st;
+    cfg.gridDim = dim3(grid); cfg.blockDim = dim3(threads); cfg.dynamicSmemBytes = smem; cfg.stream = st;
     cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at[0].val.programmaticStreamSerializationAllowed = pdl ? 1 : 0;
     cfg.attrs = at; cfg.numAttrs = 1;
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
-enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_N };
+enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_N };
 static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A  five launches (the engine today)",
                                   "B  two launches: [qkv|att|o] [gate/up|down]", "C  one launch a layer",
                                   "D  four launches: [att|o] merged", "E  four launches: [qkv|att] merged",
-                                  "F  four launches: [gate/up|down] merged", "G  A without the attention (timing only)"};
+                                  "F  four launches: [gate/up|down] merged", "G  A without the attention (timing only)",
+                                  "H  four launches: attention folded into o, 8 warps", "I  four launches: attention folded into o, 16 warps",
+                                  "J  four launches: attention folded into o, 32 warps"};
 // one step: the counters zeroed, then 24 layers (the first launch after the memset is a plain one)
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
     for (int l = 0; l < L; l++) {
-        if (v == V_A0 || v == V_A || v == V_D || v == V_E || v == V_F || v == V_G) {
+        if (v == V_A0 || v == V_A || v == V_D || v == V_E || v == V_F || v == V_G || v == V_H || v == V_I || v == V_J) {
             bool pdl = v != V_A0;
             if (v == V_E) launch(kE, QKV_BLOCKS + NH, SMEM_MAX, l > 0, st, p, l);
             else launch(kA_qkv, QKV_BLOCKS, SMEM_GEMV, pdl && l > 0, st, p, l);
             if (v == V_D) launch(kD, NH + O_BLOCKS, SMEM_MAX, pdl, st, p, l);
-            if (v != V_D && v != V_E && v != V_G) launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
-            if (v != V_D) launch(kA_o, O_BLOCKS, SMEM_GEMV, pdl, st, p, l);
+            if (v != V_D && v != V_E && v != V_G && v != V_H && v != V_I && v != V_J) launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
+            if (v == V_H) launch(kH_o<8>, C / 8, (int)SMEM_FOLD, pdl, st, p, l, 8 * 32);
+            else if (v == V_I) launch(kH_o<16>, C / 16, (int)SMEM_FOLD, pdl, st, p, l, 16 * 32);
+            else if (v == V_J) launch(kH_o<32>, C / 32, (int)SMEM_FOLD, pdl, st, p, l, 32 * 32);
+            else if (v != V_D) launch(kA_o, O_BLOCKS, SMEM_GEMV, pdl, st, p, l);
             if (v == V_F) launch(kB2, GU_BLOCKS + DOWN_BLOCKS, SMEM_GEMV, pdl, st, p, l);
             else {
                 launch(kA_gu, GU_BLOCKS, SMEM_GEMV, pdl, st, p, l);
@@ -486,6 +629,17 @@ int main(int argc, char** argv) {
     CK(cudaMemcpy(p.xs, x0, sizeof x0, cudaMemcpyHostToDevice));
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    CK(cudaFuncSetAttribute(kH_o<8>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
+    CK(cudaFuncSetAttribute(kH_o<16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
+    CK(cudaFuncSetAttribute(kH_o<32>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
+    // `carve` as the second argument: every kernel asks for the largest shared-memory carveout, so no
+    // SM has to drain to reconfigure between a GEMV and a folded o block
+    if (argc > 2 && !strcmp(argv[2], "carve")) {
+        void (*all[])(P, int) = {kA_qkv, kA_att, kA_o, kA_gu, kA_down, kB1, kB2, kD, kE, kC, kH_o<8>, kH_o<16>, kH_o<32>};
+        for (auto k : all) CK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+        printf("every kernel: carveout 100%%\n");
+    }
+    printf("H and I: %zu bytes of shared memory a block\n", SMEM_FOLD);
     cudaGraphExec_t ex[V_N];
     for (int v = 0; v < V_N; v++) {
         cudaGraph_t g;
@@ -516,6 +670,18 @@ int main(int argc, char** argv) {
             printf("%s: output differs from A0 at layer %d element %d: %.9g vs %.9g\n", vname[v], i / C - 1, i % C, out[i], ref[i]);
             same = false;
         }
+    }
+    // H and I round the query and p to bf16 (2^-9 relative each, averaged over a sum): layer 0 against
+    // the CPU to the same 1e-3, and the last layer's output against A0's
+    for (int v = V_H; v <= V_J; v++) {
+        CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
+        CK(cudaGraphLaunch(ex[v], st));
+        CK(cudaStreamSynchronize(st));
+        d2h(out, p.xs, sizeof out);
+        double rel = check_layer0(p), worst = 0, big = 0;
+        for (int i = L * C; i < (L + 1) * C; i++) { worst = fmax(worst, fabs(out[i] - ref[i])); big = fmax(big, fabs(ref[i])); }
+        printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e\n", vname[v], rel, rel < 1e-3 ? "ok" : "MISMATCH", L, worst / big);
+        same = same && rel < 1e-3;
     }
     printf("outputs of A0 to F equal: %s; x after %d layers: %.4f %.4f %.4f\n", same ? "yes" : "NO", L, ref[L * C], ref[L * C + 1], ref[L * C + 2]);
     cudaEvent_t e0, e1;
