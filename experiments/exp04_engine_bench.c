@@ -146,6 +146,10 @@
 //   5.45 before the twenty-ninth session), step 0.677 -> 0.669 ms (three rounds against the earlier
 //   build in one call). The full run with the comparators: roofline 49.2% / 64.5% (0.669 / 1.592 ms).
 //   Target 60%: met at 1.5B, not at 0.5B.
+// Outcome (H100 80GB HBM3, thirty-second and thirty-third sessions): the sample loop writes each
+//   step's tokens into a mapped host ring and the host reads step t while step t + 1 runs: 0.6657-0.6664
+//   -> 0.6527-0.6541 ms a token (three interleaved rounds against the build before). The full run with
+//   the comparators: roofline 50.4% / 65.1% (0.653 / 1.577 ms). Target 60%: met at 1.5B, not at 0.5B.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
