@@ -351,11 +351,12 @@ __global__ void __launch_bounds__(THREADS) kC(P p, int l) {
     else role_down<true>(p, l, u - GU_BLOCKS, sm);
 }
 
-// ---- H and I: no attention launch. Every o block computes the attention of all heads itself, on
+// ---- H, I, J: no attention launch. Every o block computes the attention of all heads itself, on
 // tensor cores (mma m16n8k16, bf16 in, fp32 sums), with both groups' cached slots copied into shared
 // memory (cp.async) before its dependency; then its rows of o from that output. H: 8 warps a block,
-// 112 blocks; I: 16 warps, 56 blocks (half the cache reads from L2). The query and p are rounded to
-// bf16 for the mma, so H and I are checked against the CPU, not against A0 bit for bit.
+// 112 blocks; I: 16 warps, 56 blocks; J: 32 warps, 28 blocks (fewer blocks, fewer cache reads from
+// L2). The query and p are rounded to bf16 for the mma, so they are checked against the CPU, not
+// against A0 bit for bit.
 constexpr int HPG = NH / KVH;             // heads a group: rows 0..6 of the mma's 16
 constexpr int TP = (T + 15) / 16 * 16;    // slots padded to the mma's k
 constexpr int KR = HS + 8;                // a shared key/value/query row, bf16: 144 bytes, so the
@@ -499,6 +500,9 @@ static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
 enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_N };
+// the warps a block of a folded o launch (H, I, J), 0 for the other variants
+static int fold_warps(int v) { return v == V_H ? 8 : v == V_I ? 16 : v == V_J ? 32 : 0; }
+static void (*fold_kernel(int nw))(P, int) { return nw == 8 ? kH_o<8> : nw == 16 ? kH_o<16> : kH_o<32>; }
 static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A  five launches (the engine today)",
                                   "B  two launches: [qkv|att|o] [gate/up|down]", "C  one launch a layer",
                                   "D  four launches: [att|o] merged", "E  four launches: [qkv|att] merged",
@@ -509,15 +513,14 @@ static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A 
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
     for (int l = 0; l < L; l++) {
-        if (v == V_A0 || v == V_A || v == V_D || v == V_E || v == V_F || v == V_G || v == V_H || v == V_I || v == V_J) {
+        if (v != V_B && v != V_C) {
             bool pdl = v != V_A0;
+            int nw = fold_warps(v);
             if (v == V_E) launch(kE, QKV_BLOCKS + NH, SMEM_MAX, l > 0, st, p, l);
             else launch(kA_qkv, QKV_BLOCKS, SMEM_GEMV, pdl && l > 0, st, p, l);
             if (v == V_D) launch(kD, NH + O_BLOCKS, SMEM_MAX, pdl, st, p, l);
-            if (v != V_D && v != V_E && v != V_G && v != V_H && v != V_I && v != V_J) launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
-            if (v == V_H) launch(kH_o<8>, C / 8, (int)SMEM_FOLD, pdl, st, p, l, 8 * 32);
-            else if (v == V_I) launch(kH_o<16>, C / 16, (int)SMEM_FOLD, pdl, st, p, l, 16 * 32);
-            else if (v == V_J) launch(kH_o<32>, C / 32, (int)SMEM_FOLD, pdl, st, p, l, 32 * 32);
+            if (v != V_D && v != V_E && v != V_G && !nw) launch(kA_att, NH, SMEM_ATT, pdl, st, p, l);
+            if (nw) launch(fold_kernel(nw), C / nw, (int)SMEM_FOLD, pdl, st, p, l, nw * 32);
             else if (v != V_D) launch(kA_o, O_BLOCKS, SMEM_GEMV, pdl, st, p, l);
             if (v == V_F) launch(kB2, GU_BLOCKS + DOWN_BLOCKS, SMEM_GEMV, pdl, st, p, l);
             else {
@@ -629,9 +632,8 @@ int main(int argc, char** argv) {
     CK(cudaMemcpy(p.xs, x0, sizeof x0, cudaMemcpyHostToDevice));
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
-    CK(cudaFuncSetAttribute(kH_o<8>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
-    CK(cudaFuncSetAttribute(kH_o<16>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
-    CK(cudaFuncSetAttribute(kH_o<32>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
+    for (int v = V_H; v <= V_J; v++)
+        CK(cudaFuncSetAttribute(fold_kernel(fold_warps(v)), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_FOLD));
     // `carve` as the second argument: every kernel asks for the largest shared-memory carveout, so no
     // SM has to drain to reconfigure between a GEMV and a folded o block
     if (argc > 2 && !strcmp(argv[2], "carve")) {
@@ -639,7 +641,7 @@ int main(int argc, char** argv) {
         for (auto k : all) CK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
         printf("every kernel: carveout 100%%\n");
     }
-    printf("H and I: %zu bytes of shared memory a block\n", SMEM_FOLD);
+    printf("H, I, J: %zu bytes of shared memory a block\n", SMEM_FOLD);
     cudaGraphExec_t ex[V_N];
     for (int v = 0; v < V_N; v++) {
         cudaGraph_t g;
@@ -671,7 +673,7 @@ int main(int argc, char** argv) {
             same = false;
         }
     }
-    // H and I round the query and p to bf16 (2^-9 relative each, averaged over a sum): layer 0 against
+    // H, I, J round the query and p to bf16 (2^-9 relative each, averaged over a sum): layer 0 against
     // the CPU to the same 1e-3, and the last layer's output against A0's
     for (int v = V_H; v <= V_J; v++) {
         CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
