@@ -1542,6 +1542,7 @@ typedef struct kgrl_candidate {
     char message[1024];             // for errors: what and where ("line 12: cudaMemcpy is not allowed in forward")
     char *code;                     // the extracted code block
     char *device_src;               // code with forward blanked out (line numbers kept), for NVRTC
+    int nkernel_bodies; int *kernel_body_at; // byte offsets in device_src of each kernel definition's '{'
     int nkernels; kgrl_kernel_decl *kernels;
     int nname_exprs; char **name_exprs;  // distinct kernels/instantiations forward can launch, normalized: "k", "k<float, 128>"
     void *priv;                     // parsed launcher
@@ -1865,18 +1866,21 @@ KGRL_API void kgrl_task_sampler_free(kgrl_task_sampler *ts);
 // the on-disk cubin cache.
 //
 // Correctness (§3.3), per variant: inputs generated on the GPU with a pristine device copy; the
-// candidate runs twice, each in a fresh module instance, with two poison patterns; after each run
-// the checks run on the GPU: inputs against the pristine copies (`input_mutated`), the guard
-// regions after every input, output and scratch buffer (out-of-bounds write -> `wrong_output`,
-// flag oob_write), then the outputs with |out - ref| <= atol + rtol·|ref| (first run:
-// `wrong_output`, second: `nondeterministic`) against the reference's answer. The answer exists in
-// device memory only between the candidate's run and the comparison: it is written after the run
-// (uploaded from the host copy that small outputs keep, read from the disk cache or computed once;
-// large outputs are recomputed by the reference on the pristine inputs) and poisoned before any
-// candidate code runs again. Scratch (cudaMalloc in forward) is allocated by the kit before the
-// run, poisoned, guarded, and bounded: every allocation of one forward call counts toward the
-// budget (`out_of_memory`). Kernel arguments are marshalled by the interpreter's types and checked against
-// the kernel's parameter layout (cudaFuncGetParamInfo) on correctness runs.
+// candidate runs twice, each in a fresh module instance, with two poison patterns (outputs,
+// scratch, and shared memory: smoke and correctness run a build of the candidate whose every kernel
+// first fills its block's shared window with the pattern, kgrl__vf_checked_src; timing runs the
+// plain build, compiled after correctness passes); after each run the checks run on the GPU: inputs
+// against the pristine copies (`input_mutated`), the guard regions after every input, output and
+// scratch buffer (out-of-bounds write -> `wrong_output`, flag oob_write), then the outputs with
+// |out - ref| <= atol + rtol·|ref| (first run: `wrong_output`, second: `nondeterministic`) against
+// the reference's answer. The answer exists in device memory only between the candidate's run and
+// the comparison: it is written after the run (uploaded from the host copy that small outputs keep,
+// read from the disk cache or computed once; large outputs are recomputed by the reference on the
+// pristine inputs) and poisoned before any candidate code runs again. Scratch (cudaMalloc in
+// forward) is allocated by the kit before the run, poisoned, guarded, and bounded: every allocation
+// of one forward call counts toward the budget (`out_of_memory`). Kernel arguments are marshalled
+// by the interpreter's types and checked against the kernel's parameter layout
+// (cudaFuncGetParamInfo) on correctness runs.
 //
 // Timing (§3.4), under the exclusive lock: warm-up, then iterations of [fresh input values (a
 // cache keyed by pointer or value never hits), L2 flush (memset of 2x L2), reference timed by
@@ -3896,17 +3900,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_util_cu[] =
 KGRL__KERNEL_SOURCE kgrl__kernel_verifier_cu[] =
 "// The verifier's own device code (src/23_verifier.h).\n"
 "\n"
-"// Poison the shared memory of every SM: each block fills all of its dynamic shared memory with a\n"
-"// 32-bit pattern. Shared memory keeps its contents between kernels in practice, so a candidate\n"
-"// that reads shared memory it never wrote reads the poison (NaN / huge) instead of zeros that\n"
-"// would hide the bug. Volatile stores: the block's shared memory dies with the block, so plain\n"
-"// stores could be removed as dead.\n"
-"extern \"C\" __global__ void kgrl_poison_smem(unsigned int pattern, unsigned int nwords) {\n"
-"    extern __shared__ unsigned int kgrl_smem[];\n"
-"    volatile unsigned int* s = kgrl_smem;\n"
-"    for (unsigned int i = threadIdx.x; i < nwords; i += blockDim.x) s[i] = pattern;\n"
-"}\n"
-"\n"
 "// The correctness checks run here, on the GPU, so a candidate on a GB-sized task costs milliseconds\n"
 "// per check instead of host copies and a CPU loop (src/23_verifier.h, kgrl_compare_gpu and\n"
 "// kgrl_first_diff_gpu; CPU references: kgrl_compare_f32/kgrl_compare_ints, kgrl_guard_first_bad).\n"
@@ -4042,6 +4035,44 @@ KGRL__KERNEL_SOURCE kgrl__kernel_philox_cuh[] =
 "    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));\n"
 "}\n"
 "#endif\n"
+;
+KGRL__KERNEL_SOURCE kgrl__kernel_verifier_hook_cuh[] =
+"// The verifier's entry hook (src/23_verifier.h, kgrl__vf_checked_src): the smoke and correctness\n"
+"// builds of a candidate put a call to kgrl__entry_hook() at the opening brace of every kernel it\n"
+"// defines. Timed builds do not have it.\n"
+"//\n"
+"// Why inside the kernel: shared memory a kernel never wrote holds whatever the SM ran before. A\n"
+"// poison kernel launched before the candidate was not enough: on a fresh machine another worker's\n"
+"// context can run on the SMs between the two (an uninitialised-read candidate passed there, 3 of 3\n"
+"// first runs on an H100). Here nothing can run between the poison and the kernel's own code.\n"
+"//\n"
+"// The window: the block's shared memory is [aggr - total, aggr) in the shared address space; the\n"
+"// driver's reserved area lies below it (measured on an H100: reserved [0, 288), cap 1024, static\n"
+"// variables from 1024, aggr = total + 1024). Before sm_90 there is no %aggr_smem_size; the reserved\n"
+"// capacity is where user shared memory starts on sm_80-sm_89, and nothing is reserved before sm_80.\n"
+"\n"
+"extern \"C\" {\n"
+"__device__ unsigned int kgrl__hook_poison_word;         // set by the verifier after each module load\n"
+"__device__ unsigned long long kgrl__hook_blocks;        // blocks that ran the hook (0 at load)\n"
+"}\n"
+"\n"
+"static __device__ __forceinline__ void kgrl__entry_hook(void) {\n"
+"    unsigned int total, lo = 0, word = kgrl__hook_poison_word;\n"
+"    asm volatile(\"mov.u32 %0, %%total_smem_size;\" : \"=r\"(total));\n"
+"#if __CUDA_ARCH__ >= 900\n"
+"    unsigned int aggr;\n"
+"    asm volatile(\"mov.u32 %0, %%aggr_smem_size;\" : \"=r\"(aggr));\n"
+"    lo = aggr - total;\n"
+"#elif __CUDA_ARCH__ >= 800\n"
+"    asm volatile(\"mov.u32 %0, %%reserved_smem_offset_cap;\" : \"=r\"(lo));\n"
+"#endif\n"
+"    unsigned int nthreads = blockDim.x * blockDim.y * blockDim.z;\n"
+"    unsigned int tid = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);\n"
+"    for (unsigned int a = lo + 4 * tid; a + 4 <= lo + total; a += 4 * nthreads)\n"
+"        asm volatile(\"st.shared.u32 [%0], %1;\" ::\"r\"(a), \"r\"(word) : \"memory\");\n"
+"    if (tid == 0) atomicAdd(&kgrl__hook_blocks, 1ull);\n"
+"    __syncthreads();\n"
+"}\n"
 ;
 // ============================================================================================
 // 00_base.h — implementation
@@ -12634,6 +12665,7 @@ typedef struct kgrl__prog {
     // forward
     int nfwd, fwd_line, fwd_site, fwd_site_end;
     int ndrop, drop_start[32], drop_end[32];   // #include lines of host runtime headers, blanked for NVRTC
+    int *kbody; int nkbody, ckbody; // byte offsets in code of each kernel definition's '{', in order
     int fwd_params, fwd_params_end, fwd_body, fwd_body_end; // X ranges: inside the parens / braces
     int nparams;                    // slots 0..nparams-1 are forward's parameters
     int body;                       // root statement
@@ -13184,6 +13216,15 @@ static void kgrl__scan_decl(kgrl__prog *P, int *pi, const char *ns, int tb, int 
             return;
         }
         if (global) {
+            // the verifier's correctness builds hook each kernel's entry at this brace (kernel_body_at)
+            const kgrl__tok *open = &P->X.t[body];
+            if (open->macro >= 0) {
+                KGRL__REJECT(P, line, "the body of kernel %s opens inside macro %s: write its '{' out (the verifier instruments every kernel's entry)",
+                             name, P->macros[open->macro].name);
+                return;
+            }
+            P->kbody = (int *)kgrl__grow(P->kbody, P->nkbody, &P->ckbody, sizeof(int));
+            P->kbody[P->nkbody++] = open->start;
             if (kgrl__tp(&P->X.t[name_tok + 1], '<')) return; // explicit specialization of a kernel template
             char full[128];
             snprintf(full, sizeof full, "%s%s", ns, name);
@@ -15230,6 +15271,7 @@ static void kgrl__prog_free(kgrl__prog *P) {
     kgrl_free(P->raw.t); kgrl_free(P->pp.t); kgrl_free(P->X.t);
     kgrl_free(P->macros); kgrl_free(P->aliases); kgrl_free(P->globals); kgrl_free(P->kernels); kgrl_free(P->decls);
     kgrl_free(P->insts); kgrl_free(P->slots); kgrl_free(P->nodes); kgrl_free(P->kids); kgrl_free(P->scope);
+    kgrl_free(P->kbody);
     kgrl_free(P);
 }
 
@@ -15244,6 +15286,15 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     P->allow_builtins = allow_builtins;
     int len = (int)strlen(out->code);
     if (!kgrl__lex(out->code, 0, len, 1, true, &P->raw, msg, sizeof msg)) KGRL__REJECT(P, 0, "%s", msg);
+    // the verifier's hook (kernels/verifier_hook.cuh) owns these names: a candidate that could
+    // write its block count or poison word would defeat it. Searched in the whole text, directives
+    // included; token pasting (kgrl_ ## _x) could still spell one, which no text check can see.
+    const char *reserved = strstr(out->code, "kgrl__");
+    if (reserved) {
+        int line = 1;
+        for (const char *q = out->code; q < reserved; q++) line += *q == '\n';
+        KGRL__REJECT(P, line, "names beginning with kgrl__ are reserved for the verifier");
+    }
     if (!P->err) kgrl__preprocess(P);
     if (!P->err) { int i = 0; kgrl__scan(P, &i, "", false); }
     if (!P->err && P->nfwd == 0) kgrl__fail(P, KGRL_STATUS_FORMAT_ERROR, 0, "no code block defines forward");
@@ -15266,10 +15317,12 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     }
     // device code: forward's definition removed, its newlines kept so NVRTC's line numbers match
     out->device_src = (char *)kgrl_malloc((size_t)len + 1);
+    out->kernel_body_at = (int *)kgrl_malloc((size_t)(P->nkbody ? P->nkbody : 1) * sizeof(int));
     int k = 0;
     for (int i = 0; i < len; i++) {
         bool keep = i < P->fwd_site || i >= P->fwd_site_end;
         for (int d = 0; d < P->ndrop; d++) keep = keep && (i < P->drop_start[d] || i >= P->drop_end[d]);
+        for (int b = 0; b < P->nkbody && keep; b++) if (P->kbody[b] == i) out->kernel_body_at[out->nkernel_bodies++] = k;
         if (keep || out->code[i] == '\n') out->device_src[k++] = out->code[i];
     }
     out->device_src[k] = 0;
@@ -15284,7 +15337,7 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
 
 void kgrl_candidate_free(kgrl_candidate *c) {
     if (!c) return;
-    kgrl_free(c->code); kgrl_free(c->device_src); kgrl_free(c->kernels);
+    kgrl_free(c->code); kgrl_free(c->device_src); kgrl_free(c->kernel_body_at); kgrl_free(c->kernels);
     for (int i = 0; i < c->nname_exprs; i++) kgrl_free(c->name_exprs[i]);
     kgrl_free(c->name_exprs);
     kgrl__prog_free((kgrl__prog *)c->priv);
@@ -17738,7 +17791,6 @@ typedef struct kgrl__wk {
     bool ref_compiled; kgrl_cubin ref_cubin; char ref_arch[32];
     // timing resources
     void *flush; size_t flush_bytes;
-    cudaKernel_t poison_smem; bool have_poison_smem;   // kernels/verifier.cu
     bool have_ceil; kgrl_ceilings ceil;
     int stage;
     int gpu;
@@ -18038,27 +18090,8 @@ static kgrl_status kgrl__vf_load_kernels(const kgrl_cubin *cb, int nnames, kgrl_
     return KGRL_STATUS_OK;
 }
 
-// Fill the shared memory of every SM with the poison pattern (kernels/verifier.cu), so that reads
-// of shared memory a candidate never wrote see NaN / 3.4e38 rather than harmless leftovers.
-static void kgrl__vf_poison_smem(kgrl__wk *w, int pattern) {
-    size_t bytes = w->ctx->smem_optin_bytes;
-    if (bytes < 4) return;
-    if (!w->have_poison_smem) {
-        w->poison_smem = kgrl_ctx_kernel(w->ctx, kgrl__kernel_verifier_cu, "kgrl_poison_smem");
-        int dev = 0;
-        KGRL_CUDA_CHECK(cudaGetDevice(&dev));
-        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(w->poison_smem, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes, dev));
-        w->have_poison_smem = true;
-    }
-    uint8_t b = kgrl_poison_byte(KGRL_ELEM_F32, pattern);
-    unsigned int word = 0x01010101u * b, nwords = (unsigned int)(bytes / 4);
-    void *args[] = {&word, &nwords};
-    // two blocks per SM: at most one fits at a time, so every SM gets one
-    kgrl_launch(w->ctx, w->poison_smem, kgrl_dim3((unsigned)(2 * (w->ctx->sm_count > 0 ? w->ctx->sm_count : 1)), 1, 1),
-                kgrl_dim3(1024, 1, 1), bytes, args);
-}
-
-// Poison the outputs (pattern), reset every guard, poison scratch and shared memory; synchronously.
+// Poison the outputs (pattern), reset every guard, poison scratch; synchronously. (Shared memory is
+// poisoned by the candidate's own kernels: kgrl__vf_checked_src.)
 static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scratch *s, int pattern) {
     for (int p = 0; p < e->t->nparams; p++) {
         if (!e->dev[p]) continue;
@@ -18071,27 +18104,64 @@ static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scr
         if (s->bytes[i]) KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i], kgrl_poison_byte(KGRL_ELEM_F32, pattern), s->bytes[i], w->ctx->stream));
         KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], kgrl_guard_byte(e->t->nparams + i), KGRL_GUARD_BYTES, w->ctx->stream));
     }
-    kgrl__vf_poison_smem(w, pattern);
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
 }
 
-// One run of a launch sequence in a fresh module instance, under the watchdog.
+// The smoke and correctness build of a candidate: its device code with a call to the entry hook
+// (kernels/verifier_hook.cuh) at the opening brace of every kernel it defines, which fills the
+// block's whole shared window with the run's poison word before the kernel's own code runs, and
+// counts the blocks. On the same line as the brace, after the hook and a #line, so NVRTC's line
+// numbers are the candidate's. Timed runs use the plain device_src.
+static char *kgrl__vf_checked_src(const kgrl_candidate *c) {
+    kgrl_buf b;
+    memset(&b, 0, sizeof b);
+    kgrl_buf_puts(&b, kgrl__kernel_verifier_hook_cuh);
+    kgrl_buf_puts(&b, "#line 1\n");
+    const char *src = c->device_src;
+    int done = 0;
+    for (int i = 0; i < c->nkernel_bodies; i++) {
+        int at = c->kernel_body_at[i] + 1;           // just after the '{'
+        kgrl_buf_append(&b, src + done, (size_t)(at - done));
+        kgrl_buf_puts(&b, " kgrl__entry_hook();");
+        done = at;
+    }
+    kgrl_buf_puts(&b, src + done);
+    return b.data;
+}
+
+// Blocks a launch sequence starts: what the hook's count must come to.
+static uint64_t kgrl__vf_seq_blocks(const kgrl_launch_seq *seq) {
+    uint64_t n = 0;
+    for (int i = 0; i < seq->nops; i++)
+        if (seq->ops[i].kind == KGRL_OP_LAUNCH) n += (uint64_t)seq->ops[i].grid[0] * seq->ops[i].grid[1] * seq->ops[i].grid[2];
+    return n;
+}
+
+// A module global of the hook, by name.
+static void *kgrl__vf_hook_global(const kgrl_module *m, const char *name) {
+    void *p = NULL;
+    size_t bytes = 0;
+    KGRL_CUDA_CHECK(cudaLibraryGetGlobal(&p, &bytes, m->lib, name));
+    return p;
+}
+
+// One run of a launch sequence in a fresh module instance, under the watchdog. A candidate's run
+// (not is_ref) is of its checked build: its hook poisons shared memory with `pattern`'s word, and
+// every block launched must have run the hook.
 static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nnames, const kgrl_launch_seq *seq, kgrl__vf_env *e,
-                                 kgrl__vf_scratch *s, bool is_ref, double run_timeout_s, char *msg, size_t cap) {
+                                 kgrl__vf_scratch *s, bool is_ref, int pattern, double run_timeout_s, char *msg, size_t cap) {
     kgrl_module m;
     cudaKernel_t kern[256];
     if (nnames > 256) { snprintf(msg, cap, "more than 256 distinct kernels"); return KGRL_STATUS_COMPILE_ERROR; }
     kgrl_status st = kgrl__vf_load_kernels(cb, nnames, &m, kern, msg, cap);
     if (st != KGRL_STATUS_OK) return st;
-    // Correctness runs prefer the largest shared-memory carveout, the configuration the poison kernel
-    // ran in: a carveout change between the two kernels can hand the candidate fresh (zeroed) shared
-    // memory, hiding reads of slots it never wrote (seen once on an H200: tests/adversarial/
-    // sum__uninit_shared.cu passed). Timed runs keep the default, so timing is not affected.
-    int dev = 0;
-    KGRL_CUDA_CHECK(cudaGetDevice(&dev));
-    for (int i = 0; i < nnames && !is_ref; i++)
-        if (cudaKernelSetAttributeForDevice(kern[i], cudaFuncAttributePreferredSharedMemoryCarveout, 100, dev) != cudaSuccess)
-            (void)cudaGetLastError();                // a hint only
+    unsigned long long *hook_blocks = NULL;
+    if (!is_ref) {
+        uint32_t word = 0x01010101u * kgrl_poison_byte(KGRL_ELEM_F32, pattern);
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(kgrl__vf_hook_global(&m, "kgrl__hook_poison_word"), &word, sizeof word, cudaMemcpyHostToDevice, w->ctx->stream));
+        hook_blocks = (unsigned long long *)kgrl__vf_hook_global(&m, "kgrl__hook_blocks");
+        KGRL_CUDA_CHECK(cudaMemsetAsync(hook_blocks, 0, sizeof *hook_blocks, w->ctx->stream));
+    }
     kgrl__wk_deadline(w, run_timeout_s * 1e3);
     st = kgrl__vf_replay(w, seq, kern, e, s, is_ref, true, msg, cap);
     if (st == KGRL_STATUS_OK) {
@@ -18105,6 +18175,15 @@ static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nname
         st = KGRL_STATUS_RUNTIME_FAULT;
     }
     kgrl__wk_deadline(w, 0);
+    if (st == KGRL_STATUS_OK && hook_blocks) {
+        unsigned long long ran = 0, want = kgrl__vf_seq_blocks(seq);
+        KGRL_CUDA_CHECK(cudaMemcpy(&ran, hook_blocks, sizeof ran, cudaMemcpyDeviceToHost));
+        if (ran != want) {
+            snprintf(msg, cap, "%llu blocks were launched but %llu ran the verifier's entry hook: a kernel body the parse did not see "
+                     "(hidden by the preprocessor?)", want, ran);
+            st = KGRL_STATUS_STATIC_REJECT;
+        }
+    }
     if (!w->must_exit) kgrl_module_unload(&m);
     return st;
 }
@@ -18153,7 +18232,7 @@ static kgrl_status kgrl__vf_answer(kgrl__wk *w, kgrl__vf_env *e, double run_time
     st = kgrl__vf_scratch_alloc(&seq, KGRL__VF_REF_BUDGET, &s, m, sizeof m);
     if (st == KGRL_STATUS_OK) {
         kgrl__vf_env_poison(w, &view, &s, 0);
-        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, &view, &s, true, run_timeout_s * 10, m, sizeof m);
+        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, &view, &s, true, 0, run_timeout_s * 10, m, sizeof m);
     }
     // a reference that writes its inputs would make every candidate look like it did
     for (int p = 0; p < t->nparams && st == KGRL_STATUS_OK; p++) {
@@ -18393,7 +18472,7 @@ static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, cons
     st = kgrl__vf_scratch_alloc(&seq, budget, &s, m, sizeof m);
     for (int pass = 0; pass < 2 && st == KGRL_STATUS_OK; pass++) {
         kgrl__vf_env_poison(w, &e, &s, pass);
-        st = kgrl__vf_run_seq(w, cb, c->nname_exprs, &seq, &e, &s, false, jw->run_timeout_s, m, sizeof m);
+        st = kgrl__vf_run_seq(w, cb, c->nname_exprs, &seq, &e, &s, false, pass, jw->run_timeout_s, m, sizeof m);
         if (st == KGRL_STATUS_OK)
             st = kgrl__vf_env_check(w, &e, &s, pass == 0 ? KGRL_STATUS_WRONG_OUTPUT : KGRL_STATUS_NONDETERMINISTIC,
                                     jw->run_timeout_s, &r->flags, m, sizeof m);
@@ -18598,12 +18677,17 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
         goto done;
     }
     kgrl__vf_stage_end(r, KGRL_STAGE_FORMAT, KGRL_OUTCOME_PASS, t0, NULL);
-    // stage 2: compile (under the compile watchdog: a compile bomb is killed with its worker)
+    // stage 2: compile (under the compile watchdog: a compile bomb is killed with its worker); the
+    // checked build, for smoke and correctness; the timed build is compiled before timing
     kgrl__wk_progress(w, r, KGRL_STAGE_COMPILE, jw->compile_timeout_s * 1e3);
     t0 = kgrl_now_s();
-    kgrl_cubin cb;
-    kgrl_nvrtc_compile(c.device_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
+    kgrl_cubin cb, cb_timed;
+    memset(&cb_timed, 0, sizeof cb_timed);
+    char *checked_src;
+    checked_src = kgrl__vf_checked_src(&c);
+    kgrl_nvrtc_compile(checked_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
                        cache_dir[0] ? cache_dir : NULL, &cb);
+    kgrl_free(checked_src);
     kgrl__wk_deadline(w, 0);
     if (cb.cache_hit) r->flags |= KGRL_FLAG_CUBIN_CACHED;
     if (!cb.ok) {
@@ -18672,11 +18756,21 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
             r->stages[KGRL_STAGE_TIMING].outcome = KGRL_OUTCOME_SKIPPED;
             goto free_cubin;
         }
-        // stage 5: timing, exclusive on this GPU
+        // stage 5: timing, exclusive on this GPU, of the build without the hook (compiled first,
+        // under the compile watchdog, outside the lock)
+        kgrl__wk_deadline(w, jw->compile_timeout_s * 1e3);
+        kgrl_nvrtc_compile(c.device_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
+                           cache_dir[0] ? cache_dir : NULL, &cb_timed);
+        kgrl__wk_deadline(w, 0);
+        if (!cb_timed.ok) {                          // it differs from the checked build only by the hook
+            snprintf(msg, sizeof msg, "the build without the verifier's hook does not compile: %.600s", cb_timed.log ? cb_timed.log : "NVRTC failed");
+            kgrl__vf_fail(r, KGRL_STAGE_TIMING, KGRL_STATUS_COMPILE_ERROR, kgrl_now_s(), msg);
+            goto free_cubin;
+        }
         kgrl__vf_gpu_lock(w, 2);
         kgrl__wk_progress(w, r, KGRL_STAGE_TIMING, 0);
         t0 = kgrl_now_s();
-        st = kgrl__vf_timing(w, jw, &c, &cb, &vars[0], &vars[nv > 1 ? 1 : 0], r, msg, sizeof msg);
+        st = kgrl__vf_timing(w, jw, &c, &cb_timed, &vars[0], &vars[nv > 1 ? 1 : 0], r, msg, sizeof msg);
         kgrl__vf_gpu_unlock(w);
         if (st != KGRL_STATUS_OK) { kgrl__vf_fail(r, KGRL_STAGE_TIMING, st, t0, msg); goto free_cubin; }
         char tl[200];
@@ -18693,6 +18787,7 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
 free_cubin:
     if (locked) kgrl__vf_gpu_unlock(w);
     kgrl_cubin_free(&cb);
+    kgrl_cubin_free(&cb_timed);
 free_cand:
     kgrl_candidate_free(&c);
 done:

@@ -52,6 +52,7 @@ typedef struct kgrl_candidate {
     char message[1024];             // for errors: what and where ("line 12: cudaMemcpy is not allowed in forward")
     char *code;                     // the extracted code block
     char *device_src;               // code with forward blanked out (line numbers kept), for NVRTC
+    int nkernel_bodies; int *kernel_body_at; // byte offsets in device_src of each kernel definition's '{'
     int nkernels; kgrl_kernel_decl *kernels;
     int nname_exprs; char **name_exprs;  // distinct kernels/instantiations forward can launch, normalized: "k", "k<float, 128>"
     void *priv;                     // parsed launcher
@@ -533,6 +534,7 @@ typedef struct kgrl__prog {
     // forward
     int nfwd, fwd_line, fwd_site, fwd_site_end;
     int ndrop, drop_start[32], drop_end[32];   // #include lines of host runtime headers, blanked for NVRTC
+    int *kbody; int nkbody, ckbody; // byte offsets in code of each kernel definition's '{', in order
     int fwd_params, fwd_params_end, fwd_body, fwd_body_end; // X ranges: inside the parens / braces
     int nparams;                    // slots 0..nparams-1 are forward's parameters
     int body;                       // root statement
@@ -1083,6 +1085,15 @@ static void kgrl__scan_decl(kgrl__prog *P, int *pi, const char *ns, int tb, int 
             return;
         }
         if (global) {
+            // the verifier's correctness builds hook each kernel's entry at this brace (kernel_body_at)
+            const kgrl__tok *open = &P->X.t[body];
+            if (open->macro >= 0) {
+                KGRL__REJECT(P, line, "the body of kernel %s opens inside macro %s: write its '{' out (the verifier instruments every kernel's entry)",
+                             name, P->macros[open->macro].name);
+                return;
+            }
+            P->kbody = (int *)kgrl__grow(P->kbody, P->nkbody, &P->ckbody, sizeof(int));
+            P->kbody[P->nkbody++] = open->start;
             if (kgrl__tp(&P->X.t[name_tok + 1], '<')) return; // explicit specialization of a kernel template
             char full[128];
             snprintf(full, sizeof full, "%s%s", ns, name);
@@ -3129,6 +3140,7 @@ static void kgrl__prog_free(kgrl__prog *P) {
     kgrl_free(P->raw.t); kgrl_free(P->pp.t); kgrl_free(P->X.t);
     kgrl_free(P->macros); kgrl_free(P->aliases); kgrl_free(P->globals); kgrl_free(P->kernels); kgrl_free(P->decls);
     kgrl_free(P->insts); kgrl_free(P->slots); kgrl_free(P->nodes); kgrl_free(P->kids); kgrl_free(P->scope);
+    kgrl_free(P->kbody);
     kgrl_free(P);
 }
 
@@ -3143,6 +3155,15 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     P->allow_builtins = allow_builtins;
     int len = (int)strlen(out->code);
     if (!kgrl__lex(out->code, 0, len, 1, true, &P->raw, msg, sizeof msg)) KGRL__REJECT(P, 0, "%s", msg);
+    // the verifier's hook (kernels/verifier_hook.cuh) owns these names: a candidate that could
+    // write its block count or poison word would defeat it. Searched in the whole text, directives
+    // included; token pasting (kgrl_ ## _x) could still spell one, which no text check can see.
+    const char *reserved = strstr(out->code, "kgrl__");
+    if (reserved) {
+        int line = 1;
+        for (const char *q = out->code; q < reserved; q++) line += *q == '\n';
+        KGRL__REJECT(P, line, "names beginning with kgrl__ are reserved for the verifier");
+    }
     if (!P->err) kgrl__preprocess(P);
     if (!P->err) { int i = 0; kgrl__scan(P, &i, "", false); }
     if (!P->err && P->nfwd == 0) kgrl__fail(P, KGRL_STATUS_FORMAT_ERROR, 0, "no code block defines forward");
@@ -3165,10 +3186,12 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     }
     // device code: forward's definition removed, its newlines kept so NVRTC's line numbers match
     out->device_src = (char *)kgrl_malloc((size_t)len + 1);
+    out->kernel_body_at = (int *)kgrl_malloc((size_t)(P->nkbody ? P->nkbody : 1) * sizeof(int));
     int k = 0;
     for (int i = 0; i < len; i++) {
         bool keep = i < P->fwd_site || i >= P->fwd_site_end;
         for (int d = 0; d < P->ndrop; d++) keep = keep && (i < P->drop_start[d] || i >= P->drop_end[d]);
+        for (int b = 0; b < P->nkbody && keep; b++) if (P->kbody[b] == i) out->kernel_body_at[out->nkernel_bodies++] = k;
         if (keep || out->code[i] == '\n') out->device_src[k++] = out->code[i];
     }
     out->device_src[k] = 0;
@@ -3183,7 +3206,7 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
 
 void kgrl_candidate_free(kgrl_candidate *c) {
     if (!c) return;
-    kgrl_free(c->code); kgrl_free(c->device_src); kgrl_free(c->kernels);
+    kgrl_free(c->code); kgrl_free(c->device_src); kgrl_free(c->kernel_body_at); kgrl_free(c->kernels);
     for (int i = 0; i < c->nname_exprs; i++) kgrl_free(c->name_exprs[i]);
     kgrl_free(c->name_exprs);
     kgrl__prog_free((kgrl__prog *)c->priv);

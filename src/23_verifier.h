@@ -24,18 +24,21 @@
 // the on-disk cubin cache.
 //
 // Correctness (§3.3), per variant: inputs generated on the GPU with a pristine device copy; the
-// candidate runs twice, each in a fresh module instance, with two poison patterns; after each run
-// the checks run on the GPU: inputs against the pristine copies (`input_mutated`), the guard
-// regions after every input, output and scratch buffer (out-of-bounds write -> `wrong_output`,
-// flag oob_write), then the outputs with |out - ref| <= atol + rtol·|ref| (first run:
-// `wrong_output`, second: `nondeterministic`) against the reference's answer. The answer exists in
-// device memory only between the candidate's run and the comparison: it is written after the run
-// (uploaded from the host copy that small outputs keep, read from the disk cache or computed once;
-// large outputs are recomputed by the reference on the pristine inputs) and poisoned before any
-// candidate code runs again. Scratch (cudaMalloc in forward) is allocated by the kit before the
-// run, poisoned, guarded, and bounded: every allocation of one forward call counts toward the
-// budget (`out_of_memory`). Kernel arguments are marshalled by the interpreter's types and checked against
-// the kernel's parameter layout (cudaFuncGetParamInfo) on correctness runs.
+// candidate runs twice, each in a fresh module instance, with two poison patterns (outputs,
+// scratch, and shared memory: smoke and correctness run a build of the candidate whose every kernel
+// first fills its block's shared window with the pattern, kgrl__vf_checked_src; timing runs the
+// plain build, compiled after correctness passes); after each run the checks run on the GPU: inputs
+// against the pristine copies (`input_mutated`), the guard regions after every input, output and
+// scratch buffer (out-of-bounds write -> `wrong_output`, flag oob_write), then the outputs with
+// |out - ref| <= atol + rtol·|ref| (first run: `wrong_output`, second: `nondeterministic`) against
+// the reference's answer. The answer exists in device memory only between the candidate's run and
+// the comparison: it is written after the run (uploaded from the host copy that small outputs keep,
+// read from the disk cache or computed once; large outputs are recomputed by the reference on the
+// pristine inputs) and poisoned before any candidate code runs again. Scratch (cudaMalloc in
+// forward) is allocated by the kit before the run, poisoned, guarded, and bounded: every allocation
+// of one forward call counts toward the budget (`out_of_memory`). Kernel arguments are marshalled
+// by the interpreter's types and checked against the kernel's parameter layout
+// (cudaFuncGetParamInfo) on correctness runs.
 //
 // Timing (§3.4), under the exclusive lock: warm-up, then iterations of [fresh input values (a
 // cache keyed by pointer or value never hits), L2 flush (memset of 2x L2), reference timed by
@@ -628,7 +631,6 @@ typedef struct kgrl__wk {
     bool ref_compiled; kgrl_cubin ref_cubin; char ref_arch[32];
     // timing resources
     void *flush; size_t flush_bytes;
-    cudaKernel_t poison_smem; bool have_poison_smem;   // kernels/verifier.cu
     bool have_ceil; kgrl_ceilings ceil;
     int stage;
     int gpu;
@@ -928,27 +930,8 @@ static kgrl_status kgrl__vf_load_kernels(const kgrl_cubin *cb, int nnames, kgrl_
     return KGRL_STATUS_OK;
 }
 
-// Fill the shared memory of every SM with the poison pattern (kernels/verifier.cu), so that reads
-// of shared memory a candidate never wrote see NaN / 3.4e38 rather than harmless leftovers.
-static void kgrl__vf_poison_smem(kgrl__wk *w, int pattern) {
-    size_t bytes = w->ctx->smem_optin_bytes;
-    if (bytes < 4) return;
-    if (!w->have_poison_smem) {
-        w->poison_smem = kgrl_ctx_kernel(w->ctx, kgrl__kernel_verifier_cu, "kgrl_poison_smem");
-        int dev = 0;
-        KGRL_CUDA_CHECK(cudaGetDevice(&dev));
-        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(w->poison_smem, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes, dev));
-        w->have_poison_smem = true;
-    }
-    uint8_t b = kgrl_poison_byte(KGRL_ELEM_F32, pattern);
-    unsigned int word = 0x01010101u * b, nwords = (unsigned int)(bytes / 4);
-    void *args[] = {&word, &nwords};
-    // two blocks per SM: at most one fits at a time, so every SM gets one
-    kgrl_launch(w->ctx, w->poison_smem, kgrl_dim3((unsigned)(2 * (w->ctx->sm_count > 0 ? w->ctx->sm_count : 1)), 1, 1),
-                kgrl_dim3(1024, 1, 1), bytes, args);
-}
-
-// Poison the outputs (pattern), reset every guard, poison scratch and shared memory; synchronously.
+// Poison the outputs (pattern), reset every guard, poison scratch; synchronously. (Shared memory is
+// poisoned by the candidate's own kernels: kgrl__vf_checked_src.)
 static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scratch *s, int pattern) {
     for (int p = 0; p < e->t->nparams; p++) {
         if (!e->dev[p]) continue;
@@ -961,27 +944,64 @@ static void kgrl__vf_env_poison(kgrl__wk *w, kgrl__vf_env *e, const kgrl__vf_scr
         if (s->bytes[i]) KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i], kgrl_poison_byte(KGRL_ELEM_F32, pattern), s->bytes[i], w->ctx->stream));
         KGRL_CUDA_CHECK(cudaMemsetAsync(s->p[i] + s->bytes[i], kgrl_guard_byte(e->t->nparams + i), KGRL_GUARD_BYTES, w->ctx->stream));
     }
-    kgrl__vf_poison_smem(w, pattern);
     KGRL_CUDA_CHECK(cudaStreamSynchronize(w->ctx->stream));
 }
 
-// One run of a launch sequence in a fresh module instance, under the watchdog.
+// The smoke and correctness build of a candidate: its device code with a call to the entry hook
+// (kernels/verifier_hook.cuh) at the opening brace of every kernel it defines, which fills the
+// block's whole shared window with the run's poison word before the kernel's own code runs, and
+// counts the blocks. On the same line as the brace, after the hook and a #line, so NVRTC's line
+// numbers are the candidate's. Timed runs use the plain device_src.
+static char *kgrl__vf_checked_src(const kgrl_candidate *c) {
+    kgrl_buf b;
+    memset(&b, 0, sizeof b);
+    kgrl_buf_puts(&b, kgrl__kernel_verifier_hook_cuh);
+    kgrl_buf_puts(&b, "#line 1\n");
+    const char *src = c->device_src;
+    int done = 0;
+    for (int i = 0; i < c->nkernel_bodies; i++) {
+        int at = c->kernel_body_at[i] + 1;           // just after the '{'
+        kgrl_buf_append(&b, src + done, (size_t)(at - done));
+        kgrl_buf_puts(&b, " kgrl__entry_hook();");
+        done = at;
+    }
+    kgrl_buf_puts(&b, src + done);
+    return b.data;
+}
+
+// Blocks a launch sequence starts: what the hook's count must come to.
+static uint64_t kgrl__vf_seq_blocks(const kgrl_launch_seq *seq) {
+    uint64_t n = 0;
+    for (int i = 0; i < seq->nops; i++)
+        if (seq->ops[i].kind == KGRL_OP_LAUNCH) n += (uint64_t)seq->ops[i].grid[0] * seq->ops[i].grid[1] * seq->ops[i].grid[2];
+    return n;
+}
+
+// A module global of the hook, by name.
+static void *kgrl__vf_hook_global(const kgrl_module *m, const char *name) {
+    void *p = NULL;
+    size_t bytes = 0;
+    KGRL_CUDA_CHECK(cudaLibraryGetGlobal(&p, &bytes, m->lib, name));
+    return p;
+}
+
+// One run of a launch sequence in a fresh module instance, under the watchdog. A candidate's run
+// (not is_ref) is of its checked build: its hook poisons shared memory with `pattern`'s word, and
+// every block launched must have run the hook.
 static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nnames, const kgrl_launch_seq *seq, kgrl__vf_env *e,
-                                 kgrl__vf_scratch *s, bool is_ref, double run_timeout_s, char *msg, size_t cap) {
+                                 kgrl__vf_scratch *s, bool is_ref, int pattern, double run_timeout_s, char *msg, size_t cap) {
     kgrl_module m;
     cudaKernel_t kern[256];
     if (nnames > 256) { snprintf(msg, cap, "more than 256 distinct kernels"); return KGRL_STATUS_COMPILE_ERROR; }
     kgrl_status st = kgrl__vf_load_kernels(cb, nnames, &m, kern, msg, cap);
     if (st != KGRL_STATUS_OK) return st;
-    // Correctness runs prefer the largest shared-memory carveout, the configuration the poison kernel
-    // ran in: a carveout change between the two kernels can hand the candidate fresh (zeroed) shared
-    // memory, hiding reads of slots it never wrote (seen once on an H200: tests/adversarial/
-    // sum__uninit_shared.cu passed). Timed runs keep the default, so timing is not affected.
-    int dev = 0;
-    KGRL_CUDA_CHECK(cudaGetDevice(&dev));
-    for (int i = 0; i < nnames && !is_ref; i++)
-        if (cudaKernelSetAttributeForDevice(kern[i], cudaFuncAttributePreferredSharedMemoryCarveout, 100, dev) != cudaSuccess)
-            (void)cudaGetLastError();                // a hint only
+    unsigned long long *hook_blocks = NULL;
+    if (!is_ref) {
+        uint32_t word = 0x01010101u * kgrl_poison_byte(KGRL_ELEM_F32, pattern);
+        KGRL_CUDA_CHECK(cudaMemcpyAsync(kgrl__vf_hook_global(&m, "kgrl__hook_poison_word"), &word, sizeof word, cudaMemcpyHostToDevice, w->ctx->stream));
+        hook_blocks = (unsigned long long *)kgrl__vf_hook_global(&m, "kgrl__hook_blocks");
+        KGRL_CUDA_CHECK(cudaMemsetAsync(hook_blocks, 0, sizeof *hook_blocks, w->ctx->stream));
+    }
     kgrl__wk_deadline(w, run_timeout_s * 1e3);
     st = kgrl__vf_replay(w, seq, kern, e, s, is_ref, true, msg, cap);
     if (st == KGRL_STATUS_OK) {
@@ -995,6 +1015,15 @@ static kgrl_status kgrl__vf_run_seq(kgrl__wk *w, const kgrl_cubin *cb, int nname
         st = KGRL_STATUS_RUNTIME_FAULT;
     }
     kgrl__wk_deadline(w, 0);
+    if (st == KGRL_STATUS_OK && hook_blocks) {
+        unsigned long long ran = 0, want = kgrl__vf_seq_blocks(seq);
+        KGRL_CUDA_CHECK(cudaMemcpy(&ran, hook_blocks, sizeof ran, cudaMemcpyDeviceToHost));
+        if (ran != want) {
+            snprintf(msg, cap, "%llu blocks were launched but %llu ran the verifier's entry hook: a kernel body the parse did not see "
+                     "(hidden by the preprocessor?)", want, ran);
+            st = KGRL_STATUS_STATIC_REJECT;
+        }
+    }
     if (!w->must_exit) kgrl_module_unload(&m);
     return st;
 }
@@ -1043,7 +1072,7 @@ static kgrl_status kgrl__vf_answer(kgrl__wk *w, kgrl__vf_env *e, double run_time
     st = kgrl__vf_scratch_alloc(&seq, KGRL__VF_REF_BUDGET, &s, m, sizeof m);
     if (st == KGRL_STATUS_OK) {
         kgrl__vf_env_poison(w, &view, &s, 0);
-        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, &view, &s, true, run_timeout_s * 10, m, sizeof m);
+        st = kgrl__vf_run_seq(w, &w->ref_cubin, w->ref.nname_exprs, &seq, &view, &s, true, 0, run_timeout_s * 10, m, sizeof m);
     }
     // a reference that writes its inputs would make every candidate look like it did
     for (int p = 0; p < t->nparams && st == KGRL_STATUS_OK; p++) {
@@ -1283,7 +1312,7 @@ static kgrl_status kgrl__vf_trial(kgrl__wk *w, const kgrl__vf_job_wire *jw, cons
     st = kgrl__vf_scratch_alloc(&seq, budget, &s, m, sizeof m);
     for (int pass = 0; pass < 2 && st == KGRL_STATUS_OK; pass++) {
         kgrl__vf_env_poison(w, &e, &s, pass);
-        st = kgrl__vf_run_seq(w, cb, c->nname_exprs, &seq, &e, &s, false, jw->run_timeout_s, m, sizeof m);
+        st = kgrl__vf_run_seq(w, cb, c->nname_exprs, &seq, &e, &s, false, pass, jw->run_timeout_s, m, sizeof m);
         if (st == KGRL_STATUS_OK)
             st = kgrl__vf_env_check(w, &e, &s, pass == 0 ? KGRL_STATUS_WRONG_OUTPUT : KGRL_STATUS_NONDETERMINISTIC,
                                     jw->run_timeout_s, &r->flags, m, sizeof m);
@@ -1488,12 +1517,17 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
         goto done;
     }
     kgrl__vf_stage_end(r, KGRL_STAGE_FORMAT, KGRL_OUTCOME_PASS, t0, NULL);
-    // stage 2: compile (under the compile watchdog: a compile bomb is killed with its worker)
+    // stage 2: compile (under the compile watchdog: a compile bomb is killed with its worker); the
+    // checked build, for smoke and correctness; the timed build is compiled before timing
     kgrl__wk_progress(w, r, KGRL_STAGE_COMPILE, jw->compile_timeout_s * 1e3);
     t0 = kgrl_now_s();
-    kgrl_cubin cb;
-    kgrl_nvrtc_compile(c.device_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
+    kgrl_cubin cb, cb_timed;
+    memset(&cb_timed, 0, sizeof cb_timed);
+    char *checked_src;
+    checked_src = kgrl__vf_checked_src(&c);
+    kgrl_nvrtc_compile(checked_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
                        cache_dir[0] ? cache_dir : NULL, &cb);
+    kgrl_free(checked_src);
     kgrl__wk_deadline(w, 0);
     if (cb.cache_hit) r->flags |= KGRL_FLAG_CUBIN_CACHED;
     if (!cb.ok) {
@@ -1562,11 +1596,21 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
             r->stages[KGRL_STAGE_TIMING].outcome = KGRL_OUTCOME_SKIPPED;
             goto free_cubin;
         }
-        // stage 5: timing, exclusive on this GPU
+        // stage 5: timing, exclusive on this GPU, of the build without the hook (compiled first,
+        // under the compile watchdog, outside the lock)
+        kgrl__wk_deadline(w, jw->compile_timeout_s * 1e3);
+        kgrl_nvrtc_compile(c.device_src, arch, kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs,
+                           cache_dir[0] ? cache_dir : NULL, &cb_timed);
+        kgrl__wk_deadline(w, 0);
+        if (!cb_timed.ok) {                          // it differs from the checked build only by the hook
+            snprintf(msg, sizeof msg, "the build without the verifier's hook does not compile: %.600s", cb_timed.log ? cb_timed.log : "NVRTC failed");
+            kgrl__vf_fail(r, KGRL_STAGE_TIMING, KGRL_STATUS_COMPILE_ERROR, kgrl_now_s(), msg);
+            goto free_cubin;
+        }
         kgrl__vf_gpu_lock(w, 2);
         kgrl__wk_progress(w, r, KGRL_STAGE_TIMING, 0);
         t0 = kgrl_now_s();
-        st = kgrl__vf_timing(w, jw, &c, &cb, &vars[0], &vars[nv > 1 ? 1 : 0], r, msg, sizeof msg);
+        st = kgrl__vf_timing(w, jw, &c, &cb_timed, &vars[0], &vars[nv > 1 ? 1 : 0], r, msg, sizeof msg);
         kgrl__vf_gpu_unlock(w);
         if (st != KGRL_STATUS_OK) { kgrl__vf_fail(r, KGRL_STAGE_TIMING, st, t0, msg); goto free_cubin; }
         char tl[200];
@@ -1583,6 +1627,7 @@ static void kgrl__vf_run_job(kgrl__wk *w, const kgrl__vf_job_wire *jw, const cha
 free_cubin:
     if (locked) kgrl__vf_gpu_unlock(w);
     kgrl_cubin_free(&cb);
+    kgrl_cubin_free(&cb_timed);
 free_cand:
     kgrl_candidate_free(&c);
 done:

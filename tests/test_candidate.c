@@ -588,6 +588,36 @@ static void test_launch_errors(void) {
 #undef BODY
 }
 
+// The verifier's entry hook goes at each kernel definition's '{' (kernel_body_at, offsets into
+// device_src): plain, template, explicit specialization, in a namespace and an extern "C" block,
+// after forward (whose removal shifts offsets), and not at prototypes or device functions. A body
+// whose brace comes from a macro is rejected, as is any use of the hook's names.
+static void test_kernel_bodies(void) {
+    const char *src =
+        "__global__ void proto(float* p);\n"
+        "__device__ float twice(float v) { return 2 * v; }\n"
+        "template <int B> __global__ void tk(float* p) { p[0] = B; }\n"
+        "template <> __global__ void tk<7>(float* p) { p[0] = 7; }\n"
+        "namespace ns { __global__ void nk(float* p) { p[0] = twice(1); } }\n"
+        "void forward(const float* x, float* out, int n) { tk<3><<<1, 1>>>(out); ns::nk<<<1, 1>>>(out); later<<<1, 1>>>(out); }\n"
+        "extern \"C\" { __global__ void later(float* p)\n{ p[0] = 0; } }\n";
+    const char *want_after[5] = {"{ p[0] = B; }", "{ p[0] = 7; }", "{ p[0] = twice(1); }", "{ p[0] = 0; }", NULL};
+    kgrl_candidate c;
+    kgrl_candidate_parse(src, SIG, false, &c);
+    KT_CHECK(c.status == KGRL_STATUS_OK, "parse: %s", c.message);
+    KT_CHECK(c.nkernel_bodies == 4, "%d kernel bodies, want 4", c.nkernel_bodies);
+    for (int i = 0; i < c.nkernel_bodies && i < 4; i++)
+        KT_CHECK(!strncmp(c.device_src + c.kernel_body_at[i], want_after[i], strlen(want_after[i])), "body %d at %d: \"%.20s\", want \"%s\"",
+                 i, c.kernel_body_at[i], c.device_src + c.kernel_body_at[i], want_after[i]);
+    kgrl_candidate_free(&c);
+    REJECT("#define OPEN {\n__global__ void k(const float* x, float* out, long n) OPEN out[0] = x[0]; }\n"
+           "void forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }\n", "opens inside macro OPEN", 2);
+    REJECT(KERN "__device__ int kgrl__hook_blocks;\nvoid forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }\n",
+           "reserved for the verifier", 2);
+    REJECT(KERN "#define B kgrl__hook_blocks\nvoid forward(const float* x, float* out, int n) { k<<<1, 1>>>(x, out, n); }\n",
+           "reserved for the verifier", 2);
+}
+
 // Lexer corners: comments, strings with escapes, raw strings, numbers, line splices, <<< >>>.
 static void test_lexer(void) {
     const char *src =
@@ -776,6 +806,7 @@ int main(void) {
     KT_RUN(test_c_semantics);
     KT_RUN(test_launch_errors);
     KT_RUN(test_lexer);
+    KT_RUN(test_kernel_bodies);
     KT_RUN(test_data_tasks);
     KT_RUN(test_nvrtc_names);
     return kt_finish();

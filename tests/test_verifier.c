@@ -262,6 +262,48 @@ static void test_record_json(void) {
 
 static char *read_or_null(const char *path) { return kgrl_read_file(path, NULL, NULL); }
 
+// The checked build (kgrl__vf_checked_src: the entry hook at every kernel's brace) compiles with
+// NVRTC for each arch the hook has a branch for, its kernels keep their names, and NVRTC's line
+// numbers stay the candidate's. No GPU needed; the hook's effect is test_verifier_gpu's
+// (tests/adversarial/sum__uninit_shared_zeroed.cu and sum__hidden_kernel_body.cu).
+static void test_checked_build(void) {
+    const char *sig = "void forward(const float* x, float* out, int rows, int cols)";
+    char *text = read_or_null("tests/adversarial/sum__uninit_shared_zeroed.cu");
+    KT_CHECK(text != NULL, "read the candidate");
+    if (!text) return;
+    kgrl_candidate c;
+    kgrl_candidate_parse(text, sig, false, &c);
+    KT_CHECK(c.status == KGRL_STATUS_OK && c.nkernel_bodies == 2, "parse: %s, %d bodies", c.message, c.nkernel_bodies);
+    char *checked = kgrl__vf_checked_src(&c);
+    KT_CHECK(strstr(checked, "{ kgrl__entry_hook();") != NULL, "the hook is called");
+    const char *archs[3] = {"sm_75", "sm_80", "sm_90"};   // no reserved window; reserved cap; %aggr_smem_size
+    for (int a = 0; a < 3; a++) {
+        kgrl_cubin cb;
+        kgrl_nvrtc_compile(checked, archs[a], kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs, NULL, &cb);
+        KT_CHECK(cb.ok, "%s: %s", archs[a], cb.log);
+        for (int i = 0; cb.ok && i < c.nname_exprs; i++) KT_CHECK(cb.lowered && cb.lowered[i], "%s: %s lowered", archs[a], c.name_exprs[i]);
+        kgrl_cubin_free(&cb);
+    }
+    kgrl_free(checked);
+    kgrl_candidate_free(&c);
+    kgrl_free(text);
+    // an error on the candidate's line 3 is reported on line 3
+    const char *bad = "__global__ void k(const float* x, float* out, int cols) {\n"
+                      "    int i = threadIdx.x;\n"
+                      "    out[i] = x[i] + undefined_name;\n"
+                      "}\n"
+                      "void forward(const float* x, float* out, int rows, int cols) { k<<<1, 32>>>(x, out, cols); }\n";
+    kgrl_candidate_parse(bad, sig, false, &c);
+    KT_CHECK(c.status == KGRL_STATUS_OK, "parse: %s", c.message);
+    checked = kgrl__vf_checked_src(&c);
+    kgrl_cubin cb;
+    kgrl_nvrtc_compile(checked, "sm_90", kgrl__vf_nvrtc_opts, KGRL__VF_NOPTS, (const char *const *)c.name_exprs, c.nname_exprs, NULL, &cb);
+    KT_CHECK(!cb.ok && cb.log && strstr(cb.log, "(3): error") && strstr(cb.log, "undefined_name"), "the error's line: %s", cb.log);
+    kgrl_cubin_free(&cb);
+    kgrl_free(checked);
+    kgrl_candidate_free(&c);
+}
+
 // Every adversarial and vtask candidate, compile only (sm_90), through the pool: the static and
 // compile verdicts must match the expectations of the files' first lines; everything else compiles.
 static void test_compile_stage_pool(void) {
@@ -433,6 +475,7 @@ int main(void) {
     KT_RUN(test_poison_and_compare);
     KT_RUN(test_record_json);
     KT_RUN(test_compile_stage_pool);
+    KT_RUN(test_checked_build);
     KT_RUN(test_harness_oom_retry);
     return kt_finish();
 }
