@@ -601,7 +601,7 @@ static void test_kernel_bodies(void) {
         "namespace ns { __global__ void nk(float* p) { p[0] = twice(1); } }\n"
         "void forward(const float* x, float* out, int n) { tk<3><<<1, 1>>>(out); ns::nk<<<1, 1>>>(out); later<<<1, 1>>>(out); }\n"
         "extern \"C\" { __global__ void later(float* p)\n{ p[0] = 0; } }\n";
-    const char *want_after[5] = {"{ p[0] = B; }", "{ p[0] = 7; }", "{ p[0] = twice(1); }", "{ p[0] = 0; }", NULL};
+    const char *want_after[4] = {"{ p[0] = B; }", "{ p[0] = 7; }", "{ p[0] = twice(1); }", "{ p[0] = 0; }"};
     kgrl_candidate c;
     kgrl_candidate_parse(src, SIG, false, &c);
     KT_CHECK(c.status == KGRL_STATUS_OK, "parse: %s", c.message);
