@@ -3187,11 +3187,11 @@ void kgrl_candidate_parse(const char *completion, const char *signature, bool al
     // device code: forward's definition removed, its newlines kept so NVRTC's line numbers match
     out->device_src = (char *)kgrl_malloc((size_t)len + 1);
     out->kernel_body_at = (int *)kgrl_malloc((size_t)(P->nkbody ? P->nkbody : 1) * sizeof(int));
-    int k = 0;
+    int k = 0, b = 0;                                // kbody is in text order: one cursor walks it
     for (int i = 0; i < len; i++) {
         bool keep = i < P->fwd_site || i >= P->fwd_site_end;
         for (int d = 0; d < P->ndrop; d++) keep = keep && (i < P->drop_start[d] || i >= P->drop_end[d]);
-        for (int b = 0; b < P->nkbody && keep; b++) if (P->kbody[b] == i) out->kernel_body_at[out->nkernel_bodies++] = k;
+        if (b < P->nkbody && P->kbody[b] == i) { out->kernel_body_at[out->nkernel_bodies++] = k; b++; }
         if (keep || out->code[i] == '\n') out->device_src[k++] = out->code[i];
     }
     out->device_src[k] = 0;
