@@ -15,6 +15,11 @@
 //   D, E, F  four launches a layer, one pair merged: [attention | o], [q/k/v | attention], [gate/up | down]
 //   G   A without the attention launch (wrong outputs, timing only): what that launch is worth here, to
 //       set against the engine's 6.3 us a layer (twenty-fourth session), so the micro can be trusted
+//   K   four launches: [q/k/v | attention | o | MLP]: the MLP's block b owns h entries [38 b, 38 b + 38),
+//       copies its gate, up and W_down^T rows to shared memory (bulk copies) before its wait, and adds
+//       its partial of down into 64-bit fixed-point sums that the next q/k/v launch reads (no down
+//       launch); K2: o triggers the MLP before its own wait; K3: the attention triggers o so too;
+//       K4: K2 with the MLP's last block finishing the sum (the q/k/v launch reads x as in A)
 //   H, I, J  four launches: no attention launch; each o block computes every head's attention itself
 //       (tensor cores, both KV groups' cached slots copied to shared memory before its wait), then its
 //       rows of o. 8, 16 or 32 warps a block (112, 56 or 28 blocks). `./chain_micro 3 carve` asks every
@@ -43,6 +48,14 @@
 //   A 30.10   G 21.41   H 27.84   I 26.65   J 26.20;   with `carve`: A 30.65, G 22.66, H 26.54, I 27.33, J 27.45
 // J recovers 3.9 of the 8.7 us the attention launch costs here; the folded o block costs 4.8 us more
 // than the plain o (J against G). Not built into the engine (NOTES.md, thirty-third session).
+// Thirty-fifth session, same GPU, the MLP in one launch split by h index (K, K2, K3, K4; two runs of
+// ./chain_micro 3, best us a layer; layer 0 against the CPU 1.25e-07, after 24 layers against A0
+// 5.67e-07, K..K4 equal bit for bit):
+//   A 30.25 / 30.22   K 30.37 / 30.22   K2 24.13 / 24.07   K3 29.92 / 29.93   K4 28.11 (one run)
+// So the split MLP by itself (K) equals A; it gains only where its blocks start early and stream
+// their weights while o runs (K2: 6.1 us a layer). Nsight Compute on one launch alone (caches
+// flushed): kK_mlp 19.1 us at 41% of DRAM bandwidth, against kA_gu 10.7 + kA_down 8.5. The engine
+// build of it (branch wip/mlp-split) ran the 0.5B step slower (NOTES.md, thirty-fifth session).
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <math.h>
@@ -76,6 +89,8 @@ struct P {
     float *xs;                              // (L + 1, C): the residual stream into each layer
     float *q, *atty, *mid, *h;              // (L, QD), (L, QD), (L, C), (L, F)
     int *cnt;                               // (L, CNT_N)
+    const bf16* wdt;                        // (L, F, C): W_down transposed, for K's split by h index
+    unsigned long long* acc;                // (L, C): K's down partials summed in 2^-32 fixed point
 };
 
 __device__ __forceinline__ void dep_prev() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
@@ -206,7 +221,7 @@ __device__ void role_qkv(const P& p, int l, int u, float* sm) {
     uint4 wr[4];
     row_pre<C, 4>(wr, row);
     depend<false>(nullptr, 0);   // x: the launch before
-    stage<true>(p.xs + (size_t)l * C, sm, C, sm + F);
+    stage<true>(p.xs + (size_t)l * C, sm, C, sm + C);
     float y = row_dot<C, 4>(wr, row, sm);
     if (lane == 0) {
         if (r < QD) p.q[(size_t)l * QD + r] = y;
@@ -266,7 +281,7 @@ __device__ void role_resid(const bf16* W, const float* in, const float* resid, f
     uint4 wr[PRE];
     row_pre<K, PRE>(wr, row);
     depend<COUNT>(wait_on, target);
-    stage<false>(in, sm, K, sm + F);
+    stage<false>(in, sm, K, sm + K);
     float y = row_dot<K, PRE>(wr, row, sm);
     if (lane == 0) out[r] = __ldcg(resid + r) + y;
     if (SIGNAL) signal(done);
@@ -287,7 +302,7 @@ __device__ void role_gu(const P& p, int l, int u, float* sm) {
     uint4 wg[4];
     row_pre<C, 4>(wg, rg);
     depend<COUNT>(p.cnt + l * CNT_N + CNT_O, O_BLOCKS);
-    stage<true>(p.mid + (size_t)l * C, sm, C, sm + F);
+    stage<true>(p.mid + (size_t)l * C, sm, C, sm + C);
     float gt = row_dot<C, 4>(wg, rg, sm), up = row_dot<C, 0>(nullptr, ru, sm);
     if (lane == 0) p.h[(size_t)l * F + j] = gt / (1.0f + expf(-gt)) * up;
     if (SIGNAL) signal(p.cnt + l * CNT_N + CNT_GU);
@@ -481,6 +496,151 @@ __global__ void __launch_bounds__(NW * 32) kH_o(P p, int l) {
     if (lane == 0) p.mid[(size_t)l * C + r] = __ldcg(p.xs + (size_t)l * C + r) + y;
 }
 
+// ---- K, K2, K3: the MLP in one launch, split by h index. Block b owns h entries [b KS, (b + 1) KS):
+// its gate and up rows and the same columns of W_down (rows of W_down^T) are copied into shared memory
+// by three bulk copies before its dependency, so the MLP's 26 MB stream while the launches before it
+// run. After it: the norm of mid, the block's 2 KS dots, swiglu, then the block's partial of down
+// (C outputs from KS inputs), added into acc[l] as 2^-32 fixed point: integer sums do not depend on
+// the order the blocks arrive in, so the output repeats bit for bit. The next layer's q/k/v launch
+// reads x = mid + acc, and its block 0 stores x for o's residual. o zeroes acc[l] before its wait
+// (nothing reads acc[l] then: the step before is done). No down launch. K2: o triggers its
+// dependents before its wait (the MLP's blocks start during the attention); K3: the attention does
+// too (they start during q/k/v).
+constexpr int KB = 128, KS = F / KB;
+static_assert(KS * KB == F, "h splits evenly");
+constexpr uint32_t K_SLICE = (uint32_t)KS * C * 2;   // bytes of a block's gate (or up, or down^T) rows
+constexpr int SMEM_SMALL = (C + 32) * 4;             // x staged, 32 floats for reductions
+constexpr size_t SMEM_K = 3 * (size_t)K_SLICE + (C + KS + 32) * 4 + 16;
+constexpr float FIX = 4294967296.0f, UNFIX = 1.0f / 4294967296.0f;   // 2^32: partials are O(1)
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void bulk_load(void* dst, const void* src, uint32_t bytes, uint64_t* bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(smem_u32(dst)), "l"(src),
+                 "r"(bytes), "r"(smem_u32(bar))
+                 : "memory");
+}
+__device__ __forceinline__ void bar_wait(uint64_t* bar) {
+    uint32_t done = 0;
+    while (!done)
+        asm volatile("{ .reg .pred q; mbarrier.try_wait.parity.shared::cta.b64 q, [%1], 0; selp.u32 %0, 1, 0, q; }"
+                     : "=r"(done)
+                     : "r"(smem_u32(bar))
+                     : "memory");
+}
+// a row of C bf16 weights in shared memory against xs, a warp
+__device__ __forceinline__ float smem_row_dot(const bf16* row, const float* xs) {
+    int lane = threadIdx.x & 31;
+    float acc = 0.0f;
+    for (int c = lane; c < C / 8; c += 32) acc = dot8(*(const uint4*)(row + c * 8), xs + c * 8, acc);
+    return warp_sum(acc);
+}
+__global__ void __launch_bounds__(THREADS) kK_qkv(P p, int l) {
+    float* sm = (float*)smem_f4;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = blockIdx.x * WARPS + w;
+    const bf16* row = p.wqkv + ((size_t)l * QKV_ROWS + r) * C;
+    uint4 wr[4];
+    row_pre<C, 4>(wr, row);
+    depend<false>(nullptr, 0);
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < C; i += THREADS) {
+        float v = l == 0 ? __ldcg(p.xs + i) : __ldcg(p.mid + (size_t)(l - 1) * C + i) + (float)(long long)__ldcg(p.acc + (size_t)(l - 1) * C + i) * UNFIX;
+        if (l > 0 && blockIdx.x == 0) p.xs[(size_t)l * C + i] = v;
+        sm[i] = v;
+        ss += v * v;
+    }
+    float rr = rsqrtf(block_reduce<false>(ss, sm + C) / (float)C + EPS);
+    for (int i = threadIdx.x; i < C; i += THREADS) sm[i] *= rr;
+    __syncthreads();
+    float y = row_dot<C, 4>(wr, row, sm);
+    if (lane == 0) {
+        if (r < QD) p.q[(size_t)l * QD + r] = y;
+        else {
+            int k = r < QD + KD ? r - QD : r - QD - KD;
+            bf16* cache = r < QD + KD ? p.kc : p.vc;
+            cache[(((size_t)l * KVH + k / HS) * T + T - 1) * HS + k % HS] = __float2bfloat16(y);
+        }
+    }
+}
+template <bool EARLY>
+__global__ void __launch_bounds__(THREADS) kK_att(P p, int l) {
+    if (EARLY) trigger();
+    role_att<false, false>(p, l, blockIdx.x, (float*)smem_f4);
+}
+template <bool EARLY>
+__global__ void __launch_bounds__(THREADS) kK_o(P p, int l) {
+    if (EARLY) trigger();
+    for (int i = blockIdx.x * THREADS + threadIdx.x; i < C; i += O_BLOCKS * THREADS) p.acc[(size_t)l * C + i] = 0;
+    role_o<false, false>(p, l, blockIdx.x, (float*)smem_f4);
+}
+template <bool FINISH>
+__device__ void mlp_split(const P& p, int l) {
+    extern __shared__ float4 smem_k[];
+    bf16* wg = (bf16*)smem_k;    // (KS, C)
+    bf16* wu = wg + KS * C;      // (KS, C)
+    bf16* wd = wu + KS * C;      // (KS, C): rows of W_down^T
+    float* xs = (float*)(wd + KS * C);
+    float* hs = xs + C;          // (KS)
+    float* red = hs + KS;        // (32)
+    uint64_t* bar = (uint64_t*)(red + 32);   // [0]: gate and up, [1]: down
+    int tid = threadIdx.x, w = tid >> 5, lane = tid & 31, j0 = blockIdx.x * KS;
+    if (tid == 0) {
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(bar)));
+        asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(bar + 1)));
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)), "r"(2 * K_SLICE) : "memory");
+        bulk_load(wg, p.wg + ((size_t)l * F + j0) * C, K_SLICE, bar);
+        bulk_load(wu, p.wu + ((size_t)l * F + j0) * C, K_SLICE, bar);
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar + 1)), "r"(K_SLICE) : "memory");
+        bulk_load(wd, p.wdt + ((size_t)l * F + j0) * C, K_SLICE, bar + 1);
+    }
+    depend<false>(nullptr, 0);   // mid: the o launch
+    stage<true>(p.mid + (size_t)l * C, xs, C, red);   // ends with a barrier: every thread sees the mbarriers' init
+    bar_wait(bar);
+    for (int j = w; j < KS; j += WARPS) {
+        float gt = smem_row_dot(wg + (size_t)j * C, xs), up = smem_row_dot(wu + (size_t)j * C, xs);
+        if (lane == 0) hs[j] = gt / (1.0f + expf(-gt)) * up;
+    }
+    __syncthreads();
+    bar_wait(bar + 1);
+    for (int o = tid; o < C; o += THREADS) {
+        float a = 0.0f;
+        for (int j = 0; j < KS; j++) a = fmaf(__bfloat162float(wd[(size_t)j * C + o]), hs[j], a);
+        atomicAdd(p.acc + (size_t)(FINISH ? 0 : l) * C + o, (unsigned long long)__float2ll_rn(a * FIX));
+    }
+    if (!FINISH) return;
+    __shared__ int last;
+    __syncthreads();
+    if (tid == 0) {
+        __threadfence();
+        last = atomicAdd(p.cnt + l * CNT_N + CNT_GU, 1) == KB - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int o = tid; o < C; o += THREADS) {
+        unsigned long long v = __ldcg(p.acc + o);
+        p.xs[(size_t)(l + 1) * C + o] = __ldcg(p.mid + (size_t)l * C + o) + (float)(long long)v * UNFIX;
+        p.acc[o] = 0;
+    }
+}
+__global__ void __launch_bounds__(THREADS) kK_mlp(P p, int l) { mlp_split<false>(p, l); }
+// K4: K2 with the sum finished inside the MLP launch: each block counts itself done after its adds
+// (fence, atomic); the last block reads acc, stores x = mid + acc for the next layer and zeroes acc
+// and the count for the next use. The q/k/v launch is A's (it reads x as it is).
+__global__ void __launch_bounds__(THREADS) kK4_o(P p, int l) {
+    trigger();
+    role_o<false, false>(p, l, blockIdx.x, (float*)smem_f4);
+}
+__global__ void __launch_bounds__(THREADS) kK4_mlp(P p, int l) { mlp_split<true>(p, l); }
+__global__ void k_transpose(const bf16* w, bf16* wt, int rows, int cols) {   // per layer: (rows, cols) -> (cols, rows)
+    size_t n = (size_t)L * rows * cols;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        size_t l = i / ((size_t)rows * cols), rc = i % ((size_t)rows * cols);
+        int r = (int)(rc / cols), c = (int)(rc % cols);
+        wt[l * rows * cols + (size_t)c * rows + r] = w[i];
+    }
+}
+
 __global__ void k_fill(bf16* w, size_t n, uint32_t seed, float scale) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         uint32_t x = (uint32_t)i * 2654435761u ^ seed;
@@ -499,7 +659,7 @@ static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t
     cfg.attrs = at; cfg.numAttrs = 1;
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
-enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_N };
+enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_K, V_K2, V_K3, V_K4, V_N };
 // the warps a block of a folded o launch (H, I, J), 0 for the other variants
 static int fold_warps(int v) { return v == V_H ? 8 : v == V_I ? 16 : v == V_J ? 32 : 0; }
 static void (*fold_kernel(int nw))(P, int) { return nw == 8 ? kH_o<8> : nw == 16 ? kH_o<16> : kH_o<32>; }
@@ -508,12 +668,25 @@ static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A 
                                   "D  four launches: [att|o] merged", "E  four launches: [qkv|att] merged",
                                   "F  four launches: [gate/up|down] merged", "G  A without the attention (timing only)",
                                   "H  four launches: attention folded into o, 8 warps", "I  four launches: attention folded into o, 16 warps",
-                                  "J  four launches: attention folded into o, 32 warps"};
+                                  "J  four launches: attention folded into o, 32 warps",
+                                  "K  four launches: gate/up + split down in one", "K2 K, o triggering before its wait",
+                                  "K3 K2, the attention triggering before its wait",
+                                  "K4 K2, the sum finished by the MLP's last block"};
 // one step: the counters zeroed, then 24 layers (the first launch after the memset is a plain one)
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
     for (int l = 0; l < L; l++) {
-        if (v != V_B && v != V_C) {
+        if (v == V_K4) {
+            launch(kA_qkv, QKV_BLOCKS, SMEM_SMALL, l > 0, st, p, l);
+            launch(kA_att, NH, SMEM_ATT, true, st, p, l);
+            launch(kK4_o, O_BLOCKS, SMEM_SMALL, true, st, p, l);
+            launch(kK4_mlp, KB, (int)SMEM_K, true, st, p, l);
+        } else if (v >= V_K) {
+            launch(kK_qkv, QKV_BLOCKS, SMEM_SMALL, l > 0, st, p, l);
+            launch(v == V_K3 ? kK_att<true> : kK_att<false>, NH, SMEM_ATT, true, st, p, l);
+            launch(v >= V_K2 ? kK_o<true> : kK_o<false>, O_BLOCKS, SMEM_SMALL, true, st, p, l);
+            launch(kK_mlp, KB, (int)SMEM_K, true, st, p, l);
+        } else if (v != V_B && v != V_C) {
             bool pdl = v != V_A0;
             int nw = fold_warps(v);
             if (v == V_E) launch(kE, QKV_BLOCKS + NH, SMEM_MAX, l > 0, st, p, l);
@@ -627,6 +800,11 @@ int main(int argc, char** argv) {
     CK(cudaMalloc(&p.xs, sizeof(float) * (L + 1) * C)); CK(cudaMalloc(&p.q, sizeof(float) * L * QD));
     CK(cudaMalloc(&p.atty, sizeof(float) * L * QD)); CK(cudaMalloc(&p.mid, sizeof(float) * L * C));
     CK(cudaMalloc(&p.h, sizeof(float) * L * F)); CK(cudaMalloc(&p.cnt, sizeof(int) * L * CNT_N));
+    bf16* wdt;
+    CK(cudaMalloc(&wdt, ng * 2)); CK(cudaMalloc(&p.acc, sizeof(unsigned long long) * L * C));
+    k_transpose<<<1024, 256>>>(wd, wdt, C, F);
+    CK(cudaGetLastError());
+    p.wdt = wdt;
     float x0[C];
     for (int i = 0; i < C; i++) x0[i] = sinf(0.37f * i) + 0.1f;
     CK(cudaMemcpy(p.xs, x0, sizeof x0, cudaMemcpyHostToDevice));
@@ -642,6 +820,13 @@ int main(int argc, char** argv) {
         printf("every kernel: carveout 100%%\n");
     }
     printf("H, I, J: %zu bytes of shared memory a block\n", SMEM_FOLD);
+    CK(cudaFuncSetAttribute(kK_mlp, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_K));
+    CK(cudaFuncSetAttribute(kK4_mlp, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_K));
+    {   // K's launches ask for the largest carveout, so the MLP's blocks (SMEM_K) fit beside the others
+        void (*kk[])(P, int) = {kK_qkv, kK_att<false>, kK_att<true>, kK_o<false>, kK_o<true>, kK_mlp, kK4_o, kK4_mlp};
+        for (auto k : kk) CK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
+        printf("K: %zu bytes of shared memory an MLP block, %d blocks of %d h entries\n", SMEM_K, KB, KS);
+    }
     cudaGraphExec_t ex[V_N];
     for (int v = 0; v < V_N; v++) {
         cudaGraph_t g;
@@ -684,6 +869,40 @@ int main(int argc, char** argv) {
         for (int i = L * C; i < (L + 1) * C; i++) { worst = fmax(worst, fabs(out[i] - ref[i])); big = fmax(big, fabs(ref[i])); }
         printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e\n", vname[v], rel, rel < 1e-3 ? "ok" : "MISMATCH", L, worst / big);
         same = same && rel < 1e-3;
+    }
+    // K, K2, K3: fixed-point sums of the down partials (each partial rounded to 2^-32): against A0
+    // after 24 layers like H-J, and equal to each other bit for bit (integer sums)
+    static float kfirst[C];
+    for (int v = V_K; v <= V_K3; v++) {
+        CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
+        CK(cudaGraphLaunch(ex[v], st));
+        CK(cudaStreamSynchronize(st));
+        static float mid[C];
+        static unsigned long long acc[C];
+        d2h(mid, p.mid + (size_t)(L - 1) * C, sizeof mid);
+        d2h(acc, p.acc + (size_t)(L - 1) * C, sizeof acc);
+        float last[C];
+        for (int i = 0; i < C; i++) last[i] = mid[i] + (float)(long long)acc[i] * UNFIX;
+        double rel = check_layer0(p), worst = 0, big = 0;
+        for (int i = 0; i < C; i++) { worst = fmax(worst, fabs(last[i] - ref[L * C + i])); big = fmax(big, fabs(ref[L * C + i])); }
+        bool eq = v == V_K || !memcmp(kfirst, last, sizeof last);
+        if (v == V_K) memcpy(kfirst, last, sizeof last);
+        printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e; equal to K: %s\n", vname[v], rel,
+               rel < 1e-3 ? "ok" : "MISMATCH", L, worst / big, eq ? "yes" : "NO");
+        same = same && rel < 1e-3 && eq;
+    }
+    {
+        CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
+        CK(cudaMemset(p.acc, 0, sizeof(unsigned long long) * C));
+        CK(cudaGraphLaunch(ex[V_K4], st));
+        CK(cudaStreamSynchronize(st));
+        d2h(out, p.xs, sizeof out);
+        double rel = check_layer0(p), worst = 0, big = 0;
+        for (int i = L * C; i < (L + 1) * C; i++) { worst = fmax(worst, fabs(out[i] - ref[i])); big = fmax(big, fabs(ref[i])); }
+        bool eq = !memcmp(kfirst, out + L * C, sizeof kfirst);
+        printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e; equal to K: %s\n", vname[V_K4], rel,
+               rel < 1e-3 ? "ok" : "MISMATCH", L, worst / big, eq ? "yes" : "NO");
+        same = same && rel < 1e-3 && eq;
     }
     printf("outputs of A0 to F equal: %s; x after %d layers: %.4f %.4f %.4f\n", same ? "yes" : "NO", L, ref[L * C], ref[L * C + 1], ref[L * C + 2]);
     cudaEvent_t e0, e1;
