@@ -19,7 +19,8 @@
 //       copies its gate, up and W_down^T rows to shared memory (bulk copies) before its wait, and adds
 //       its partial of down into 64-bit fixed-point sums that the next q/k/v launch reads (no down
 //       launch); K2: o triggers the MLP before its own wait; K3: the attention triggers o so too;
-//       K4: K2 with the MLP's last block finishing the sum (the q/k/v launch reads x as in A)
+//       K4: K2 with the MLP's last block finishing the sum (the q/k/v launch reads x as in A);
+//       K5: K2 with each slice copied in 16 pieces (more copies in flight)
 //   H, I, J  four launches: no attention launch; each o block computes every head's attention itself
 //       (tensor cores, both KV groups' cached slots copied to shared memory before its wait), then its
 //       rows of o. 8, 16 or 32 warps a block (112, 56 or 28 blocks). `./chain_micro 3 carve` asks every
@@ -52,6 +53,7 @@
 // ./chain_micro 3, best us a layer; layer 0 against the CPU 1.25e-07, after 24 layers against A0
 // 5.67e-07, K..K4 equal bit for bit):
 //   A 30.25 / 30.22   K 30.37 / 30.22   K2 24.13 / 24.07   K3 29.92 / 29.93   K4 28.11 (one run)
+//   a third run: A 30.27, K2 24.15, K5 (K2 with each slice in 16 bulk copies) 24.26; kK5_mlp alone 18.9-19.1 us
 // So the split MLP by itself (K) equals A; it gains only where its blocks start early and stream
 // their weights while o runs (K2: 6.1 us a layer). Nsight Compute on one launch alone (caches
 // flushed): kK_mlp 19.1 us at 41% of DRAM bandwidth, against kA_gu 10.7 + kA_down 8.5. The engine
@@ -572,7 +574,7 @@ __global__ void __launch_bounds__(THREADS) kK_o(P p, int l) {
     for (int i = blockIdx.x * THREADS + threadIdx.x; i < C; i += O_BLOCKS * THREADS) p.acc[(size_t)l * C + i] = 0;
     role_o<false, false>(p, l, blockIdx.x, (float*)smem_f4);
 }
-template <bool FINISH>
+template <bool FINISH, int PIECES = 1>
 __device__ void mlp_split(const P& p, int l) {
     extern __shared__ float4 smem_k[];
     bf16* wg = (bf16*)smem_k;    // (KS, C)
@@ -588,10 +590,14 @@ __device__ void mlp_split(const P& p, int l) {
         asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(bar + 1)));
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
         asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)), "r"(2 * K_SLICE) : "memory");
-        bulk_load(wg, p.wg + ((size_t)l * F + j0) * C, K_SLICE, bar);
-        bulk_load(wu, p.wu + ((size_t)l * F + j0) * C, K_SLICE, bar);
+        static_assert(K_SLICE % (16 * PIECES) == 0, "pieces of 16-byte multiples");
+        constexpr uint32_t PB = K_SLICE / PIECES;
+        for (int i = 0; i < PIECES; i++) {   // K5: the slices in pieces, interleaved, so more copies are in flight
+            bulk_load((char*)wg + i * PB, (const char*)(p.wg + ((size_t)l * F + j0) * C) + i * PB, PB, bar);
+            bulk_load((char*)wu + i * PB, (const char*)(p.wu + ((size_t)l * F + j0) * C) + i * PB, PB, bar);
+        }
         asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar + 1)), "r"(K_SLICE) : "memory");
-        bulk_load(wd, p.wdt + ((size_t)l * F + j0) * C, K_SLICE, bar + 1);
+        for (int i = 0; i < PIECES; i++) bulk_load((char*)wd + i * PB, (const char*)(p.wdt + ((size_t)l * F + j0) * C) + i * PB, PB, bar + 1);
     }
     depend<false>(nullptr, 0);   // mid: the o launch
     stage<true>(p.mid + (size_t)l * C, xs, C, red);   // ends with a barrier: every thread sees the mbarriers' init
@@ -632,6 +638,7 @@ __global__ void __launch_bounds__(THREADS) kK4_o(P p, int l) {
     role_o<false, false>(p, l, blockIdx.x, (float*)smem_f4);
 }
 __global__ void __launch_bounds__(THREADS) kK4_mlp(P p, int l) { mlp_split<true>(p, l); }
+__global__ void __launch_bounds__(THREADS) kK5_mlp(P p, int l) { mlp_split<false, 16>(p, l); }
 __global__ void k_transpose(const bf16* w, bf16* wt, int rows, int cols) {   // per layer: (rows, cols) -> (cols, rows)
     size_t n = (size_t)L * rows * cols;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
@@ -659,7 +666,7 @@ static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t
     cfg.attrs = at; cfg.numAttrs = 1;
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
-enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_K, V_K2, V_K3, V_K4, V_N };
+enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_K, V_K2, V_K3, V_K4, V_K5, V_N };
 // the warps a block of a folded o launch (H, I, J), 0 for the other variants
 static int fold_warps(int v) { return v == V_H ? 8 : v == V_I ? 16 : v == V_J ? 32 : 0; }
 static void (*fold_kernel(int nw))(P, int) { return nw == 8 ? kH_o<8> : nw == 16 ? kH_o<16> : kH_o<32>; }
@@ -671,7 +678,8 @@ static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A 
                                   "J  four launches: attention folded into o, 32 warps",
                                   "K  four launches: gate/up + split down in one", "K2 K, o triggering before its wait",
                                   "K3 K2, the attention triggering before its wait",
-                                  "K4 K2, the sum finished by the MLP's last block"};
+                                  "K4 K2, the sum finished by the MLP's last block",
+                                  "K5 K2, the MLP's copies in 16 pieces each"};
 // one step: the counters zeroed, then 24 layers (the first launch after the memset is a plain one)
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
@@ -684,8 +692,8 @@ static void step(int v, cudaStream_t st, const P& p) {
         } else if (v >= V_K) {
             launch(kK_qkv, QKV_BLOCKS, SMEM_SMALL, l > 0, st, p, l);
             launch(v == V_K3 ? kK_att<true> : kK_att<false>, NH, SMEM_ATT, true, st, p, l);
-            launch(v >= V_K2 ? kK_o<true> : kK_o<false>, O_BLOCKS, SMEM_SMALL, true, st, p, l);
-            launch(kK_mlp, KB, (int)SMEM_K, true, st, p, l);
+            launch(v != V_K ? kK_o<true> : kK_o<false>, O_BLOCKS, SMEM_SMALL, true, st, p, l);
+            launch(v == V_K5 ? kK5_mlp : kK_mlp, KB, (int)SMEM_K, true, st, p, l);
         } else if (v != V_B && v != V_C) {
             bool pdl = v != V_A0;
             int nw = fold_warps(v);
@@ -822,8 +830,9 @@ int main(int argc, char** argv) {
     printf("H, I, J: %zu bytes of shared memory a block\n", SMEM_FOLD);
     CK(cudaFuncSetAttribute(kK_mlp, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_K));
     CK(cudaFuncSetAttribute(kK4_mlp, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_K));
+    CK(cudaFuncSetAttribute(kK5_mlp, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)SMEM_K));
     {   // K's launches ask for the largest carveout, so the MLP's blocks (SMEM_K) fit beside the others
-        void (*kk[])(P, int) = {kK_qkv, kK_att<false>, kK_att<true>, kK_o<false>, kK_o<true>, kK_mlp, kK4_o, kK4_mlp};
+        void (*kk[])(P, int) = {kK_qkv, kK_att<false>, kK_att<true>, kK_o<false>, kK_o<true>, kK_mlp, kK4_o, kK4_mlp, kK5_mlp};
         for (auto k : kk) CK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, 100));
         printf("K: %zu bytes of shared memory an MLP block, %d blocks of %d h entries\n", SMEM_K, KB, KS);
     }
@@ -873,7 +882,8 @@ int main(int argc, char** argv) {
     // K, K2, K3: fixed-point sums of the down partials (each partial rounded to 2^-32): against A0
     // after 24 layers like H-J, and equal to each other bit for bit (integer sums)
     static float kfirst[C];
-    for (int v = V_K; v <= V_K3; v++) {
+    for (int v = V_K; v <= V_K5; v++) {
+        if (v == V_K4) continue;   // (below: it keeps one sum buffer and stores x itself)
         CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
         CK(cudaGraphLaunch(ex[v], st));
         CK(cudaStreamSynchronize(st));
