@@ -216,6 +216,15 @@ __device__ __forceinline__ int qkv_group(int u) {
     int r = u * WARPS;
     return r < QD ? (r / HS) / (NH / KVH) : r < QD + KD ? (r - QD) / HS : (r - QD - KD) / HS;
 }
+// q/k/v row r's output: q, or the new slot of the key or value cache
+__device__ __forceinline__ void store_qkv(const P& p, int l, int r, float y) {
+    if (r < QD) p.q[(size_t)l * QD + r] = y;
+    else {
+        int k = r < QD + KD ? r - QD : r - QD - KD;
+        bf16* cache = r < QD + KD ? p.kc : p.vc;
+        cache[(((size_t)l * KVH + k / HS) * T + T - 1) * HS + k % HS] = __float2bfloat16(y);
+    }
+}
 template <bool SIGNAL>
 __device__ void role_qkv(const P& p, int l, int u, float* sm) {
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = u * WARPS + w;
@@ -225,14 +234,7 @@ __device__ void role_qkv(const P& p, int l, int u, float* sm) {
     depend<false>(nullptr, 0);   // x: the launch before
     stage<true>(p.xs + (size_t)l * C, sm, C, sm + C);
     float y = row_dot<C, 4>(wr, row, sm);
-    if (lane == 0) {
-        if (r < QD) p.q[(size_t)l * QD + r] = y;
-        else {
-            int k = r < QD + KD ? r - QD : r - QD - KD;
-            bf16* cache = r < QD + KD ? p.kc : p.vc;
-            cache[(((size_t)l * KVH + k / HS) * T + T - 1) * HS + k % HS] = __float2bfloat16(y);
-        }
-    }
+    if (lane == 0) store_qkv(p, l, r, y);
     if (SIGNAL) signal(p.cnt + l * CNT_N + CNT_QKV + qkv_group(u));
 }
 template <bool COUNT, bool SIGNAL>
@@ -554,14 +556,7 @@ __global__ void __launch_bounds__(THREADS) kK_qkv(P p, int l) {
     for (int i = threadIdx.x; i < C; i += THREADS) sm[i] *= rr;
     __syncthreads();
     float y = row_dot<C, 4>(wr, row, sm);
-    if (lane == 0) {
-        if (r < QD) p.q[(size_t)l * QD + r] = y;
-        else {
-            int k = r < QD + KD ? r - QD : r - QD - KD;
-            bf16* cache = r < QD + KD ? p.kc : p.vc;
-            cache[(((size_t)l * KVH + k / HS) * T + T - 1) * HS + k % HS] = __float2bfloat16(y);
-        }
-    }
+    if (lane == 0) store_qkv(p, l, r, y);
 }
 template <bool EARLY>
 __global__ void __launch_bounds__(THREADS) kK_att(P p, int l) {
