@@ -152,7 +152,7 @@
 //   the comparators: roofline 50.4% / 65.1% (0.653 / 1.577 ms). Target 60%: met at 1.5B, not at 0.5B.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
-//   section decode: tokens_per_s, ms_per_step (batch 1 and 64), prefill_ms
+//   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
 //   section roofline: bytes_per_token, achieved_gbps, copy_gbps, fraction (batch 1); ms_per_token_no_pdl,
 //     fraction_no_pdl: the same steps launched without programmatic dependent launch
 //   section train: tokens_per_s, ms_per_step, loss_first, loss_last (B x 1024 tokens, rank 16, 7 modules)
@@ -601,7 +601,7 @@ int main(int argc, char **argv) {
     kgrl_csv_meta(csv, "device", "%s", ctx->device_name);
     kgrl_csv_meta(csv, "ceilings", "copy %.0f GB/s, bf16 %.0f TFLOP/s", ceil.copy_gbps, ceil.bf16_tflops);
     kgrl_csv_meta(csv, "seed", "%lld", (long long)seed);
-    kgrl_csv_meta(csv, "decode", "greedy, prompt %d, new %d, batches 1 and 64, bf16", P, NEW);
+    kgrl_csv_meta(csv, "decode", "greedy, prompt %d, new %d, batches 1, 8 and 64, bf16", P, NEW);
     kgrl_csv_meta(csv, "train", "LoRA r16 alpha32 q,k,v,o,gate,up,down; T %d; B 4 (0.5B), 2 (1.5B); AdamW lr 1e-3; clip 1.0; %d timed steps after 1 warm-up", train_T, steps);
     kgrl_csv_meta(csv, "comparator", "results/exp04_engine_comparator.csv (tests/oracles/engine_comparator.py)");
     const char *cols[5] = {"model", "section", "batch", "metric", "value"};
@@ -617,6 +617,7 @@ int main(int argc, char **argv) {
         kgrl_gpu_model *gm = kgrl_gpu_model_upload(e, m, KGRL_ENGINE_BF16);
         row(&s, "memory", 0, "weights_mib", (double)gm->n_params * gm->esize / 1048576.0);
         bench_decode(e, gm, 1, P, NEW, &s, &peak);
+        bench_decode(e, gm, 8, P, NEW, &s, &peak);   // the largest batch on the decode GEMVs (a GRPO group of 8)
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
         bench_decode_split(e, gm, P, &s);
