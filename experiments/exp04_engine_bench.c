@@ -159,7 +159,7 @@
 //   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
 //     attention_fwd_ms, attention_bwd_ms: the step's attention alone, times the layers
-//   section decode_split (batch 1): us_<node> of each node type of a decode step with the model's
+//   section decode_split (batch 1 and 8): us_<node> of each node type of a decode step with the model's
 //     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
 //     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
 //     _cublas, us_rope_qkv, us_attention_split_kv (P slots, one launch), us_add_rmsnorm,
@@ -324,7 +324,7 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     kgrl_gpu_acts_free(a);
 }
 
-// Section decode_split: each node type of a batch-1 decode step with the model's shapes, timed alone:
+// Section decode_split: each node type of a decode step of batch 1 and 8 with the model's shapes, timed alone:
 // 50 repetitions captured in one CUDA graph, launched between two CUDA events; us per repetition.
 // The fused GEMV launches of a decode step (kgrl__decode_fused: q/k/v of the norm with the rope and KV
 // writes, o and down with the residual add, gate/up of the norm with the swiglu; the LM head's GEMV plain)
@@ -338,7 +338,7 @@ static const char *const ds_names[DS_COUNT] = {
     "qkv_gemv", "qkv_cublas", "o_gemv", "o_cublas", "gate_up_swiglu_gemv", "gate_up_swiglu_cublas", "down_gemv",
     "down_cublas", "lm_head_gemv", "lm_head_cublas", "rope_qkv", "attention_split_kv", "add_rmsnorm", "sample_greedy"};
 
-typedef struct ds_state { kgrl_engine *e; kgrl_gpu_model *gm; kgrl_gpu_acts *a; kgrl__gsampler g; int t0; } ds_state;
+typedef struct ds_state { kgrl_engine *e; kgrl_gpu_model *gm; kgrl_gpu_acts *a; kgrl__gsampler g; int t0, B; } ds_state;
 
 // One node of op on layer l's weights (the GEMV ops abort if the GEMV does not apply: no silent cuBLAS)
 static void ds_op(ds_state *d, int op, int l) {
@@ -346,30 +346,30 @@ static void ds_op(ds_state *d, int op, int l) {
     kgrl_gpu_model *gm = d->gm;
     kgrl_gpu_acts *a = d->a;
     const kgrl_model_config *c = &gm->cfg;
-    int C = c->hidden_size, V = c->vocab_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, Tk = a->T;
+    int C = c->hidden_size, V = c->vocab_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, Tk = a->T, B = d->B;
     const void *head = kgrl__gpu_at(gm, gm->lm_head_off);
     void *qkv_out[3] = {a->qr, a->kr, a->atty}, *mlp_out[3] = {a->gate, a->up, a->hact};
-    kgrl__gemv_io head_io = kgrl__gemv_plain(a->lnf, 1, C, true);
+    kgrl__gemv_io head_io = kgrl__gemv_plain(a->lnf, B, C, true);
     bool ok = true;
     switch (op) {
-    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, NULL, a, l, 1, d->t0, NULL, a->res); break;
-    case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, NULL, a, qkv_out, a->ln1, l, kgrl__qkv_proj, 3, false, 1, false); break;
-    case DS_O_GEMV: ok = kgrl__fused_o(e, gm, NULL, a, l, 1, a->res); break;
-    case DS_O_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->mid, a->atty, l, &kgrl__o_proj, 1, false, 1, false); break;
-    case DS_GATE_UP_GEMV: ok = kgrl__fused_gate_up(e, gm, NULL, a, l, 1); break;
-    case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, NULL, a, mlp_out, a->ln2, l, kgrl__mlp_proj, 2, true, 1, false); break;
-    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, NULL, a, l, 1, a->scratch); break;
-    case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->scratch, a->hact, l, &kgrl__down_proj, 1, false, 1, false); break;
+    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, NULL, a, l, B, d->t0, NULL, a->res); break;
+    case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, NULL, a, qkv_out, a->ln1, l, kgrl__qkv_proj, 3, false, B, false); break;
+    case DS_O_GEMV: ok = kgrl__fused_o(e, gm, NULL, a, l, B, a->res); break;
+    case DS_O_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->mid, a->atty, l, &kgrl__o_proj, 1, false, B, false); break;
+    case DS_GATE_UP_GEMV: ok = kgrl__fused_gate_up(e, gm, NULL, a, l, B); break;
+    case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, NULL, a, mlp_out, a->ln2, l, kgrl__mlp_proj, 2, true, B, false); break;
+    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, NULL, a, l, B, a->scratch); break;
+    case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->scratch, a->hact, l, &kgrl__down_proj, 1, false, B, false); break;
     case DS_HEAD_GEMV: ok = kgrl__gemv_forward(e, a->logits, &head_io, head, NULL, V); break;
-    case DS_HEAD_CUBLAS: kgrl_gpu_matmul_forward(e, a->logits, a->lnf, head, NULL, 1, C, V, true); break;
+    case DS_HEAD_CUBLAS: kgrl_gpu_matmul_forward(e, a->logits, a->lnf, head, NULL, B, C, V, true); break;
     case DS_ROPE_QKV:
-        kgrl__rope_qkv(e, a->q, a->qr, a->k, a->kr, a->v, a->atty, a->pos, gm->rope_inv_freq, NULL, 1, 1, Tk, d->t0, NH, KVH, HS, true);
+        kgrl__rope_qkv(e, a->q, a->qr, a->k, a->kr, a->v, a->atty, a->pos, gm->rope_inv_freq, NULL, B, 1, Tk, d->t0, NH, KVH, HS, true);
         break;
     case DS_ATTENTION:
-        kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, a->k, a->v, a->kmask, NULL, 1, Tk, d->t0, NH, KVH, HS, true);
+        kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, a->k, a->v, a->kmask, NULL, B, Tk, d->t0, NH, KVH, HS, true);
         break;
     case DS_ADD_RMSNORM:
-        kgrl__add_rmsnorm(e, a->ln2, a->ln2_rstd, a->scratch, a->mid, a->res, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, 1, C, true);
+        kgrl__add_rmsnorm(e, a->ln2, a->ln2_rstd, a->scratch, a->mid, a->res, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, B, C, true);
         break;
     case DS_SAMPLE: kgrl__gsample_launch(e, a, &d->g); break;
     }
@@ -417,23 +417,23 @@ static double ds_bytes(const kgrl_model_config *c, int op, int P) {
     }
 }
 
-static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_sink *s) {
+static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, row_sink *s) {
     const kgrl_model_config *c = &gm->cfg;
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
-    d.max_batch = 1; d.max_tokens = P; d.last_logits = true;
+    d.max_batch = B; d.max_tokens = P; d.last_logits = true;
     ds_state st;
     memset(&st, 0, sizeof st);
-    st.e = e; st.gm = gm; st.a = kgrl_gpu_acts_create(e, gm, NULL, &d); st.t0 = P - 1;
-    int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)P);
-    for (int i = 0; i < P; i++) prompt[i] = (i * 7919 + 13) % c->vocab_size;
-    kgrl_gpu_model_forward(e, gm, NULL, st.a, prompt, NULL, NULL, 1, P);   // KV cache, kmask, logits for the sampler
+    st.e = e; st.gm = gm; st.a = kgrl_gpu_acts_create(e, gm, NULL, &d); st.t0 = P - 1; st.B = B;
+    int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P);
+    for (int i = 0; i < B * P; i++) prompt[i] = (i * 7919 + 13) % c->vocab_size;
+    kgrl_gpu_model_forward(e, gm, NULL, st.a, prompt, NULL, NULL, B, P);   // KV cache, kmask, logits for the sampler
     kgrl_sample_desc sd;
     memset(&sd, 0, sizeof sd);
     sd.greedy = true;
-    kgrl__gsampler_create(e, &st.g, &sd, NULL, 1, 1, c->vocab_size);
+    kgrl__gsampler_create(e, &st.g, &sd, NULL, B, 1, c->vocab_size);
     double us[DS_COUNT];
-    printf("  decode_split (%s, batch 1, %d cached slots): us per node\n", s->model, P);
+    printf("  decode_split (%s, batch %d, %d cached slots): us per node\n", s->model, B, P);
     printf("  %-24s %9s %9s %9s\n", "node", "us", "MB read", "GB/s");
     for (int op = 0; op < DS_COUNT; op++) {
         us[op] = ds_time_us(&st, op, 50);
@@ -442,7 +442,7 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_si
         else printf("  %-24s %9.2f %9s %9s\n", ds_names[op], us[op], "-", "-");
         char metric[64];
         snprintf(metric, sizeof metric, "us_%s", ds_names[op]);
-        csv_row(s, "decode_split", 1, metric, us[op]);
+        csv_row(s, "decode_split", B, metric, us[op]);
     }
     // a step as the sum of its nodes: the fused GEMV path per layer q/k/v (norm before, rope and KV
     // writes inside), attention, o (+ residual), gate/up (norm before, swiglu after), down (+ residual),
@@ -453,8 +453,8 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int P, row_si
     double shared = us[DS_ROPE_QKV] + us[DS_ATTENTION] + 2 * us[DS_ADD_RMSNORM];
     double b = c->n_layers * (us[DS_QKV_CUBLAS] + us[DS_O_CUBLAS] + us[DS_GATE_UP_CUBLAS] + us[DS_DOWN_CUBLAS] + shared) + us[DS_HEAD_CUBLAS] + us[DS_SAMPLE];
     printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us\n", g, b);
-    csv_row(s, "decode_split", 1, "us_step_sum_gemv", g);
-    csv_row(s, "decode_split", 1, "us_step_sum_cublas", b);
+    csv_row(s, "decode_split", B, "us_step_sum_gemv", g);
+    csv_row(s, "decode_split", B, "us_step_sum_cublas", b);
     kgrl__gsampler_free(&st.g);
     kgrl_free(prompt);
     kgrl_gpu_acts_free(st.a);
@@ -620,7 +620,8 @@ int main(int argc, char **argv) {
         bench_decode(e, gm, 8, P, NEW, &s, &peak);   // the largest batch on the decode GEMVs (a GRPO group of 8)
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
-        bench_decode_split(e, gm, P, &s);
+        bench_decode_split(e, gm, 1, P, &s);
+        bench_decode_split(e, gm, 8, P, &s);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, false, &s, &peak);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, true, &s, &peak);
         row(&s, "memory", 0, "peak_used_mib", peak - base);

@@ -11,7 +11,8 @@
 #                                                  DIR/exp04_* on MODEL (default the 0.5B bench model)
 #
 # run writes DIR/ab.csv (build, round, metric, value) and prints a table, one line per run:
-# ms a token (and the fraction of the roofline), batch-64 tokens/s, and the nodes named in NODES.
+# ms a token (and the fraction of the roofline), batch-8 and batch-64 tokens/s, and the batch-1 nodes
+# named in NODES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODES=${NODES:-"us_qkv_gemv us_attention_split_kv us_o_gemv us_gate_up_swiglu_gemv us_down_gemv us_lm_head_gemv us_sample_greedy"}
@@ -47,7 +48,7 @@ run_all() {   # DIR ROUNDS MODEL
     [ -f "$model/config.json" ] || die "no model at $model"
   fi
   echo "build,round,metric,value" > "$dir/ab.csv"
-  printf '%-28s %5s %9s %7s %9s' build round ms_token roofline b64_tok_s
+  printf '%-28s %5s %9s %7s %9s %9s' build round ms_token roofline b8_tok_s b64_tok_s
   for n in $NODES; do printf ' %9.9s' "${n#us_}"; done
   echo
   for r in $(seq 1 "$rounds"); do
@@ -60,11 +61,12 @@ run_all() {   # DIR ROUNDS MODEL
       awk -F, -v n="$name" -v r="$r" -v nodes="$NODES" '
         $2 == "roofline" && $4 == "ms_per_token" { ms = $5 }
         $2 == "roofline" && $4 == "fraction" { fr = $5 }
+        $2 == "decode" && $3 == 8 && $4 == "tokens_per_s" { b8 = $5 }
         $2 == "decode" && $3 == 64 && $4 == "tokens_per_s" { b64 = $5 }
-        $2 == "decode_split" { node[$4] = $5 }
+        $2 == "decode_split" && $3 == 1 { node[$4] = $5 }
         $2 == "roofline" || $2 == "decode" || $2 == "decode_split" { print n "," r "," $2 "_" $3 "_" $4 "," $5 >> "'"$dir/ab.csv"'" }
         END {
-          printf "%-28s %5d %9.4f %6.1f%% %9.0f", n, r, ms, 100 * fr, b64
+          printf "%-28s %5d %9.4f %6.1f%% %9.0f %9.0f", n, r, ms, 100 * fr, b8, b64
           k = split(nodes, ns, " ")
           for (i = 1; i <= k; i++) printf " %9.2f", node[ns[i]]
           printf "\n"
