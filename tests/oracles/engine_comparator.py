@@ -16,7 +16,7 @@ Measures (written to results/exp04_engine_comparator.csv, columns model,section,
 the same as the C bench's CSV):
   decode  tokens_per_s, ms_per_step, prefill_ms: model.generate(greedy, use_cache, bf16, sdpa
           attention), prompt P tokens (ids (i*7919+13) % V, as the C side), exactly NEW new tokens
-          (min_new_tokens = max_new_tokens), batch 1 and 64; tokens/s = batch * NEW / wall time.
+          (min_new_tokens = max_new_tokens), batch 1, 8 and 64; tokens/s = batch * NEW / wall time.
   train   tokens_per_s, ms_per_step, loss_first, loss_last: peft LoRA r16 alpha32 on q,k,v,o,gate,up,
           down (fp32 adapters, bf16 base weights, torch.autocast bf16), labels -100 on the first quarter
           of each row, AdamW lr 1e-3, clip_grad_norm 1.0; B = 4 (0.5B) or 2 (1.5B), T = 1024.
@@ -275,12 +275,12 @@ def main():
                 print(f"  {r[0]:24s} {r[1]:20s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
             del model
             continue
-        for B in (1, 64):
+        for B in (1, 8, 64):
             bench_decode(model, V, B, a.prompt, a.new, rows, name)
         bench_train(model, V, MODELS[name]["train_batch"], a.train_tokens, a.steps, rows, name)
         rows.append((name, "memory", 0, "peak_allocated_mib", torch.cuda.max_memory_allocated() / 2**20))
         del model
-        for r in rows[-12:]:
+        for r in rows[-15:]:
             print(f"  {r[0]:24s} {r[1]:7s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     with open(a.out, "w", newline="") as f:
