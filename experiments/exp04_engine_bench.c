@@ -150,6 +150,11 @@
 //   step's tokens into a mapped host ring and the host reads step t while step t + 1 runs: 0.6657-0.6664
 //   -> 0.6527-0.6541 ms a token (three interleaved rounds against the build before). The full run with
 //   the comparators: roofline 50.4% / 65.1% (0.653 / 1.577 ms). Target 60%: met at 1.5B, not at 0.5B.
+// Outcome (H100 80GB HBM3, thirty-ninth session): the decode attention triggers the o launch once its
+//   chunk is in shared memory: 0.6506-0.6525 -> 0.6464-0.6478 ms a token (three interleaved rounds). The
+//   full run with the comparators: roofline 51.1% / 65.2% (0.644 / 1.577 ms). Batch 8, measured for the
+//   first time: 2345 / 873 tokens/s, and its decode_split step sums 2906 us on the GEMVs against 1232 on
+//   cuBLAS at 0.5B (8254 / 2295 at 1.5B): the batch-invariant GEMV's per-row arithmetic grows with N.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
