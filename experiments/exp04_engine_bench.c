@@ -407,8 +407,8 @@ static double ds_time_us(ds_state *d, int op, int reps) {
     return 1e3 * ms / reps;
 }
 
-// Bytes a node of op must read from memory: its weights (bf16), or the KV cache of P slots; 0 for the rest
-static double ds_bytes(const kgrl_model_config *c, int op, int P) {
+// Bytes a node of op must read from memory: its weights (bf16), or the KV cache of P slots of B rows; 0 for the rest
+static double ds_bytes(const kgrl_model_config *c, int op, int B, int P) {
     double C = c->hidden_size, QD = (double)c->n_heads * c->head_dim, KD = (double)c->n_kv_heads * c->head_dim;
     double F = c->ffn_size, V = c->vocab_size;
     switch (op) {
@@ -417,7 +417,7 @@ static double ds_bytes(const kgrl_model_config *c, int op, int P) {
     case DS_GATE_UP_GEMV: case DS_GATE_UP_CUBLAS: return 2 * 2 * F * C;
     case DS_DOWN_GEMV: case DS_DOWN_CUBLAS: return 2 * F * C;
     case DS_HEAD_GEMV: case DS_HEAD_CUBLAS: return 2 * V * C;
-    case DS_ATTENTION: return 2 * 2 * KD * P;
+    case DS_ATTENTION: return 2 * 2 * KD * P * B;
     default: return 0;
     }
 }
@@ -442,7 +442,7 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P,
     printf("  %-24s %9s %9s %9s\n", "node", "us", "MB read", "GB/s");
     for (int op = 0; op < DS_COUNT; op++) {
         us[op] = ds_time_us(&st, op, 50);
-        double mb = ds_bytes(c, op, P) / 1e6;
+        double mb = ds_bytes(c, op, B, P) / 1e6;
         if (mb > 0) printf("  %-24s %9.2f %9.2f %9.0f\n", ds_names[op], us[op], mb, mb * 1e3 / us[op]);
         else printf("  %-24s %9.2f %9s %9s\n", ds_names[op], us[op], "-", "-");
         char metric[64];
