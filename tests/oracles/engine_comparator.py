@@ -267,21 +267,18 @@ def main():
         model = AutoModelForCausalLM.from_pretrained(d, torch_dtype=torch.bfloat16, attn_implementation="sdpa").cuda()
         model.eval()
         V = model.config.vocab_size
+        first = len(rows)
         if a.compiled:
-            first = len(rows)
             bench_decode_compiled(model, V, a.prompt, a.new, rows, name)
             bench_decode_loop(model, V, a.prompt, a.new, rows, name)
-            for r in rows[first:]:
-                print(f"  {r[0]:24s} {r[1]:20s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
-            del model
-            continue
-        for B in (1, 8, 64):
-            bench_decode(model, V, B, a.prompt, a.new, rows, name)
-        bench_train(model, V, MODELS[name]["train_batch"], a.train_tokens, a.steps, rows, name)
-        rows.append((name, "memory", 0, "peak_allocated_mib", torch.cuda.max_memory_allocated() / 2**20))
+        else:
+            for B in (1, 8, 64):
+                bench_decode(model, V, B, a.prompt, a.new, rows, name)
+            bench_train(model, V, MODELS[name]["train_batch"], a.train_tokens, a.steps, rows, name)
+            rows.append((name, "memory", 0, "peak_allocated_mib", torch.cuda.max_memory_allocated() / 2**20))
         del model
-        for r in rows[-15:]:
-            print(f"  {r[0]:24s} {r[1]:7s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
+        for r in rows[first:]:   # this model's rows
+            print(f"  {r[0]:24s} {r[1]:20s} B={r[2]:<3d} {r[3]:20s} {r[4]:.4g}")
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     with open(a.out, "w", newline="") as f:
         f.write(f"# experiment: exp04_engine_comparator\n# device: {torch.cuda.get_device_name()}\n")
