@@ -688,8 +688,9 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
         }
     return w;
 }
-// One configuration at N = 1, 3, 8 against the CPU loop; then row n of the N = 8 launch against a
-// launch of row n alone, bit for bit (a row's result must not depend on the rows beside it).
+// One configuration against the CPU loop: rows 0..7 each launched alone (kgrl_k_gemv1 or
+// kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv); every row of those against
+// its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N).
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
 // sides and fp32 sums; the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
@@ -713,30 +714,35 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     }
     float scale = 2.0f;
     double tol = (bf16 ? 3.9e-3 : 1e-5) * (swiglu ? 2 : 1);
-    int Ns[3] = {1, 3, 8}, nout = swiglu ? 1 : nseg;
-    float *got8[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++) {
-        int N = Ns[i];
-        gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
-        for (int s = 0; s < nout; s++) {
-            float *got = down(g[s].dout, (size_t)N * g[s].OC, bf16), *want = gemv_want(g, s, swiglu, x, N, K, R, scale, bf16);
-            double e = nrel(got, want, (size_t)N * g[s].OC);
-            KT_CHECK(e <= tol, "%s gemv %s K %d N %d segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, N, s, g[s].OC, e, tol);
-            if (N == 8) got8[s] = got; else kgrl_free(got);
-            kgrl_free(want);
-        }
-    }
-    int bad = 0;
+    int nout = swiglu ? 1 : nseg;
+    float *alone[3] = {NULL, NULL, NULL};   // (8, OC) each row launched alone (N = 1)
+    for (int s = 0; s < nout; s++) alone[s] = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)g[s].OC);
     for (int n = 0; n < 8; n++) {
         gemv_launch(g, nseg, swiglu, dx, dnw, n, 1, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
             float *one = down(g[s].dout, (size_t)g[s].OC, bf16);
-            bad += memcmp(one, got8[s] + (size_t)n * g[s].OC, sizeof(float) * (size_t)g[s].OC) != 0;
+            memcpy(alone[s] + (size_t)n * g[s].OC, one, sizeof(float) * (size_t)g[s].OC);
             kgrl_free(one);
         }
     }
-    KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 8 launch differ from the row alone", tag, what, K, bad);
-    for (int s = 0; s < nout; s++) kgrl_free(got8[s]);
+    // row counts of 2 to 8, odd and even (a kernel may treat them alike, as rows padded to a power of two)
+    int Ns[5] = {2, 3, 5, 7, 8}, bad = 0;
+    for (int i = 0; i <= 5; i++) {
+        int N = i < 5 ? Ns[i] : 1;
+        if (N > 1) gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
+        for (int s = 0; s < nout; s++) {
+            float *got = N > 1 ? down(g[s].dout, (size_t)N * g[s].OC, bf16) : alone[s];
+            float *want = gemv_want(g, s, swiglu, x, N == 1 ? 8 : N, K, R, scale, bf16);
+            double e = nrel(got, want, (size_t)(N == 1 ? 8 : N) * g[s].OC);
+            KT_CHECK(e <= tol, "%s gemv %s K %d N %d segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, N, s, g[s].OC, e, tol);
+            for (int n = 0; N > 1 && n < N; n++)
+                bad += memcmp(got + (size_t)n * g[s].OC, alone[s] + (size_t)n * g[s].OC, sizeof(float) * (size_t)g[s].OC) != 0;
+            if (N > 1) kgrl_free(got);
+            kgrl_free(want);
+        }
+    }
+    KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 2..8 launches differ from the row alone", tag, what, K, bad);
+    for (int s = 0; s < nout; s++) kgrl_free(alone[s]);
     kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
