@@ -359,8 +359,10 @@ template <int BF, int NW, int MAXN, bool NORM>
 __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,
                                               int xstride, const uint4* g, int N) {
     const int E = BF ? 8 : 4;
-    float gv[8];
+    float gv[8], wv[NW][8];   // the weights unpacked once for the N rows
     if (NORM) kgrl_unpack16<BF>(*g, gv);
+#pragma unroll
+    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
 #pragma unroll
     for (int n = 0; n < MAXN; n++) {
         if (n >= N) continue;
@@ -370,12 +372,9 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
 #pragma unroll
             for (int i = 0; i < E; i++) { ss[n] = fmaf(xv[i], xv[i], ss[n]); xv[i] *= gv[i]; }
 #pragma unroll
-        for (int r = 0; r < NW; r++) {
-            float wv[8];
-            kgrl_unpack16<BF>(w[r * wstride], wv);
+        for (int r = 0; r < NW; r++)
 #pragma unroll
-            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[i], xv[i], acc[r][n]);
-        }
+            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
     }
 }
 // acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in
