@@ -715,8 +715,13 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     float scale = 2.0f;
     double tol = (bf16 ? 3.9e-3 : 1e-5) * (swiglu ? 2 : 1);
     int nout = swiglu ? 1 : nseg;
-    float *alone[3] = {NULL, NULL, NULL};   // (8, OC) each row launched alone (N = 1)
-    for (int s = 0; s < nout; s++) alone[s] = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)g[s].OC);
+    // (8, OC) each: every row launched alone (N = 1), and the CPU loop's rows, whose first N rows are
+    // also what a launch of rows 0..N-1 must give
+    float *alone[3] = {NULL, NULL, NULL}, *want[3] = {NULL, NULL, NULL};
+    for (int s = 0; s < nout; s++) {
+        alone[s] = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)g[s].OC);
+        want[s] = gemv_want(g, s, swiglu, x, 8, K, R, scale, bf16);
+    }
     for (int n = 0; n < 8; n++) {
         gemv_launch(g, nseg, swiglu, dx, dnw, n, 1, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
@@ -725,24 +730,26 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
             kgrl_free(one);
         }
     }
+    for (int s = 0; s < nout; s++) {
+        double e = nrel(alone[s], want[s], 8 * (size_t)g[s].OC);
+        KT_CHECK(e <= tol, "%s gemv %s K %d N 1 segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, s, g[s].OC, e, tol);
+    }
     // row counts of 2 to 8, odd and even (a kernel may treat them alike, as rows padded to a power of two)
     int Ns[5] = {2, 3, 5, 7, 8}, bad = 0;
-    for (int i = 0; i <= 5; i++) {
-        int N = i < 5 ? Ns[i] : 1;
-        if (N > 1) gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
+    for (int i = 0; i < 5; i++) {
+        int N = Ns[i];
+        gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
-            float *got = N > 1 ? down(g[s].dout, (size_t)N * g[s].OC, bf16) : alone[s];
-            float *want = gemv_want(g, s, swiglu, x, N == 1 ? 8 : N, K, R, scale, bf16);
-            double e = nrel(got, want, (size_t)(N == 1 ? 8 : N) * g[s].OC);
+            float *got = down(g[s].dout, (size_t)N * g[s].OC, bf16);
+            double e = nrel(got, want[s], (size_t)N * g[s].OC);
             KT_CHECK(e <= tol, "%s gemv %s K %d N %d segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, N, s, g[s].OC, e, tol);
-            for (int n = 0; N > 1 && n < N; n++)
+            for (int n = 0; n < N; n++)
                 bad += memcmp(got + (size_t)n * g[s].OC, alone[s] + (size_t)n * g[s].OC, sizeof(float) * (size_t)g[s].OC) != 0;
-            if (N > 1) kgrl_free(got);
-            kgrl_free(want);
+            kgrl_free(got);
         }
     }
     KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 2..8 launches differ from the row alone", tag, what, K, bad);
-    for (int s = 0; s < nout; s++) kgrl_free(alone[s]);
+    for (int s = 0; s < nout; s++) { kgrl_free(alone[s]); kgrl_free(want[s]); }
     kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
