@@ -290,8 +290,9 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // x W^T + b first and adds s * xa B^T after, so in bf16 the two differ by up to one rounding (2^-9).
 // Work units: a row, or a pair of rows (gate and up of o; a rope pair). S warps (1, 2 or 4, from K
 // alone: the host) share a unit's row: lane l of part j sums chunks j*32 + l, + 32 S, ... in order
-// (16-byte chunks: 8 bf16 or 4 fp32), a butterfly sums the lanes, then the parts are summed in part
-// order, so a row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte
+// (16-byte chunks: 8 bf16 or 4 fp32), the lanes are summed in a butterfly's tree (all N rows of x at
+// once, kgrl_warp_sums, each lane then finishing one row), then the parts are summed in part order, so a
+// row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte
 // weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with
 // programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of
 // a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.
@@ -377,11 +378,42 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
             for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
     }
 }
-// acc[r][n] = this lane's part of x[n] . W_r[o_r] (chunks c0, c0 + cstep, ...), then the warp's sum in
-// every lane; NORM: ss[n] likewise the part of x[n] . x[n], g the norm weight. wc holds the first
-// round, loaded by the caller; later rounds are loaded here.
+// The warp's sums of NV x MAXN values at once: v[a][n] is this lane's part of sum (a, n), and out[a]
+// gets sum (a, n) for n = lane / (32 / MAXN), this lane's row of x. Each halving step at xor distance
+// off: the lane with bit off set keeps the upper half of its values and sends the lower, its partner
+// the reverse, and each adds what it gets to what it keeps (log2 MAXN steps, MAXN - 1 shuffles an a);
+// then the one-value butterfly for the distances left. Every sum is added in the one-value
+// butterfly's tree (partners at 16, then 8, ...; own + other), so its bits are those of a sum alone:
+// a row's bits depend neither on MAXN nor on N. The NV sums go step by step together, so their
+// shuffles overlap. 9 shuffles for 8 values where a butterfly each took 40 (fortieth session).
+template <int MAXN, int NV>
+__device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int h = MAXN / 2; h > 0; h /= 2) {   // h values kept of 2h
+        int off = 32 * h / MAXN;
+        bool upper = lane & off;
+#pragma unroll
+        for (int k = 0; k < h; k++)
+#pragma unroll
+            for (int a = 0; a < NV; a++) {
+                float keep = upper ? v[a][k + h] : v[a][k], send = upper ? v[a][k] : v[a][k + h];
+                v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);
+            }
+    }
+#pragma unroll
+    for (int a = 0; a < NV; a++) out[a] = v[a][0];
+#pragma unroll
+    for (int off = 16 / MAXN; off > 0; off /= 2)
+#pragma unroll
+        for (int a = 0; a < NV; a++) out[a] += __shfl_xor_sync(0xffffffffu, out[a], off);
+}
+// y[r] = x[n] . W_r[o_r] for this lane's row n of x, the warp's sums of its lanes' parts acc[r][n]
+// (lane l: chunks c0 + l, + cstep, ...); NORM: y[2] = x[n] . x[n] likewise from ss, and the products
+// take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are
+// loaded here.
 template <int BF, int NW, int U, int MAXN, bool NORM>
-__device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
+__device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
                                               int o1, const uint4* x, const uint4* g, int N, int nch, int c0, int cstep) {
 #pragma unroll
     for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;
@@ -391,15 +423,14 @@ __device__ __forceinline__ void kgrl_gemv_dot(float (*acc)[MAXN], float* ss, uin
             if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
         if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
+    if (NW == 1 && NORM)
 #pragma unroll
-    for (int n = 0; n < MAXN; n++) {
-        if (n >= N) continue;
-        for (int off = 16; off > 0; off >>= 1) {
-#pragma unroll
-            for (int r = 0; r < NW; r++) acc[r][n] += __shfl_xor_sync(0xffffffffu, acc[r][n], off);
-            if (NORM) ss[n] += __shfl_xor_sync(0xffffffffu, ss[n], off);
-        }
-    }
+        for (int n = 0; n < MAXN; n++) acc[1][n] = ss[n];   // the sums to take: acc[0 .. NW + NORM)
+    float s[3];
+    kgrl_warp_sums<MAXN, NW + NORM>(acc, s);
+    y[0] = s[0];
+    if (NW == 2) y[1] = s[1];
+    if (NORM) y[2] = s[NW];
 }
 // What a unit's epilogue reads besides its dot products, loaded before kgrl_dep_wait: each is written
 // two or more kernels ahead (the residual by the layer's earlier launches, the slot and positions by
@@ -414,65 +445,70 @@ struct kgrl_gemv_early {
     int t0;         // the cache slot
 };
 #define KGRL_GEMV_EARLY_NONE {0.0f, 0.0f, 0.0f, 0.0f, 0}
-__device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, int bf) {
+// n: this lane's row of x
+template <int MAXN>
+__device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, int n,
+                                                                int bf) {
     const kgrl_gemv_seg& g0 = sg.s[t.s0];
     const kgrl_gemv_seg& g1 = sg.s[t.s1];
-    int lane = threadIdx.x & 31;
     kgrl_gemv_early r;
     r.b0 = g0.bias ? kgrl_ld(g0.bias, t.o0, bf) : 0.0f;
     r.b1 = t.nw == 2 && g1.bias ? kgrl_ld(g1.bias, t.o1, bf) : 0.0f;
-    r.resid = io.resid && lane < io.N ? kgrl_ld(io.resid, (u64)lane * g0.OC + t.o0, bf) : 0.0f;
+    bool mine = n < io.N && (threadIdx.x & 31) % (32 / MAXN) == 0;   // the lane that stores row n
+    r.resid = io.resid && mine ? kgrl_ld(io.resid, (u64)n * g0.OC + t.o0, bf) : 0.0f;
     bool rope = !io.swiglu && t.nw == 2;
-    r.ang = rope && lane < io.N ? (float)io.pos[lane] * io.inv_freq[t.f] : 0.0f;   // fp32 product as transformers
+    r.ang = rope && mine ? (float)io.pos[n] * io.inv_freq[t.f] : 0.0f;   // fp32 product as transformers
     r.t0 = io.t0p ? *io.t0p : io.t0;
     return r;
 }
-// acc[n] += b + scale * xa[n, :] . lb[o, :] (lanes over R, then a butterfly), every lane; b = bias[o]
+// y + b + scale * xa[n, :] . lb[o, :] for this lane's row n of x; b = bias[o]. The LoRA term: lanes
+// over R for every row, then the rows' warp sums at once. The whole warp calls it.
 template <int MAXN>
-__device__ __forceinline__ void kgrl_gemv_epilogue(float* acc, const kgrl_gemv_seg& g, int o, float b, int N, int R, float scale, int bf) {
-    int lane = threadIdx.x & 31;
+__device__ __forceinline__ float kgrl_gemv_epilogue(float y, const kgrl_gemv_seg& g, int o, float b, int N, int R, float scale, int bf) {
+    y += b;
+    if (g.lb) {
+        int lane = threadIdx.x & 31;
+        float l[1][MAXN];
 #pragma unroll
-    for (int n = 0; n < MAXN; n++) {
-        if (n >= N) continue;
-        float y = acc[n] + b;
-        if (g.lb) {
-            float l = 0.0f;
-            for (int r = lane; r < R; r += 32) l = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), kgrl_ld(g.lb, (u64)o * R + r, bf), l);
-            for (int off = 16; off > 0; off >>= 1) l += __shfl_xor_sync(0xffffffffu, l, off);
-            y += scale * l;
+        for (int n = 0; n < MAXN; n++) l[0][n] = 0.0f;
+        for (int r = lane; r < R; r += 32) {
+            float bv = kgrl_ld(g.lb, (u64)o * R + r, bf);
+#pragma unroll
+            for (int n = 0; n < MAXN; n++)
+                if (n < N) l[0][n] = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), bv, l[0][n]);
         }
-        acc[n] = y;
+        float s;
+        kgrl_warp_sums<MAXN, 1>(l, &s);
+        y += scale * s;
     }
+    return y;
 }
 // Where output o of row n goes: out (N, OC), or a cache segment's slot t0 of (N, Tk, OC)
 __device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_gemv_io& io, int n, int o, int t0) {
     return (g.flags & KGRL_GEMV_CACHE) ? ((u64)n * io.Tk + t0) * g.OC + o : (u64)n * g.OC + o;
 }
-// The unit's outputs from its summed dot products; lane n stores row n
+// The unit's outputs for this lane's row n of x from its summed dot products y (rows o0, o1); the
+// first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums).
 template <int BF, int MAXN>
 __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t,
-                                                 const kgrl_gemv_early& e, float (*acc)[MAXN]) {
+                                                 const kgrl_gemv_early& e, const float* y, int n) {
     const kgrl_gemv_seg& g0 = sg.s[t.s0];
     const kgrl_gemv_seg& g1 = sg.s[t.s1];
-    kgrl_gemv_epilogue<MAXN>(acc[0], g0, t.o0, e.b0, io.N, io.R, io.scale, BF);
-    if (t.nw == 2) kgrl_gemv_epilogue<MAXN>(acc[1], g1, t.o1, e.b1, io.N, io.R, io.scale, BF);
-    int lane = threadIdx.x & 31, t0 = e.t0;
-#pragma unroll
-    for (int n = 0; n < MAXN; n++) {
-        if (n >= io.N || lane != n) continue;
-        if (io.swiglu) {
-            float gt = kgrl_round(acc[0][n], BF), up = kgrl_round(acc[1][n], BF);
-            kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
-        } else if (t.nw == 2) {   // a rope pair
-            float x1 = kgrl_round(acc[0][n], BF), x2 = kgrl_round(acc[1][n], BF);
-            float cs = cosf(e.ang), sn = sinf(e.ang);
-            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);
-            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);
-        } else {
-            float y = acc[0][n];
-            if (io.resid) y = kgrl_round(y, BF) + e.resid;
-            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y, BF);
-        }
+    float y0 = kgrl_gemv_epilogue<MAXN>(y[0], g0, t.o0, e.b0, io.N, io.R, io.scale, BF);
+    float y1 = t.nw == 2 ? kgrl_gemv_epilogue<MAXN>(y[1], g1, t.o1, e.b1, io.N, io.R, io.scale, BF) : 0.0f;
+    if (n >= io.N || (threadIdx.x & 31) % (32 / MAXN) != 0) return;
+    int t0 = e.t0;
+    if (io.swiglu) {
+        float gt = kgrl_round(y0, BF), up = kgrl_round(y1, BF);
+        kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
+    } else if (t.nw == 2) {   // a rope pair
+        float x1 = kgrl_round(y0, BF), x2 = kgrl_round(y1, BF);
+        float cs = cosf(e.ang), sn = sinf(e.ang);
+        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);
+        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);
+    } else {
+        if (io.resid) y0 = kgrl_round(y0, BF) + e.resid;
+        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y0, BF);
     }
 }
 template <int BF, int MAXN, bool NORM>
@@ -482,6 +518,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     const int UT = MAXN == 1 && !NORM ? 8 : 4;
     __shared__ float part[KGRL_GEMV_WARPS][3][MAXN];
     int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;
+    // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)
+    int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
     bool live = kgrl_gemv_find(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);
@@ -490,41 +528,38 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
     else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);
     kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;
-    if (live && j == 0) early = kgrl_gemv_early_load(sg, io, t, BF);   // the unit's storing warp
+    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);   // the unit's storing warp
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
     const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;
     float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (NORM)
-    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, io.N, nch, c0, cstep);
-    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN, NORM>(acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, io.N, nch, c0, cstep);
+    float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
+    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN, NORM>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, io.N, nch, c0, cstep);
+    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN, NORM>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, io.N, nch, c0, cstep);
     bool store = live;
     if (S > 1) {   // the unit's parts, summed in part order by its first warp
-        if (live && lane == 0)
+        if (live && lane % (32 / MAXN) == 0)
 #pragma unroll
-            for (int r = 0; r < 3; r++)
-#pragma unroll
-                for (int n = 0; n < MAXN; n++) part[w][r][n] = acc[r][n];
+            for (int r = 0; r < 3; r++) part[w][r][n] = y[r];
         __syncthreads();
         store = live && j == 0;
         if (store)
 #pragma unroll
             for (int r = 0; r < 3; r++)
 #pragma unroll
-                for (int n = 0; n < MAXN; n++)
-                    for (int p = 1; p < S; p++) acc[r][n] += part[w + p][r][n];
+                for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16
+                    if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
     }
-    if (NORM && store)
-#pragma unroll
-        for (int n = 0; n < MAXN; n++) {
-            float r = kgrl_rmsnorm_rstd(acc[2][n], io.K, io.eps);
-            acc[0][n] *= r;
-            acc[1][n] *= r;
-        }
-    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, acc);
+    if (NORM && store) {
+        float r = kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
+        y[0] *= r;
+        y[1] *= r;
+    }
+    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, y, n);
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
-// loop; at 4 blocks an SM it takes 102 registers and spills nothing. The N = 1 kernel fits 64 (46
+// loop; at 4 blocks an SM it takes 126 registers and spills nothing. The N = 1 kernel fits 64 (70
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
