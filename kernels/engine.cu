@@ -323,7 +323,7 @@ struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     const float* inv_freq;  // (HS / 2)
     const int* t0p;         // the cache segments' slot on the device, or NULL: t0
     float eps, scale;       // RMSNorm epsilon; LoRA scale
-    int N, K, R, S, swiglu, bf, t0, Tk, HS;
+    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage)
 };
 // A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency)
 struct kgrl_gemv_unit { int s0, s1, o0, o1, nw, f; };
@@ -378,6 +378,59 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
             for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
     }
 }
+// The same products from x staged in shared memory (kgrl_gemv_stage: fp32, x * g under NORM, each
+// chunk's halves 16 bytes apart by lane, so a warp's loads of a half are contiguous)
+template <int BF, int NW, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4* w, int wstride, const float4* xs, int nch, int N) {
+    const int E = BF ? 8 : 4;
+    float wv[NW][8];
+#pragma unroll
+    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
+#pragma unroll
+    for (int n = 0; n < MAXN; n++) {
+        if (n >= N) continue;
+        float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;
+        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+#pragma unroll
+        for (int r = 0; r < NW; r++)
+#pragma unroll
+            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
+    }
+}
+// The block's rows of x in shared memory for the launches of 2..8 rows where they fit: xs row n holds
+// half h of chunk c at float4 (n * E/4 + h) * nch + c, the values kgrl_gemv_fma would unpack (times the
+// norm weight under NORM), so each warp unpacks and scales x once a launch instead of once a unit. NORM:
+// rstd[n] = 1 / rms of row n, its sum of squares in the one-row kernel's order (lane l of part j over
+// chunks j * 32 + l, + 32 S, ... in element order, the lanes in the butterfly's tree, the parts in part
+// order), so the rows' bits do not change. Warp w stages rows w, w + KGRL_GEMV_WARPS, ...
+template <int BF, bool NORM>
+__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {
+    const int E = BF ? 8 : 4;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int n = w; n < N; n += KGRL_GEMV_WARPS) {
+        float ss = 0.0f;
+        for (int j = 0; j < S; j++) {
+            float part = 0.0f;
+            for (int c = j * 32 + lane; c < nch; c += 32 * S) {
+                float xv[8], gv[8];
+                kgrl_unpack16<BF>(x[(u64)n * nch + c], xv);
+                if (NORM) kgrl_unpack16<BF>(g[c], gv);
+                if (NORM)
+#pragma unroll
+                    for (int i = 0; i < E; i++) { part = fmaf(xv[i], xv[i], part); xv[i] *= gv[i]; }
+                float4* row = xs + (u64)n * (E / 4) * nch + c;
+                row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
+                if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
+            }
+            if (NORM) {
+                for (int off = 16; off > 0; off >>= 1) part += __shfl_xor_sync(0xffffffffu, part, off);
+                ss = j == 0 ? part : ss + part;
+            }
+        }
+        if (NORM && lane == 0) rstd[n] = kgrl_rmsnorm_rstd(ss, K, eps);
+    }
+    __syncthreads();
+}
 // The warp's sums of NV x MAXN values at once: v[a][n] is this lane's part of sum (a, n), and out[a]
 // gets sum (a, n) for n = lane / (32 / MAXN), this lane's row of x. Each halving step at xor distance
 // off: the lane with bit off set keeps the upper half of its values and sends the lower, its partner
@@ -412,15 +465,17 @@ __device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
 // (lane l: chunks c0 + l, + cstep, ...); NORM: y[2] = x[n] . x[n] likewise from ss, and the products
 // take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are
 // loaded here.
-template <int BF, int NW, int U, int MAXN, bool NORM>
+// STAGED: x from xs (kgrl_gemv_stage) and NORM false (the norm is in xs and the staged rstd).
+template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED>
 __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
-                                              int o1, const uint4* x, const uint4* g, int N, int nch, int c0, int cstep) {
+                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep) {
 #pragma unroll
     for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;
     for (int c = c0; c < nch; c += U * cstep) {
 #pragma unroll
         for (int i = 0; i < U; i++)
-            if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
+            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, xs + c + i * cstep, nch, N);
+            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
         if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
     if (NW == 1 && NORM)
@@ -511,7 +566,9 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
         kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y0, BF);
     }
 }
-template <int BF, int MAXN, bool NORM>
+// STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the
+// dynamic shared memory the host sizes (N, K) fp32.
+template <int BF, int MAXN, bool NORM, bool STAGED = false>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
     // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
@@ -532,10 +589,16 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
     const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;
-    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (NORM)
+    extern __shared__ float4 kgrl_gemv_xs[];
+    __shared__ float rstd[MAXN];
+    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);
+    const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
+    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
     float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
-    if (live && t.nw == 2) kgrl_gemv_dot<BF, 2, UT / 2, MAXN, NORM>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, io.N, nch, c0, cstep);
-    else if (live) kgrl_gemv_dot<BF, 1, UT, MAXN, NORM>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, io.N, nch, c0, cstep);
+    if (live && t.nw == 2)
+        kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+    else if (live)
+        kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
     bool store = live;
     if (S > 1) {   // the unit's parts, summed in part order by its first warp
         if (live && lane % (32 / MAXN) == 0)
@@ -551,7 +614,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
                     if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
     }
     if (NORM && store) {
-        float r = kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
+        float r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
         y[0] *= r;
         y[1] *= r;
     }
@@ -563,10 +626,16 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf && io.norm_w) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true>(sg, io);
-    else if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false>(sg, io);
-    else if (io.norm_w) kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false>(sg, io);
+    const int M = KGRL_GEMV_MAX_ROWS;
+    if (io.staged) {
+        if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true, true>(sg, io);
+        else if (io.bf) kgrl_gemv_run<1, M, false, true>(sg, io);
+        else if (io.norm_w) kgrl_gemv_run<0, M, true, true>(sg, io);
+        else kgrl_gemv_run<0, M, false, true>(sg, io);
+    } else if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true>(sg, io);
+    else if (io.bf) kgrl_gemv_run<1, M, false>(sg, io);
+    else if (io.norm_w) kgrl_gemv_run<0, M, true>(sg, io);
+    else kgrl_gemv_run<0, M, false>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
