@@ -291,6 +291,7 @@ char *kgrl_engine_source(void) {
 // bf16 or HS + 1 fp32 values (kgrl_att_row in kernels/engine.cu) with CH * HS of at most 32 KiB
 // (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
 #define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
+#define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged 2..8-row GEMV holds (kgrl__gemv; opted in)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -312,6 +313,9 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
+    // the 2..8-row GEMV's staged x beside its ~3 KiB of static shared memory (kgrl__gemv)
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    KGRL__GEMV_XS_BYTES, ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -519,14 +523,14 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);
     int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;
     int blocks = (units + per - 1) / per;
-    // 2..8 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit the default 48 KiB a
-    // block (K <= 1536 at 8 rows) and the launch is at most 32 blocks an SM: each block unpacks x and
+    // 2..8 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit KGRL__GEMV_XS_BYTES
+    // (K <= 1536 at 8 rows) and the launch is at most 32 blocks an SM: each block unpacks x and
     // applies the norm weight once instead of each unit. H100, 0.5B, 8 rows: q/k/v 6.7 against 9.7 us,
     // o 5.4 against 7.9, gate/up 20.8 against 26.1 (1216 blocks); the LM head (37984 blocks, 288 an SM
     // with 4 resident) took 350.8 against 285.2 us staged, each block's staging a phase that the few
     // resident blocks did not hide (forty-first session)
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
-    o.staged = o.N > 1 && xs_bytes <= 48 * 1024 && blocks <= 32 * e->ctx->sm_count;
+    o.staged = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks <= 32 * e->ctx->sm_count;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
 }

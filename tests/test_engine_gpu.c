@@ -753,13 +753,14 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
-// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C) and 4864 (its F);
+// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C), 1536 (the 1.5B
+// model's C: 8 rows of x staged fill the 48 KiB of KGRL__GEMV_XS_BYTES) and 4864 (the 0.5B model's F);
 // the q/k/v-like and swiglu launches also of the RMSNorm of x (the fused decode layer's use).
 // K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
 // exceed a wave of 8 x 132 blocks and share a row between 2 warps, the others between 4.
 static void test_gemv(bool bf16) {
-    int Ks[3] = {64, 896, 4864}, R = 8;
-    for (int ki = 0; ki < 3; ki++) {
+    int Ks[4] = {64, 896, 1536, 4864}, R = 8;
+    for (int ki = 0; ki < 4; ki++) {
         int K = Ks[ki];
         float *x = rnd_stored((size_t)8 * K, 60, 1.0f, bf16), *nw = rnd_stored(K, 59, 1.0f, bf16);
         void *dx = up(x, (size_t)8 * K, bf16), *dnw = up(nw, K, bf16);
