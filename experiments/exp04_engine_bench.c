@@ -155,6 +155,10 @@
 //   full run with the comparators: roofline 51.1% / 65.2% (0.644 / 1.577 ms). Batch 8, measured for the
 //   first time: 2345 / 873 tokens/s, and its decode_split step sums 2906 us on the GEMVs against 1232 on
 //   cuBLAS at 0.5B (8254 / 2295 at 1.5B): the batch-invariant GEMV's per-row arithmetic grows with N.
+// Outcome (H100 80GB HBM3, forty-first session): the 2..8-row GEMV sums all rows' lanes at once (one
+//   epilogue a lane) and stages x in shared memory once a block: batch 8 4217 / 1453 tokens/s (was 2345 /
+//   873), decode_split step sums 1658 us against 1234 on cuBLAS at 0.5B (4669 / 2297 at 1.5B). Batch 1
+//   unchanged within the calls' noise: roofline 50.9% / 65.5% (0.646 / 1.570 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
