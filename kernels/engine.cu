@@ -353,9 +353,24 @@ __device__ __forceinline__ void kgrl_gemv_load(uint4* wc, const void* W0, int o0
 #pragma unroll
         for (int i = 0; i < U; i++) wc[r * U + i] = __ldcs(w[r] + min(c + i * cstep, nch - 1));
 }
-// acc[r][n] += w_r . x[n] over one 16-byte chunk in element order (explicit fmaf: no contraction
-// choices). NORM: ss[n] += x[n] . x[n] over the chunk, and the products take x[n] * g (the norm
-// weight's chunk) instead of x[n] (exact in bf16: 8-bit significands)
+// The arithmetic of one chunk of E elements, in element order (explicit fmaf: no contraction choices),
+// which every path of the kernel below shares so that a row's bits do not depend on the path.
+// The norm's part: ss += x . x, and x becomes x * g (exact in bf16: 8-bit significands)
+template <int E>
+__device__ __forceinline__ void kgrl_gemv_norm_chunk(float* xv, const float* gv, float& ss) {
+#pragma unroll
+    for (int i = 0; i < E; i++) { ss = fmaf(xv[i], xv[i], ss); xv[i] *= gv[i]; }
+}
+// acc[r][n] += w_r . x for the NW weight rows
+template <int E, int NW, int MAXN>
+__device__ __forceinline__ void kgrl_gemv_products(float (*acc)[MAXN], int n, float (*wv)[8], const float* xv) {
+#pragma unroll
+    for (int r = 0; r < NW; r++)
+#pragma unroll
+        for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
+}
+// acc[r][n] += w_r . x[n] over one 16-byte chunk. NORM: ss[n] += x[n] . x[n] over the chunk, and the
+// products take x[n] * g (the norm weight's chunk) instead of x[n]
 template <int BF, int NW, int MAXN, bool NORM>
 __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,
                                               int xstride, const uint4* g, int N) {
@@ -369,13 +384,8 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
         if (n >= N) continue;
         float xv[8];
         kgrl_unpack16<BF>(x[(u64)n * xstride], xv);
-        if (NORM)
-#pragma unroll
-            for (int i = 0; i < E; i++) { ss[n] = fmaf(xv[i], xv[i], ss[n]); xv[i] *= gv[i]; }
-#pragma unroll
-        for (int r = 0; r < NW; r++)
-#pragma unroll
-            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
+        if (NORM) kgrl_gemv_norm_chunk<E>(xv, gv, ss[n]);
+        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
     }
 }
 // The same products from x staged in shared memory (kgrl_gemv_stage: fp32, x * g under NORM, each
@@ -391,10 +401,7 @@ __device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4
         if (n >= N) continue;
         float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;
         float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-#pragma unroll
-        for (int r = 0; r < NW; r++)
-#pragma unroll
-            for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
+        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
     }
 }
 // The block's rows of x in shared memory for the launches of 2..8 rows where they fit: xs row n holds
@@ -414,10 +421,10 @@ __device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const u
             for (int c = j * 32 + lane; c < nch; c += 32 * S) {
                 float xv[8], gv[8];
                 kgrl_unpack16<BF>(x[(u64)n * nch + c], xv);
-                if (NORM) kgrl_unpack16<BF>(g[c], gv);
-                if (NORM)
-#pragma unroll
-                    for (int i = 0; i < E; i++) { part = fmaf(xv[i], xv[i], part); xv[i] *= gv[i]; }
+                if (NORM) {
+                    kgrl_unpack16<BF>(g[c], gv);
+                    kgrl_gemv_norm_chunk<E>(xv, gv, part);
+                }
                 float4* row = xs + (u64)n * (E / 4) * nch + c;
                 row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
                 if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
