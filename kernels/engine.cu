@@ -288,7 +288,8 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 //     row n's outputs go to slot t0 (from t0p when set: the decode graph's moving slot).
 // The LoRA term is added to the fp32 dot product before the single rounding; the cuBLAS path rounds
 // x W^T + b first and adds s * xa B^T after, so in bf16 the two differ by up to one rounding (2^-9).
-// Work units: a row, or a pair of rows (gate and up of o; a rope pair). S warps (1, 2 or 4, from K
+// Work units: a row, or a pair of rows (gate and up of o; a rope pair; for N >= 2 two rows of a plain
+// segment, kgrl_gemv_find). S warps (1, 2 or 4, from K
 // alone: the host) share a unit's row: lane l of part j sums chunks j*32 + l, + 32 S, ... in order
 // (16-byte chunks: 8 bf16 or 4 fp32), the lanes are summed in a butterfly's tree (all N rows of x at
 // once, kgrl_warp_sums, each lane then finishing one row), then the parts are summed in part order, so a
@@ -324,9 +325,14 @@ struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     const int* t0p;         // the cache segments' slot on the device, or NULL: t0
     float eps, scale;       // RMSNorm epsilon; LoRA scale
     int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage)
+    int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)
 };
-// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency)
+// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).
+// PAIRS (the kernel of 2..8 rows) and io.pairs: a plain segment's rows go two a unit too, o and o + 1
+// (f = -1), so that each chunk of x a lane loads and unpacks serves two weight rows; each row is still
+// summed alone in the same order, so its bits do not change. The host's kgrl__gemv_units counts the same.
 struct kgrl_gemv_unit { int s0, s1, o0, o1, nw, f; };
+template <bool PAIRS>
 __device__ __forceinline__ bool kgrl_gemv_find(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, int u, kgrl_gemv_unit* t) {
     if (io.swiglu) {
         *t = {0, 1, u, u, 2, 0};
@@ -334,14 +340,24 @@ __device__ __forceinline__ bool kgrl_gemv_find(const kgrl_gemv_segs& sg, const k
     }
     for (int s = 0; s < sg.n; s++) {
         bool rope = sg.s[s].flags & KGRL_GEMV_ROPE;
-        int units = rope ? sg.s[s].OC / 2 : sg.s[s].OC, half = io.HS / 2;
+        int OC = sg.s[s].OC, half = io.HS / 2;
+        bool pairs = PAIRS && io.pairs && !rope;
+        int units = rope ? OC / 2 : pairs ? (OC + 1) / 2 : OC;
         if (u >= units) { u -= units; continue; }
+        if (pairs) {
+            int o0 = 2 * u, nw = o0 + 1 < OC ? 2 : 1;
+            *t = {s, s, o0, o0 + nw - 1, nw, -1};
+            return true;
+        }
         int f = rope ? u % half : 0, o0 = rope ? (u / half) * io.HS + f : u;
         *t = {s, s, o0, rope ? o0 + half : o0, rope ? 2 : 1, f};
         return true;
     }
     return false;
 }
+// A unit of two rows that is a rope pair or a swiglu pair, not a plain pair of the PAIRS kernel
+template <int MAXN>
+__device__ __forceinline__ bool kgrl_gemv_paired(const kgrl_gemv_unit& t) { return t.nw == 2 && (MAXN == 1 || t.f >= 0); }
 // wc[r * U + i] = chunk c + i * cstep of row o_r (r < NW); past the row's end its last chunk again
 // (unused: no branch, so the loads are in flight together). Read once: streaming loads.
 template <int NW, int U>
@@ -503,10 +519,11 @@ __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], floa
 struct kgrl_gemv_early {
     float b0, b1;   // the unit's biases (0 without)
     float resid;    // resid (lane, o0) for lane < N
+    float resid1;   // a plain pair's resid (lane, o1)
     float ang;      // a rope pair: pos[lane] * inv_freq[f] for lane < N
     int t0;         // the cache slot
 };
-#define KGRL_GEMV_EARLY_NONE {0.0f, 0.0f, 0.0f, 0.0f, 0}
+#define KGRL_GEMV_EARLY_NONE {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0}
 // n: this lane's row of x
 template <int MAXN>
 __device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t, int n,
@@ -518,16 +535,16 @@ __device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_
     r.b1 = t.nw == 2 && g1.bias ? kgrl_ld(g1.bias, t.o1, bf) : 0.0f;
     bool mine = n < io.N && (threadIdx.x & 31) % (32 / MAXN) == 0;   // the lane that stores row n
     r.resid = io.resid && mine ? kgrl_ld(io.resid, (u64)n * g0.OC + t.o0, bf) : 0.0f;
-    bool rope = !io.swiglu && t.nw == 2;
+    bool rope = !io.swiglu && kgrl_gemv_paired<MAXN>(t);
+    r.resid1 = MAXN > 1 && io.resid && mine && t.nw == 2 && !rope ? kgrl_ld(io.resid, (u64)n * g0.OC + t.o1, bf) : 0.0f;
     r.ang = rope && mine ? (float)io.pos[n] * io.inv_freq[t.f] : 0.0f;   // fp32 product as transformers
     r.t0 = io.t0p ? *io.t0p : io.t0;
     return r;
 }
-// y + b + scale * xa[n, :] . lb[o, :] for this lane's row n of x; b = bias[o]. The LoRA term: lanes
-// over R for every row, then the rows' warp sums at once. The whole warp calls it.
+// y + scale * xa[n, :] . lb[o, :] for this lane's row n of x: the LoRA term, lanes over R for every
+// row, then the rows' warp sums at once. The whole warp calls it.
 template <int MAXN>
-__device__ __forceinline__ float kgrl_gemv_epilogue(float y, const kgrl_gemv_seg& g, int o, float b, int N, int R, float scale, int bf) {
-    y += b;
+__device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
     if (g.lb) {
         int lane = threadIdx.x & 31;
         float l[1][MAXN];
@@ -541,7 +558,7 @@ __device__ __forceinline__ float kgrl_gemv_epilogue(float y, const kgrl_gemv_seg
         }
         float s;
         kgrl_warp_sums<MAXN, 1>(l, &s);
-        y += scale * s;
+        y = fmaf(scale, s, y);
     }
     return y;
 }
@@ -551,26 +568,38 @@ __device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_g
 }
 // The unit's outputs for this lane's row n of x from its summed dot products y (rows o0, o1); the
 // first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums).
-template <int BF, int MAXN>
+template <int BF, int MAXN, bool NORM>
 __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t,
-                                                 const kgrl_gemv_early& e, const float* y, int n) {
+                                                 const kgrl_gemv_early& e, const float* y, float r, int n) {
     const kgrl_gemv_seg& g0 = sg.s[t.s0];
     const kgrl_gemv_seg& g1 = sg.s[t.s1];
-    float y0 = kgrl_gemv_epilogue<MAXN>(y[0], g0, t.o0, e.b0, io.N, io.R, io.scale, BF);
-    float y1 = t.nw == 2 ? kgrl_gemv_epilogue<MAXN>(y[1], g1, t.o1, e.b1, io.N, io.R, io.scale, BF) : 0.0f;
+    // NORM: (y * r) + b, r the row's 1 / rms. Every product and add after the dot products is spelled
+    // out (fmaf or _rn): left to the compiler, y * r + b was contracted into one fma for a unit's
+    // first row and not for its second, so a plain pair's second row (the one-row kernel's first)
+    // differed by an ulp in fp32, and a row's bits must not depend on the kernel. The fused form for
+    // both rows passed too; this one measured the same (H100, forty-second session). Without the norm
+    // y is a sum: no product to contract.
+    float y0 = NORM ? __fadd_rn(__fmul_rn(y[0], r), e.b0) : y[0] + e.b0;
+    float y1 = NORM ? __fadd_rn(__fmul_rn(y[1], r), e.b1) : y[1] + e.b1;
+    y0 = kgrl_gemv_lora<MAXN>(y0, g0, t.o0, io.N, io.R, io.scale, BF);
+    y1 = t.nw == 2 ? kgrl_gemv_lora<MAXN>(y1, g1, t.o1, io.N, io.R, io.scale, BF) : 0.0f;
     if (n >= io.N || (threadIdx.x & 31) % (32 / MAXN) != 0) return;
     int t0 = e.t0;
     if (io.swiglu) {
         float gt = kgrl_round(y0, BF), up = kgrl_round(y1, BF);
         kgrl_st(g0.out, (u64)n * g0.OC + t.o0, kgrl_round(gt / (1.0f + expf(-gt)), BF) * up, BF);
-    } else if (t.nw == 2) {   // a rope pair
+    } else if (kgrl_gemv_paired<MAXN>(t)) {   // a rope pair
         float x1 = kgrl_round(y0, BF), x2 = kgrl_round(y1, BF);
         float cs = cosf(e.ang), sn = sinf(e.ang);
-        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), x1 * cs - x2 * sn, BF);
-        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), x2 * cs + x1 * sn, BF);
+        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), fmaf(x1, cs, -__fmul_rn(x2, sn)), BF);
+        kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), fmaf(x2, cs, __fmul_rn(x1, sn)), BF);
     } else {
         if (io.resid) y0 = kgrl_round(y0, BF) + e.resid;
         kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o0, t0), y0, BF);
+        if (MAXN > 1 && t.nw == 2) {   // a plain pair's second row
+            if (io.resid) y1 = kgrl_round(y1, BF) + e.resid1;
+            kgrl_st(g0.out, kgrl_gemv_at(g0, io, n, t.o1, t0), y1, BF);
+        }
     }
 }
 // STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the
@@ -586,7 +615,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
-    bool live = kgrl_gemv_find(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);
+    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);
     const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;
     uint4 wc[UT];
     if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
@@ -620,12 +649,9 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
                 for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16
                     if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
     }
-    if (NORM && store) {
-        float r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
-        y[0] *= r;
-        y[1] *= r;
-    }
-    if (store) kgrl_gemv_finish<BF, MAXN>(sg, io, t, early, y, n);
+    float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
+    if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
+    if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its

@@ -628,8 +628,9 @@ static void test_adamw_and_clip(void) {
 // decode GEMV (kgrl_k_gemv): the projections of decode steps of <= 8 rows
 
 // One GEMV segment: host values as the device stores them (rounded to bf16 where bf16) and their
-// device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (8, R) or NULL; dout (8, OC).
-typedef struct gemv_seg { int OC; float *W, *b, *lb, *xa; void *dW, *db, *dlb, *dxa, *dout; } gemv_seg;
+// device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (8, R) or NULL; dout (8, OC); res (8, OC)
+// or NULL: the residual a single plain segment adds after its rounding (o and down of a decode layer).
+typedef struct gemv_seg { int OC; float *W, *b, *lb, *xa, *res; void *dW, *db, *dlb, *dxa, *dout, *dres; } gemv_seg;
 static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lora, uint64_t stream, bool bf16) {
     memset(g, 0, sizeof *g);
     g->OC = OC;
@@ -643,8 +644,9 @@ static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lor
     KGRL_CUDA_CHECK(cudaMalloc(&g->dout, (size_t)8 * OC * (bf16 ? 2 : 4)));
 }
 static void gemv_seg_free(gemv_seg *g) {
-    kgrl_free(g->W); kgrl_free(g->b); kgrl_free(g->lb); kgrl_free(g->xa);
+    kgrl_free(g->W); kgrl_free(g->b); kgrl_free(g->lb); kgrl_free(g->xa); kgrl_free(g->res);
     dfree(g->dW); if (g->db) dfree(g->db); if (g->dlb) dfree(g->dlb); if (g->dxa) dfree(g->dxa); dfree(g->dout);
+    if (g->dres) dfree(g->dres);
 }
 // One launch over rows n0 .. n0 + N - 1 of x (8, K) and of each segment's xa, into each dout; dnw
 // (K) != NULL: of the RMSNorm of x with that weight (eps GEMV_EPS)
@@ -661,6 +663,7 @@ static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx
     }
     kgrl__gemv_io io = kgrl__gemv_plain((const char *)dx + (size_t)n0 * K * es, N, K, bf16);
     io.R = R; io.scale = scale; io.swiglu = swiglu; io.norm_w = dnw; io.eps = GEMV_EPS;
+    io.resid = g[0].dres ? (const char *)g[0].dres + (size_t)n0 * g[0].OC * es : NULL;
     kgrl__gemv(eng, &sg, &io);
 }
 // The CPU loop: x[n] . W[o] + b[o] + scale * xa[n] . lb[o], double sums of the stored values
@@ -678,6 +681,7 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
     for (int n = 0; n < N; n++)
         for (int o = 0; o < g[s].OC; o++) {
             float y = (float)gemv_ref(&g[s], x, n, o, K, R, scale);
+            if (g[s].res) y = (bf16 ? bf16_round(y) : y) + g[s].res[(size_t)n * g[s].OC + o];   // rounded, then added
             if (swiglu) {
                 float gt = bf16 ? bf16_round(y) : y, u = (float)gemv_ref(&g[1], x, n, o, K, R, scale);
                 if (bf16) u = bf16_round(u);
@@ -753,7 +757,7 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
-// segment (the LM head's use), and a swiglu pair, for K = 64, 896 (the 0.5B model's C), 1536 (the 1.5B
+// segment (the LM head's use), one with a residual, and a swiglu pair, for K = 64, 896 (the 0.5B model's C), 1536 (the 1.5B
 // model's C: 8 rows of x staged fill the 48 KiB of KGRL__GEMV_XS_BYTES) and 4864 (the 0.5B model's F);
 // the q/k/v-like and swiglu launches also of the RMSNorm of x (the fused decode layer's use).
 // K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
@@ -780,6 +784,14 @@ static void test_gemv(bool bf16) {
         // a plain segment with neither bias nor LoRA
         gemv_seg_init(&g[0], 37, K, R, false, false, 79, bf16);
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain");
+        gemv_seg_free(&g[0]);
+        // a residual segment (o, down) with enough rows, odd, that 2..8-row launches take them two a
+        // warp (kgrl__gemv: at least a block an SM), the last row alone
+        int OCr = 2 * KGRL__GEMV_WARPS * eng->ctx->sm_count + 1;
+        gemv_seg_init(&g[0], OCr, K, R, true, true, 83, bf16);
+        g[0].res = rnd_stored((size_t)8 * OCr, 87, 1.0f, bf16);
+        g[0].dres = up(g[0].res, (size_t)8 * OCr, bf16);
+        gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual");
         gemv_seg_free(&g[0]);
         kgrl_free(x); kgrl_free(nw); dfree(dx); dfree(dnw);
     }
