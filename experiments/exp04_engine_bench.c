@@ -159,6 +159,10 @@
 //   epilogue a lane) and stages x in shared memory once a block: batch 8 4217 / 1453 tokens/s (was 2345 /
 //   873), decode_split step sums 1658 us against 1234 on cuBLAS at 0.5B (4669 / 2297 at 1.5B). Batch 1
 //   unchanged within the calls' noise: roofline 50.9% / 65.5% (0.646 / 1.570 ms).
+// Outcome (H100 80GB HBM3, forty-second session): the 2..8-row GEMV takes a plain segment's rows two a
+//   warp (the LM head, down, v; o at 1.5B), so a chunk of x serves two weight rows: batch 8 5033 / 1843
+//   tokens/s (was 4217 / 1453), decode_split step sums 1353 us against 1235 on cuBLAS at 0.5B (3403 /
+//   2301 at 1.5B). Batch 1 unchanged: roofline 51.0% / 65.4% (0.645 / 1.570 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
