@@ -757,8 +757,9 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     kgrl_free(xn);
 }
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
-// segment (the LM head's use), one with a residual, and a swiglu pair, for K = 64, 896 (the 0.5B model's C), 1536 (the 1.5B
-// model's C: 8 rows of x staged fill the 48 KiB of KGRL__GEMV_XS_BYTES) and 4864 (the 0.5B model's F);
+// segment (the LM head's use), one with a residual, and a swiglu pair, for K = 64, 896 (the 0.5B
+// model's C), 1536 (the 1.5B model's C: 8 rows of x staged fill the 48 KiB of KGRL__GEMV_XS_BYTES)
+// and 4864 (the 0.5B model's F);
 // the q/k/v-like and swiglu launches also of the RMSNorm of x (the fused decode layer's use).
 // K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
 // exceed a wave of 8 x 132 blocks and share a row between 2 warps, the others between 4.
