@@ -420,40 +420,6 @@ __device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4
         kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
     }
 }
-// The block's rows of x in shared memory for the launches of 2..8 rows where they fit: xs row n holds
-// half h of chunk c at float4 (n * E/4 + h) * nch + c, the values kgrl_gemv_fma would unpack (times the
-// norm weight under NORM), so each warp unpacks and scales x once a launch instead of once a unit. NORM:
-// rstd[n] = 1 / rms of row n, its sum of squares in the one-row kernel's order (lane l of part j over
-// chunks j * 32 + l, + 32 S, ... in element order, the lanes in the butterfly's tree, the parts in part
-// order), so the rows' bits do not change. Warp w stages rows w, w + KGRL_GEMV_WARPS, ...
-template <int BF, bool NORM>
-__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {
-    const int E = BF ? 8 : 4;
-    int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int n = w; n < N; n += KGRL_GEMV_WARPS) {
-        float ss = 0.0f;
-        for (int j = 0; j < S; j++) {
-            float part = 0.0f;
-            for (int c = j * 32 + lane; c < nch; c += 32 * S) {
-                float xv[8], gv[8];
-                kgrl_unpack16<BF>(x[(u64)n * nch + c], xv);
-                if (NORM) {
-                    kgrl_unpack16<BF>(g[c], gv);
-                    kgrl_gemv_norm_chunk<E>(xv, gv, part);
-                }
-                float4* row = xs + (u64)n * (E / 4) * nch + c;
-                row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
-                if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
-            }
-            if (NORM) {
-                for (int off = 16; off > 0; off >>= 1) part += __shfl_xor_sync(0xffffffffu, part, off);
-                ss = j == 0 ? part : ss + part;
-            }
-        }
-        if (NORM && lane == 0) rstd[n] = kgrl_rmsnorm_rstd(ss, K, eps);
-    }
-    __syncthreads();
-}
 // The warp's sums of NV x MAXN values at once: v[a][n] is this lane's part of sum (a, n), and out[a]
 // gets sum (a, n) for n = lane / (32 / MAXN), this lane's row of x. Each halving step at xor distance
 // off: the lane with bit off set keeps the upper half of its values and sends the lower, its partner
@@ -483,6 +449,41 @@ __device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
     for (int off = 16 / MAXN; off > 0; off /= 2)
 #pragma unroll
         for (int a = 0; a < NV; a++) out[a] += __shfl_xor_sync(0xffffffffu, out[a], off);
+}
+// The block's rows of x in shared memory for the launches of 2..8 rows where they fit: xs row n holds
+// half h of chunk c at float4 (n * E/4 + h) * nch + c, the values kgrl_gemv_fma would unpack (times the
+// norm weight under NORM), so each warp unpacks and scales x once a launch instead of once a unit. NORM:
+// rstd[n] = 1 / rms of row n, its sum of squares in the one-row kernel's order (lane l of part j over
+// chunks j * 32 + l, + 32 S, ... in element order, the lanes in the butterfly's tree, the parts in part
+// order), so the rows' bits do not change. Warp w stages rows w, w + KGRL_GEMV_WARPS, ...
+template <int BF, bool NORM>
+__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {
+    const int E = BF ? 8 : 4;
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int n = w; n < N; n += KGRL_GEMV_WARPS) {
+        float ss = 0.0f;
+        for (int j = 0; j < S; j++) {
+            float part = 0.0f;
+            for (int c = j * 32 + lane; c < nch; c += 32 * S) {
+                float xv[8], gv[8];
+                kgrl_unpack16<BF>(x[(u64)n * nch + c], xv);
+                if (NORM) {
+                    kgrl_unpack16<BF>(g[c], gv);
+                    kgrl_gemv_norm_chunk<E>(xv, gv, part);
+                }
+                float4* row = xs + (u64)n * (E / 4) * nch + c;
+                row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
+                if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
+            }
+            if (NORM) {
+                float v[1][1] = {{part}};
+                kgrl_warp_sums<1, 1>(v, &part);   // the lanes in the one-row kernel's tree
+                ss = j == 0 ? part : ss + part;
+            }
+        }
+        if (NORM && lane == 0) rstd[n] = kgrl_rmsnorm_rstd(ss, K, eps);
+    }
+    __syncthreads();
 }
 // y[r] = x[n] . W_r[o_r] for this lane's row n of x, the warp's sums of its lanes' parts acc[r][n]
 // (lane l: chunks c0 + l, + cstep, ...); NORM: y[2] = x[n] . x[n] likewise from ss, and the products

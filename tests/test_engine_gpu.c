@@ -700,6 +700,9 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 // sides and fp32 sums; the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
 // 3.9e-3 holds with room for the sums. swiglu stores gate and up, silu and h: a rounding of gate
 // or up may land on the other neighbour than the double reference's, so 2x (as test_ops' swiglu).
+// A residual segment rounds twice (y, then y + resid, as the CPU loop does): the first rounding may
+// land on the other neighbour (one bf16 ulp of y, on a few values), the second adds at most 2^-9 of
+// the output, both inside 2^-8 norm-wise.
 // nw != NULL (dnw its device copy): the launch reads the RMSNorm of x, and the CPU loop reads x
 // normalized in double, not rounded (the kernel does not round it either).
 static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x, const void *dx, const float *nw,
@@ -759,8 +762,8 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
 // q/k/v-like segments of different OC (odd), with and without bias and LoRA (R 8), a plain single
 // segment (the LM head's use), one with a residual, and a swiglu pair, for K = 64, 896 (the 0.5B
 // model's C), 1536 (the 1.5B model's C: 8 rows of x staged fill the 48 KiB of KGRL__GEMV_XS_BYTES)
-// and 4864 (the 0.5B model's F);
-// the q/k/v-like and swiglu launches also of the RMSNorm of x (the fused decode layer's use).
+// and 4864 (the 0.5B model's F); the q/k/v-like and swiglu launches also of the RMSNorm of x (the
+// fused decode layer's use).
 // K 4864 runs both long-row splits on a 132-SM GPU (H100, H200): the 3-segment launch's 1166 units
 // exceed a wave of 8 x 132 blocks and share a row between 2 warps, the others between 4.
 static void test_gemv(bool bf16) {
