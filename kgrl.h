@@ -1189,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2850,7 +2850,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    const float* inv_freq;  // (HS / 2)\n"
 "    const int* t0p;         // the cache segments' slot on the device, or NULL: t0\n"
 "    float eps, scale;       // RMSNorm epsilon; LoRA scale\n"
-"    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage)\n"
+"    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP\n"
 "    int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)\n"
 "};\n"
 "// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).\n"
@@ -3130,8 +3130,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    }\n"
 "}\n"
 "// STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the\n"
-"// dynamic shared memory the host sizes (N, K) fp32.\n"
-"template <int BF, int MAXN, bool NORM, bool STAGED = false>\n"
+"// dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of\n"
+"// one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so\n"
+"// x is staged once a resident block, not once a unit's block; each warp's next unit loads its first\n"
+"// round during this unit's part sums and finish. The units' arithmetic is the same.\n"
+"template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false>\n"
 "__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm\n"
 "    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers\n"
@@ -3142,7 +3145,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    int n = MAXN == 1 ? 0 : lane / (32 / MAXN);\n"
 "    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;\n"
 "    kgrl_gemv_unit t;\n"
-"    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);\n"
+"    int u = blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S;   // this warp's unit\n"
+"    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &t);\n"
 "    const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;\n"
 "    uint4 wc[UT];\n"
 "    if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);\n"
@@ -3156,29 +3160,48 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    __shared__ float rstd[MAXN];\n"
 "    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);\n"
 "    const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop\n"
-"    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)\n"
-"    float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)\n"
-"    if (live && t.nw == 2)\n"
-"        kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
-"    else if (live)\n"
-"        kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
-"    bool store = live;\n"
-"    if (S > 1) {   // the unit's parts, summed in part order by its first warp\n"
-"        if (live && lane % (32 / MAXN) == 0)\n"
+"    for (;;) {\n"
+"        float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)\n"
+"        float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)\n"
+"        if (live && t.nw == 2)\n"
+"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"        else if (live)\n"
+"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc\n"
+"        bool nlive = false;\n"
+"        if (LOOP) {\n"
+"            u += gridDim.x * (KGRL_GEMV_WARPS / S);\n"
+"            nlive = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &tn);\n"
+"            // the same loads as the first unit's above (spelled there as they were: the one-row\n"
+"            // kernels' code is left as it was)\n"
+"            if (nlive && tn.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, sg.s[tn.s0].W, tn.o0, sg.s[tn.s1].W, tn.o1, nch, c0, cstep);\n"
+"            else if (nlive) kgrl_gemv_load<1, UT>(wc, sg.s[tn.s0].W, tn.o0, sg.s[tn.s0].W, tn.o0, nch, c0, cstep);\n"
+"        }\n"
+"        bool store = live;\n"
+"        if (S > 1) {   // the unit's parts, summed in part order by its first warp\n"
+"            if (live && lane % (32 / MAXN) == 0)\n"
 "#pragma unroll\n"
-"            for (int r = 0; r < 3; r++) part[w][r][n] = y[r];\n"
-"        __syncthreads();\n"
-"        store = live && j == 0;\n"
-"        if (store)\n"
+"                for (int r = 0; r < 3; r++) part[w][r][n] = y[r];\n"
+"            __syncthreads();\n"
+"            store = live && j == 0;\n"
+"            if (store)\n"
 "#pragma unroll\n"
-"            for (int r = 0; r < 3; r++)\n"
+"                for (int r = 0; r < 3; r++)\n"
 "#pragma unroll\n"
-"                for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16\n"
-"                    if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)\n"
+"                    for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16\n"
+"                        if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)\n"
+"        }\n"
+"        float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish\n"
+"        if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);\n"
+"        if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);\n"
+"        // the block's warps go on together (the part sums' shared memory is reused), while any has a unit\n"
+"        if (!LOOP || !__syncthreads_or(nlive)) break;\n"
+"        t = tn;\n"
+"        live = nlive;\n"
+"        W0 = live ? sg.s[t.s0].W : NULL;\n"
+"        W1 = live ? sg.s[t.s1].W : NULL;\n"
+"        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);\n"
 "    }\n"
-"    float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish\n"
-"    if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);\n"
-"    if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);\n"
 "}\n"
 "// sg and io by value (read in place: __grid_constant__).\n"
 "// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
@@ -3196,6 +3219,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    else if (io.bf) kgrl_gemv_run<1, M, false>(sg, io);\n"
 "    else if (io.norm_w) kgrl_gemv_run<0, M, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, M, false>(sg, io);\n"
+"}\n"
+"// 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the\n"
+"// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own, so that\n"
+"// kgrl_k_gemv's code stays as it was (in it, the loop's instantiations took the kernel from 122 to 128\n"
+"// registers and its staged 0.5B gate/up from 20.8 to 21.4 us at 8 rows; H100, forty-third session)\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -10712,7 +10744,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10729,6 +10761,9 @@ char *kgrl_engine_source(void) {
 // (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
 #define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
 #define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged 2..8-row GEMV holds (kgrl__gemv; opted in)
+// kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
+// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
+#define KGRL__GEMV_LOOP_BLOCKS 4
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -10750,8 +10785,10 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the 2..8-row GEMV's staged x beside its ~3 KiB of static shared memory (kgrl__gemv)
+    // the 2..8-row GEMVs' staged x beside their ~3 KiB and ~1 KiB of static shared memory (kgrl__gemv)
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    KGRL__GEMV_XS_BYTES, ctx->device));
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
@@ -10984,6 +11021,18 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // resident blocks did not hide (forty-first session)
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
     o.staged = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks <= 32 * e->ctx->sm_count;
+    // 2..8 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
+    // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
+    // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
+    // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
+    // before); batch-8 decode 0.5B 5286 / 5260 against 5052 / 4814 tok/s, 1.5B 2268 against 1840. At 2
+    // blocks an SM the 1.5B gate/up took 59.8. The plain launches stay as they are: the 8-row LM head
+    // staged and looping took 201.7 against 195.3 us at 0.5B (forty-third session)
+    if (o.N > 1 && o.norm_w && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
+        o.staged = 2;
+        blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
+        k = KGRL__EK_GEMV_LOOP;
+    }
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
 }

@@ -324,7 +324,7 @@ struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     const float* inv_freq;  // (HS / 2)
     const int* t0p;         // the cache segments' slot on the device, or NULL: t0
     float eps, scale;       // RMSNorm epsilon; LoRA scale
-    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage)
+    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP
     int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)
 };
 // A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).
@@ -604,8 +604,11 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
     }
 }
 // STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the
-// dynamic shared memory the host sizes (N, K) fp32.
-template <int BF, int MAXN, bool NORM, bool STAGED = false>
+// dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of
+// one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so
+// x is staged once a resident block, not once a unit's block; each warp's next unit loads its first
+// round during this unit's part sums and finish. The units' arithmetic is the same.
+template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
     // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
@@ -616,7 +619,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
-    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S, &t);
+    int u = blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S;   // this warp's unit
+    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &t);
     const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;
     uint4 wc[UT];
     if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
@@ -630,29 +634,48 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     __shared__ float rstd[MAXN];
     if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);
     const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
-    float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
-    float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
-    if (live && t.nw == 2)
-        kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
-    else if (live)
-        kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
-    bool store = live;
-    if (S > 1) {   // the unit's parts, summed in part order by its first warp
-        if (live && lane % (32 / MAXN) == 0)
+    for (;;) {
+        float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
+        float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
+        if (live && t.nw == 2)
+            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+        else if (live)
+            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc
+        bool nlive = false;
+        if (LOOP) {
+            u += gridDim.x * (KGRL_GEMV_WARPS / S);
+            nlive = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &tn);
+            // the same loads as the first unit's above (spelled there as they were: the one-row
+            // kernels' code is left as it was)
+            if (nlive && tn.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, sg.s[tn.s0].W, tn.o0, sg.s[tn.s1].W, tn.o1, nch, c0, cstep);
+            else if (nlive) kgrl_gemv_load<1, UT>(wc, sg.s[tn.s0].W, tn.o0, sg.s[tn.s0].W, tn.o0, nch, c0, cstep);
+        }
+        bool store = live;
+        if (S > 1) {   // the unit's parts, summed in part order by its first warp
+            if (live && lane % (32 / MAXN) == 0)
 #pragma unroll
-            for (int r = 0; r < 3; r++) part[w][r][n] = y[r];
-        __syncthreads();
-        store = live && j == 0;
-        if (store)
+                for (int r = 0; r < 3; r++) part[w][r][n] = y[r];
+            __syncthreads();
+            store = live && j == 0;
+            if (store)
 #pragma unroll
-            for (int r = 0; r < 3; r++)
+                for (int r = 0; r < 3; r++)
 #pragma unroll
-                for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16
-                    if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
+                    for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16
+                        if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
+        }
+        float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
+        if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
+        if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);
+        // the block's warps go on together (the part sums' shared memory is reused), while any has a unit
+        if (!LOOP || !__syncthreads_or(nlive)) break;
+        t = tn;
+        live = nlive;
+        W0 = live ? sg.s[t.s0].W : NULL;
+        W1 = live ? sg.s[t.s1].W : NULL;
+        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);
     }
-    float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
-    if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
-    if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
@@ -670,6 +693,15 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
     else if (io.bf) kgrl_gemv_run<1, M, false>(sg, io);
     else if (io.norm_w) kgrl_gemv_run<0, M, true>(sg, io);
     else kgrl_gemv_run<0, M, false>(sg, io);
+}
+// 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
+// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own, so that
+// kgrl_k_gemv's code stays as it was (in it, the loop's instantiations took the kernel from 122 to 128
+// registers and its staged 0.5B gate/up from 20.8 to 21.4 us at 8 rows; H100, forty-third session)
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

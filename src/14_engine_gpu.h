@@ -50,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -275,7 +275,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -292,6 +292,9 @@ char *kgrl_engine_source(void) {
 // (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
 #define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
 #define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged 2..8-row GEMV holds (kgrl__gemv; opted in)
+// kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
+// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
+#define KGRL__GEMV_LOOP_BLOCKS 4
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -313,8 +316,10 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the 2..8-row GEMV's staged x beside its ~3 KiB of static shared memory (kgrl__gemv)
+    // the 2..8-row GEMVs' staged x beside their ~3 KiB and ~1 KiB of static shared memory (kgrl__gemv)
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    KGRL__GEMV_XS_BYTES, ctx->device));
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
@@ -547,6 +552,18 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // resident blocks did not hide (forty-first session)
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
     o.staged = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks <= 32 * e->ctx->sm_count;
+    // 2..8 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
+    // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
+    // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
+    // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
+    // before); batch-8 decode 0.5B 5286 / 5260 against 5052 / 4814 tok/s, 1.5B 2268 against 1840. At 2
+    // blocks an SM the 1.5B gate/up took 59.8. The plain launches stay as they are: the 8-row LM head
+    // staged and looping took 201.7 against 195.3 us at 0.5B (forty-third session)
+    if (o.N > 1 && o.norm_w && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
+        o.staged = 2;
+        blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
+        k = KGRL__EK_GEMV_LOOP;
+    }
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
 }

@@ -797,6 +797,18 @@ static void test_gemv(bool bf16) {
         g[0].dres = up(g[0].res, (size_t)8 * OCr, bf16);
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual");
         gemv_seg_free(&g[0]);
+        // launches of more than 32 blocks an SM, as the LM head and the 1.5B gate/up at 8 rows: the
+        // plain one unstaged, the norm's staged in one wave of blocks that loop over units
+        // (kgrl_k_gemv_loop), with a row split over 1 warp (K 64) and 2 (K 1536); the last units alone
+        if (K == 64 || K == 1536) {
+            int S = kgrl__gemv_split(K, 1 << 20, eng->ctx->sm_count, bf16);
+            int OCl = 32 * eng->ctx->sm_count * 2 * KGRL__GEMV_WARPS / S + 3;
+            gemv_seg_init(&g[0], OCl, K, R, true, true, 91, bf16);
+            gemv_seg_init(&g[1], OCl, K, R, false, false, 95, bf16);
+            gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "many swiglu rows of the norm");
+            gemv_check(g + 1, 1, false, x, dx, NULL, NULL, K, R, bf16, "many plain rows");
+            for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+        }
         kgrl_free(x); kgrl_free(nw); dfree(dx); dfree(dnw);
     }
 }
