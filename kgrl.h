@@ -1189,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2823,8 +2823,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with\n"
 "// programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of\n"
 "// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.\n"
-"// Three entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a\n"
-"// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), kgrl_k_gemv for N <= 8.\n"
+"// Five entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a\n"
+"// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), and for 2..8 rows\n"
+"// kgrl_k_gemv (x staged a block, or the norm's launches unstaged), kgrl_k_gemv_loop (the norm's, past\n"
+"// one wave) and kgrl_k_gemv_stream (plain, unstaged); the host (kgrl__gemv) picks.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
@@ -3014,19 +3016,24 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// y[r] = x[n] . W_r[o_r] for this lane's row n of x, the warp's sums of its lanes' parts acc[r][n]\n"
 "// (lane l: chunks c0 + l, + cstep, ...); NORM: y[2] = x[n] . x[n] likewise from ss, and the products\n"
 "// take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are\n"
-"// loaded here.\n"
+"// loaded here, after each round's arithmetic, or with AHEAD before it (into wn: NW * U registers more).\n"
 "// STAGED: x from xs (kgrl_gemv_stage) and NORM false (the norm is in xs and the staged rstd).\n"
-"template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED>\n"
+"template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD>\n"
 "__device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,\n"
 "                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep) {\n"
 "#pragma unroll\n"
 "    for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;\n"
 "    for (int c = c0; c < nch; c += U * cstep) {\n"
+"        uint4 wn[AHEAD ? NW * U : 1];   // AHEAD: the next round, in flight during this round's arithmetic\n"
+"        if (AHEAD && c + U * cstep < nch) kgrl_gemv_load<NW, U>(wn, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
 "#pragma unroll\n"
 "        for (int i = 0; i < U; i++)\n"
 "            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, xs + c + i * cstep, nch, N);\n"
 "            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);\n"
-"        if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
+"        if (AHEAD)\n"
+"#pragma unroll\n"
+"            for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];\n"
+"        else if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
 "    }\n"
 "    if (NW == 1 && NORM)\n"
 "#pragma unroll\n"
@@ -3133,8 +3140,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of\n"
 "// one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so\n"
 "// x is staged once a resident block, not once a unit's block; each warp's next unit loads its first\n"
-"// round during this unit's part sums and finish. The units' arithmetic is the same.\n"
-"template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false>\n"
+"// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream): kgrl_gemv_dot's next\n"
+"// round goes out before this round's arithmetic. The units' arithmetic is the same in every variant.\n"
+"template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false>\n"
 "__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm\n"
 "    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers\n"
@@ -3164,9 +3172,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)\n"
 "        float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)\n"
 "        if (live && t.nw == 2)\n"
-"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
 "        else if (live)\n"
-"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
 "        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc\n"
 "        bool nlive = false;\n"
 "        if (LOOP) {\n"
@@ -3205,7 +3213,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// sg and io by value (read in place: __grid_constant__).\n"
 "// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
-"// loop; at 4 blocks an SM it takes 126 registers and spills nothing. The N = 1 kernel fits 64 (70\n"
+"// loop; at 4 blocks an SM it takes 124 registers and spills nothing. The N = 1 kernel fits 64 (70\n"
 "// bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -3215,19 +3223,28 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        else if (io.bf) kgrl_gemv_run<1, M, false, true>(sg, io);\n"
 "        else if (io.norm_w) kgrl_gemv_run<0, M, true, true>(sg, io);\n"
 "        else kgrl_gemv_run<0, M, false, true>(sg, io);\n"
-"    } else if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true>(sg, io);\n"
-"    else if (io.bf) kgrl_gemv_run<1, M, false>(sg, io);\n"
-"    else if (io.norm_w) kgrl_gemv_run<0, M, true>(sg, io);\n"
-"    else kgrl_gemv_run<0, M, false>(sg, io);\n"
+"    } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host\n"
+"    else kgrl_gemv_run<0, M, true>(sg, io);                   // sends plain ones to kgrl_k_gemv_stream)\n"
 "}\n"
 "// 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the\n"
-"// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own, so that\n"
-"// kgrl_k_gemv's code stays as it was (in it, the loop's instantiations took the kernel from 122 to 128\n"
-"// registers and its staged 0.5B gate/up from 20.8 to 21.4 us at 8 rows; H100, forty-third session)\n"
+"// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside\n"
+"// kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B\n"
+"// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session)\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);\n"
+"}\n"
+"// 2..8 rows of plain launches whose x is not staged (the LM head, down): each round's weight loads go\n"
+"// out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.\n"
+"// 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these\n"
+"// launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B\n"
+"// 286.3 against 318.6; down 11.57 / 11.54 against 11.94 / 11.89, 36.2 against 37.6; batch-8 decode 0.5B\n"
+"// 5379 / 5354 against 5239 / 5227 tok/s, 1.5B 2308 against 2255 (forty-third session)\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -10744,7 +10761,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -11025,14 +11042,17 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
     // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
     // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
-    // before); batch-8 decode 0.5B 5286 / 5260 against 5052 / 4814 tok/s, 1.5B 2268 against 1840. At 2
-    // blocks an SM the 1.5B gate/up took 59.8. The plain launches stay as they are: the 8-row LM head
-    // staged and looping took 201.7 against 195.3 us at 0.5B (forty-third session)
+    // before); batch-8 decode 0.5B 5286 / 5260 against 4814 / 5052 tok/s, 1.5B 2268 against 1840. At 2
+    // blocks an SM the 1.5B gate/up took 59.8. Not for plain launches: the 8-row LM head staged and
+    // looping took 201.7 against 195.3 us at 0.5B (forty-third session)
     if (o.N > 1 && o.norm_w && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
         o.staged = 2;
         blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
+    // 2..8 rows of plain launches left unstaged (the LM head, down) load each round ahead of the round
+    // before's arithmetic (kgrl_k_gemv_stream: its comment has the figures)
+    if (o.N > 1 && !o.staged && !o.norm_w) k = KGRL__EK_GEMV_STREAM;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
 }

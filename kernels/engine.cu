@@ -297,8 +297,10 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with
 // programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of
 // a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.
-// Three entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a
-// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), kgrl_k_gemv for N <= 8.
+// Five entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a
+// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), and for 2..8 rows
+// kgrl_k_gemv (x staged a block, or the norm's launches unstaged), kgrl_k_gemv_loop (the norm's, past
+// one wave) and kgrl_k_gemv_stream (plain, unstaged); the host (kgrl__gemv) picks.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -488,19 +490,24 @@ __device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const u
 // y[r] = x[n] . W_r[o_r] for this lane's row n of x, the warp's sums of its lanes' parts acc[r][n]
 // (lane l: chunks c0 + l, + cstep, ...); NORM: y[2] = x[n] . x[n] likewise from ss, and the products
 // take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are
-// loaded here.
+// loaded here, after each round's arithmetic, or with AHEAD before it (into wn: NW * U registers more).
 // STAGED: x from xs (kgrl_gemv_stage) and NORM false (the norm is in xs and the staged rstd).
-template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED>
+template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD>
 __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
                                               int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep) {
 #pragma unroll
     for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;
     for (int c = c0; c < nch; c += U * cstep) {
+        uint4 wn[AHEAD ? NW * U : 1];   // AHEAD: the next round, in flight during this round's arithmetic
+        if (AHEAD && c + U * cstep < nch) kgrl_gemv_load<NW, U>(wn, W0, o0, W1, o1, nch, c + U * cstep, cstep);
 #pragma unroll
         for (int i = 0; i < U; i++)
             if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, xs + c + i * cstep, nch, N);
             else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
-        if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
+        if (AHEAD)
+#pragma unroll
+            for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];
+        else if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
     if (NW == 1 && NORM)
 #pragma unroll
@@ -607,8 +614,9 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
 // dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of
 // one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so
 // x is staged once a resident block, not once a unit's block; each warp's next unit loads its first
-// round during this unit's part sums and finish. The units' arithmetic is the same.
-template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false>
+// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream): kgrl_gemv_dot's next
+// round goes out before this round's arithmetic. The units' arithmetic is the same in every variant.
+template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
     // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
@@ -638,9 +646,9 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
         float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
         float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
         if (live && t.nw == 2)
-            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
         else if (live)
-            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
         kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc
         bool nlive = false;
         if (LOOP) {
@@ -679,7 +687,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 }
 // sg and io by value (read in place: __grid_constant__).
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
-// loop; at 4 blocks an SM it takes 126 registers and spills nothing. The N = 1 kernel fits 64 (70
+// loop; at 4 blocks an SM it takes 124 registers and spills nothing. The N = 1 kernel fits 64 (70
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
@@ -689,19 +697,28 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
         else if (io.bf) kgrl_gemv_run<1, M, false, true>(sg, io);
         else if (io.norm_w) kgrl_gemv_run<0, M, true, true>(sg, io);
         else kgrl_gemv_run<0, M, false, true>(sg, io);
-    } else if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true>(sg, io);
-    else if (io.bf) kgrl_gemv_run<1, M, false>(sg, io);
-    else if (io.norm_w) kgrl_gemv_run<0, M, true>(sg, io);
-    else kgrl_gemv_run<0, M, false>(sg, io);
+    } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host
+    else kgrl_gemv_run<0, M, true>(sg, io);                   // sends plain ones to kgrl_k_gemv_stream)
 }
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
-// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own, so that
-// kgrl_k_gemv's code stays as it was (in it, the loop's instantiations took the kernel from 122 to 128
-// registers and its staged 0.5B gate/up from 20.8 to 21.4 us at 8 rows; H100, forty-third session)
+// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
+// kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B
+// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
+}
+// 2..8 rows of plain launches whose x is not staged (the LM head, down): each round's weight loads go
+// out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.
+// 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these
+// launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B
+// 286.3 against 318.6; down 11.57 / 11.54 against 11.94 / 11.89, 36.2 against 37.6; batch-8 decode 0.5B
+// 5379 / 5354 against 5239 / 5227 tok/s, 1.5B 2308 against 2255 (forty-third session)
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

@@ -50,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -275,7 +275,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -556,14 +556,17 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
     // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
     // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
-    // before); batch-8 decode 0.5B 5286 / 5260 against 5052 / 4814 tok/s, 1.5B 2268 against 1840. At 2
-    // blocks an SM the 1.5B gate/up took 59.8. The plain launches stay as they are: the 8-row LM head
-    // staged and looping took 201.7 against 195.3 us at 0.5B (forty-third session)
+    // before); batch-8 decode 0.5B 5286 / 5260 against 4814 / 5052 tok/s, 1.5B 2268 against 1840. At 2
+    // blocks an SM the 1.5B gate/up took 59.8. Not for plain launches: the 8-row LM head staged and
+    // looping took 201.7 against 195.3 us at 0.5B (forty-third session)
     if (o.N > 1 && o.norm_w && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
         o.staged = 2;
         blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
+    // 2..8 rows of plain launches left unstaged (the LM head, down) load each round ahead of the round
+    // before's arithmetic (kgrl_k_gemv_stream: its comment has the figures)
+    if (o.N > 1 && !o.staged && !o.norm_w) k = KGRL__EK_GEMV_STREAM;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
 }
