@@ -693,7 +693,8 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
     return w;
 }
 // One configuration against the CPU loop: rows 0..7 each launched alone (kgrl_k_gemv1 or
-// kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv); every row of those against
+// kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop or
+// kgrl_k_gemv_stream, as kgrl__gemv picks); every row of those against
 // its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N).
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
@@ -798,8 +799,9 @@ static void test_gemv(bool bf16) {
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual");
         gemv_seg_free(&g[0]);
         // launches of more than 32 blocks an SM, as the LM head and the 1.5B gate/up at 8 rows: the
-        // plain one unstaged, the norm's staged in one wave of blocks that loop over units
-        // (kgrl_k_gemv_loop), with a row split over 1 warp (K 64) and 2 (K 1536); the last units alone
+        // plain one unstaged (kgrl_k_gemv_stream), the norm's staged in one wave of blocks that loop
+        // over units (kgrl_k_gemv_loop), with a row split over 1 warp (K 64) and 2 (K 1536); the last
+        // units alone
         if (K == 64 || K == 1536) {
             int S = kgrl__gemv_split(K, 1 << 20, eng->ctx->sm_count, bf16);
             int OCl = 32 * eng->ctx->sm_count * 2 * KGRL__GEMV_WARPS / S + 3;
