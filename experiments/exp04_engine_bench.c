@@ -163,6 +163,11 @@
 //   warp (the LM head, down, v; o at 1.5B), so a chunk of x serves two weight rows: batch 8 5033 / 1843
 //   tokens/s (was 4217 / 1453), decode_split step sums 1353 us against 1235 on cuBLAS at 0.5B (3403 /
 //   2301 at 1.5B). Batch 1 unchanged: roofline 51.0% / 65.4% (0.645 / 1.570 ms).
+// Outcome (H100 80GB HBM3, forty-third session): the 2..8-row norm launches past one wave loop over units
+//   with x staged once a resident block, and the unstaged plain ones (LM head, down) load a round ahead:
+//   batch 8 5046 / 2324 tokens/s in the full call (5379 / 2308 against 5239 / 2255 for 9ebb14f, the loop
+//   alone, in one A/B call), decode_split step sums 1252 us against 1231 on cuBLAS at 0.5B (3000 / 2294 at
+//   1.5B). Batch 1 unchanged: roofline 51.4% / 65.4% (0.641 / 1.571 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
