@@ -506,7 +506,7 @@ __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], floa
             else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
         if (AHEAD)
 #pragma unroll
-            for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];
+            for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];   // (wn has 1 entry without AHEAD)
         else if (c + U * cstep < nch) kgrl_gemv_load<NW, U>(wc, W0, o0, W1, o1, nch, c + U * cstep, cstep);
     }
     if (NW == 1 && NORM)

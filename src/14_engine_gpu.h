@@ -551,7 +551,8 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // with 4 resident) took 350.8 against 285.2 us staged, each block's staging a phase that the few
     // resident blocks did not hide (forty-first session)
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
-    o.staged = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks <= 32 * e->ctx->sm_count;
+    bool fits = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES;
+    o.staged = fits && blocks <= 32 * e->ctx->sm_count;
     // 2..8 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
     // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
     // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
@@ -559,7 +560,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     // before); batch-8 decode 0.5B 5286 / 5260 against 4814 / 5052 tok/s, 1.5B 2268 against 1840. At 2
     // blocks an SM the 1.5B gate/up took 59.8. Not for plain launches: the 8-row LM head staged and
     // looping took 201.7 against 195.3 us at 0.5B (forty-third session)
-    if (o.N > 1 && o.norm_w && xs_bytes <= KGRL__GEMV_XS_BYTES && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
+    if (fits && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
         o.staged = 2;
         blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;

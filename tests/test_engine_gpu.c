@@ -803,7 +803,7 @@ static void test_gemv(bool bf16) {
         // over units (kgrl_k_gemv_loop), with a row split over 1 warp (K 64) and 2 (K 1536); the last
         // units alone
         if (K == 64 || K == 1536) {
-            int S = kgrl__gemv_split(K, 1 << 20, eng->ctx->sm_count, bf16);
+            int S = kgrl__gemv_split(K, 1 << 20, eng->ctx->sm_count, bf16);   // the split of that many units
             int OCl = 32 * eng->ctx->sm_count * 2 * KGRL__GEMV_WARPS / S + 3;
             gemv_seg_init(&g[0], OCl, K, R, true, true, 91, bf16);
             gemv_seg_init(&g[1], OCl, K, R, false, false, 95, bf16);
