@@ -1189,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2822,11 +2822,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte\n"
 "// weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with\n"
 "// programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of\n"
-"// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.\n"
-"// Five entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a\n"
-"// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), and for 2..8 rows\n"
-"// kgrl_k_gemv (x staged a block, or the norm's launches unstaged), kgrl_k_gemv_loop (the norm's, past\n"
-"// one wave) and kgrl_k_gemv_stream (plain, unstaged); the host (kgrl__gemv) picks.\n"
+"// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block\n"
+"// (kgrl_k_gemv_copy: as the host sizes it). Six entry points with the same per-row arithmetic:\n"
+"// kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w\n"
+"// (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches\n"
+"// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one\n"
+"// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
@@ -3136,24 +3137,48 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        }\n"
 "    }\n"
 "}\n"
+"// COPY: the n 16-byte chunks of x, as they are, into the block's shared memory xs (all copies in\n"
+"// flight at once: cp.async where there is one), for launches whose x would otherwise be read through\n"
+"// L1 by every unit (kgrl_k_gemv_copy)\n"
+"__device__ __forceinline__ const uint4* kgrl_gemv_copy(uint4* xs, const uint4* x, int n) {\n"
+"    for (int i = threadIdx.x; i < n; i += blockDim.x) {\n"
+"#if __CUDA_ARCH__ >= 800\n"
+"        unsigned int to = (unsigned int)__cvta_generic_to_shared(xs + i);\n"
+"        asm volatile(\"cp.async.cg.shared.global [%0], [%1], 16;\" ::\"r\"(to), \"l\"(x + i) : \"memory\");\n"
+"#else\n"
+"        xs[i] = x[i];\n"
+"#endif\n"
+"    }\n"
+"#if __CUDA_ARCH__ >= 800\n"
+"    asm volatile(\"cp.async.wait_all;\" ::: \"memory\");\n"
+"#endif\n"
+"    __syncthreads();\n"
+"    return xs;\n"
+"}\n"
 "// STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the\n"
 "// dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of\n"
 "// one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so\n"
 "// x is staged once a resident block, not once a unit's block; each warp's next unit loads its first\n"
-"// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream): kgrl_gemv_dot's next\n"
-"// round goes out before this round's arithmetic. The units' arithmetic is the same in every variant.\n"
-"template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false>\n"
+"// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream, kgrl_k_gemv_copy):\n"
+"// kgrl_gemv_dot's next round goes out before this round's arithmetic. COPY (kgrl_k_gemv_copy): x\n"
+"// read from the block's copy in shared memory (kgrl_gemv_copy). WARPS: the most warps a block. The\n"
+"// units' arithmetic is the same in every variant.\n"
+"template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false, int WARPS = KGRL_GEMV_WARPS,\n"
+"          bool COPY = false>\n"
 "__device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm\n"
 "    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers\n"
 "    const int UT = MAXN == 1 && !NORM ? 8 : 4;\n"
-"    __shared__ float part[KGRL_GEMV_WARPS][3][MAXN];\n"
+"    __shared__ float part[WARPS][3][MAXN];\n"
 "    int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;\n"
 "    // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)\n"
 "    int n = MAXN == 1 ? 0 : lane / (32 / MAXN);\n"
 "    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;\n"
 "    kgrl_gemv_unit t;\n"
-"    int u = blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S;   // this warp's unit\n"
+"    // units a block takes at once: COPY's blocks are launched with as many warps as the host spreads\n"
+"    // the units evenly over the SMs with (WARPS at most)\n"
+"    int u = blockIdx.x * (WARPS / S) + w / S;   // this warp's unit\n"
+"    if (COPY) u = blockIdx.x * (int)(blockDim.x >> 5) / S + w / S;   // the host sizes COPY's blocks\n"
 "    bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &t);\n"
 "    const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;\n"
 "    uint4 wc[UT];\n"
@@ -3163,8 +3188,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);   // the unit's storing warp\n"
 "    kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
 "    kgrl_dep_launch();\n"
-"    const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;\n"
 "    extern __shared__ float4 kgrl_gemv_xs[];\n"
+"    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, (const uint4*)io.x, io.N * nch) : (const uint4*)io.x;\n"
+"    const uint4* g = (const uint4*)io.norm_w;\n"
 "    __shared__ float rstd[MAXN];\n"
 "    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);\n"
 "    const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop\n"
@@ -3178,7 +3204,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc\n"
 "        bool nlive = false;\n"
 "        if (LOOP) {\n"
-"            u += gridDim.x * (KGRL_GEMV_WARPS / S);\n"
+"            u += gridDim.x * (WARPS / S);\n"
 "            nlive = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &tn);\n"
 "            // the same loads as the first unit's above (spelled there as they were: the one-row\n"
 "            // kernels' code is left as it was)\n"
@@ -3196,7 +3222,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#pragma unroll\n"
 "                for (int r = 0; r < 3; r++)\n"
 "#pragma unroll\n"
-"                    for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16\n"
+"                    for (int p = 1; p < 4; p++)   // S <= 4; a loop to S came out unrolled 16\n"
 "                        if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)\n"
 "        }\n"
 "        float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish\n"
@@ -3245,6 +3271,20 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);\n"
+"}\n"
+"// 2..8 rows of plain launches whose units fit one block an SM (down; the host: kgrl__gemv): each block\n"
+"// copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's\n"
+"// weight loads ahead of the round before's arithmetic (AHEAD). Read through L1 by every unit instead,\n"
+"// x's chunks were 76% of the streamed 8-row down's stalls at 0.5B (ncu, H100, forty-third session).\n"
+"// 104 registers (ptxas -v, sm_90), no spills. H100, 8 rows, against the variants in the same calls:\n"
+"// looping over units (LOOP, 128 registers) down 0.5B 9.8 against 7.5 us, 1.5B 21.9 against 16.6; 8\n"
+"// loads a lane a round (UT 8, 128 registers) 8.7 and 18.7 (forty-fourth session).\n"
+"#define KGRL_GEMV_COPY_WARPS 16   // the most warps a block: the host's KGRL__GEMV_COPY_WARPS\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)\n"
+"kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    const int M = KGRL_GEMV_MAX_ROWS, W = KGRL_GEMV_COPY_WARPS;\n"
+"    if (io.bf) kgrl_gemv_run<1, M, false, false, false, true, W, true>(sg, io);\n"
+"    else kgrl_gemv_run<0, M, false, false, false, true, W, true>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -10761,7 +10801,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10781,6 +10821,8 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
 // a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
 #define KGRL__GEMV_LOOP_BLOCKS 4
+// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
+#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -10807,6 +10849,8 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_COPY], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -10953,6 +10997,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
+#define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -11051,11 +11096,31 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
-    // 2..8 rows of plain launches left unstaged (the LM head, down) load each round ahead of the round
-    // before's arithmetic (kgrl_k_gemv_stream: its comment has the figures)
-    if (o.N > 1 && !o.staged && !o.norm_w) k = KGRL__EK_GEMV_STREAM;
+    int threads = 32 * KGRL__GEMV_WARPS;
+    size_t smem = o.staged ? xs_bytes : 0;
+    if (o.N > 1 && !o.staged && !o.norm_w) {
+        // 2..8 rows of plain launches left unstaged: where the units fit one block an SM of at most
+        // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
+        // takes an even share of the units (kgrl_k_gemv_copy); the rest load each round ahead of the
+        // round before's arithmetic from x in L1 (kgrl_k_gemv_stream, whose comment has its figures).
+        // H100, 8 rows, against main (61fc776: the stream kernel) in the same call: down 0.5B 7.50
+        // against 11.61 us (cuBLAS 7.64), 1.5B 16.7 / 16.4 against 36.5 / 36.5 (cuBLAS 13.8); batch-8
+        // decode 0.5B 5778 against 5392 tok/s, 1.5B 2799 / 2816 against 2326 / 2314. With the units at
+        // 16 warps a block, 96 blocks at 1.5B, not 12 in 128: 23.9 against 21.9 us (a looping build).
+        // The 0.5B LM head (18992 units) copying and looping over them took 217.6 against 178.3 us
+        // (forty-fourth session).
+        int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
+        size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);
+        k = KGRL__EK_GEMV_STREAM;
+        if (units > 0 && share <= KGRL__GEMV_COPY_WARPS / o.S && x_bytes <= KGRL__GEMV_COPY_BYTES(e->ctx)) {
+            k = KGRL__EK_GEMV_COPY;
+            blocks = (units + share - 1) / share;
+            threads = 32 * o.S * share;
+            smem = x_bytes;
+        }
+    }
     void *args[] = {&segs, &o};
-    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
+    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, (unsigned)threads, smem, args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -296,11 +296,12 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // row's bits depend neither on N nor on the rows beside it. Each lane keeps UT 16-byte
 // weight loads in flight (a round), and loads its first round before kgrl_dep_wait: launched with
 // programmatic dependent launch, the weights stream while the kernel before it finishes (no kernel of
-// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block.
-// Five entry points with the same per-row arithmetic: kgrl_k_gemv1 for N = 1 (fewer registers, a
-// longer round), kgrl_k_gemv1_norm for N = 1 with norm_w (more blocks an SM), and for 2..8 rows
-// kgrl_k_gemv (x staged a block, or the norm's launches unstaged), kgrl_k_gemv_loop (the norm's, past
-// one wave) and kgrl_k_gemv_stream (plain, unstaged); the host (kgrl__gemv) picks.
+// a decode step writes weights). block 32 * KGRL_GEMV_WARPS; KGRL_GEMV_WARPS / S units a block
+// (kgrl_k_gemv_copy: as the host sizes it). Six entry points with the same per-row arithmetic:
+// kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w
+// (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches
+// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one
+// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -610,24 +611,48 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
         }
     }
 }
+// COPY: the n 16-byte chunks of x, as they are, into the block's shared memory xs (all copies in
+// flight at once: cp.async where there is one), for launches whose x would otherwise be read through
+// L1 by every unit (kgrl_k_gemv_copy)
+__device__ __forceinline__ const uint4* kgrl_gemv_copy(uint4* xs, const uint4* x, int n) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+#if __CUDA_ARCH__ >= 800
+        unsigned int to = (unsigned int)__cvta_generic_to_shared(xs + i);
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(to), "l"(x + i) : "memory");
+#else
+        xs[i] = x[i];
+#endif
+    }
+#if __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;" ::: "memory");
+#endif
+    __syncthreads();
+    return xs;
+}
 // STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the
 // dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of
 // one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so
 // x is staged once a resident block, not once a unit's block; each warp's next unit loads its first
-// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream): kgrl_gemv_dot's next
-// round goes out before this round's arithmetic. The units' arithmetic is the same in every variant.
-template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false>
+// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream, kgrl_k_gemv_copy):
+// kgrl_gemv_dot's next round goes out before this round's arithmetic. COPY (kgrl_k_gemv_copy): x
+// read from the block's copy in shared memory (kgrl_gemv_copy). WARPS: the most warps a block. The
+// units' arithmetic is the same in every variant.
+template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false, int WARPS = KGRL_GEMV_WARPS,
+          bool COPY = false>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
     // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
     const int UT = MAXN == 1 && !NORM ? 8 : 4;
-    __shared__ float part[KGRL_GEMV_WARPS][3][MAXN];
+    __shared__ float part[WARPS][3][MAXN];
     int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;
     // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
-    int u = blockIdx.x * (KGRL_GEMV_WARPS / S) + w / S;   // this warp's unit
+    // units a block takes at once: COPY's blocks are launched with as many warps as the host spreads
+    // the units evenly over the SMs with (WARPS at most)
+    int u = blockIdx.x * (WARPS / S) + w / S;   // this warp's unit
+    if (COPY) u = blockIdx.x * (int)(blockDim.x >> 5) / S + w / S;   // the host sizes COPY's blocks
     bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &t);
     const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;
     uint4 wc[UT];
@@ -637,8 +662,9 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);   // the unit's storing warp
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
-    const uint4 *x = (const uint4*)io.x, *g = (const uint4*)io.norm_w;
     extern __shared__ float4 kgrl_gemv_xs[];
+    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, (const uint4*)io.x, io.N * nch) : (const uint4*)io.x;
+    const uint4* g = (const uint4*)io.norm_w;
     __shared__ float rstd[MAXN];
     if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);
     const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
@@ -652,7 +678,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
         kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc
         bool nlive = false;
         if (LOOP) {
-            u += gridDim.x * (KGRL_GEMV_WARPS / S);
+            u += gridDim.x * (WARPS / S);
             nlive = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &tn);
             // the same loads as the first unit's above (spelled there as they were: the one-row
             // kernels' code is left as it was)
@@ -670,7 +696,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 #pragma unroll
                 for (int r = 0; r < 3; r++)
 #pragma unroll
-                    for (int p = 1; p < KGRL_GEMV_WARPS; p++)   // S <= 4; a loop to S came out unrolled 16
+                    for (int p = 1; p < 4; p++)   // S <= 4; a loop to S came out unrolled 16
                         if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
         }
         float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
@@ -719,6 +745,20 @@ extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
+}
+// 2..8 rows of plain launches whose units fit one block an SM (down; the host: kgrl__gemv): each block
+// copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's
+// weight loads ahead of the round before's arithmetic (AHEAD). Read through L1 by every unit instead,
+// x's chunks were 76% of the streamed 8-row down's stalls at 0.5B (ncu, H100, forty-third session).
+// 104 registers (ptxas -v, sm_90), no spills. H100, 8 rows, against the variants in the same calls:
+// looping over units (LOOP, 128 registers) down 0.5B 9.8 against 7.5 us, 1.5B 21.9 against 16.6; 8
+// loads a lane a round (UT 8, 128 registers) 8.7 and 18.7 (forty-fourth session).
+#define KGRL_GEMV_COPY_WARPS 16   // the most warps a block: the host's KGRL__GEMV_COPY_WARPS
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)
+kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    const int M = KGRL_GEMV_MAX_ROWS, W = KGRL_GEMV_COPY_WARPS;
+    if (io.bf) kgrl_gemv_run<1, M, false, false, false, true, W, true>(sg, io);
+    else kgrl_gemv_run<0, M, false, false, false, true, W, true>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

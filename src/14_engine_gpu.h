@@ -50,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -275,7 +275,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -295,6 +295,8 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
 // a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
 #define KGRL__GEMV_LOOP_BLOCKS 4
+// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
+#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -321,6 +323,8 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__GEMV_XS_BYTES, ctx->device));
+    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_COPY], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                    (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -467,6 +471,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
+#define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -565,11 +570,31 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
-    // 2..8 rows of plain launches left unstaged (the LM head, down) load each round ahead of the round
-    // before's arithmetic (kgrl_k_gemv_stream: its comment has the figures)
-    if (o.N > 1 && !o.staged && !o.norm_w) k = KGRL__EK_GEMV_STREAM;
+    int threads = 32 * KGRL__GEMV_WARPS;
+    size_t smem = o.staged ? xs_bytes : 0;
+    if (o.N > 1 && !o.staged && !o.norm_w) {
+        // 2..8 rows of plain launches left unstaged: where the units fit one block an SM of at most
+        // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
+        // takes an even share of the units (kgrl_k_gemv_copy); the rest load each round ahead of the
+        // round before's arithmetic from x in L1 (kgrl_k_gemv_stream, whose comment has its figures).
+        // H100, 8 rows, against main (61fc776: the stream kernel) in the same call: down 0.5B 7.50
+        // against 11.61 us (cuBLAS 7.64), 1.5B 16.7 / 16.4 against 36.5 / 36.5 (cuBLAS 13.8); batch-8
+        // decode 0.5B 5778 against 5392 tok/s, 1.5B 2799 / 2816 against 2326 / 2314. With the units at
+        // 16 warps a block, 96 blocks at 1.5B, not 12 in 128: 23.9 against 21.9 us (a looping build).
+        // The 0.5B LM head (18992 units) copying and looping over them took 217.6 against 178.3 us
+        // (forty-fourth session).
+        int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
+        size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);
+        k = KGRL__EK_GEMV_STREAM;
+        if (units > 0 && share <= KGRL__GEMV_COPY_WARPS / o.S && x_bytes <= KGRL__GEMV_COPY_BYTES(e->ctx)) {
+            k = KGRL__EK_GEMV_COPY;
+            blocks = (units + share - 1) / share;
+            threads = 32 * o.S * share;
+            smem = x_bytes;
+        }
+    }
     void *args[] = {&segs, &o};
-    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_WARPS, o.staged ? xs_bytes : 0, args);
+    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, (unsigned)threads, smem, args);
 }
 
 // ---------------------------------------------------------------------------------------------
