@@ -729,7 +729,8 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
 // block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
 // kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B
-// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session)
+// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session). With each round's loads ahead
+// (AHEAD, 128 registers and 16 bytes spilled) the 0.5B gate/up took 19.8 against 17.6 us (forty-fourth)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
@@ -746,7 +747,7 @@ kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
 }
-// 2..8 rows of plain launches whose units fit one block an SM (down; the host: kgrl__gemv): each block
+// 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block
 // copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's
 // weight loads ahead of the round before's arithmetic (AHEAD). Read through L1 by every unit instead,
 // x's chunks were 76% of the streamed 8-row down's stalls at 0.5B (ncu, H100, forty-third session).

@@ -572,25 +572,31 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     }
     int threads = 32 * KGRL__GEMV_WARPS;
     size_t smem = o.staged ? xs_bytes : 0;
-    if (o.N > 1 && !o.staged && !o.norm_w) {
-        // 2..8 rows of plain launches left unstaged: where the units fit one block an SM of at most
+    if (o.N > 1 && !o.norm_w) {
+        // 2..8 rows of plain launches: where the units fit one block an SM of at most
         // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
-        // takes an even share of the units (kgrl_k_gemv_copy); the rest load each round ahead of the
-        // round before's arithmetic from x in L1 (kgrl_k_gemv_stream, whose comment has its figures).
-        // H100, 8 rows, against main (61fc776: the stream kernel) in the same call: down 0.5B 7.50
-        // against 11.61 us (cuBLAS 7.64), 1.5B 16.7 / 16.4 against 36.5 / 36.5 (cuBLAS 13.8); batch-8
-        // decode 0.5B 5778 against 5392 tok/s, 1.5B 2799 / 2816 against 2326 / 2314. With the units at
-        // 16 warps a block, 96 blocks at 1.5B, not 12 in 128: 23.9 against 21.9 us (a looping build).
-        // The 0.5B LM head (18992 units) copying and looping over them took 217.6 against 178.3 us
+        // takes an even share of the units (kgrl_k_gemv_copy); the rest stay staged as above or, left
+        // unstaged, load each round ahead of the round before's arithmetic from x in L1
+        // (kgrl_k_gemv_stream, whose comment has its figures). H100, 8 rows, in the same calls:
+        //   - down, against the stream kernel (61fc776): 0.5B 7.50 against 11.61 us (cuBLAS 7.64), 1.5B
+        //     16.7 / 16.4 against 36.5 / 36.5 (cuBLAS 13.8); batch-8 decode 0.5B 5778 against 5392 tok/s,
+        //     1.5B 2799 / 2816 against 2326 / 2314. With 16 warps a block (96 blocks at 1.5B, not 12 in
+        //     128): 23.9 against 21.9 us, in a looping build;
+        //   - o, against x staged in fp32 (e8f780e): 0.5B 4.13 / 4.10 against 5.42 / 5.40 us (cuBLAS
+        //     3.8), 1.5B 5.14 / 5.14 against 7.13 / 7.11 (cuBLAS 5.0); batch-8 decode 0.5B 5989 / 6000
+        //     against 5795 / 5767 tok/s, 1.5B 2881 / 2833 against 2814 / 2793;
+        //   - the 0.5B LM head (18992 units) copying and looping over them: 217.6 against 178.3 us
         // (forty-fourth session).
         int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
         size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);
-        k = KGRL__EK_GEMV_STREAM;
         if (units > 0 && share <= KGRL__GEMV_COPY_WARPS / o.S && x_bytes <= KGRL__GEMV_COPY_BYTES(e->ctx)) {
             k = KGRL__EK_GEMV_COPY;
+            o.staged = 0;
             blocks = (units + share - 1) / share;
             threads = 32 * o.S * share;
             smem = x_bytes;
+        } else if (!o.staged) {
+            k = KGRL__EK_GEMV_STREAM;
         }
     }
     void *args[] = {&segs, &o};

@@ -791,9 +791,9 @@ static void test_gemv(bool bf16) {
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain");
         gemv_seg_free(&g[0]);
         // a residual segment (o, down) with enough rows, odd, that 2..8-row launches take them two a
-        // warp (kgrl__gemv: at least a block an SM), the last row alone. At K 4864 its launches of 3..8
-        // rows, and those of the plain and 1-segment cases above, copy x into shared memory
-        // (kgrl_k_gemv_copy, as down does; 2 rows fit the fp32 staging), fp32 and bf16
+        // warp (kgrl__gemv: at least a block an SM), the last row alone. Its launches of 2..8 rows, and
+        // those of the plain, 1-segment and 3-segment cases above, copy x into shared memory
+        // (kgrl_k_gemv_copy, as o and down do), fp32 and bf16
         int OCr = 2 * KGRL__GEMV_WARPS * eng->ctx->sm_count + 1;
         gemv_seg_init(&g[0], OCr, K, R, true, true, 83, bf16);
         g[0].res = rnd_stored((size_t)8 * OCr, 87, 1.0f, bf16);
@@ -812,6 +812,11 @@ static void test_gemv(bool bf16) {
             gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "many swiglu rows of the norm");
             gemv_check(g + 1, 1, false, x, dx, NULL, NULL, K, R, bf16, "many plain rows");
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+            // a plain launch past one block an SM of kgrl_k_gemv_copy (64 / S rows an SM, two a unit)
+            // and within 32 blocks an SM: x staged in fp32 (kgrl_k_gemv)
+            gemv_seg_init(&g[0], 64 / S * eng->ctx->sm_count + 1, K, R, true, false, 97, bf16);
+            gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain rows past the copy's share");
+            gemv_seg_free(&g[0]);
         }
         kgrl_free(x); kgrl_free(nw); dfree(dx); dfree(dnw);
     }
