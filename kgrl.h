@@ -11112,7 +11112,9 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         //   - o, against x staged in fp32 (e8f780e): 0.5B 4.13 / 4.10 against 5.42 / 5.40 us (cuBLAS
         //     3.8), 1.5B 5.14 / 5.14 against 7.13 / 7.11 (cuBLAS 5.0); batch-8 decode 0.5B 5989 / 6000
         //     against 5795 / 5767 tok/s, 1.5B 2881 / 2833 against 2814 / 2793;
-        //   - the 0.5B LM head (18992 units) copying and looping over them: 217.6 against 178.3 us
+        //   - the LM head (18992 units at 0.5B) on the copy kernel stays slower: 217.6 against 178.3 us
+        //     at 0.5B with 132 blocks looping over the units; in one pass a block, 1187 to 4748 blocks of
+        //     16 to 4 warps, 188-204 against 178 us at 0.5B and 322-347 against 287 at 1.5B
         // (forty-fourth session).
         int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
         size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);

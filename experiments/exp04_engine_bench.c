@@ -168,6 +168,10 @@
 //   batch 8 5046 / 2324 tokens/s in the full call (5379 / 2308 against 5239 / 2255 for 9ebb14f, the loop
 //   alone, in one A/B call), decode_split step sums 1252 us against 1231 on cuBLAS at 0.5B (3000 / 2294 at
 //   1.5B). Batch 1 unchanged: roofline 51.4% / 65.4% (0.641 / 1.571 ms).
+// Outcome (H100 80GB HBM3, forty-fourth session): the 2..8-row plain launches whose units fit one block
+//   an SM (o, down) copy x into shared memory once a block: batch 8 5946 / 2894 tokens/s (57.9x / 30.1x
+//   HF generate; was 5046 / 2324), decode_split step sums 1118 us against 1225 on cuBLAS at 0.5B (2381 /
+//   2259 at 1.5B). Batch 1 unchanged: roofline 51.5% / 65.6% (0.639 / 1.568 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
