@@ -641,8 +641,9 @@ template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, b
           bool COPY = false>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
-    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers
-    const int UT = MAXN == 1 && !NORM ? 8 : 4;
+    // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers.
+    // LOOP keeps 2, with the next round's 2 ahead (kgrl_k_gemv_loop's comment)
+    const int UT = MAXN == 1 && !NORM ? 8 : LOOP ? 2 : 4;
     __shared__ float part[WARPS][3][MAXN];
     int S = io.S, w = threadIdx.x >> 5, lane = threadIdx.x & 31, j = w % S;
     // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)
@@ -729,12 +730,14 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
 // block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
 // kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B
-// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session). With each round's loads ahead
-// (AHEAD, 128 registers and 16 bytes spilled) the 0.5B gate/up took 19.8 against 17.6 us (forty-fourth)
+// gate/up from 20.8 to 21.4 us at 8 rows (H100, forty-third session). Rounds of 2 loads a lane, the
+// next one ahead (AHEAD; 116 registers, no spills): gate/up at 8 rows 0.5B 16.66 / 16.58 against 17.69 /
+// 17.61 us with rounds of 4 and none ahead, 1.5B 38.9 / 38.9 against 40.3 / 40.1; rounds of 4 with the
+// next ahead spilled 16 bytes and took 19.8 at 0.5B (H100, forty-fourth session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true>(sg, io);
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
 }
 // 2..8 rows of plain launches whose x is not staged (the LM head, down): each round's weight loads go
 // out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.
