@@ -171,7 +171,9 @@
 // Outcome (H100 80GB HBM3, forty-fourth session): the 2..8-row plain launches whose units fit one block
 //   an SM (o, down) copy x into shared memory once a block: batch 8 5946 / 2894 tokens/s (57.9x / 30.1x
 //   HF generate; was 5046 / 2324), decode_split step sums 1118 us against 1225 on cuBLAS at 0.5B (2381 /
-//   2259 at 1.5B). Batch 1 unchanged: roofline 51.5% / 65.6% (0.639 / 1.568 ms).
+//   2259 at 1.5B). Batch 1 unchanged: roofline 51.5% / 65.6% (0.639 / 1.568 ms). With the norm's looping
+//   kernel in rounds of 2 loads, a noisier call: batch 8 5901 / 2915, step sums 1103 against 1236 (2347 /
+//   2298), roofline 51.5% / 65.0%.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
