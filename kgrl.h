@@ -3265,7 +3265,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);\n"
 "}\n"
-"// 2..8 rows of plain launches whose x is not staged (the LM head, down): each round's weight loads go\n"
+"// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's weight loads go\n"
 "// out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.\n"
 "// 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these\n"
 "// launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B\n"

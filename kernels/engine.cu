@@ -739,7 +739,7 @@ kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
 }
-// 2..8 rows of plain launches whose x is not staged (the LM head, down): each round's weight loads go
+// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's weight loads go
 // out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.
 // 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these
 // launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B
