@@ -650,10 +650,10 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
     kgrl_gemv_unit t;
-    // units a block takes at once: COPY's blocks are launched with as many warps as the host spreads
-    // the units evenly over the SMs with (WARPS at most)
-    int u = blockIdx.x * (WARPS / S) + w / S;   // this warp's unit
-    if (COPY) u = blockIdx.x * (int)(blockDim.x >> 5) / S + w / S;   // the host sizes COPY's blocks
+    // this warp's unit; a block takes WARPS / S units at once, COPY's blockDim.x / 32 / S (the host
+    // spreads the units evenly over the SMs). Two statements, so that the other kernels' PTX stays as it was
+    int u = blockIdx.x * (WARPS / S) + w / S;
+    if (COPY) u = blockIdx.x * (int)(blockDim.x >> 5) / S + w / S;
     bool live = kgrl_gemv_find<(MAXN > 1)>(sg, io, u, &t);
     const void *W0 = live ? sg.s[t.s0].W : NULL, *W1 = live ? sg.s[t.s1].W : NULL;
     uint4 wc[UT];
@@ -724,8 +724,8 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
         else if (io.bf) kgrl_gemv_run<1, M, false, true>(sg, io);
         else if (io.norm_w) kgrl_gemv_run<0, M, true, true>(sg, io);
         else kgrl_gemv_run<0, M, false, true>(sg, io);
-    } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host
-    else kgrl_gemv_run<0, M, true>(sg, io);                   // sends plain ones to kgrl_k_gemv_stream)
+    } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host sends
+    else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)
 }
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
 // block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
@@ -739,8 +739,8 @@ kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
 }
-// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's weight loads go
-// out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), so they are in flight during it.
+// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's
+// weight loads go out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), in flight during it.
 // 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these
 // launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B
 // 286.3 against 318.6; down 11.57 / 11.54 against 11.94 / 11.89, 36.2 against 37.6; batch-8 decode 0.5B

@@ -693,8 +693,8 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
     return w;
 }
 // One configuration against the CPU loop: rows 0..7 each launched alone (kgrl_k_gemv1 or
-// kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop or
-// kgrl_k_gemv_stream, as kgrl__gemv picks); every row of those against
+// kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop,
+// kgrl_k_gemv_copy or kgrl_k_gemv_stream, as kgrl__gemv picks); every row of those against
 // its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N).
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
