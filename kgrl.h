@@ -1189,7 +1189,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2827,7 +2827,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w\n"
 "// (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches\n"
 "// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one\n"
-"// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks.\n"
+"// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,\n"
+"// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
@@ -3265,8 +3266,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);\n"
 "}\n"
-"// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's\n"
-"// weight loads go out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), in flight during it.\n"
+"// 2..8 rows of plain launches left to it (the fp32 LM head; the bf16 one until kgrl_k_gemv_mma and\n"
+"// down until kgrl_k_gemv_copy, the figures below from then): each round's weight loads go out before\n"
+"// the round before's arithmetic (kgrl_gemv_dot's AHEAD), in flight during it.\n"
 "// 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these\n"
 "// launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B\n"
 "// 286.3 against 318.6; down 11.57 / 11.54 against 11.94 / 11.89, 36.2 against 37.6; batch-8 decode 0.5B\n"
@@ -3289,6 +3291,98 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    const int M = KGRL_GEMV_MAX_ROWS, W = KGRL_GEMV_COPY_WARPS;\n"
 "    if (io.bf) kgrl_gemv_run<1, M, false, false, false, true, W, true>(sg, io);\n"
 "    else kgrl_gemv_run<0, M, false, false, false, true, W, true>(sg, io);\n"
+"}\n"
+"// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least\n"
+"// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..8, so that a row's bits still do not\n"
+"// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16\n"
+"// products, fp32 sums; columns N..7 zero), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking\n"
+"// the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and\n"
+"// r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a\n"
+"// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no\n"
+"// shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first\n"
+"// warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n\n"
+"// alone: a row's bits do not depend on N. They are the tensor cores' sums, not kgrl_gemv_run's fmaf\n"
+"// chain, so they differ from the other GEMV kernels' (within bf16 rounding: test_gemv).\n"
+"// Each lane keeps KGRL_GEMV_MMA_ROUND steps (4 loads of 16 bytes) in flight and loads the next tile's\n"
+"// first round before the parts are added; a block's warps take tiles blockIdx.x * 2 + w / 4, + 2\n"
+"// gridDim.x, ... (one wave of blocks: 9496 tiles at Qwen2.5's vocabulary, ~9 a pair of warps).\n"
+"// H100, against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth\n"
+"// session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS\n"
+"// 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against\n"
+"// 6039 tok/s, 1.5B 3084 against 2938; the batch-1 step 0.6467 against 0.6448 ms a token (0.5B), 1.5705\n"
+"// against 1.5673. Tried in those calls: a tile a warp (the warps' last tiles a tail: 101-106 us at 8\n"
+"// rows, the batch-1 step +30 us); rounds of 4 steps (96.1 us at 8 rows, but the batch-1 step +15 us)\n"
+"// or 1 (117.9); the trigger right after the wait (step +2-4 us) or no loads before the wait (+4).\n"
+"#define KGRL_GEMV_MMA_WARPS 8   // warps per block: the host's KGRL__GEMV_MMA_WARPS\n"
+"#define KGRL_GEMV_MMA_PARTS 4   // warps a tile: the host's KGRL__GEMV_MMA_PARTS\n"
+"#define KGRL_GEMV_MMA_ROUND 2   // steps of 32 k a lane keeps in flight\n"
+"__device__ __forceinline__ void kgrl_mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1) {\n"
+"#if __CUDA_ARCH__ >= 800\n"
+"    asm(\"mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\"\n"
+"        : \"+f\"(d[0]), \"+f\"(d[1]), \"+f\"(d[2]), \"+f\"(d[3])\n"
+"        : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));\n"
+"#endif\n"
+"}\n"
+"// the round of U steps from step s0 of rows ra and rb (pointers at the lane's chunk of the part's\n"
+"// first step); past the part's last step its chunk again (unused), so the loads go out together\n"
+"template <int U>\n"
+"__device__ __forceinline__ void kgrl_gemv_mma_load(uint4* wa, uint4* wb, const uint4* ra, const uint4* rb, int s0, int steps) {\n"
+"#pragma unroll\n"
+"    for (int i = 0; i < U; i++) {\n"
+"        int c = 4 * min(s0 + i, steps - 1);\n"
+"        wa[i] = __ldcs(ra + c);\n"
+"        wb[i] = __ldcs(rb + c);\n"
+"    }\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)\n"
+"kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;\n"
+"    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];\n"
+"    const kgrl_gemv_seg& seg = sg.s[0];\n"
+"    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;\n"
+"    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;\n"
+"    int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps\n"
+"    int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's\n"
+"    const uint4* W = (const uint4*)seg.W + t + 4 * sb;\n"
+"    const uint4 *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch, *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
+"    uint4 wa[U], wb[U];\n"
+"    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
+"    kgrl_dep_wait();   // x is the kernel before's\n"
+"    const uint4* x = (const uint4*)io.x + (u64)min(g, io.N - 1) * nch + t + 4 * sb;   // x row g: column g\n"
+"    bool xlive = g < io.N;\n"
+"    for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)\n"
+"        float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1\n"
+"        for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {\n"
+"#pragma unroll\n"
+"            for (int i = 0; i < U; i++) {\n"
+"                if (s0 + i >= ns) break;\n"
+"                uint4 xv = xlive ? x[4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);\n"
+"                kgrl_mma_bf16(d, wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);\n"
+"                kgrl_mma_bf16(d, wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);\n"
+"            }\n"
+"            if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);\n"
+"        }\n"
+"        int next = tile + stride;   // the next tile's first round, in flight during the part sums\n"
+"        ra = W + (u64)min(next * 16 + g, OC - 1) * nch;\n"
+"        rb = W + (u64)min(next * 16 + g + 8, OC - 1) * nch;\n"
+"        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
+"        parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);\n"
+"        __syncthreads();\n"
+"        if (part == 0)\n"
+"            for (int q = 1; q < P; q++) {\n"
+"                float4 v = parts[w + q][lane];\n"
+"                d[0] += v.x; d[1] += v.y; d[2] += v.z; d[3] += v.w;\n"
+"            }\n"
+"        __syncthreads();\n"
+"        int o = tile * 16 + g;\n"
+"        if (part == 0 && tile < tiles)\n"
+"#pragma unroll\n"
+"            for (int k = 0; k < 4; k++) {\n"
+"                int n = 2 * t + (k & 1), ok = o + (k >> 1) * 8;\n"
+"                if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[k], 1);\n"
+"            }\n"
+"    }\n"
+"    kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -10805,7 +10899,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -11002,6 +11096,9 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
+#define KGRL__GEMV_MMA_WARPS 8     // KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS: kgrl_k_gemv_mma's
+#define KGRL__GEMV_MMA_PARTS 4
+#define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -11062,6 +11159,22 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
     }
     return units;
 }
+// The LM head (bf16, one plain segment of at least KGRL__GEMV_MMA_ROWS rows, K a multiple of 32) on
+// kgrl_k_gemv_mma, at every N, so that a row's bits do not depend on N; false where it does not apply.
+// Its sums are the tensor cores', so its bits differ from the other GEMVs' (kernels/engine.cu).
+static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
+    const kgrl__gemv_seg *s = &sg->s[0];
+    if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
+        s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
+        return false;
+    // one wave of blocks (4 an SM, the kernel's launch bounds), each taking tiles of 16 rows two at a time
+    int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
+    int blocks = (tiles + slots - 1) / slots;
+    if (blocks > 4 * e->ctx->sm_count) blocks = 4 * e->ctx->sm_count;
+    void *args[] = {(void *)sg, (void *)o};
+    kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+    return true;
+}
 static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
@@ -11069,6 +11182,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
+    if (kgrl__gemv_mma(e, &segs, &o)) return;
     int units = kgrl__gemv_units(sg, io, false);
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);   // from the units at N = 1: the same bits
     int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;

@@ -301,7 +301,8 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w
 // (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches
 // unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one
-// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks.
+// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,
+// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -739,8 +740,9 @@ kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
     if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
     else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
 }
-// 2..8 rows of plain launches left to it (the LM head; down until kgrl_k_gemv_copy): each round's
-// weight loads go out before the round before's arithmetic (kgrl_gemv_dot's AHEAD), in flight during it.
+// 2..8 rows of plain launches left to it (the fp32 LM head; the bf16 one until kgrl_k_gemv_mma and
+// down until kgrl_k_gemv_copy, the figures below from then): each round's weight loads go out before
+// the round before's arithmetic (kgrl_gemv_dot's AHEAD), in flight during it.
 // 116 registers, 4 blocks an SM as kgrl_k_gemv. H100, 8 rows, against 9ebb14f (AHEAD off, these
 // launches in kgrl_k_gemv) in the same call: LM head 0.5B 178.3 / 177.2 against 195.2 / 195.2 us, 1.5B
 // 286.3 against 318.6; down 11.57 / 11.54 against 11.94 / 11.89, 36.2 against 37.6; batch-8 decode 0.5B
@@ -763,6 +765,98 @@ kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
     const int M = KGRL_GEMV_MAX_ROWS, W = KGRL_GEMV_COPY_WARPS;
     if (io.bf) kgrl_gemv_run<1, M, false, false, false, true, W, true>(sg, io);
     else kgrl_gemv_run<0, M, false, false, false, true, W, true>(sg, io);
+}
+// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least
+// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..8, so that a row's bits still do not
+// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16
+// products, fp32 sums; columns N..7 zero), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking
+// the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and
+// r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a
+// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no
+// shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first
+// warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n
+// alone: a row's bits do not depend on N. They are the tensor cores' sums, not kgrl_gemv_run's fmaf
+// chain, so they differ from the other GEMV kernels' (within bf16 rounding: test_gemv).
+// Each lane keeps KGRL_GEMV_MMA_ROUND steps (4 loads of 16 bytes) in flight and loads the next tile's
+// first round before the parts are added; a block's warps take tiles blockIdx.x * 2 + w / 4, + 2
+// gridDim.x, ... (one wave of blocks: 9496 tiles at Qwen2.5's vocabulary, ~9 a pair of warps).
+// H100, against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth
+// session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS
+// 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against
+// 6039 tok/s, 1.5B 3084 against 2938; the batch-1 step 0.6467 against 0.6448 ms a token (0.5B), 1.5705
+// against 1.5673. Tried in those calls: a tile a warp (the warps' last tiles a tail: 101-106 us at 8
+// rows, the batch-1 step +30 us); rounds of 4 steps (96.1 us at 8 rows, but the batch-1 step +15 us)
+// or 1 (117.9); the trigger right after the wait (step +2-4 us) or no loads before the wait (+4).
+#define KGRL_GEMV_MMA_WARPS 8   // warps per block: the host's KGRL__GEMV_MMA_WARPS
+#define KGRL_GEMV_MMA_PARTS 4   // warps a tile: the host's KGRL__GEMV_MMA_PARTS
+#define KGRL_GEMV_MMA_ROUND 2   // steps of 32 k a lane keeps in flight
+__device__ __forceinline__ void kgrl_mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1) {
+#if __CUDA_ARCH__ >= 800
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#endif
+}
+// the round of U steps from step s0 of rows ra and rb (pointers at the lane's chunk of the part's
+// first step); past the part's last step its chunk again (unused), so the loads go out together
+template <int U>
+__device__ __forceinline__ void kgrl_gemv_mma_load(uint4* wa, uint4* wb, const uint4* ra, const uint4* rb, int s0, int steps) {
+#pragma unroll
+    for (int i = 0; i < U; i++) {
+        int c = 4 * min(s0 + i, steps - 1);
+        wa[i] = __ldcs(ra + c);
+        wb[i] = __ldcs(rb + c);
+    }
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)
+kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;
+    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];
+    const kgrl_gemv_seg& seg = sg.s[0];
+    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;
+    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;
+    int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps
+    int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's
+    const uint4* W = (const uint4*)seg.W + t + 4 * sb;
+    const uint4 *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch, *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
+    uint4 wa[U], wb[U];
+    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
+    kgrl_dep_wait();   // x is the kernel before's
+    const uint4* x = (const uint4*)io.x + (u64)min(g, io.N - 1) * nch + t + 4 * sb;   // x row g: column g
+    bool xlive = g < io.N;
+    for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)
+        float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1
+        for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {
+#pragma unroll
+            for (int i = 0; i < U; i++) {
+                if (s0 + i >= ns) break;
+                uint4 xv = xlive ? x[4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);
+                kgrl_mma_bf16(d, wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);
+                kgrl_mma_bf16(d, wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);
+            }
+            if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);
+        }
+        int next = tile + stride;   // the next tile's first round, in flight during the part sums
+        ra = W + (u64)min(next * 16 + g, OC - 1) * nch;
+        rb = W + (u64)min(next * 16 + g + 8, OC - 1) * nch;
+        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
+        parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);
+        __syncthreads();
+        if (part == 0)
+            for (int q = 1; q < P; q++) {
+                float4 v = parts[w + q][lane];
+                d[0] += v.x; d[1] += v.y; d[2] += v.z; d[3] += v.w;
+            }
+        __syncthreads();
+        int o = tile * 16 + g;
+        if (part == 0 && tile < tiles)
+#pragma unroll
+            for (int k = 0; k < 4; k++) {
+                int n = 2 * t + (k & 1), ok = o + (k >> 1) * 8;
+                if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[k], 1);
+            }
+    }
+    kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

@@ -50,7 +50,7 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -275,7 +275,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -472,6 +472,9 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
+#define KGRL__GEMV_MMA_WARPS 8     // KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS: kgrl_k_gemv_mma's
+#define KGRL__GEMV_MMA_PARTS 4
+#define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -532,6 +535,22 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
     }
     return units;
 }
+// The LM head (bf16, one plain segment of at least KGRL__GEMV_MMA_ROWS rows, K a multiple of 32) on
+// kgrl_k_gemv_mma, at every N, so that a row's bits do not depend on N; false where it does not apply.
+// Its sums are the tensor cores', so its bits differ from the other GEMVs' (kernels/engine.cu).
+static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
+    const kgrl__gemv_seg *s = &sg->s[0];
+    if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
+        s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
+        return false;
+    // one wave of blocks (4 an SM, the kernel's launch bounds), each taking tiles of 16 rows two at a time
+    int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
+    int blocks = (tiles + slots - 1) / slots;
+    if (blocks > 4 * e->ctx->sm_count) blocks = 4 * e->ctx->sm_count;
+    void *args[] = {(void *)sg, (void *)o};
+    kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+    return true;
+}
 static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
@@ -539,6 +558,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
     kgrl__gemv_segs segs = *sg;
     kgrl__gemv_io o = *io;
+    if (kgrl__gemv_mma(e, &segs, &o)) return;
     int units = kgrl__gemv_units(sg, io, false);
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);   // from the units at N = 1: the same bits
     int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;

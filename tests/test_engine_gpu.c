@@ -694,11 +694,13 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 }
 // One configuration against the CPU loop: rows 0..7 each launched alone (kgrl_k_gemv1 or
 // kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop,
-// kgrl_k_gemv_copy or kgrl_k_gemv_stream, as kgrl__gemv picks); every row of those against
-// its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N).
+// kgrl_k_gemv_copy or kgrl_k_gemv_stream, as kgrl__gemv picks; the bf16 LM head kgrl_k_gemv_mma at
+// every N); every row of those against its launch alone, bit for bit (a row's result must not
+// depend on the rows beside it or on N).
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
-// sides and fp32 sums; the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
+// sides and fp32 sums (the LM head's tensor-core sums too: each mma adds exact bf16 products into
+// an fp32 accumulator); the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
 // 3.9e-3 holds with room for the sums. swiglu stores gate and up, silu and h: a rounding of gate
 // or up may land on the other neighbour than the double reference's, so 2x (as test_ops' swiglu).
 // A residual segment rounds twice (y, then y + resid, as the CPU loop does): the first rounding may
@@ -800,15 +802,15 @@ static void test_gemv(bool bf16) {
         g[0].dres = up(g[0].res, (size_t)8 * OCr, bf16);
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual");
         gemv_seg_free(&g[0]);
-        // launches of more than 32 blocks an SM, as the LM head and the 1.5B gate/up at 8 rows: the
-        // plain one unstaged (kgrl_k_gemv_stream), the norm's staged in one wave of blocks that loop
-        // over units (kgrl_k_gemv_loop), with a row split over 1 warp (K 64) and 2 (K 1536); the last
-        // units alone
+        // launches of more than 32 blocks an SM, as the 1.5B gate/up at 8 rows: the plain one unstaged
+        // (kgrl_k_gemv_stream; its bias keeps it off kgrl_k_gemv_mma in bf16), the norm's staged in one
+        // wave of blocks that loop over units (kgrl_k_gemv_loop), with a row split over 1 warp (K 64)
+        // and 2 (K 1536); the last units alone
         if (K == 64 || K == 1536) {
             int S = kgrl__gemv_split(K, 1 << 20, eng->ctx->sm_count, bf16);   // the split of that many units
             int OCl = 32 * eng->ctx->sm_count * 2 * KGRL__GEMV_WARPS / S + 3;
             gemv_seg_init(&g[0], OCl, K, R, true, true, 91, bf16);
-            gemv_seg_init(&g[1], OCl, K, R, false, false, 95, bf16);
+            gemv_seg_init(&g[1], OCl, K, R, true, false, 95, bf16);
             gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "many swiglu rows of the norm");
             gemv_check(g + 1, 1, false, x, dx, NULL, NULL, K, R, bf16, "many plain rows");
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
@@ -816,6 +818,13 @@ static void test_gemv(bool bf16) {
             // and within 32 blocks an SM: x staged in fp32 (kgrl_k_gemv)
             gemv_seg_init(&g[0], 64 / S * eng->ctx->sm_count + 1, K, R, true, false, 97, bf16);
             gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain rows past the copy's share");
+            gemv_seg_free(&g[0]);
+        }
+        // the LM head at the models' K: a plain segment of a vocabulary's rows, its last tile of 16
+        // rows partial (bf16: kgrl_k_gemv_mma; fp32: kgrl_k_gemv_stream)
+        if (K == 896 || K == 1536) {
+            gemv_seg_init(&g[0], KGRL__GEMV_MMA_ROWS + 5, K, R, false, false, 99, bf16);
+            gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "LM head");
             gemv_seg_free(&g[0]);
         }
         kgrl_free(x); kgrl_free(nw); dfree(dx); dfree(dnw);
