@@ -174,6 +174,11 @@
 //   2259 at 1.5B). Batch 1 unchanged: roofline 51.5% / 65.6% (0.639 / 1.568 ms). With the norm's looping
 //   kernel in rounds of 2 loads, a noisier call: batch 8 5901 / 2915, step sums 1103 against 1236 (2347 /
 //   2298), roofline 51.5% / 65.0%.
+// Outcome (H100 80GB HBM3, forty-fifth session): the bf16 LM head on tensor cores at every N
+//   (kgrl_k_gemv_mma): 8 rows 98.4 / 162.9 us against cuBLAS's 100.1 / 167.7 (178.2 / 286.4 before);
+//   batch 8 6452 / 3081 tokens/s (59.0x / 24.6x HF generate), decode_split step sums 1009 us against 1228 on
+//   cuBLAS at 0.5B (2184 / 2242 at 1.5B). Batch 1 ~2-3 us a token slower in same-call A/Bs: roofline
+//   51.0% / 65.2% (0.645 / 1.576 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
