@@ -630,17 +630,29 @@ __device__ __forceinline__ const uint4* kgrl_gemv_copy(uint4* xs, const uint4* x
     __syncthreads();
     return xs;
 }
-// STAGED (N >= 2 where the rows fit, io.staged): x staged once a block (kgrl_gemv_stage), in the
-// dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2, kgrl_k_gemv_loop): a grid of
-// one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x, ..., so
-// x is staged once a resident block, not once a unit's block; each warp's next unit loads its first
-// round during this unit's part sums and finish. AHEAD (kgrl_k_gemv_stream, kgrl_k_gemv_copy):
-// kgrl_gemv_dot's next round goes out before this round's arithmetic. COPY (kgrl_k_gemv_copy): x
-// read from the block's copy in shared memory (kgrl_gemv_copy). WARPS: the most warps a block. The
-// units' arithmetic is the same in every variant.
-template <int BF, int MAXN, bool NORM, bool STAGED = false, bool LOOP = false, bool AHEAD = false, int WARPS = KGRL_GEMV_WARPS,
-          bool COPY = false>
+// How an entry point of kgrl_gemv_run reads x and goes through its units; the units' arithmetic is the
+// same in every variant. STAGED (N >= 2 where the rows fit, io.staged): x staged once a block
+// (kgrl_gemv_stage), in the dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2): a
+// grid of one wave, each block going on to the units of blocks blockIdx.x + gridDim.x, + 2 gridDim.x,
+// ..., so x is staged once a resident block, not once a unit's block; each warp's next unit loads its
+// first round during this unit's part sums and finish. AHEAD: kgrl_gemv_dot's next round goes out
+// before this round's arithmetic. COPY: x read from the block's copy in shared memory
+// (kgrl_gemv_copy). WARPS: the most warps a block.
+#define KGRL_GEMV_COPY_WARPS 16   // kgrl_k_gemv_copy's most warps a block: the host's KGRL__GEMV_COPY_WARPS
+template <bool STAGED_, bool LOOP_, bool AHEAD_, bool COPY_, int WARPS_>
+struct kgrl_gemv_variant {
+    static constexpr bool STAGED = STAGED_, LOOP = LOOP_, AHEAD = AHEAD_, COPY = COPY_;
+    static constexpr int WARPS = WARPS_;
+};
+typedef kgrl_gemv_variant<false, false, false, false, KGRL_GEMV_WARPS> kgrl_gemv_direct;   // x read where it is
+typedef kgrl_gemv_variant<true, false, false, false, KGRL_GEMV_WARPS> kgrl_gemv_staged;    // kgrl_k_gemv (io.staged)
+typedef kgrl_gemv_variant<true, true, true, false, KGRL_GEMV_WARPS> kgrl_gemv_looping;     // kgrl_k_gemv_loop
+typedef kgrl_gemv_variant<false, false, true, false, KGRL_GEMV_WARPS> kgrl_gemv_streaming; // kgrl_k_gemv_stream
+typedef kgrl_gemv_variant<false, false, true, true, KGRL_GEMV_COPY_WARPS> kgrl_gemv_copying; // kgrl_k_gemv_copy
+template <int BF, int MAXN, bool NORM, class V = kgrl_gemv_direct>
 __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
+    constexpr bool STAGED = V::STAGED, LOOP = V::LOOP, AHEAD = V::AHEAD, COPY = V::COPY;
+    constexpr int WARPS = V::WARPS;
     // 16-byte weight loads in flight per lane (a pair: UT / 2 each). A launch that reads the norm
     // (rows of the hidden size) keeps 4 in N = 1 too: its x and norm-weight chunks need the registers.
     // LOOP keeps 2, with the next round's 2 ahead (kgrl_k_gemv_loop's comment)
@@ -721,10 +733,10 @@ extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     const int M = KGRL_GEMV_MAX_ROWS;
     if (io.staged) {
-        if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true, true>(sg, io);
-        else if (io.bf) kgrl_gemv_run<1, M, false, true>(sg, io);
-        else if (io.norm_w) kgrl_gemv_run<0, M, true, true>(sg, io);
-        else kgrl_gemv_run<0, M, false, true>(sg, io);
+        if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true, kgrl_gemv_staged>(sg, io);
+        else if (io.bf) kgrl_gemv_run<1, M, false, kgrl_gemv_staged>(sg, io);
+        else if (io.norm_w) kgrl_gemv_run<0, M, true, kgrl_gemv_staged>(sg, io);
+        else kgrl_gemv_run<0, M, false, kgrl_gemv_staged>(sg, io);
     } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host sends
     else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)
 }
@@ -737,8 +749,8 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
 // next ahead spilled 16 bytes and took 19.8 at 0.5B (H100, forty-fourth session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, true, true, true>(sg, io);
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);
 }
 // 2..8 rows of plain launches left to it (the fp32 LM head; the bf16 one until kgrl_k_gemv_mma and
 // down until kgrl_k_gemv_copy, the figures below from then): each round's weight loads go out before
@@ -749,8 +761,8 @@ kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
 // 5379 / 5354 against 5239 / 5227 tok/s, 1.5B 2308 against 2255 (forty-third session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, false, false, true>(sg, io);
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);
 }
 // 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block
 // copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's
@@ -759,12 +771,10 @@ kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
 // 104 registers (ptxas -v, sm_90), no spills. H100, 8 rows, against the variants in the same calls:
 // looping over units (LOOP, 128 registers) down 0.5B 9.8 against 7.5 us, 1.5B 21.9 against 16.6; 8
 // loads a lane a round (UT 8, 128 registers) 8.7 and 18.7 (forty-fourth session).
-#define KGRL_GEMV_COPY_WARPS 16   // the most warps a block: the host's KGRL__GEMV_COPY_WARPS
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)
 kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    const int M = KGRL_GEMV_MAX_ROWS, W = KGRL_GEMV_COPY_WARPS;
-    if (io.bf) kgrl_gemv_run<1, M, false, false, false, true, W, true>(sg, io);
-    else kgrl_gemv_run<0, M, false, false, false, true, W, true>(sg, io);
+    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);
+    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);
 }
 // The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least
 // KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..8, so that a row's bits still do not
