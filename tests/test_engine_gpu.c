@@ -699,8 +699,8 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 // depend on the rows beside it or on N).
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
-// sides and fp32 sums (the LM head's tensor-core sums too: each mma adds exact bf16 products into
-// an fp32 accumulator); the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
+// sides and fp32 sums (the LM head's tensor-core sums too: exact bf16 products into fp32
+// accumulators, added in the hardware's own order and rounding); the output is rounded once, at most 2^-9 of the largest value, so 2^-8 =
 // 3.9e-3 holds with room for the sums. swiglu stores gate and up, silu and h: a rounding of gate
 // or up may land on the other neighbour than the double reference's, so 2x (as test_ops' swiglu).
 // A residual segment rounds twice (y, then y + resid, as the CPU loop does): the first rounding may
