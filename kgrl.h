@@ -3344,7 +3344,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        wb[i] = __ldcs(rb + c);\n"
 "    }\n"
 "}\n"
-"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)\n"
+"// the tile's rows r0 + g and r0 + g + 8 (a row past OC: the last row, loaded and not stored), from\n"
+"// W at the lane's first chunk\n"
+"__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, int tile, int g, int OC,\n"
+"                                                   int nch) {\n"
+"    *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;\n"
+"    *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS\n"
 "kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;\n"
 "    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];\n"
@@ -3354,7 +3361,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps\n"
 "    int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's\n"
 "    const uint4* W = (const uint4*)seg.W + t + 4 * sb;\n"
-"    const uint4 *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch, *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
+"    const uint4 *ra, *rb;\n"
+"    kgrl_gemv_mma_rows(&ra, &rb, W, tile, g, OC, nch);\n"
 "    uint4 wa[U], wb[U];\n"
 "    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
 "    kgrl_dep_wait();   // x is the kernel before's\n"
@@ -3373,8 +3381,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);\n"
 "        }\n"
 "        int next = tile + stride;   // the next tile's first round, in flight during the part sums\n"
-"        ra = W + (u64)min(next * 16 + g, OC - 1) * nch;\n"
-"        rb = W + (u64)min(next * 16 + g + 8, OC - 1) * nch;\n"
+"        kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);\n"
 "        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
 "        parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);\n"
 "        __syncthreads();\n"
@@ -11108,6 +11115,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
 #define KGRL__GEMV_MMA_WARPS 8     // KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS: kgrl_k_gemv_mma's
 #define KGRL__GEMV_MMA_PARTS 4
+#define KGRL__GEMV_MMA_BLOCKS 4    // blocks an SM: kgrl_k_gemv_mma's launch bounds
 #define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
@@ -11177,10 +11185,10 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
         s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
         return false;
-    // one wave of blocks (4 an SM, the kernel's launch bounds), each taking tiles of 16 rows two at a time
+    // one wave of blocks, each taking tiles of 16 rows two at a time
     int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
     int blocks = (tiles + slots - 1) / slots;
-    if (blocks > 4 * e->ctx->sm_count) blocks = 4 * e->ctx->sm_count;
+    if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
     void *args[] = {(void *)sg, (void *)o};
     kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;

@@ -818,7 +818,14 @@ __device__ __forceinline__ void kgrl_gemv_mma_load(uint4* wa, uint4* wb, const u
         wb[i] = __ldcs(rb + c);
     }
 }
-extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)
+// the tile's rows r0 + g and r0 + g + 8 (a row past OC: the last row, loaded and not stored), from
+// W at the lane's first chunk
+__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, int tile, int g, int OC,
+                                                   int nch) {
+    *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;
+    *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS
 kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;
     __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];
@@ -828,7 +835,8 @@ kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant
     int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps
     int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's
     const uint4* W = (const uint4*)seg.W + t + 4 * sb;
-    const uint4 *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch, *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
+    const uint4 *ra, *rb;
+    kgrl_gemv_mma_rows(&ra, &rb, W, tile, g, OC, nch);
     uint4 wa[U], wb[U];
     if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
     kgrl_dep_wait();   // x is the kernel before's
@@ -847,8 +855,7 @@ kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant
             if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);
         }
         int next = tile + stride;   // the next tile's first round, in flight during the part sums
-        ra = W + (u64)min(next * 16 + g, OC - 1) * nch;
-        rb = W + (u64)min(next * 16 + g + 8, OC - 1) * nch;
+        kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);
         if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
         parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);
         __syncthreads();

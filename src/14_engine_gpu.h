@@ -474,6 +474,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
 #define KGRL__GEMV_MMA_WARPS 8     // KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS: kgrl_k_gemv_mma's
 #define KGRL__GEMV_MMA_PARTS 4
+#define KGRL__GEMV_MMA_BLOCKS 4    // blocks an SM: kgrl_k_gemv_mma's launch bounds
 #define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
@@ -543,10 +544,10 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
         s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
         return false;
-    // one wave of blocks (4 an SM, the kernel's launch bounds), each taking tiles of 16 rows two at a time
+    // one wave of blocks, each taking tiles of 16 rows two at a time
     int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
     int blocks = (tiles + slots - 1) / slots;
-    if (blocks > 4 * e->ctx->sm_count) blocks = 4 * e->ctx->sm_count;
+    if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
     void *args[] = {(void *)sg, (void *)o};
     kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;
