@@ -25,6 +25,10 @@
 //       (tensor cores, both KV groups' cached slots copied to shared memory before its wait), then its
 //       rows of o. 8, 16 or 32 warps a block (112, 56 or 28 blocks). `./chain_micro 3 carve` asks every
 //       kernel for the largest shared-memory carveout.
+//   Q   four launches, no q/k/v launch: down's blocks add their rows' share of the next layer's q/k/v
+//       (partial sums over their rows of x, W_qkv transposed) and the attention sums the 112 partials
+//       of its head (kQ_down, kQ_att; layer 0's partials from kQ_p0)
+//   R   A without the q/k/v launch (timing only): what Q can gain at most
 // In B and C a block takes a ticket (an atomic, in the order blocks start) that picks its role and
 // unit, so a block only ever waits for blocks with lower tickets, which have started: no deadlock
 // whatever the residency. A consumer's thread 0 spins on its producers' counter (acquire); a
@@ -58,6 +62,13 @@
 // their weights while o runs (K2: 6.1 us a layer). Nsight Compute on one launch alone (caches
 // flushed): kK_mlp 19.1 us at 41% of DRAM bandwidth, against kA_gu 10.7 + kA_down 8.5. The engine
 // build of it (branch wip/mlp-split) ran the 0.5B step slower (NOTES.md, thirty-fifth session).
+// Forty-sixth session, same GPU, q/k/v as down's partials (./chain_micro 3 twice, best us a layer;
+// Q's layer 0 against the CPU 1.41e-07, after 24 layers against A0 3.49e-07):
+//   A 29.96 / 29.94   G 21.30 / 21.28   Q 26.05 / 26.06   R 26.10 / 26.10
+// (Q was 28.21 while each thread summed its partials one load at a time.) So the partials cost
+// nothing here: Q gains all that removing the q/k/v launch gains, 3.9 us a layer. In the engine
+// that launch is worth less: the 0.5B step without it (layers 1-23, timing only) took 0.6029 ms a
+// token against 0.6485, 2.0 us a layer, 54.6% of the roofline at most (NOTES.md, forty-sixth session).
 #include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <math.h>
@@ -93,6 +104,8 @@ struct P {
     int *cnt;                               // (L, CNT_N)
     const bf16* wdt;                        // (L, F, C): W_down transposed, for K's split by h index
     unsigned long long* acc;                // (L, C): K's down partials summed in 2^-32 fixed point
+    const bf16* wqkvt;                      // (L, C, QKV_ROWS): W_qkv transposed, for Q's partials
+    float *qp, *ssp;                        // (L, DOWN_BLOCKS, QKV_ROWS), (L, DOWN_BLOCKS): Q's q/k/v partials
 };
 
 __device__ __forceinline__ void dep_prev() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
@@ -634,6 +647,162 @@ __global__ void __launch_bounds__(THREADS) kK4_o(P p, int l) {
 }
 __global__ void __launch_bounds__(THREADS) kK4_mlp(P p, int l) { mlp_split<true>(p, l); }
 __global__ void __launch_bounds__(THREADS) kK5_mlp(P p, int l) { mlp_split<false, 16>(p, l); }
+// ---- Q: no q/k/v launch. Down's block b, once its WARPS rows of x (the next layer's input) are
+// summed, adds their share of the next layer's q/k/v: partial[o] = sum over its rows r of
+// W_qkv[o, r] x[r] (W_qkv transposed, its rows loaded before the dependency), and its share of
+// x . x; the attention's block sums the 112 partials of its head's q and its group's k and v in a
+// fixed order, takes 1 / rms from the summed squares, and writes the new key and value into the
+// cache itself. So a layer is four launches: [attention] [o] [gate/up] [down + partials]. Layer 0's
+// partials come from a launch of their own (kQ_p0). The sums' order differs from A's, so Q is
+// checked against the CPU and against A0 after 24 layers, as H-J.
+constexpr int QP_THREADS = QKV_ROWS / 8;   // a thread 8 outputs of the partial (144 of a block's 256)
+static_assert(QKV_ROWS % 8 == 0 && QP_THREADS <= THREADS, "a thread 8 consecutive outputs");
+// the partial of block u's rows x (WARPS values, shared) for layer l's q/k/v, from wt loaded earlier
+__device__ __forceinline__ void qkv_partial(const P& p, int l, int u, const uint4 (&wt)[WARPS], const float* x) {
+    int t = threadIdx.x;
+    if (t < QP_THREADS) {
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) {
+            const __nv_bfloat162* h = (const __nv_bfloat162*)&wt[w];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                float2 f = __bfloat1622float2(h[e]);
+                acc[2 * e] = fmaf(f.x, x[w], acc[2 * e]);
+                acc[2 * e + 1] = fmaf(f.y, x[w], acc[2 * e + 1]);
+            }
+        }
+        float4* dst = (float4*)(p.qp + ((size_t)l * DOWN_BLOCKS + u) * QKV_ROWS) + 2 * t;
+        dst[0] = make_float4(acc[0], acc[1], acc[2], acc[3]);
+        dst[1] = make_float4(acc[4], acc[5], acc[6], acc[7]);
+    }
+    if (t == 0) {
+        float ss = 0.0f;
+        for (int w = 0; w < WARPS; w++) ss = fmaf(x[w], x[w], ss);
+        p.ssp[(size_t)l * DOWN_BLOCKS + u] = ss;
+    }
+}
+__device__ __forceinline__ void qkv_partial_pre(const P& p, int l, int u, uint4 (&wt)[WARPS]) {
+    int t = threadIdx.x;
+#pragma unroll
+    for (int w = 0; w < WARPS; w++)
+        wt[w] = t < QP_THREADS ? __ldg((const uint4*)(p.wqkvt + ((size_t)l * C + u * WARPS + w) * QKV_ROWS) + t) : make_uint4(0, 0, 0, 0);
+}
+// layer 0's partials from x0 (the launch before the first attention)
+__global__ void __launch_bounds__(THREADS) kQ_p0(P p, int l) {
+    __shared__ float xr[WARPS];
+    uint4 wt[WARPS];
+    qkv_partial_pre(p, 0, blockIdx.x, wt);
+    dep_prev();
+    trigger();
+    if (threadIdx.x < WARPS) xr[threadIdx.x] = __ldcg(p.xs + blockIdx.x * WARPS + threadIdx.x);
+    __syncthreads();
+    qkv_partial(p, 0, blockIdx.x, wt, xr);
+}
+// down of layer l (as role_resid), then the partials of layer l + 1's q/k/v
+__global__ void __launch_bounds__(THREADS) kQ_down(P p, int l) {
+    float* sm = (float*)smem_f4;
+    __shared__ float xr[WARPS];
+    int u = blockIdx.x, w = threadIdx.x >> 5, lane = threadIdx.x & 31, r = u * WARPS + w;
+    const bf16* row = p.wd + (size_t)l * C * F + (size_t)r * F;
+    uint4 wr[8], wt[WARPS];
+    row_pre<F, 8>(wr, row);
+    bool next = l + 1 < L;
+    if (next) qkv_partial_pre(p, l + 1, u, wt);
+    dep_prev();
+    trigger();
+    stage<false>(p.h + (size_t)l * F, sm, F, sm + F);
+    float y = row_dot<F, 8>(wr, row, sm);
+    if (lane == 0) {
+        float x = __ldcg(p.mid + (size_t)l * C + r) + y;
+        p.xs[(size_t)(l + 1) * C + r] = x;
+        xr[w] = x;
+    }
+    __syncthreads();
+    if (next) qkv_partial(p, l + 1, u, wt, xr);
+}
+// the attention of head h with its q, new key and new value from the partials
+constexpr int QA_COLS = 3 * HS / 4;           // float4 columns a head reads: q, k, v
+constexpr int QA_PARTS = THREADS / QA_COLS;   // threads a column, each over blocks j, j + QA_PARTS, ...
+__global__ void __launch_bounds__(THREADS) kQ_att(P p, int l) {
+    float* sm = (float*)smem_f4;
+    int h = blockIdx.x, tid = threadIdx.x, g = h / (NH / KVH);
+    bf16* ks = (bf16*)sm;
+    bf16* vs = ks + (T - 1) * HS;
+    float *qs = (float*)(vs + (T - 1) * HS), *kn = qs + HS, *vn = kn + HS, *ps = vn + HS, *part = ps + T, *red = part + 4 * HS;
+    __shared__ float4 sums[QA_PARTS][QA_COLS];
+    __shared__ float rs;
+    bf16* kg = p.kc + ((size_t)l * KVH + g) * T * HS;
+    bf16* vg = p.vc + ((size_t)l * KVH + g) * T * HS;
+    for (int i = tid; i < (T - 1) * HS / 8; i += THREADS) {
+        ((uint4*)ks)[i] = __ldg((const uint4*)kg + i);
+        ((uint4*)vs)[i] = __ldg((const uint4*)vg + i);
+    }
+    dep_prev();   // the partials: the down launch before (kQ_p0 at layer 0)
+    trigger();
+    const float* qp = p.qp + (size_t)l * DOWN_BLOCKS * QKV_ROWS;
+    int col = tid % QA_COLS, j = tid / QA_COLS;
+    if (j < QA_PARTS) {
+        // column col: q (h's 64), k, v (g's 64 each), 4 outputs a column
+        int o = col < HS / 4 ? h * HS + 4 * col : col < HS / 2 ? QD + g * HS + 4 * (col - HS / 4) : QD + KD + g * HS + 4 * (col - HS / 2);
+        // every load in flight before the first add (QP_UNROLL: the most blocks a thread sums)
+        constexpr int QP_UNROLL = (DOWN_BLOCKS + QA_PARTS - 1) / QA_PARTS;
+        float4 v[QP_UNROLL];
+#pragma unroll
+        for (int i = 0; i < QP_UNROLL; i++) {
+            int b = j + i * QA_PARTS;
+            v[i] = b < DOWN_BLOCKS ? __ldcg((const float4*)(qp + (size_t)b * QKV_ROWS + o)) : make_float4(0, 0, 0, 0);
+        }
+        float4 a = v[0];
+#pragma unroll
+        for (int i = 1; i < QP_UNROLL; i++) { a.x += v[i].x; a.y += v[i].y; a.z += v[i].z; a.w += v[i].w; }
+        sums[j][col] = a;
+    }
+    if (tid >= 224) {   // the last warp: x . x from the blocks' squares
+        float sv[(DOWN_BLOCKS + 31) / 32], ss = 0.0f;
+#pragma unroll
+        for (int i = 0; i < (DOWN_BLOCKS + 31) / 32; i++) {
+            int b = tid - 224 + 32 * i;
+            sv[i] = b < DOWN_BLOCKS ? __ldcg(p.ssp + (size_t)l * DOWN_BLOCKS + b) : 0.0f;
+        }
+#pragma unroll
+        for (int i = 0; i < (DOWN_BLOCKS + 31) / 32; i++) ss += sv[i];
+        ss = warp_sum(ss);
+        if (tid == 224) rs = rsqrtf(ss / (float)C + EPS);
+    }
+    __syncthreads();
+    if (tid < 3 * HS) {
+        int c = tid / 4, e = tid % 4;
+        float y = 0.0f;
+        for (int jj = 0; jj < QA_PARTS; jj++) y += ((const float*)&sums[jj][c])[e];
+        y *= rs;
+        if (tid < HS) qs[tid] = y;
+        else {
+            bf16 b = __float2bfloat16(y);
+            int d = tid % HS;
+            if (tid < 2 * HS) { kn[d] = __bfloat162float(b); if (h % (NH / KVH) == 0) kg[(T - 1) * HS + d] = b; }
+            else { vn[d] = __bfloat162float(b); if (h % (NH / KVH) == 0) vg[(T - 1) * HS + d] = b; }
+        }
+    }
+    __syncthreads();
+    float s = -INFINITY;
+    if (tid < T) {
+        s = 0.0f;
+        for (int d = 0; d < HS; d++) s = fmaf(qs[d], tid < T - 1 ? __bfloat162float(ks[tid * HS + d]) : kn[d], s);
+        s *= 0.125f;   // 1 / sqrt(HS)
+    }
+    float m = block_reduce<true>(s, red);
+    float e = tid < T ? expf(s - m) : 0.0f;
+    float z = block_reduce<false>(e, red);
+    if (tid < T) ps[tid] = e;
+    __syncthreads();
+    int d = tid % HS, k = tid / HS;
+    float acc = 0.0f;
+    for (int t = k; t < T; t += 4) acc = fmaf(ps[t], t < T - 1 ? __bfloat162float(vs[t * HS + d]) : vn[d], acc);
+    part[k * HS + d] = acc;
+    __syncthreads();
+    if (tid < HS) p.atty[(size_t)l * QD + h * HS + tid] = (part[tid] + part[HS + tid] + part[2 * HS + tid] + part[3 * HS + tid]) / z;
+}
 __global__ void k_transpose(const bf16* w, bf16* wt, int rows, int cols) {   // per layer: (rows, cols) -> (cols, rows)
     size_t n = (size_t)L * rows * cols;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
@@ -661,7 +830,7 @@ static void launch(void (*k)(P, int), int grid, int smem, bool pdl, cudaStream_t
     cfg.attrs = at; cfg.numAttrs = 1;
     CK(cudaLaunchKernelEx(&cfg, k, p, l));
 }
-enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_K, V_K2, V_K3, V_K4, V_K5, V_N };
+enum { V_A0, V_A, V_B, V_C, V_D, V_E, V_F, V_G, V_H, V_I, V_J, V_K, V_K2, V_K3, V_K4, V_K5, V_Q, V_R, V_N };
 // the warps a block of a folded o launch (H, I, J), 0 for the other variants
 static int fold_warps(int v) { return v == V_H ? 8 : v == V_I ? 16 : v == V_J ? 32 : 0; }
 static void (*fold_kernel(int nw))(P, int) { return nw == 8 ? kH_o<8> : nw == 16 ? kH_o<16> : kH_o<32>; }
@@ -674,12 +843,25 @@ static const char* vname[V_N] = {"A0 five launches, no programmatic launch", "A 
                                   "K  four launches: gate/up + split down in one", "K2 K, o triggering before its wait",
                                   "K3 K2, the attention triggering before its wait",
                                   "K4 K2, the sum finished by the MLP's last block",
-                                  "K5 K2, the MLP's copies in 16 pieces each"};
+                                  "K5 K2, the MLP's copies in 16 pieces each",
+                                  "Q  four launches: q/k/v as down's partials", "R  A without the q/k/v (timing only)"};
 // one step: the counters zeroed, then 24 layers (the first launch after the memset is a plain one)
 static void step(int v, cudaStream_t st, const P& p) {
     CK(cudaMemsetAsync(p.cnt, 0, sizeof(int) * L * CNT_N, st));
     for (int l = 0; l < L; l++) {
-        if (v == V_K4) {
+        if (v == V_Q) {
+            if (l == 0) launch(kQ_p0, DOWN_BLOCKS, 0, false, st, p, l);
+            launch(kQ_att, NH, SMEM_ATT, true, st, p, l);
+            launch(kA_o, O_BLOCKS, SMEM_GEMV, true, st, p, l);
+            launch(kA_gu, GU_BLOCKS, SMEM_GEMV, true, st, p, l);
+            launch(kQ_down, DOWN_BLOCKS, SMEM_GEMV, true, st, p, l);
+        } else if (v == V_R) {
+            if (l == 0) launch(kA_qkv, QKV_BLOCKS, SMEM_GEMV, false, st, p, l);   // layer 0's q for the rest to reuse
+            launch(kA_att, NH, SMEM_ATT, l > 0, st, p, l);
+            launch(kA_o, O_BLOCKS, SMEM_GEMV, true, st, p, l);
+            launch(kA_gu, GU_BLOCKS, SMEM_GEMV, true, st, p, l);
+            launch(kA_down, DOWN_BLOCKS, SMEM_GEMV, true, st, p, l);
+        } else if (v == V_K4) {
             launch(kA_qkv, QKV_BLOCKS, SMEM_SMALL, l > 0, st, p, l);
             launch(kA_att, NH, SMEM_ATT, true, st, p, l);
             launch(kK4_o, O_BLOCKS, SMEM_SMALL, true, st, p, l);
@@ -808,6 +990,12 @@ int main(int argc, char** argv) {
     k_transpose<<<1024, 256>>>(wd, wdt, C, F);
     CK(cudaGetLastError());
     p.wdt = wdt;
+    bf16* wqkvt;
+    CK(cudaMalloc(&wqkvt, nq * 2));
+    k_transpose<<<1024, 256>>>(wqkv, wqkvt, QKV_ROWS, C);
+    CK(cudaGetLastError());
+    p.wqkvt = wqkvt;
+    CK(cudaMalloc(&p.qp, sizeof(float) * L * DOWN_BLOCKS * QKV_ROWS)); CK(cudaMalloc(&p.ssp, sizeof(float) * L * DOWN_BLOCKS));
     float x0[C];
     for (int i = 0; i < C; i++) x0[i] = sinf(0.37f * i) + 0.1f;
     CK(cudaMemcpy(p.xs, x0, sizeof x0, cudaMemcpyHostToDevice));
@@ -877,6 +1065,16 @@ int main(int argc, char** argv) {
         d2h(out, p.xs, sizeof out);
         double rel = check_layer0(p);
         printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e\n", vname[v], rel, rel < 1e-3 ? "ok" : "MISMATCH", L,
+               last_rel(out + L * C, ref + L * C));
+        same = same && rel < 1e-3;
+    }
+    {   // Q: the q/k/v sums in another order (the partials): against the CPU and A0 as H-J
+        CK(cudaMemset(p.xs + C, 0, sizeof(float) * L * C));
+        CK(cudaGraphLaunch(ex[V_Q], st));
+        CK(cudaStreamSynchronize(st));
+        d2h(out, p.xs, sizeof out);
+        double rel = check_layer0(p);
+        printf("%s: layer 0 against the CPU %.2e %s; after %d layers against A0 %.2e\n", vname[V_Q], rel, rel < 1e-3 ? "ok" : "MISMATCH", L,
                last_rel(out + L * C, ref + L * C));
         same = same && rel < 1e-3;
     }
