@@ -2856,6 +2856,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float eps, scale;       // RMSNorm epsilon; LoRA scale\n"
 "    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP\n"
 "    int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)\n"
+"    int rows;               // N >= 2: rows of x a group of blocks (blockIdx.y), or 0: all N\n"
 "};\n"
 "// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).\n"
 "// PAIRS (the kernel of 2..8 rows) and io.pairs: a plain segment's rows go two a unit too, o and o + 1\n"
@@ -3077,10 +3078,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    r.t0 = io.t0p ? *io.t0p : io.t0;\n"
 "    return r;\n"
 "}\n"
+"// GROUPS: the first of the block's rows of x (group blockIdx.y of io.rows rows), and how many it has\n"
+"template <bool GROUPS>\n"
+"__device__ __forceinline__ int kgrl_gemv_n0(const kgrl_gemv_io& io) { return GROUPS && io.rows ? (int)blockIdx.y * io.rows : 0; }\n"
+"template <bool GROUPS>\n"
+"__device__ __forceinline__ int kgrl_gemv_rows(const kgrl_gemv_io& io) {\n"
+"    return GROUPS && io.rows ? min(io.rows, io.N - kgrl_gemv_n0<GROUPS>(io)) : io.N;\n"
+"}\n"
 "// y + scale * xa[n, :] . lb[o, :] for this lane's row n of x: the LoRA term, lanes over R for every\n"
 "// row, then the rows' warp sums at once. The whole warp calls it.\n"
 "template <int MAXN>\n"
-"__device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {\n"
+"__device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g, int o, int N, int n0, int R, float scale, int bf) {\n"
 "    if (g.lb) {\n"
 "        int lane = threadIdx.x & 31;\n"
 "        float l[1][MAXN];\n"
@@ -3090,7 +3098,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            float bv = kgrl_ld(g.lb, (u64)o * R + r, bf);\n"
 "#pragma unroll\n"
 "            for (int n = 0; n < MAXN; n++)\n"
-"                if (n < N) l[0][n] = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), bv, l[0][n]);\n"
+"                if (n < N) l[0][n] = fmaf(kgrl_ld(g.xa, (u64)(n0 + n) * R + r, bf), bv, l[0][n]);\n"
 "        }\n"
 "        float s;\n"
 "        kgrl_warp_sums<MAXN, 1>(l, &s);\n"
@@ -3103,8 +3111,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    return (g.flags & KGRL_GEMV_CACHE) ? ((u64)n * io.Tk + t0) * g.OC + o : (u64)n * g.OC + o;\n"
 "}\n"
 "// The unit's outputs for this lane's row n of x from its summed dot products y (rows o0, o1); the\n"
-"// first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums).\n"
-"template <int BF, int MAXN, bool NORM>\n"
+"// first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums). GROUPS: n\n"
+"// is row n of the block's group, row n0 + n of x (kgrl_gemv_n0).\n"
+"template <int BF, int MAXN, bool NORM, bool GROUPS>\n"
 "__device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t,\n"
 "                                                 const kgrl_gemv_early& e, const float* y, float r, int n) {\n"
 "    const kgrl_gemv_seg& g0 = sg.s[t.s0];\n"
@@ -3117,9 +3126,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    // y is a sum: no product to contract.\n"
 "    float y0 = NORM ? __fadd_rn(__fmul_rn(y[0], r), e.b0) : y[0] + e.b0;\n"
 "    float y1 = NORM ? __fadd_rn(__fmul_rn(y[1], r), e.b1) : y[1] + e.b1;\n"
-"    y0 = kgrl_gemv_lora<MAXN>(y0, g0, t.o0, io.N, io.R, io.scale, BF);\n"
-"    y1 = t.nw == 2 ? kgrl_gemv_lora<MAXN>(y1, g1, t.o1, io.N, io.R, io.scale, BF) : 0.0f;\n"
-"    if (n >= io.N || (threadIdx.x & 31) % (32 / MAXN) != 0) return;\n"
+"    const int n0 = kgrl_gemv_n0<GROUPS>(io);\n"
+"    y0 = kgrl_gemv_lora<MAXN>(y0, g0, t.o0, kgrl_gemv_rows<GROUPS>(io), n0, io.R, io.scale, BF);\n"
+"    y1 = t.nw == 2 ? kgrl_gemv_lora<MAXN>(y1, g1, t.o1, kgrl_gemv_rows<GROUPS>(io), n0, io.R, io.scale, BF) : 0.0f;\n"
+"    if (n >= kgrl_gemv_rows<GROUPS>(io) || (threadIdx.x & 31) % (32 / MAXN) != 0) return;\n"
+"    n += n0;   // x's row from here on\n"
 "    int t0 = e.t0;\n"
 "    if (io.swiglu) {\n"
 "        float gt = kgrl_round(y0, BF), up = kgrl_round(y1, BF);\n"
@@ -3163,11 +3174,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// ..., so x is staged once a resident block, not once a unit's block; each warp's next unit loads its\n"
 "// first round during this unit's part sums and finish. AHEAD: kgrl_gemv_dot's next round goes out\n"
 "// before this round's arithmetic. COPY: x read from the block's copy in shared memory\n"
-"// (kgrl_gemv_copy). WARPS: the most warps a block.\n"
+"// (kgrl_gemv_copy). WARPS: the most warps a block. GROUPS (STAGED alone, so kgrl_k_gemv's staged\n"
+"// launches): with io.rows, the blocks of blockIdx.y stage and sum x's rows y * io.rows, ... only\n"
+"// (the host, kgrl__gemv: 5..8 rows of q/k/v); which warp sums a row does not change its bits.\n"
 "#define KGRL_GEMV_COPY_WARPS 16   // kgrl_k_gemv_copy's most warps a block: the host's KGRL__GEMV_COPY_WARPS\n"
 "template <bool STAGED_, bool LOOP_, bool AHEAD_, bool COPY_, int WARPS_>\n"
 "struct kgrl_gemv_variant {\n"
 "    static constexpr bool STAGED = STAGED_, LOOP = LOOP_, AHEAD = AHEAD_, COPY = COPY_;\n"
+"    static constexpr bool GROUPS = STAGED && !LOOP;   // io.rows: x's rows in groups over the grid's y\n"
 "    static constexpr int WARPS = WARPS_;\n"
 "};\n"
 "typedef kgrl_gemv_variant<false, false, false, false, KGRL_GEMV_WARPS> kgrl_gemv_direct;   // x read where it is\n"
@@ -3188,6 +3202,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)\n"
 "    int n = MAXN == 1 ? 0 : lane / (32 / MAXN);\n"
 "    int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;\n"
+"    const int n0 = kgrl_gemv_n0<V::GROUPS>(io);   // the block's rows of x: n0 .. n0 + kgrl_gemv_rows - 1\n"
 "    kgrl_gemv_unit t;\n"
 "    // this warp's unit; a block takes WARPS / S units at once, COPY's blockDim.x / 32 / S (the host\n"
 "    // spreads the units evenly over the SMs). Two statements, so that the other kernels' PTX stays as it was\n"
@@ -3199,22 +3214,23 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);\n"
 "    else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);\n"
 "    kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;\n"
-"    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);   // the unit's storing warp\n"
+"    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);   // the unit's storing warp\n"
 "    kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
 "    kgrl_dep_launch();\n"
 "    extern __shared__ float4 kgrl_gemv_xs[];\n"
-"    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, (const uint4*)io.x, io.N * nch) : (const uint4*)io.x;\n"
+"    const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;\n"
+"    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch) : xg;\n"
 "    const uint4* g = (const uint4*)io.norm_w;\n"
 "    __shared__ float rstd[MAXN];\n"
-"    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);\n"
+"    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);\n"
 "    const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop\n"
 "    for (;;) {\n"
 "        float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)\n"
 "        float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)\n"
 "        if (live && t.nw == 2)\n"
-"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);\n"
 "        else if (live)\n"
-"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);\n"
 "        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc\n"
 "        bool nlive = false;\n"
 "        if (LOOP) {\n"
@@ -3241,14 +3257,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        }\n"
 "        float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish\n"
 "        if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);\n"
-"        if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);\n"
+"        if (store) kgrl_gemv_finish<BF, MAXN, NORM, V::GROUPS>(sg, io, t, early, y, r, n);\n"
 "        // the block's warps go on together (the part sums' shared memory is reused), while any has a unit\n"
 "        if (!LOOP || !__syncthreads_or(nlive)) break;\n"
 "        t = tn;\n"
 "        live = nlive;\n"
 "        W0 = live ? sg.s[t.s0].W : NULL;\n"
 "        W1 = live ? sg.s[t.s1].W : NULL;\n"
-"        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);\n"
+"        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);\n"
 "    }\n"
 "}\n"
 "// sg and io by value (read in place: __grid_constant__).\n"
@@ -10936,6 +10952,7 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
 // a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
 #define KGRL__GEMV_LOOP_BLOCKS 4
+#define KGRL__GEMV_BLOCKS 4   // kgrl_k_gemv's blocks an SM, all resident at once: its launch bounds
 // kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
 #define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
@@ -11117,6 +11134,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MMA_PARTS 4
 #define KGRL__GEMV_MMA_BLOCKS 4    // blocks an SM: kgrl_k_gemv_mma's launch bounds
 #define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
+#define KGRL__GEMV_GROUP_ROWS 4    // rows of x a group of blocks in kgrl_k_gemv's staged norm launches (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -11142,8 +11160,9 @@ typedef struct kgrl__gemv_io {
     const float *inv_freq;   // (HS / 2)
     const int *t0p;          // the cache segments' slot on the device, or NULL: t0
     float eps, scale;        // RMSNorm epsilon; LoRA scale
-    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs: set by kgrl__gemv
+    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs, rows: set by kgrl__gemv
     int pairs;
+    int rows;                // rows of x a group of blocks (the grid's y), or 0: all
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
@@ -11233,6 +11252,21 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         k = KGRL__EK_GEMV_LOOP;
     }
     int threads = 32 * KGRL__GEMV_WARPS;
+    // 5..8 rows of the norm (q/k/v) where twice the blocks still run in one wave: x's rows in groups
+    // of KGRL__GEMV_GROUP_ROWS over the grid's y, each block staging and summing its group's rows
+    // only, so twice the warps take half the chain each (a row's sums do not change: kgrl_gemv_run's
+    // comment). H100, 8 rows, against main (983c3cc) in the same call (forty-sixth session): 0.5B
+    // q/k/v (320 blocks) 5.4 against 6.6 us, batch-8 decode 6639-6687 against 6408-6444 tok/s; at 1.5B
+    // (1152 blocks, three waves) 11.8 against 8.8 us, batch 8 2964 / 2974 against 3074 / 3086, so not
+    // there. The same split lost on the other 2..8-row kernels (a scratch build whose loop kernel was
+    // slower without it, gate/up 20.2 against main's 16.4 us): gate/up 22.9 against 20.2, down (the copy
+    // kernel) 10.6 against 7.5.
+    int gy = 1, gy_want = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS;
+    if (gy_want > 1 && o.norm_w && o.staged == 1 && blocks * gy_want <= KGRL__GEMV_BLOCKS * e->ctx->sm_count) {
+        o.rows = KGRL__GEMV_GROUP_ROWS;
+        gy = gy_want;
+        xs_bytes = (size_t)o.rows * o.K * sizeof(float);
+    }
     size_t smem = o.staged ? xs_bytes : 0;
     if (o.N > 1 && !o.norm_w) {
         // 2..8 rows of plain launches: where the units fit one block an SM of at most
@@ -11264,7 +11298,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         }
     }
     void *args[] = {&segs, &o};
-    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, (unsigned)threads, smem, args);
+    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -330,6 +330,7 @@ struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     float eps, scale;       // RMSNorm epsilon; LoRA scale
     int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP
     int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)
+    int rows;               // N >= 2: rows of x a group of blocks (blockIdx.y), or 0: all N
 };
 // A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).
 // PAIRS (the kernel of 2..8 rows) and io.pairs: a plain segment's rows go two a unit too, o and o + 1
@@ -551,10 +552,17 @@ __device__ __forceinline__ kgrl_gemv_early kgrl_gemv_early_load(const kgrl_gemv_
     r.t0 = io.t0p ? *io.t0p : io.t0;
     return r;
 }
+// GROUPS: the first of the block's rows of x (group blockIdx.y of io.rows rows), and how many it has
+template <bool GROUPS>
+__device__ __forceinline__ int kgrl_gemv_n0(const kgrl_gemv_io& io) { return GROUPS && io.rows ? (int)blockIdx.y * io.rows : 0; }
+template <bool GROUPS>
+__device__ __forceinline__ int kgrl_gemv_rows(const kgrl_gemv_io& io) {
+    return GROUPS && io.rows ? min(io.rows, io.N - kgrl_gemv_n0<GROUPS>(io)) : io.N;
+}
 // y + scale * xa[n, :] . lb[o, :] for this lane's row n of x: the LoRA term, lanes over R for every
 // row, then the rows' warp sums at once. The whole warp calls it.
 template <int MAXN>
-__device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g, int o, int N, int R, float scale, int bf) {
+__device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g, int o, int N, int n0, int R, float scale, int bf) {
     if (g.lb) {
         int lane = threadIdx.x & 31;
         float l[1][MAXN];
@@ -564,7 +572,7 @@ __device__ __forceinline__ float kgrl_gemv_lora(float y, const kgrl_gemv_seg& g,
             float bv = kgrl_ld(g.lb, (u64)o * R + r, bf);
 #pragma unroll
             for (int n = 0; n < MAXN; n++)
-                if (n < N) l[0][n] = fmaf(kgrl_ld(g.xa, (u64)n * R + r, bf), bv, l[0][n]);
+                if (n < N) l[0][n] = fmaf(kgrl_ld(g.xa, (u64)(n0 + n) * R + r, bf), bv, l[0][n]);
         }
         float s;
         kgrl_warp_sums<MAXN, 1>(l, &s);
@@ -577,8 +585,9 @@ __device__ __forceinline__ u64 kgrl_gemv_at(const kgrl_gemv_seg& g, const kgrl_g
     return (g.flags & KGRL_GEMV_CACHE) ? ((u64)n * io.Tk + t0) * g.OC + o : (u64)n * g.OC + o;
 }
 // The unit's outputs for this lane's row n of x from its summed dot products y (rows o0, o1); the
-// first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums).
-template <int BF, int MAXN, bool NORM>
+// first lane of the row's 32 / MAXN stores. The whole warp calls it (the epilogue's sums). GROUPS: n
+// is row n of the block's group, row n0 + n of x (kgrl_gemv_n0).
+template <int BF, int MAXN, bool NORM, bool GROUPS>
 __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const kgrl_gemv_unit& t,
                                                  const kgrl_gemv_early& e, const float* y, float r, int n) {
     const kgrl_gemv_seg& g0 = sg.s[t.s0];
@@ -591,9 +600,11 @@ __device__ __forceinline__ void kgrl_gemv_finish(const kgrl_gemv_segs& sg, const
     // y is a sum: no product to contract.
     float y0 = NORM ? __fadd_rn(__fmul_rn(y[0], r), e.b0) : y[0] + e.b0;
     float y1 = NORM ? __fadd_rn(__fmul_rn(y[1], r), e.b1) : y[1] + e.b1;
-    y0 = kgrl_gemv_lora<MAXN>(y0, g0, t.o0, io.N, io.R, io.scale, BF);
-    y1 = t.nw == 2 ? kgrl_gemv_lora<MAXN>(y1, g1, t.o1, io.N, io.R, io.scale, BF) : 0.0f;
-    if (n >= io.N || (threadIdx.x & 31) % (32 / MAXN) != 0) return;
+    const int n0 = kgrl_gemv_n0<GROUPS>(io);
+    y0 = kgrl_gemv_lora<MAXN>(y0, g0, t.o0, kgrl_gemv_rows<GROUPS>(io), n0, io.R, io.scale, BF);
+    y1 = t.nw == 2 ? kgrl_gemv_lora<MAXN>(y1, g1, t.o1, kgrl_gemv_rows<GROUPS>(io), n0, io.R, io.scale, BF) : 0.0f;
+    if (n >= kgrl_gemv_rows<GROUPS>(io) || (threadIdx.x & 31) % (32 / MAXN) != 0) return;
+    n += n0;   // x's row from here on
     int t0 = e.t0;
     if (io.swiglu) {
         float gt = kgrl_round(y0, BF), up = kgrl_round(y1, BF);
@@ -637,11 +648,14 @@ __device__ __forceinline__ const uint4* kgrl_gemv_copy(uint4* xs, const uint4* x
 // ..., so x is staged once a resident block, not once a unit's block; each warp's next unit loads its
 // first round during this unit's part sums and finish. AHEAD: kgrl_gemv_dot's next round goes out
 // before this round's arithmetic. COPY: x read from the block's copy in shared memory
-// (kgrl_gemv_copy). WARPS: the most warps a block.
+// (kgrl_gemv_copy). WARPS: the most warps a block. GROUPS (STAGED alone, so kgrl_k_gemv's staged
+// launches): with io.rows, the blocks of blockIdx.y stage and sum x's rows y * io.rows, ... only
+// (the host, kgrl__gemv: 5..8 rows of q/k/v); which warp sums a row does not change its bits.
 #define KGRL_GEMV_COPY_WARPS 16   // kgrl_k_gemv_copy's most warps a block: the host's KGRL__GEMV_COPY_WARPS
 template <bool STAGED_, bool LOOP_, bool AHEAD_, bool COPY_, int WARPS_>
 struct kgrl_gemv_variant {
     static constexpr bool STAGED = STAGED_, LOOP = LOOP_, AHEAD = AHEAD_, COPY = COPY_;
+    static constexpr bool GROUPS = STAGED && !LOOP;   // io.rows: x's rows in groups over the grid's y
     static constexpr int WARPS = WARPS_;
 };
 typedef kgrl_gemv_variant<false, false, false, false, KGRL_GEMV_WARPS> kgrl_gemv_direct;   // x read where it is
@@ -662,6 +676,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
+    const int n0 = kgrl_gemv_n0<V::GROUPS>(io);   // the block's rows of x: n0 .. n0 + kgrl_gemv_rows - 1
     kgrl_gemv_unit t;
     // this warp's unit; a block takes WARPS / S units at once, COPY's blockDim.x / 32 / S (the host
     // spreads the units evenly over the SMs). Two statements, so that the other kernels' PTX stays as it was
@@ -673,22 +688,23 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     if (live && t.nw == 2) kgrl_gemv_load<2, UT / 2>(wc, W0, t.o0, W1, t.o1, nch, c0, cstep);
     else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);
     kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;
-    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);   // the unit's storing warp
+    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);   // the unit's storing warp
     kgrl_dep_wait();   // from here on the kernel before this one has finished
     kgrl_dep_launch();
     extern __shared__ float4 kgrl_gemv_xs[];
-    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, (const uint4*)io.x, io.N * nch) : (const uint4*)io.x;
+    const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;
+    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch) : xg;
     const uint4* g = (const uint4*)io.norm_w;
     __shared__ float rstd[MAXN];
-    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, io.N, nch, S, io.K, io.eps);
+    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);
     const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
     for (;;) {
         float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
         float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
         if (live && t.nw == 2)
-            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);
         else if (live)
-            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, io.N, nch, c0, cstep);
+            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);
         kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc
         bool nlive = false;
         if (LOOP) {
@@ -715,14 +731,14 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
         }
         float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
         if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
-        if (store) kgrl_gemv_finish<BF, MAXN, NORM>(sg, io, t, early, y, r, n);
+        if (store) kgrl_gemv_finish<BF, MAXN, NORM, V::GROUPS>(sg, io, t, early, y, r, n);
         // the block's warps go on together (the part sums' shared memory is reused), while any has a unit
         if (!LOOP || !__syncthreads_or(nlive)) break;
         t = tn;
         live = nlive;
         W0 = live ? sg.s[t.s0].W : NULL;
         W1 = live ? sg.s[t.s1].W : NULL;
-        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n, BF);
+        if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);
     }
 }
 // sg and io by value (read in place: __grid_constant__).

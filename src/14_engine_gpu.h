@@ -295,6 +295,7 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
 // a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
 #define KGRL__GEMV_LOOP_BLOCKS 4
+#define KGRL__GEMV_BLOCKS 4   // kgrl_k_gemv's blocks an SM, all resident at once: its launch bounds
 // kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
 #define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
@@ -476,6 +477,7 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 #define KGRL__GEMV_MMA_PARTS 4
 #define KGRL__GEMV_MMA_BLOCKS 4    // blocks an SM: kgrl_k_gemv_mma's launch bounds
 #define KGRL__GEMV_MMA_ROWS 16384  // the fewest rows kgrl_k_gemv_mma takes: a vocabulary's (kgrl__gemv)
+#define KGRL__GEMV_GROUP_ROWS 4    // rows of x a group of blocks in kgrl_k_gemv's staged norm launches (kgrl__gemv)
 #define KGRL__GEMV_ROPE 1       // KGRL_GEMV_ROPE, KGRL_GEMV_CACHE: kgrl__gemv_seg.flags
 #define KGRL__GEMV_CACHE 2
 // Weights per launch above which a decode step outside the fused layer path (kgrl__decode_fused)
@@ -501,8 +503,9 @@ typedef struct kgrl__gemv_io {
     const float *inv_freq;   // (HS / 2)
     const int *t0p;          // the cache segments' slot on the device, or NULL: t0
     float eps, scale;        // RMSNorm epsilon; LoRA scale
-    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs: set by kgrl__gemv
+    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs, rows: set by kgrl__gemv
     int pairs;
+    int rows;                // rows of x a group of blocks (the grid's y), or 0: all
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
@@ -592,6 +595,21 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         k = KGRL__EK_GEMV_LOOP;
     }
     int threads = 32 * KGRL__GEMV_WARPS;
+    // 5..8 rows of the norm (q/k/v) where twice the blocks still run in one wave: x's rows in groups
+    // of KGRL__GEMV_GROUP_ROWS over the grid's y, each block staging and summing its group's rows
+    // only, so twice the warps take half the chain each (a row's sums do not change: kgrl_gemv_run's
+    // comment). H100, 8 rows, against main (983c3cc) in the same call (forty-sixth session): 0.5B
+    // q/k/v (320 blocks) 5.4 against 6.6 us, batch-8 decode 6639-6687 against 6408-6444 tok/s; at 1.5B
+    // (1152 blocks, three waves) 11.8 against 8.8 us, batch 8 2964 / 2974 against 3074 / 3086, so not
+    // there. The same split lost on the other 2..8-row kernels (a scratch build whose loop kernel was
+    // slower without it, gate/up 20.2 against main's 16.4 us): gate/up 22.9 against 20.2, down (the copy
+    // kernel) 10.6 against 7.5.
+    int gy = 1, gy_want = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS;
+    if (gy_want > 1 && o.norm_w && o.staged == 1 && blocks * gy_want <= KGRL__GEMV_BLOCKS * e->ctx->sm_count) {
+        o.rows = KGRL__GEMV_GROUP_ROWS;
+        gy = gy_want;
+        xs_bytes = (size_t)o.rows * o.K * sizeof(float);
+    }
     size_t smem = o.staged ? xs_bytes : 0;
     if (o.N > 1 && !o.norm_w) {
         // 2..8 rows of plain launches: where the units fit one block an SM of at most
@@ -623,7 +641,7 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         }
     }
     void *args[] = {&segs, &o};
-    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, (unsigned)threads, smem, args);
+    if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
 
 // ---------------------------------------------------------------------------------------------
