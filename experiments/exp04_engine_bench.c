@@ -179,6 +179,10 @@
 //   batch 8 6452 / 3081 tokens/s (59.0x / 24.6x HF generate), decode_split step sums 1009 us against 1228 on
 //   cuBLAS at 0.5B (2184 / 2242 at 1.5B). Batch 1 ~2-3 us a token slower in same-call A/Bs: roofline
 //   51.0% / 65.2% (0.645 / 1.576 ms).
+// Outcome (H100 80GB HBM3, forty-sixth session): 5..8 rows of q/k/v in groups of 4 rows of x (0.5B;
+//   at 1.5B twice the blocks would not fit one wave): 8-row q/k/v 5.4 us against 6.6, batch 8 6699 /
+//   3090 tokens/s (66.4x / 25.1x HF generate; +3.2% at 0.5B in a same-call A/B), decode_split step sums
+//   973 us against 1218 on cuBLAS at 0.5B. Batch 1 unchanged: roofline 51.0% / 65.2% (0.646 / 1.577 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
