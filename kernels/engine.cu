@@ -676,7 +676,9 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     // this lane's row of x once the dot products are summed (0 spelled out: ~3 us a batch-1 token faster)
     int n = MAXN == 1 ? 0 : lane / (32 / MAXN);
     int nch = BF ? io.K / 8 : io.K / 4, c0 = j * 32 + lane, cstep = 32 * S;
-    const int n0 = kgrl_gemv_n0<V::GROUPS>(io);   // the block's rows of x: n0 .. n0 + kgrl_gemv_rows - 1
+    // the block's rows of x: n0 .. n0 + kgrl_gemv_rows - 1. kgrl_gemv_rows is spelled at each use, as io.N
+    // was: held in a variable, it changed the PTX of the kernels without GROUPS (forty-sixth session)
+    const int n0 = kgrl_gemv_n0<V::GROUPS>(io);
     kgrl_gemv_unit t;
     // this warp's unit; a block takes WARPS / S units at once, COPY's blockDim.x / 32 / S (the host
     // spreads the units evenly over the SMs). Two statements, so that the other kernels' PTX stays as it was
