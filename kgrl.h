@@ -1348,10 +1348,12 @@ typedef struct kgrl_gpu_acts {
     void *block;             // everything below lives in this one allocation
     // host mirrors
     int *h_tokens, *h_pos, *h_kmask, *h_next_pos;   // (B*T), (B*T), (B*T), (B)
+    int *h_start;            // (B) each row's first real slot (kgrl__upload_start)
     // device ints
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
+    int *start;              // (B) device twin of h_start: the attention counts a row's slots from there
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -1484,6 +1486,13 @@ KGRL_API bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kg
                               const kgrl_sample_desc *d, kgrl_sample_callback cb, void *user,
                               kgrl_sample_result *out, kgrl_err *err);
 KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
+// kgrl_gpu_sample's prefill: each of the B prompts in a forward of its own (its length's rows, as if
+// it were alone), left-padded to the longest, P (slots P - len .. P - 1 of row b), then copied into its
+// G rows b*G .. b*G+G-1; prompt b's last logits stay in row b. So no prompt's cache or logits depend on
+// the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
+// count). Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G);
 
 // ============================================================================================
 // 20_candidate.h — API
@@ -3494,15 +3503,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// ---------------------------------------------------------------------------------------------\n"
 "// Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each\n"
-"// warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.\n"
+"// warp walks slots s = start[b] + warp, + nw, ... with an online softmax; lanes own d = lane + 32j.\n"
 "// Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;\n"
-"// query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled\n"
+"// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled\n"
 "// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).\n"
 "#define KGRL_ATT_WARPS 4\n"
 "#define KGRL_HS_MAX 256\n"
 "extern \"C\" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,\n"
-"                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,\n"
-"                                                int KVH, int HS, int bf) {\n"
+"                                                const int* kmask, const int* start, const int* t0p, int B, int Tq, int Tk,\n"
+"                                                int t0, int NH, int KVH, int HS, int bf) {\n"
 "    kgrl_dep_wait();\n"
 "    kgrl_dep_launch();\n"
 "    __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];\n"
@@ -3516,7 +3525,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float qv[8], acc[8];\n"
 "    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f; acc[j] = 0.0f; }\n"
 "    float m = -INFINITY, l = 0.0f;\n"
-"    for (int s = w; real && s <= slot; s += KGRL_ATT_WARPS) {\n"
+"    // warp w takes the slots start + w, + 2 w, ...: counted from the row's first real slot, so left\n"
+"    // padding (a shorter prompt beside a longer one) does not move a slot to another warp's sum\n"
+"    int s0 = start ? start[b] : 0;\n"
+"    for (int s = s0 + w; real && s <= slot; s += KGRL_ATT_WARPS) {\n"
 "        if (!kmask[(u64)b * Tk + s]) continue;\n"
 "        u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;\n"
 "        float dot = 0.0f;\n"
@@ -3548,7 +3560,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// Split-KV decode attention (one query per row, Tq = 1; \"flash-decoding\"), one launch. A walk over\n"
 "// the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the\n"
-"// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of\n"
+"// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of\n"
 "// stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every\n"
 "// load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one\n"
 "// round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot\n"
@@ -3646,8 +3658,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// thirtieth session)\n"
 "template <int bf, int HSC>\n"
 "__device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,\n"
-"                                                    const void* k, const void* v, const int* kmask, const int* t0p, int Tk,\n"
-"                                                    int t0, int NH, int KVH, int hs, int CH) {\n"
+"                                                    const void* k, const void* v, const int* kmask, const int* start,\n"
+"                                                    const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {\n"
 "    const int HS = HSC > 0 ? HSC : hs;\n"
 "    extern __shared__ float kgrl_att_dsm[];\n"
 "    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
@@ -3660,10 +3672,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    // and its own slot's key and value come from that launch, after the wait. (Loaded after it, the\n"
 "    // chunk took ~2.5 us of the 0.5B step's ~8.3 us attention a layer: marked trace, H100, thirteenth\n"
 "    // session.)\n"
+"    // chunks are counted from the row's first real slot (start), so a left-padded row's slots fall\n"
+"    // into the chunks and threads they take in the row without padding: the same sums, bit for bit\n"
 "    if (t0p) t0 = *t0p;\n"
-"    int s0 = c * CH;\n"
+"    int first = start ? start[b] : 0, s0 = first + c * CH;\n"
 "    if (s0 > t0) return;   // past the query: neither read nor counted\n"
-"    int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);\n"
+"    int n = min(CH, t0 + 1 - s0), nlive = (t0 - first) / CH + 1, kh = h / (NH / KVH);\n"
 "    bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;\n"
 "    int per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;\n"
 "    bool pieces = (HS * es) % 16 == 0;\n"
@@ -3736,14 +3750,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)\n"
 "extern \"C\" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)\n"
 "kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,\n"
-"                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,\n"
-"                        int bf) {\n"
+"                        const void* v, const int* kmask, const int* start, const int* t0p, int Tk, int t0, int NH, int KVH,\n"
+"                        int HS, int CH, int bf) {\n"
 "    // the head sizes of the Qwen2.5 models the kit benchmarks (0.5B: 64, 1.5B: 128) in bf16, the decode\n"
 "    // dtype; every other size and fp32 (the tests' mode) through the general bodies\n"
-"    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
 "}\n"
 "\n"
 "// D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.\n"
@@ -11444,10 +11458,11 @@ void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const 
 #define KGRL__ATT_THREADS 128   // KGRL_ATT_WARPS (4) warps in kernels/engine.cu
 // t0p != NULL: the kernel reads t0 from the device (the decode step of kgrl_gpu_sample)
 static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
-                                const int *kmask, const int *t0p, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+                                const int *kmask, const int *start, const int *t0p, int B, int Tq, int Tk, int t0, int NH,
+                                int KVH, int HS, bool bf16) {
     KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
     int bf = bf16;
-    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &start, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
 // Slots a chunk of the decode attention: one a thread when scoring (<= 256) and at most 32 KiB of
@@ -11465,14 +11480,14 @@ static size_t kgrl__att_chunks(int Tk, int HS, bool bf16) {
 // (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
 // plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
-                                   const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
-                                   int NH, int KVH, int HS, bool bf16) {
+                                   const void *k, const void *v, const int *kmask, const int *start, const int *t0p, int B,
+                                   int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     // HS <= 256: checked at upload
     int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
     size_t smem = 2 * (size_t)CH * (HS + (bf16 ? 2 : 1)) * (bf16 ? 2 : 4);
     if (smem < 8 * (size_t)nchunk) smem = 8 * (size_t)nchunk;
-    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
+    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &start, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
     kgrl__ek_smem(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, smem, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
@@ -11534,7 +11549,7 @@ static void kgrl__attention_bwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *dq,
 }
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
-    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
+    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
 }
 void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16) {
     int bf = bf16;
@@ -11813,7 +11828,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->start, int *, B);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -11890,6 +11905,7 @@ kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, co
     a->h_pos = (int *)kgrl_calloc(N, sizeof(int));
     a->h_kmask = (int *)kgrl_calloc(N, sizeof(int));
     a->h_next_pos = (int *)kgrl_calloc((size_t)a->B, sizeof(int));
+    a->h_start = (int *)kgrl_calloc((size_t)a->B, sizeof(int));
     kgrl_log(&e->ctx->desc.logger, KGRL_LOG_DEBUG, "engine plan: B=%d T=%d %s %s: planned %.1f MiB, measured %.1f MiB",
              a->B, a->T, a->bf16 ? "bf16" : "fp32", a->desc.training ? "training" : "inference",
              a->planned_bytes / 1048576.0, a->measured_bytes / 1048576.0);
@@ -11899,7 +11915,7 @@ kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, co
 void kgrl_gpu_acts_free(kgrl_gpu_acts *a) {
     if (!a) return;
     KGRL_CUDA_CHECK(cudaFree(a->block));
-    kgrl_free(a->h_tokens); kgrl_free(a->h_pos); kgrl_free(a->h_kmask); kgrl_free(a->h_next_pos);
+    kgrl_free(a->h_tokens); kgrl_free(a->h_pos); kgrl_free(a->h_kmask); kgrl_free(a->h_next_pos); kgrl_free(a->h_start);
     kgrl_free(a);
 }
 
@@ -11920,6 +11936,33 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
     }
     memcpy(a->h_kmask + (size_t)dst * a->T, a->h_kmask + (size_t)src * a->T, sizeof(int) * (size_t)a->T);
     a->h_next_pos[dst] = a->h_next_pos[src];
+}
+
+// Rows 0..B-1's first real slots from the host's slot mask, uploaded (a row with none: 0). The
+// attention counts a row's slots from there, so its sums do not depend on the left padding that a
+// longer prompt beside it puts in front of it.
+static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
+    for (int b = 0; b < B; b++) {
+        const int *m = a->h_kmask + (size_t)b * a->T;
+        int s = 0;
+        while (s < a->T && !m[s]) s++;
+        a->h_start[b] = s < a->T ? s : 0;
+    }
+    kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
+}
+
+// Row b of the acts as a plan of its own for a forward of one row: the state a row keeps between
+// calls (its KV cache slots, slot mask, first slot, next position, last logits) at row b; the rest is
+// scratch that a one-row forward uses from its start. a->B stays, so the caches' layer stride holds.
+static kgrl_gpu_acts kgrl__acts_row(const kgrl_gpu_acts *a, int b) {
+    kgrl_gpu_acts r = *a;
+    size_t kv = (size_t)b * a->T * a->KVH * a->HS, slots = (size_t)b * a->T;
+    r.k = (char *)a->k + kv * a->esize; r.v = (char *)a->v + kv * a->esize;
+    r.kmask = a->kmask + slots; r.h_kmask = a->h_kmask + slots;
+    r.start = a->start + b; r.h_start = a->h_start + b;
+    r.next_pos = a->next_pos + b; r.h_next_pos = a->h_next_pos + b;
+    if (a->desc.last_logits) r.logits = (char *)a->logits + (size_t)b * a->V * a->esize;
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -12131,7 +12174,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
+                           kgrl__layer_cache(a, a->v, l), a->kmask, a->start, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
@@ -12176,6 +12219,7 @@ static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+    kgrl__upload_start(e, a, B);
 }
 
 // The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs
@@ -12209,9 +12253,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, a->start, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
-    else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
+    else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
     kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, kgrl__mlp_proj, 2, true, N, gemv);
@@ -12655,6 +12699,28 @@ static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const 
     KGRL_CUDA_CHECK(cudaEventRecord(done, st));
 }
 
+int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                     const int *const *prompts, const int *prompt_lens, int B, int G) {
+    int P = 0;
+    for (int b = 0; b < B; b++) {
+        KGRL_CHECK(prompt_lens[b] > 0, "gpu prefill: prompt %d is empty", b);
+        if (prompt_lens[b] > P) P = prompt_lens[b];
+    }
+    KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
+               B, G, P, a->B, a->T);
+    kgrl_gpu_acts_reset(a);
+    for (int b = 0; b < B; b++) {   // prompt b alone into row b, after its left padding
+        kgrl_gpu_acts row = kgrl__acts_row(a, b);
+        kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
+    }
+    // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
+    // source row is never overwritten before it is read (b*G + g >= b)
+    for (int b = B - 1; b >= 0; b--)
+        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
+    a->len = P; a->nb = B * G; a->nt = P; a->full = false;
+    return P;
+}
+
 bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                      const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
                      const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
@@ -12664,17 +12730,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     if (a->desc.training || !a->desc.last_logits) { kgrl_err_set(err, "sampling: plan the acts with training = false and last_logits = true"); return false; }
     if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
     cudaStream_t st = e->ctx->stream;
-    // prefill the B prompts (left-padded) into rows 0..B-1
-    int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
-    for (int b = 0; b < B; b++) {
-        int pad = P - prompt_lens[b];
-        for (int i = 0; i < prompt_lens[b]; i++) { toks[b * P + pad + i] = prompts[b][i]; mask[b * P + pad + i] = 1; }
-    }
-    kgrl_gpu_model_forward(e, gm, gl, a, toks, NULL, mask, B, P);
-    // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
-    // source row is never overwritten before it is read (b*G + g >= b)
-    for (int b = B - 1; b >= 0; b--)
-        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
+    kgrl_gpu_prefill(e, gm, gl, a, prompts, prompt_lens, B, G);
     kgrl__gforward_check(gm, gl, a, S, 1, a->len);   // config and LoRA (sample_check counted the tokens)
     // from here on the device holds the step state: slot mask and next positions of the S rows as
     // the host mirrors have them after the copies, and the slot of the newest token
@@ -12683,6 +12739,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
+    kgrl__upload_start(e, a, S);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
@@ -12722,7 +12779,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
     kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
     kgrl__gsampler_free(&g);
-    kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
+    kgrl_free(live);
     return true;
 }
 // ============================================================================================

@@ -399,7 +399,7 @@ static void ds_op(ds_state *d, int op, int l) {
         kgrl__rope_qkv(e, a->q, a->qr, a->k, a->kr, a->v, a->atty, a->pos, gm->rope_inv_freq, NULL, B, 1, Tk, d->t0, NH, KVH, HS, true);
         break;
     case DS_ATTENTION:
-        kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, a->k, a->v, a->kmask, NULL, B, Tk, d->t0, NH, KVH, HS, true);
+        kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, a->k, a->v, a->kmask, NULL, NULL, B, Tk, d->t0, NH, KVH, HS, true);
         break;
     case DS_ADD_RMSNORM:
         kgrl__add_rmsnorm(e, a->ln2, a->ln2_rstd, a->scratch, a->mid, a->res, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, B, C, true);

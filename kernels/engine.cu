@@ -968,15 +968,15 @@ extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_c
 
 // ---------------------------------------------------------------------------------------------
 // Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each
-// warp walks slots s = warp, warp + nw, ... with an online softmax; lanes own d = lane + 32j.
+// warp walks slots s = start[b] + warp, + nw, ... with an online softmax; lanes own d = lane + 32j.
 // Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;
-// query i sits in slot t0 + i. out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
+// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
 // scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).
 #define KGRL_ATT_WARPS 4
 #define KGRL_HS_MAX 256
 extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
-                                                const int* kmask, const int* t0p, int B, int Tq, int Tk, int t0, int NH,
-                                                int KVH, int HS, int bf) {
+                                                const int* kmask, const int* start, const int* t0p, int B, int Tq, int Tk,
+                                                int t0, int NH, int KVH, int HS, int bf) {
     kgrl_dep_wait();
     kgrl_dep_launch();
     __shared__ float sm[KGRL_ATT_WARPS], sl[KGRL_ATT_WARPS], sacc[KGRL_ATT_WARPS][KGRL_HS_MAX];
@@ -990,7 +990,10 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
     float qv[8], acc[8];
     for (int j = 0; j < nj; j++) { int d = lane + 32 * j; qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f; acc[j] = 0.0f; }
     float m = -INFINITY, l = 0.0f;
-    for (int s = w; real && s <= slot; s += KGRL_ATT_WARPS) {
+    // warp w takes the slots start + w, + 2 w, ...: counted from the row's first real slot, so left
+    // padding (a shorter prompt beside a longer one) does not move a slot to another warp's sum
+    int s0 = start ? start[b] : 0;
+    for (int s = s0 + w; real && s <= slot; s += KGRL_ATT_WARPS) {
         if (!kmask[(u64)b * Tk + s]) continue;
         u64 ko = (((u64)b * Tk + s) * KVH + kh) * HS;
         float dot = 0.0f;
@@ -1022,7 +1025,7 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 
 // Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"), one launch. A walk over
 // the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the
-// slots 0..t0 are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of
+// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of
 // stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every
 // load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one
 // round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot
@@ -1120,8 +1123,8 @@ static_assert(KGRL_HS_MAX <= KGRL_ATT_DEC_THREADS, "a thread loads one element o
 // thirtieth session)
 template <int bf, int HSC>
 __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,
-                                                    const void* k, const void* v, const int* kmask, const int* t0p, int Tk,
-                                                    int t0, int NH, int KVH, int hs, int CH) {
+                                                    const void* k, const void* v, const int* kmask, const int* start,
+                                                    const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {
     const int HS = HSC > 0 ? HSC : hs;
     extern __shared__ float kgrl_att_dsm[];
     __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
@@ -1134,10 +1137,12 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     // and its own slot's key and value come from that launch, after the wait. (Loaded after it, the
     // chunk took ~2.5 us of the 0.5B step's ~8.3 us attention a layer: marked trace, H100, thirteenth
     // session.)
+    // chunks are counted from the row's first real slot (start), so a left-padded row's slots fall
+    // into the chunks and threads they take in the row without padding: the same sums, bit for bit
     if (t0p) t0 = *t0p;
-    int s0 = c * CH;
+    int first = start ? start[b] : 0, s0 = first + c * CH;
     if (s0 > t0) return;   // past the query: neither read nor counted
-    int n = min(CH, t0 + 1 - s0), nlive = t0 / CH + 1, kh = h / (NH / KVH);
+    int n = min(CH, t0 + 1 - s0), nlive = (t0 - first) / CH + 1, kh = h / (NH / KVH);
     bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;
     int per = HS * es / 16, tot = n * per, before = (t0 + 1 - s0 <= CH ? n - 1 : n) * per;
     bool pieces = (HS * es) % 16 == 0;
@@ -1210,14 +1215,14 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
 // in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)
 extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
 kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
-                        const void* v, const int* kmask, const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH,
-                        int bf) {
+                        const void* v, const int* kmask, const int* start, const int* t0p, int Tk, int t0, int NH, int KVH,
+                        int HS, int CH, int bf) {
     // the head sizes of the Qwen2.5 models the kit benchmarks (0.5B: 64, 1.5B: 128) in bf16, the decode
     // dtype; every other size and fp32 (the tests' mode) through the general bodies
-    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
-    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
-    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
-    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, t0p, Tk, t0, NH, KVH, HS, CH);
+    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
 }
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.

@@ -209,10 +209,12 @@ typedef struct kgrl_gpu_acts {
     void *block;             // everything below lives in this one allocation
     // host mirrors
     int *h_tokens, *h_pos, *h_kmask, *h_next_pos;   // (B*T), (B*T), (B*T), (B)
+    int *h_start;            // (B) each row's first real slot (kgrl__upload_start)
     // device ints
     int *tokens, *pos, *kmask, *targets, *rows;     // (B*T) x4, rows (B*T) for the sampler
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
+    int *start;              // (B) device twin of h_start: the attention counts a row's slots from there
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -785,10 +787,11 @@ void kgrl_gpu_rope_backward(kgrl_engine *e, void *dinp, const void *dout, const 
 #define KGRL__ATT_THREADS 128   // KGRL_ATT_WARPS (4) warps in kernels/engine.cu
 // t0p != NULL: the kernel reads t0 from the device (the decode step of kgrl_gpu_sample)
 static void kgrl__attention_fwd(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
-                                const int *kmask, const int *t0p, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
+                                const int *kmask, const int *start, const int *t0p, int B, int Tq, int Tk, int t0, int NH,
+                                int KVH, int HS, bool bf16) {
     KGRL_CHECK(HS <= 256 && NH % KVH == 0, "gpu attention: head_dim %d > 256 or NH %d not a multiple of KVH %d", HS, NH, KVH);
     int bf = bf16;
-    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
+    void *args[] = {&out, &lse, &q, &k, &v, &kmask, &start, &t0p, &B, &Tq, &Tk, &t0, &NH, &KVH, &HS, &bf};
     kgrl__ek(e, KGRL__EK_ATT_F, (unsigned)Tq, (unsigned)NH, (unsigned)B, KGRL__ATT_THREADS, args);
 }
 // Slots a chunk of the decode attention: one a thread when scoring (<= 256) and at most 32 KiB of
@@ -806,14 +809,14 @@ static size_t kgrl__att_chunks(int Tk, int HS, bool bf16) {
 // (B, NH, chunks of Tk, 2 + HS), count (B, NH) zero before and after. The grid covers Tk (the
 // plan's capacity), so a captured graph serves every step; chunks past t0 return at once.
 static void kgrl__attention_decode(kgrl_engine *e, void *out, float *lse, float *part, unsigned int *count, const void *q,
-                                   const void *k, const void *v, const int *kmask, const int *t0p, int B, int Tk, int t0,
-                                   int NH, int KVH, int HS, bool bf16) {
+                                   const void *k, const void *v, const int *kmask, const int *start, const int *t0p, int B,
+                                   int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
     // HS <= 256: checked at upload
     int bf = bf16, CH = kgrl__att_chunk(HS, bf16), nchunk = (int)kgrl__att_chunks(Tk, HS, bf16);
     KGRL_CHECK(nchunk <= 2048, "decode attention: %d slots make %d chunks, more than the combine's 2048", Tk, nchunk);
     size_t smem = 2 * (size_t)CH * (HS + (bf16 ? 2 : 1)) * (bf16 ? 2 : 4);
     if (smem < 8 * (size_t)nchunk) smem = 8 * (size_t)nchunk;
-    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
+    void *args[] = {&out, &lse, &part, &count, &q, &k, &v, &kmask, &start, &t0p, &Tk, &t0, &NH, &KVH, &HS, &CH, &bf};
     kgrl__ek_smem(e, KGRL__EK_ATT_DEC, (unsigned)nchunk, (unsigned)NH, (unsigned)B, KGRL__ATT_DEC_THREADS, smem, args);
 }
 // One batched GEMM over the B*NH (row, head) pairs of a training plan, column-major as cuBLAS:
@@ -875,7 +878,7 @@ static void kgrl__attention_bwd_gemm(kgrl_engine *e, kgrl_gpu_acts *a, void *dq,
 }
 void kgrl_gpu_attention_forward(kgrl_engine *e, void *out, float *lse, const void *q, const void *k, const void *v,
                                 const int *kmask, int B, int Tq, int Tk, int t0, int NH, int KVH, int HS, bool bf16) {
-    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
+    kgrl__attention_fwd(e, out, lse, q, k, v, kmask, NULL, NULL, B, Tq, Tk, t0, NH, KVH, HS, bf16);
 }
 void kgrl_gpu_swiglu_forward(kgrl_engine *e, void *out, const void *gate, const void *up, size_t n, bool bf16) {
     int bf = bf16;
@@ -1154,7 +1157,7 @@ static size_t kgrl__acts_layout(kgrl_gpu_acts *a, void *base) {
 #define KGRL__E(ptr, count) ptr = kgrl__take(&p, base, (count) * es > 0 ? (count) * es : 1)
     KGRL__T(a->tokens, int *, N); KGRL__T(a->pos, int *, N); KGRL__T(a->kmask, int *, N);
     KGRL__T(a->targets, int *, N); KGRL__T(a->rows, int *, N);
-    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1);
+    KGRL__T(a->next_pos, int *, B); KGRL__T(a->slot, int *, 1); KGRL__T(a->start, int *, B);
     KGRL__E(a->res, (a->desc.training ? L + 1 : 2) * N * C);
     KGRL__E(a->mid, LL * N * C); KGRL__E(a->ln1, LL * N * C); KGRL__E(a->ln2, LL * N * C);
     KGRL__T(a->ln1_rstd, float *, LL * N); KGRL__T(a->ln2_rstd, float *, LL * N); KGRL__T(a->lnf_rstd, float *, N);
@@ -1231,6 +1234,7 @@ kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, co
     a->h_pos = (int *)kgrl_calloc(N, sizeof(int));
     a->h_kmask = (int *)kgrl_calloc(N, sizeof(int));
     a->h_next_pos = (int *)kgrl_calloc((size_t)a->B, sizeof(int));
+    a->h_start = (int *)kgrl_calloc((size_t)a->B, sizeof(int));
     kgrl_log(&e->ctx->desc.logger, KGRL_LOG_DEBUG, "engine plan: B=%d T=%d %s %s: planned %.1f MiB, measured %.1f MiB",
              a->B, a->T, a->bf16 ? "bf16" : "fp32", a->desc.training ? "training" : "inference",
              a->planned_bytes / 1048576.0, a->measured_bytes / 1048576.0);
@@ -1240,7 +1244,7 @@ kgrl_gpu_acts *kgrl_gpu_acts_create(kgrl_engine *e, const kgrl_gpu_model *gm, co
 void kgrl_gpu_acts_free(kgrl_gpu_acts *a) {
     if (!a) return;
     KGRL_CUDA_CHECK(cudaFree(a->block));
-    kgrl_free(a->h_tokens); kgrl_free(a->h_pos); kgrl_free(a->h_kmask); kgrl_free(a->h_next_pos);
+    kgrl_free(a->h_tokens); kgrl_free(a->h_pos); kgrl_free(a->h_kmask); kgrl_free(a->h_next_pos); kgrl_free(a->h_start);
     kgrl_free(a);
 }
 
@@ -1261,6 +1265,33 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
     }
     memcpy(a->h_kmask + (size_t)dst * a->T, a->h_kmask + (size_t)src * a->T, sizeof(int) * (size_t)a->T);
     a->h_next_pos[dst] = a->h_next_pos[src];
+}
+
+// Rows 0..B-1's first real slots from the host's slot mask, uploaded (a row with none: 0). The
+// attention counts a row's slots from there, so its sums do not depend on the left padding that a
+// longer prompt beside it puts in front of it.
+static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
+    for (int b = 0; b < B; b++) {
+        const int *m = a->h_kmask + (size_t)b * a->T;
+        int s = 0;
+        while (s < a->T && !m[s]) s++;
+        a->h_start[b] = s < a->T ? s : 0;
+    }
+    kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
+}
+
+// Row b of the acts as a plan of its own for a forward of one row: the state a row keeps between
+// calls (its KV cache slots, slot mask, first slot, next position, last logits) at row b; the rest is
+// scratch that a one-row forward uses from its start. a->B stays, so the caches' layer stride holds.
+static kgrl_gpu_acts kgrl__acts_row(const kgrl_gpu_acts *a, int b) {
+    kgrl_gpu_acts r = *a;
+    size_t kv = (size_t)b * a->T * a->KVH * a->HS, slots = (size_t)b * a->T;
+    r.k = (char *)a->k + kv * a->esize; r.v = (char *)a->v + kv * a->esize;
+    r.kmask = a->kmask + slots; r.h_kmask = a->h_kmask + slots;
+    r.start = a->start + b; r.h_start = a->h_start + b;
+    r.next_pos = a->next_pos + b; r.h_next_pos = a->h_next_pos + b;
+    if (a->desc.last_logits) r.logits = (char *)a->logits + (size_t)b * a->V * a->esize;
+    return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1472,7 +1503,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
+                           kgrl__layer_cache(a, a->v, l), a->kmask, a->start, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
@@ -1517,6 +1548,7 @@ static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
+    kgrl__upload_start(e, a, B);
 }
 
 // The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs
@@ -1550,9 +1582,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, a->start, slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
-    else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, slot, B, T, Tk, t0, NH, KVH, HS, bf);
+    else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
     kgrl__add_rmsnorm(e, ln2, a->ln2_rstd + li * a->ls_r, mid, mid, x, kgrl_gpu_model_tensor(gm, l, KGRL_W_LN2), c->rms_eps, N, C, bf);
     kgrl__proj_group(e, gm, gl, a, mlp_out, ln2, l, kgrl__mlp_proj, 2, true, N, gemv);

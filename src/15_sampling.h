@@ -74,6 +74,13 @@ KGRL_API bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kg
                               const kgrl_sample_desc *d, kgrl_sample_callback cb, void *user,
                               kgrl_sample_result *out, kgrl_err *err);
 KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
+// kgrl_gpu_sample's prefill: each of the B prompts in a forward of its own (its length's rows, as if
+// it were alone), left-padded to the longest, P (slots P - len .. P - 1 of row b), then copied into its
+// G rows b*G .. b*G+G-1; prompt b's last logits stay in row b. So no prompt's cache or logits depend on
+// the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
+// count). Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G);
 
 // kgrl:implementation
 
@@ -357,6 +364,28 @@ static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const 
     KGRL_CUDA_CHECK(cudaEventRecord(done, st));
 }
 
+int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                     const int *const *prompts, const int *prompt_lens, int B, int G) {
+    int P = 0;
+    for (int b = 0; b < B; b++) {
+        KGRL_CHECK(prompt_lens[b] > 0, "gpu prefill: prompt %d is empty", b);
+        if (prompt_lens[b] > P) P = prompt_lens[b];
+    }
+    KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
+               B, G, P, a->B, a->T);
+    kgrl_gpu_acts_reset(a);
+    for (int b = 0; b < B; b++) {   // prompt b alone into row b, after its left padding
+        kgrl_gpu_acts row = kgrl__acts_row(a, b);
+        kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
+    }
+    // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
+    // source row is never overwritten before it is read (b*G + g >= b)
+    for (int b = B - 1; b >= 0; b--)
+        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
+    a->len = P; a->nb = B * G; a->nt = P; a->full = false;
+    return P;
+}
+
 bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                      const int *const *prompts, const int *prompt_lens, int B, int G, const uint64_t *seq_ids,
                      const kgrl_sample_desc *desc, kgrl_sample_callback cb, void *user,
@@ -366,17 +395,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     if (a->desc.training || !a->desc.last_logits) { kgrl_err_set(err, "sampling: plan the acts with training = false and last_logits = true"); return false; }
     if (!kgrl__sample_check(prompts, prompt_lens, B, G, &d, a->B, a->T, V, &P, err)) return false;
     cudaStream_t st = e->ctx->stream;
-    // prefill the B prompts (left-padded) into rows 0..B-1
-    int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
-    for (int b = 0; b < B; b++) {
-        int pad = P - prompt_lens[b];
-        for (int i = 0; i < prompt_lens[b]; i++) { toks[b * P + pad + i] = prompts[b][i]; mask[b * P + pad + i] = 1; }
-    }
-    kgrl_gpu_model_forward(e, gm, gl, a, toks, NULL, mask, B, P);
-    // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
-    // source row is never overwritten before it is read (b*G + g >= b)
-    for (int b = B - 1; b >= 0; b--)
-        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(e, a, b * G + g, b);
+    kgrl_gpu_prefill(e, gm, gl, a, prompts, prompt_lens, B, G);
     kgrl__gforward_check(gm, gl, a, S, 1, a->len);   // config and LoRA (sample_check counted the tokens)
     // from here on the device holds the step state: slot mask and next positions of the S rows as
     // the host mirrors have them after the copies, and the slot of the newest token
@@ -385,6 +404,7 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
+    kgrl__upload_start(e, a, S);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
@@ -424,6 +444,6 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     kgrl__ecopy(e, a->h_kmask, a->kmask, sizeof(int) * nS * Tk, cudaMemcpyDeviceToHost);
     kgrl__ecopy(e, a->h_next_pos, a->next_pos, sizeof(int) * nS, cudaMemcpyDeviceToHost);
     kgrl__gsampler_free(&g);
-    kgrl_free(live); kgrl_free(toks); kgrl_free(mask);
+    kgrl_free(live);
     return true;
 }

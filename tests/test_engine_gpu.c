@@ -490,7 +490,38 @@ static float *rnd_stored(size_t n, uint64_t stream, float scale, bool bf16) {
 // 150 slots (chunks with no real slot), GQA, head sizes from one lane's worth to the 256 maximum
 // (chunks of 204, 128, 64 and 32 slots in fp32, 256, 256, 128 and 64 in bf16). A second launch on
 // the same counters gives the same bits: the last block of each head reset its counter, and the
-// combine's order does not depend on which block came last.
+// combine's order does not depend on which block came last. With start (each row's first real
+// slot), row 1's output equals, bit for bit, that of the same 150..t0 slots moved to 0..t0 - 150 in
+// a launch of their own: left padding does not change a row's sums (kgrl_gpu_prefill's contract).
+static void decode_split_shifted(const void *gq, const float *kn, const float *vn, const int *gm, const float *o_padded, int Tk,
+                                 int t0, int NH, int KVH, int HS, bool bf) {
+    int pad = 150, starts[2] = {0, pad};
+    int *gstart = upi(starts, 2);
+    size_t nq = (size_t)2 * NH * HS, row = (size_t)Tk * KVH * HS;
+    void *go = up(o_padded, nq, bf);
+    float *glse, *part;
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&glse, 4 * (size_t)2 * NH));
+    KGRL_CUDA_CHECK(cudaMalloc((void **)&part, 4 * (size_t)2 * NH * kgrl__att_chunks(Tk, HS, bf) * (2 + HS)));
+    int zeros[2 * 16] = {0};
+    unsigned int *count = (unsigned int *)upi(zeros, (size_t)2 * NH);
+    void *gk = up(kn, 2 * row, bf), *gv = up(vn, 2 * row, bf);
+    kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, gstart, NULL, 2, Tk, t0, NH, KVH, HS, bf);
+    float *padded = down(go, nq, bf);
+    // row 1 alone, its real slots from 0: keys and values shifted down by pad, the same query
+    float *ks = (float *)kgrl_calloc(row, 4), *vs = (float *)kgrl_calloc(row, 4);
+    memcpy(ks, kn + row + (size_t)pad * KVH * HS, 4 * (row - (size_t)pad * KVH * HS));
+    memcpy(vs, vn + row + (size_t)pad * KVH * HS, 4 * (row - (size_t)pad * KVH * HS));
+    int *mask1 = (int *)kgrl_calloc((size_t)Tk, sizeof(int));
+    for (int t = 0; t <= t0 - pad; t++) mask1[t] = 1;
+    void *gk1 = up(ks, row, bf), *gv1 = up(vs, row, bf), *gq1 = (char *)gq + (size_t)NH * HS * (bf ? 2 : 4);
+    int *gm1 = upi(mask1, (size_t)Tk);
+    kgrl__attention_decode(eng, go, glse, part, count, gq1, gk1, gv1, gm1, NULL, NULL, 1, Tk, t0 - pad, NH, KVH, HS, bf);
+    float *alone = down(go, (size_t)NH * HS, bf);
+    KT_CHECK(!memcmp(padded + (size_t)NH * HS, alone, 4 * (size_t)NH * HS), "split decode attention %s HS %d t0 %d: the padded row "
+             "differs from the same slots unpadded", bf ? "bf16" : "fp32", HS, t0);
+    kgrl_free(padded); kgrl_free(alone); kgrl_free(ks); kgrl_free(vs); kgrl_free(mask1);
+    dfree(gstart); dfree(go); dfree(glse); dfree(part); dfree(count); dfree(gk); dfree(gv); dfree(gk1); dfree(gv1); dfree(gm1);
+}
 static void test_attention_decode_split(void) {
     if (!need_gpu()) return;
     int B = 2, Tk = 300, NH = 4, KVH = 2, hs_list[] = {40, 64, 128, 256};
@@ -520,16 +551,17 @@ static void test_attention_decode_split(void) {
                 int *zeros = (int *)kgrl_calloc((size_t)B * NH, sizeof(int));
                 count = (unsigned int *)upi(zeros, (size_t)B * NH);   // zero before the first launch
                 kgrl_free(zeros);
-                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, bf);
+                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, NULL, B, Tk, t0, NH, KVH, HS, bf);
                 float *h = down(go, nq, bf);
                 // fp32: the same products and exps, summed in another order: 1e-5. bf16: the inputs are
                 // the same bf16 values, the sums fp32, and each output is rounded once to bf16 (2^-9
                 // relative): 2^-8
                 double tol = bf ? 1.0 / 256 : 1e-5;
                 KT_CHECK(nrel(h, o, nq) <= tol, "split decode attention %s HS %d t0 %d rel err %.3g", bf ? "bf16" : "fp32", HS, t0, nrel(h, o, nq));
-                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, B, Tk, t0, NH, KVH, HS, bf);
+                kgrl__attention_decode(eng, go, glse, part, count, gq, gk, gv, gm, NULL, NULL, B, Tk, t0, NH, KVH, HS, bf);
                 float *h2 = down(go, nq, bf);
                 KT_CHECK(!memcmp(h, h2, 4 * nq), "split decode attention %s HS %d t0 %d: a second launch differs", bf ? "bf16" : "fp32", HS, t0);
+                if (t0 >= 150) decode_split_shifted(gq, kn, vn, gm, o, Tk, t0, NH, KVH, HS, bf);
                 kgrl_free(kn); kgrl_free(vn); kgrl_free(o); kgrl_free(att); kgrl_free(h); kgrl_free(h2);
                 dfree(gq); dfree(gk); dfree(gv); dfree(go); dfree(glse); dfree(part); dfree(gm); dfree(count);
             }
@@ -1430,15 +1462,8 @@ static void test_gpu_sampling(void) {
 // tokens and both logprobs must agree bit for bit.
 static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_acts *a, const int *const *pp, const int *lens,
                                int B, int G, const kgrl_sample_desc *d, kgrl_sample_result *r) {
-    int P = 0, S = B * G, V = gm->cfg.vocab_size;
-    for (int b = 0; b < B; b++) if (lens[b] > P) P = lens[b];
-    int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < lens[b]; i++) { toks[b * P + P - lens[b] + i] = pp[b][i]; mask[b * P + P - lens[b] + i] = 1; }
-    kgrl_gpu_model_forward(eng, gm, gl, a, toks, NULL, mask, B, P);
-    for (int b = B - 1; b >= 0; b--)
-        for (int g = G - 1; g >= 0; g--) kgrl_gpu_acts_copy_row(eng, a, b * G + g, b);
-    a->nb = S;   // from here on the acts hold S sequences
+    int S = B * G, V = gm->cfg.vocab_size;
+    kgrl_gpu_prefill(eng, gm, gl, a, pp, lens, B, G);   // from here on the acts hold S sequences
     uint64_t hs[8] = {0};
     int rows[8] = {0}, steps[8] = {0}, active[8] = {0}, tok[8] = {0};
     float lp[8] = {0}, raw[8] = {0};
@@ -1470,7 +1495,6 @@ static void host_driven_sample(kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_a
         kgrl_gpu_model_decode(eng, gm, gl, a, tok, NULL, active, S, 1);
     }
     dfree(ds); dfree(drows); dfree(dsteps); dfree(dact); dfree(dtok); dfree(dlp); dfree(draw);
-    kgrl_free(toks); kgrl_free(mask);
 }
 
 // kgrl_gpu_sample (device-driven steps, captured as a CUDA graph from the third token on) against
@@ -1547,6 +1571,70 @@ static void test_gpu_sampling_graph(void) {
         graph_case(bf, false, 1, 1, 6, true);
         graph_case(bf, true, 4, 2, 6, true);
     }
+}
+
+// A sequence's tokens and both logprobs do not depend on the batch around it, bit for bit: B = 3
+// prompts of 300, 40 and 170 tokens (left padding of 260 and 130 slots, over the decode attention's
+// chunks of 256 slots in bf16) x G = 2 against every sequence sampled alone with its id, and against
+// prompt 1's group sampled on its own (B = 1, G = 2). fp32 and bf16, with and without LoRA. Before
+// kgrl_gpu_prefill, one forward of all prompts (cuBLAS over B * P rows) and attention sums counted
+// from slot 0 moved the padded rows' bits (decode_sweep: 8 of 8 sequences of the 0.5B shape differed
+// at their first token; forty-seventh session).
+static void batch_invariance_case(bool bf16, bool with_lora) {
+    kgrl_model *m = tiny_model(KGRL_FAMILY_QWEN2, 9);
+    m->cfg.max_pos = 512;
+    kgrl_lora *lora = with_lora ? tiny_lora(&m->cfg, 0.0f) : NULL;
+    kgrl_engine_dtype dt = bf16 ? KGRL_ENGINE_BF16 : KGRL_ENGINE_F32;
+    kgrl_gpu_model *gm = kgrl_gpu_model_upload(eng, m, dt);
+    kgrl_gpu_lora *gl = lora ? kgrl_gpu_lora_upload(eng, lora, dt) : NULL;
+    int B = 3, G = 2, S = B * G, NEW = 16, lens[3] = {300, 40, 170};
+    int *prompts[3];
+    const int *pp[3];
+    for (int b = 0; b < B; b++) {
+        prompts[b] = (int *)kgrl_malloc(sizeof(int) * (size_t)lens[b]);
+        for (int i = 0; i < lens[b]; i++) prompts[b][i] = (b * 31 + i * 7 + 3) % 97;
+        pp[b] = prompts[b];
+    }
+    kgrl_sample_desc d;
+    memset(&d, 0, sizeof d);
+    d.temperature = 0.9f; d.top_k = 40; d.top_p = 0.95f; d.max_new_tokens = NEW; d.seed = 21;
+    kgrl_engine_desc ed;
+    memset(&ed, 0, sizeof ed);
+    ed.max_batch = S; ed.max_tokens = 300 + NEW; ed.last_logits = true;
+    kgrl_gpu_acts *a = kgrl_gpu_acts_create(eng, gm, gl, &ed);
+    kgrl_sample_result r, r1;
+    kgrl_err err;
+    KT_CHECK(kgrl_gpu_sample(eng, gm, gl, a, pp, lens, B, G, NULL, &d, NULL, NULL, &r, &err), "%s", err.msg);
+    const char *tag = bf16 ? "bf16" : "fp32";
+    for (int s = 0; s < S; s++) {   // each sequence alone
+        uint64_t id = (uint64_t)s;
+        KT_CHECK(kgrl_gpu_sample(eng, gm, gl, a, &pp[s / G], &lens[s / G], 1, 1, &id, &d, NULL, NULL, &r1, &err), "%s", err.msg);
+        KT_CHECK(r1.lengths[0] == r.lengths[s], "%s lora %d seq %d: %d tokens alone, %d in the batch", tag, with_lora, s, r1.lengths[0], r.lengths[s]);
+        for (int t = 0; t < r.lengths[s]; t++) {
+            int i = s * NEW + t;
+            KT_CHECK(r1.tokens[t] == r.tokens[i] && !memcmp(&r1.raw_logprobs[t], &r.raw_logprobs[i], 4) &&
+                         !memcmp(&r1.logprobs[t], &r.logprobs[i], 4),
+                     "%s lora %d seq %d (prompt of %d) step %d: alone token %d raw %.9g, in the batch token %d raw %.9g", tag, with_lora,
+                     s, lens[s / G], t, r1.tokens[t], r1.raw_logprobs[t], r.tokens[i], r.raw_logprobs[i]);
+        }
+        kgrl_sample_result_free(&r1);
+    }
+    uint64_t ids[2] = {2, 3};   // prompt 1's group on its own: no padding at all
+    KT_CHECK(kgrl_gpu_sample(eng, gm, gl, a, &pp[1], &lens[1], 1, 2, ids, &d, NULL, NULL, &r1, &err), "%s", err.msg);
+    for (int g = 0; g < 2; g++)
+        KT_CHECK(!memcmp(r1.tokens + g * NEW, r.tokens + (2 + g) * NEW, sizeof(int) * NEW) &&
+                     !memcmp(r1.raw_logprobs + g * NEW, r.raw_logprobs + (2 + g) * NEW, sizeof(float) * NEW),
+                 "%s lora %d: prompt 1's group alone differs from it in the batch (row %d)", tag, with_lora, g);
+    kgrl_sample_result_free(&r1);
+    printf("  %s lora %d: %d sequences (prompts of 300, 40, 170 tokens) == each alone, bit for bit\n", tag, with_lora, S);
+    for (int b = 0; b < B; b++) kgrl_free(prompts[b]);
+    kgrl_sample_result_free(&r);
+    kgrl_gpu_acts_free(a); kgrl_gpu_lora_free(gl); kgrl_gpu_model_free(gm); kgrl_lora_free(lora); kgrl_model_free(m);
+}
+static void test_gpu_sampling_batch_invariant(void) {
+    if (!need_gpu()) return;
+    for (int bf = 0; bf < 2; bf++)
+        for (int wl = 0; wl < 2; wl++) batch_invariance_case(bf, wl);
 }
 
 // HF transformers logits (tests/oracles/model_fixtures.py, float64) against the GPU fp32 engine.
@@ -1642,6 +1730,7 @@ int main(void) {
     KT_RUN(test_long_context_training);
     KT_RUN(test_gpu_sampling);
     KT_RUN(test_gpu_sampling_graph);
+    KT_RUN(test_gpu_sampling_batch_invariant);
     KT_RUN(test_hf_fixtures);
     kgrl_engine_destroy(eng);
     kgrl_ctx_destroy(ctx);
