@@ -557,7 +557,8 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;
 }
-static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+// One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
+static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
                (!io->resid || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_w || kgrl__gemv_fits(io->norm_w, io->K)),
@@ -644,6 +645,28 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
     }
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
+}
+// Any N >= 1: launches of KGRL__GEMV_MAX_ROWS rows at a time, each over its rows of x, the residual,
+// the positions, the LoRA A outputs and the outputs. A row's bits depend neither on N nor on the rows
+// beside it (kgrl_gemv_run, kgrl_k_gemv_mma), so neither on which launch takes it.
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+    KGRL_CHECK(io->N >= 1, "decode GEMV: N %d", io->N);
+    size_t es = io->bf ? 2 : 4;
+    for (int n0 = 0; n0 < io->N; n0 += KGRL__GEMV_MAX_ROWS) {
+        kgrl__gemv_segs segs = *sg;
+        kgrl__gemv_io o = *io;
+        o.N = io->N - n0 < KGRL__GEMV_MAX_ROWS ? io->N - n0 : KGRL__GEMV_MAX_ROWS;
+        o.x = (const char *)io->x + (size_t)n0 * io->K * es;
+        if (io->resid) o.resid = (const char *)io->resid + (size_t)n0 * sg->s[0].OC * es;
+        if (io->pos) o.pos = io->pos + n0;
+        for (int i = 0; i < sg->n; i++) {
+            kgrl__gemv_seg *g = &segs.s[i];
+            size_t rows = (g->flags & KGRL__GEMV_CACHE) ? (size_t)io->Tk * g->OC : (size_t)g->OC;   // a row of out
+            if (g->out) g->out = (char *)g->out + (size_t)n0 * rows * es;
+            if (g->lb) g->xa = (const char *)g->xa + (size_t)n0 * io->R * es;
+        }
+        kgrl__gemv_launch(e, &segs, &o);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1344,8 +1367,9 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMVs: a forward of T == 1 over N <= 8 rows (an inference plan's decode step) runs its
-// projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at one row. Where
+// decode GEMVs: a forward of T == 1 over N <= KGRL__DECODE_GEMV_ROWS rows (an inference plan's decode
+// step) runs its projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at
+// one row and whose sums depend on the row count. Where
 // every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v of the first RMSNorm
 // (folded into the dot products) with the rope and the KV-cache writes after, the split-KV attention,
 // o with the residual add, gate/up of the second RMSNorm with the swiglu, down with the residual add;
@@ -1359,8 +1383,17 @@ static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q},
 static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
 static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
+// The most rows of a decode step on the GEMVs: up to 8 in one launch each, 9..16 in two (kgrl__gemv),
+// so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16 rows;
+// past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
+// tools/decode_sweep, ms a step, GEMVs against cuBLAS in the same call (H100, forty-seventh session):
+// the kit's default model (C 384, 6 layers) with LoRA on 7 modules 12 rows 0.399 / 0.365, 16 rows
+// 0.439 / 0.366, 32 rows 0.857 / 0.417, 64 rows 1.533 / 0.498; the 0.5B shape 12 rows 1.92 / 1.42, 64 rows
+// 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed from the same sequence sampled alone
+// by their second token, on the GEMVs none did in 128 (0.5B) and 256 (default model).
+#define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
-    return T == 1 && !a->desc.training && N <= KGRL__GEMV_MAX_ROWS;
+    return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;
 }
 static bool kgrl__gemv_pays(size_t weight_bytes) { return weight_bytes <= KGRL__GEMV_MAX_BYTES; }
 // The weights of the projections p[0..nseg), in bytes

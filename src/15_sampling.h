@@ -7,10 +7,14 @@
 // Determinism: the uniform of sequence s at step t is kgrl_uniform_at(seed,
 // kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
-// prompt, same tokens; exact when the model's logits for the row are the same, which holds for the
-// kit's kernels, the decode GEMV of <= 8 rows included; cuBLAS (the prefill, decode steps of more
-// rows, weights over the GEMV's 8 MiB) may pick another GEMM algorithm for another batch size, which
-// can move a logit by an ulp).
+// prompt, same tokens; exact when the model's logits for the row are the same). On the GPU they are,
+// bit for bit, for batches of up to 16 rows (B*G) in fp32 and bf16 (test_gpu_sampling_batch_invariant):
+// each prompt prefills in a forward of its own (kgrl_gpu_prefill), the attention counts a row's slots
+// from its first real one (left padding moves no sum), and the decode GEMVs' sums do not depend on the
+// row count (KGRL__DECODE_GEMV_ROWS). Past 16 rows the decode steps run on cuBLAS, which picks its
+// GEMM for the row count: a logit moves by an ulp, and a sampled token can follow (tools/decode_sweep
+// measured both, and the cost of the GEMVs there). So do weights over the GEMV's 8 MiB outside the
+// fused layers (Qwen3's q/k norms).
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the

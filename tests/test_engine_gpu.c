@@ -868,10 +868,13 @@ static void test_gemv_fp32(void) { if (need_gpu()) test_gemv(false); }
 static void test_gemv_bf16(void) { if (need_gpu()) test_gemv(true); }
 
 // Decode steps of an inference plan (kgrl_gpu_model_decode, T = 1) against the CPU forward over the
-// whole sequence, every step: B = 1 and 8 run the GEMV path (kgrl__gemv_step), B = 9 the cuBLAS
-// path. LoRA on every module, or on q, v, gate and down only (partial targeting: k, o and up have no
-// epilogue, gate and up's swiglu pair has one). Qwen2 (q/k/v bias), Qwen3 (q/k norm). fp32 1e-5 (as
-// model_case's decode); bf16 3e-2 (as model_case's logits).
+// whole sequence, every step: B = 1 and 8 run the GEMV path (kgrl__gemv_step), B = 12 too in two
+// launches a GEMV (8 + 4 rows), B = 17 the cuBLAS path. LoRA on every module, or on q, v, gate and
+// down only (partial targeting: k, o and up have no epilogue, gate and up's swiglu pair has one).
+// Qwen2 (q/k/v bias), Qwen3 (q/k norm). fp32 1e-5 (as model_case's decode); bf16 3e-2 (as
+// model_case's logits) on the GEMVs, 4e-2 on cuBLAS, which rounds every GEMM's input to bf16 (the
+// norm's output, the attention's) where the fused GEMVs keep the normalized input in fp32: 17 rows
+// measured 0.0314 there against 0.0224 for 12 rows on the GEMVs (H100, forty-seventh session).
 static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets, int B) {
     kgrl_model *m = tiny_model(fam, 41);
     const kgrl_model_config *c = &m->cfg;
@@ -893,10 +896,11 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
     memset(&d, 0, sizeof d);
     d.max_batch = B; d.max_tokens = T;
     kgrl_gpu_acts *ga = kgrl_gpu_acts_create(eng, gm, gl, &d);
-    KT_CHECK(kgrl__gemv_step(ga, 1, B) == (B <= 8), "B = %d: the GEMV path is %s", B, B <= 8 ? "off" : "on");
+    bool on = B <= KGRL__DECODE_GEMV_ROWS;
+    KT_CHECK(kgrl__gemv_step(ga, 1, B) == on, "B = %d: the GEMV path is %s", B, on ? "off" : "on");
     // Qwen2 runs the fused layers (norms, rope, KV writes and residual adds inside the GEMVs); Qwen3's
     // q/k norms sit between the projection and the rope, so it runs the GEMVs unfused
-    bool fused = B <= 8 && fam == KGRL_FAMILY_QWEN2;
+    bool fused = on && fam == KGRL_FAMILY_QWEN2;
     KT_CHECK(kgrl__decode_fused(gm, gl, ga, 1, B) == fused, "B = %d family %d: fused decode is %s", B, (int)fam, fused ? "off" : "on");
     kgrl_gpu_model_forward(eng, gm, gl, ga, pt, NULL, pm, B, P);
     float *got = (float *)kgrl_malloc(4 * (size_t)B * P * V);
@@ -910,9 +914,9 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
             if (e > worst) worst = e;
         }
     }
-    double tol = bf16 ? 3e-2 : 1e-5;
+    double tol = bf16 ? (on ? 3e-2 : 4e-2) : 1e-5;
     printf("  family %d %s LoRA targets 0x%02x B=%d (%s): decode vs CPU rel err %.3g\n", (int)fam, bf16 ? "bf16" : "fp32",
-           targets, B, fused ? "fused GEMV" : B <= 8 ? "GEMV" : "cuBLAS", worst);
+           targets, B, fused ? "fused GEMV" : on ? "GEMV" : "cuBLAS", worst);
     KT_CHECK(worst <= tol, "family %d %s targets 0x%02x B=%d: decode vs CPU rel err %.3g > %.0e", (int)fam, bf16 ? "bf16" : "fp32",
              targets, B, worst, tol);
     kgrl_free(toks); kgrl_free(mask); kgrl_free(pt); kgrl_free(pm); kgrl_free(st); kgrl_free(sm); kgrl_free(got);
@@ -922,8 +926,8 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
 static void test_gemv_decode(void) {
     if (!need_gpu()) return;
     uint32_t partial = (1u << KGRL_LORA_Q) | (1u << KGRL_LORA_V) | (1u << KGRL_LORA_GATE) | (1u << KGRL_LORA_DOWN);
-    int Bs[3] = {1, 8, 9};
-    for (int bi = 0; bi < 3; bi++) {
+    int Bs[4] = {1, 8, 12, 17};
+    for (int bi = 0; bi < 4; bi++) {
         gemv_decode_case(KGRL_FAMILY_QWEN2, false, KGRL_LORA_ALL, Bs[bi]);
         gemv_decode_case(KGRL_FAMILY_QWEN2, false, partial, Bs[bi]);
         gemv_decode_case(KGRL_FAMILY_QWEN3, false, partial, Bs[bi]);
@@ -1576,18 +1580,19 @@ static void test_gpu_sampling_graph(void) {
 // A sequence's tokens and both logprobs do not depend on the batch around it, bit for bit: B = 3
 // prompts of 300, 40 and 170 tokens (left padding of 260 and 130 slots, over the decode attention's
 // chunks of 256 slots in bf16) x G = 2 against every sequence sampled alone with its id, and against
-// prompt 1's group sampled on its own (B = 1, G = 2). fp32 and bf16, with and without LoRA. Before
+// prompt 1's group sampled on its own (B = 1, G = 2). fp32 and bf16, with and without LoRA; and G = 4
+// (12 rows: the decode GEMVs in two launches of 8 and 4 rows). Before
 // kgrl_gpu_prefill, one forward of all prompts (cuBLAS over B * P rows) and attention sums counted
 // from slot 0 moved the padded rows' bits (decode_sweep: 8 of 8 sequences of the 0.5B shape differed
 // at their first token; forty-seventh session).
-static void batch_invariance_case(bool bf16, bool with_lora) {
+static void batch_invariance_case(bool bf16, bool with_lora, int G) {
     kgrl_model *m = tiny_model(KGRL_FAMILY_QWEN2, 9);
     m->cfg.max_pos = 512;
     kgrl_lora *lora = with_lora ? tiny_lora(&m->cfg, 0.0f) : NULL;
     kgrl_engine_dtype dt = bf16 ? KGRL_ENGINE_BF16 : KGRL_ENGINE_F32;
     kgrl_gpu_model *gm = kgrl_gpu_model_upload(eng, m, dt);
     kgrl_gpu_lora *gl = lora ? kgrl_gpu_lora_upload(eng, lora, dt) : NULL;
-    int B = 3, G = 2, S = B * G, NEW = 16, lens[3] = {300, 40, 170};
+    int B = 3, S = B * G, NEW = 16, lens[3] = {300, 40, 170};
     int *prompts[3];
     const int *pp[3];
     for (int b = 0; b < B; b++) {
@@ -1619,11 +1624,12 @@ static void batch_invariance_case(bool bf16, bool with_lora) {
         }
         kgrl_sample_result_free(&r1);
     }
-    uint64_t ids[2] = {2, 3};   // prompt 1's group on its own: no padding at all
-    KT_CHECK(kgrl_gpu_sample(eng, gm, gl, a, &pp[1], &lens[1], 1, 2, ids, &d, NULL, NULL, &r1, &err), "%s", err.msg);
-    for (int g = 0; g < 2; g++)
-        KT_CHECK(!memcmp(r1.tokens + g * NEW, r.tokens + (2 + g) * NEW, sizeof(int) * NEW) &&
-                     !memcmp(r1.raw_logprobs + g * NEW, r.raw_logprobs + (2 + g) * NEW, sizeof(float) * NEW),
+    uint64_t ids[8];   // prompt 1's group on its own: no padding at all
+    for (int g = 0; g < G; g++) ids[g] = (uint64_t)(G + g);
+    KT_CHECK(kgrl_gpu_sample(eng, gm, gl, a, &pp[1], &lens[1], 1, G, ids, &d, NULL, NULL, &r1, &err), "%s", err.msg);
+    for (int g = 0; g < G; g++)
+        KT_CHECK(!memcmp(r1.tokens + g * NEW, r.tokens + (G + g) * NEW, sizeof(int) * NEW) &&
+                     !memcmp(r1.raw_logprobs + g * NEW, r.raw_logprobs + (G + g) * NEW, sizeof(float) * NEW),
                  "%s lora %d: prompt 1's group alone differs from it in the batch (row %d)", tag, with_lora, g);
     kgrl_sample_result_free(&r1);
     printf("  %s lora %d: %d sequences (prompts of 300, 40, 170 tokens) == each alone, bit for bit\n", tag, with_lora, S);
@@ -1634,7 +1640,9 @@ static void batch_invariance_case(bool bf16, bool with_lora) {
 static void test_gpu_sampling_batch_invariant(void) {
     if (!need_gpu()) return;
     for (int bf = 0; bf < 2; bf++)
-        for (int wl = 0; wl < 2; wl++) batch_invariance_case(bf, wl);
+        for (int wl = 0; wl < 2; wl++) batch_invariance_case(bf, wl, 2);
+    batch_invariance_case(true, true, 4);
+    batch_invariance_case(false, false, 4);
 }
 
 // HF transformers logits (tests/oracles/model_fixtures.py, float64) against the GPU fp32 engine.
