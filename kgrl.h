@@ -1354,6 +1354,7 @@ typedef struct kgrl_gpu_acts {
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
     int *start;              // (B) device twin of h_start: the attention counts a row's slots from there
+    bool padded;             // some row's h_start > 0 (else the decode attention is passed NULL: kgrl__att_start)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -3661,7 +3662,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// 3.83 us (twenty-ninth session); HS 64 at compile time 3.84 -> 2.44 us, the batch-1 step 0.677 ->\n"
 "// 0.669 ms a token (medians of five pairs, three rounds each against the earlier kernel in one call,\n"
 "// thirtieth session)\n"
-"template <int bf, int HSC>\n"
+"template <int bf, int HSC, bool START>\n"
 "__device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,\n"
 "                                                    const void* k, const void* v, const int* kmask, const int* start,\n"
 "                                                    const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {\n"
@@ -3680,7 +3681,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    // chunks are counted from the row's first real slot (start), so a left-padded row's slots fall\n"
 "    // into the chunks and threads they take in the row without padding: the same sums, bit for bit\n"
 "    if (t0p) t0 = *t0p;\n"
-"    int first = start ? start[b] : 0, s0 = first + c * CH;\n"
+"    int first = START ? start[b] : 0, s0 = first + c * CH;\n"
 "    if (s0 > t0) return;   // past the query: neither read nor counted\n"
 "    int n = min(CH, t0 + 1 - s0), nlive = (t0 - first) / CH + 1, kh = h / (NH / KVH);\n"
 "    bool scored = t < n && kmask[(u64)b * Tk + s0 + t] != 0, real = kmask[(u64)b * Tk + t0] != 0;\n"
@@ -3750,6 +3751,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    kgrl_att_combine(out, lse, pp, nlive, real, qo, lo, HS, bf, kgrl_att_dsm);\n"
 "    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch\n"
 "}\n"
+"template <bool START>\n"
+"__device__ __forceinline__ void kgrl_att_decode_bodies(void* out, float* lse, float* part, unsigned int* count, const void* q,\n"
+"                                                       const void* k, const void* v, const int* kmask, const int* start,\n"
+"                                                       const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH, int bf) {\n"
+"    if (bf && HS == 64) kgrl_att_decode_run<1, 64, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else if (bf && HS == 128) kgrl_att_decode_run<1, 128, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else if (bf) kgrl_att_decode_run<1, 0, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    else kgrl_att_decode_run<0, 0, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"}\n"
 "// 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32\n"
 "// bytes); with the four bodies 119 registers, no spills, and each body's static shared arrays: 16.5 KB\n"
 "// in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)\n"
@@ -3759,10 +3769,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                        int HS, int CH, int bf) {\n"
 "    // the head sizes of the Qwen2.5 models the kit benchmarks (0.5B: 64, 1.5B: 128) in bf16, the decode\n"
 "    // dtype; every other size and fp32 (the tests' mode) through the general bodies\n"
-"    if (bf && HS == 64) kgrl_att_decode_run<1, 64>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else if (bf && HS == 128) kgrl_att_decode_run<1, 128>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else if (bf) kgrl_att_decode_run<1, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
-"    else kgrl_att_decode_run<0, 0>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
+"    // start (some row left-padded) in bodies of their own: read inside the one body, it took the 8-row\n"
+"    // node from 2.80 to 3.15 us and the 0.5B batch-64 step from 1.92 to 2.19 ms with start NULL (H100,\n"
+"    // forty-seventh session)\n"
+"    if (start) kgrl_att_decode_bodies<true>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);\n"
+"    else kgrl_att_decode_bodies<false>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);\n"
 "}\n"
 "\n"
 "// D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.\n"
@@ -11976,8 +11987,13 @@ static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
         while (s < a->T && !m[s]) s++;
         a->h_start[b] = s < a->T ? s : 0;
     }
+    a->padded = false;
+    for (int b = 0; b < B; b++) a->padded = a->padded || a->h_start[b] > 0;
     kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
 }
+
+// The decode attention's start argument: NULL where no row is padded (its faster bodies)
+static const int *kgrl__att_start(const kgrl_gpu_acts *a) { return a->padded ? a->start : NULL; }
 
 // Row b of the acts as a plan of its own for a forward of one row: the state a row keeps between
 // calls (its KV cache slots, slot mask, first slot, next position, last logits) at row b; the rest is
@@ -12212,7 +12228,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, a->start, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
+                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
@@ -12291,7 +12307,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, a->start, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);

@@ -215,6 +215,7 @@ typedef struct kgrl_gpu_acts {
     int *next_pos, *slot;    // (B), (1): device twins of h_next_pos and of the newest token's KV slot,
                              // for the decode step that kgrl_gpu_sample runs without the host
     int *start;              // (B) device twin of h_start: the attention counts a row's slots from there
+    bool padded;             // some row's h_start > 0 (else the decode attention is passed NULL: kgrl__att_start)
     // per layer (training) or one layer reused (inference): layer stride ls_* in elements
     size_t ls_c, ls_q, ls_k, ls_f, ls_r, ls_nh, ls_kvh, ls_lse, ls_xa;
     void *res;               // (L+1 or 2, B*T, C)
@@ -1300,8 +1301,13 @@ static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
         while (s < a->T && !m[s]) s++;
         a->h_start[b] = s < a->T ? s : 0;
     }
+    a->padded = false;
+    for (int b = 0; b < B; b++) a->padded = a->padded || a->h_start[b] > 0;
     kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
 }
+
+// The decode attention's start argument: NULL where no row is padded (its faster bodies)
+static const int *kgrl__att_start(const kgrl_gpu_acts *a) { return a->padded ? a->start : NULL; }
 
 // Row b of the acts as a plan of its own for a forward of one row: the state a row keeps between
 // calls (its KV cache slots, slot mask, first slot, next position, last logits) at row b; the rest is
@@ -1536,7 +1542,7 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, a->start, slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
+                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
                            c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
@@ -1615,7 +1621,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, a->start, slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0, NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
