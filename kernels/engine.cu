@@ -1121,13 +1121,18 @@ static_assert(KGRL_HS_MAX <= KGRL_ATT_DEC_THREADS, "a thread loads one element o
 // 3.83 us (twenty-ninth session); HS 64 at compile time 3.84 -> 2.44 us, the batch-1 step 0.677 ->
 // 0.669 ms a token (medians of five pairs, three rounds each against the earlier kernel in one call,
 // thirtieth session)
+// The bodies' static shared memory, one block of it for all eight (4.1 KB): declared in each body, it
+// was 16.5 KB for four bodies and 33 KB for eight, and the 1.5B batch-1 step took 1.662 / 1.667 ms
+// with 33 KB against 1.578 / 1.574 with 16.5 (a26c62d) and 1.557 / 1.553 with this (0.5B: 0.6539 /
+// 0.6485 against 0.6478 / 0.6467; H100, same calls, forty-seventh session)
+struct kgrl_att_shared { float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32]; };
 template <int bf, int HSC, bool START>
-__device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float* part, unsigned int* count, const void* q,
+__device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,
                                                     const void* k, const void* v, const int* kmask, const int* start,
                                                     const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {
     const int HS = HSC > 0 ? HSC : hs;
     extern __shared__ float kgrl_att_dsm[];
-    __shared__ float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
+    float *sq = S.sq, *sp = S.sp, *sacc = S.sacc, *sh = S.sh;
     int es = bf ? 2 : 4, SR = kgrl_att_row(HS, bf);
     void *sk = kgrl_att_dsm, *sv = (char*)kgrl_att_dsm + (u64)CH * SR * es;   // (CH, SR) each, the storage dtype
     int c = blockIdx.x, h = blockIdx.y, b = blockIdx.z, t = threadIdx.x, nchunk = gridDim.x;
@@ -1211,13 +1216,13 @@ __device__ __forceinline__ void kgrl_att_decode_run(void* out, float* lse, float
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
 template <bool START>
-__device__ __forceinline__ void kgrl_att_decode_bodies(void* out, float* lse, float* part, unsigned int* count, const void* q,
+__device__ __forceinline__ void kgrl_att_decode_bodies(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,
                                                        const void* k, const void* v, const int* kmask, const int* start,
                                                        const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH, int bf) {
-    if (bf && HS == 64) kgrl_att_decode_run<1, 64, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
-    else if (bf && HS == 128) kgrl_att_decode_run<1, 128, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
-    else if (bf) kgrl_att_decode_run<1, 0, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
-    else kgrl_att_decode_run<0, 0, START>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    if (bf && HS == 64) kgrl_att_decode_run<1, 64, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf && HS == 128) kgrl_att_decode_run<1, 128, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else if (bf) kgrl_att_decode_run<1, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
+    else kgrl_att_decode_run<0, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
 }
 // 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32
 // bytes); with the four bodies 119 registers, no spills, and each body's static shared arrays: 16.5 KB
@@ -1231,8 +1236,9 @@ kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count,
     // start (some row left-padded) in bodies of their own: read inside the one body, it took the 8-row
     // node from 2.80 to 3.15 us and the 0.5B batch-64 step from 1.92 to 2.19 ms with start NULL (H100,
     // forty-seventh session)
-    if (start) kgrl_att_decode_bodies<true>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);
-    else kgrl_att_decode_bodies<false>(out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);
+    __shared__ kgrl_att_shared S;
+    if (start) kgrl_att_decode_bodies<true>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);
+    else kgrl_att_decode_bodies<false>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH, bf);
 }
 
 // D (B, NH, Tq) = sum_d dout * out (= sum_s p_s dp_s), fp32. grid (Tq, NH, B), block 32.
