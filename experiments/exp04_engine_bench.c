@@ -183,6 +183,12 @@
 //   at 1.5B twice the blocks would not fit one wave): 8-row q/k/v 5.4 us against 6.6, batch 8 6699 /
 //   3090 tokens/s (66.4x / 25.1x HF generate; +3.2% at 0.5B in a same-call A/B), decode_split step sums
 //   973 us against 1218 on cuBLAS at 0.5B. Batch 1 unchanged: roofline 51.0% / 65.2% (0.646 / 1.577 ms).
+// Outcome (H100 80GB HBM3, forty-seventh session): kgrl_gpu_sample prefills each prompt in a forward of
+//   its own up to 16 rows (B*G) and decodes 9..16 rows on the GEMVs, so a sequence's bits do not depend
+//   on the batch (before, 8 of 8 sequences of 2 prompts x 4 at the 0.5B shape differed from the same
+//   sequence alone at their first token). Batch 8 here runs 8 prefills: 6055 / 2874 tokens/s (prefill 22 /
+//   33 ms against 8 / 13 in one forward; the decode step unchanged, 1.159 / 2.543 ms). The decode
+//   attention's static shared memory, one block for its bodies: roofline 50.3% / 66.1% (0.655 / 1.554 ms).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms

@@ -1,6 +1,7 @@
 // decode_sweep: batch-size sweep of kgrl_gpu_sample's decode step, and whether a sequence's tokens
-// depend on the batch around it, on one model (a directory, or the kit's default GPU model shape with
-// random weights). Scratch measurement tool for issue 6 (GPU only).
+// depend on the batch around it, on one model (a directory, the kit's default GPU model shape with
+// random weights, or with --half exp04's 0.5B shape). GPU only; KGRL__DECODE_GEMV_ROWS and NOTES.md
+// (forty-seventh session) have its figures.
 //
 //   ./build.sh decode_sweep && ./decode_sweep [--model DIR] [--lora] [--rows 1,8,9,12,16,32,64]
 //
