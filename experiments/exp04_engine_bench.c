@@ -259,24 +259,10 @@ static void bench_decode(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, int N
     const int **pp = (const int **)kgrl_malloc(sizeof(int *) * (size_t)B);
     int *lens = (int *)kgrl_malloc(sizeof(int) * (size_t)B);
     for (int b = 0; b < B; b++) { pp[b] = prompt; lens[b] = P; }
-    kgrl_sample_desc sd;
-    memset(&sd, 0, sizeof sd);
-    sd.greedy = true; sd.max_new_tokens = NEW;
-    kgrl_sample_result r;
-    kgrl_err err;
-    // warm-up (cuBLAS heuristics, module load), then the timed run
-    sd.max_new_tokens = 4;
-    if (!kgrl_gpu_sample(e, gm, NULL, a, pp, lens, B, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
-    kgrl_sample_result_free(&r);
-    sd.max_new_tokens = NEW;
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double t0 = kgrl_now_s();
-    if (!kgrl_gpu_sample(e, gm, NULL, a, pp, lens, B, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double dt = kgrl_now_s() - t0;
-    kgrl_sample_result_free(&r);
+    kgrl_gpu_sample_seconds(e, gm, NULL, a, pp, lens, B, 4);   // warm-up (cuBLAS heuristics, module load)
+    double dt = kgrl_gpu_sample_seconds(e, gm, NULL, a, pp, lens, B, NEW);
     // prefill alone, as kgrl_gpu_sample runs it (up to 16 rows each prompt in a forward of its own)
-    t0 = kgrl_now_s();
+    double t0 = kgrl_now_s();
     kgrl_gpu_prefill(e, gm, NULL, a, pp, lens, B, 1);
     KGRL_CUDA_CHECK(cudaDeviceSynchronize());
     double prefill = kgrl_now_s() - t0;
@@ -291,22 +277,6 @@ static void bench_decode(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, int N
     kgrl_gpu_acts_free(a);
 }
 
-// Seconds of one greedy kgrl_gpu_sample of prompt (P) with n new tokens, batch 1, no stop.
-static double sample_seconds(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_acts *a, const int *prompt, int P, int n) {
-    kgrl_sample_desc sd;
-    memset(&sd, 0, sizeof sd);
-    sd.greedy = true; sd.max_new_tokens = n;
-    kgrl_sample_result r;
-    kgrl_err err;
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double t0 = kgrl_now_s();
-    if (!kgrl_gpu_sample(e, gm, NULL, a, &prompt, &P, 1, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double dt = kgrl_now_s() - t0;
-    kgrl_sample_result_free(&r);
-    return dt;
-}
-
 // ms a batch-1 decode step: two runs of n1 < n2 new tokens, the difference of their times over
 // n2 - n1 steps (it cancels the prefill, the graph capture and the first, eager, step); the median of
 // ROOFLINE_PAIRS such pairs. With one pair, three runs of one binary on an H100 gave 42.4 / 48.7 / 49.2%
@@ -315,7 +285,8 @@ static double sample_seconds(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_acts *
 static double step_ms_median(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_acts *a, const int *prompt, int P, int n1, int n2) {
     double per[ROOFLINE_PAIRS];
     for (int i = 0; i < ROOFLINE_PAIRS; i++)
-        per[i] = 1e3 * (sample_seconds(e, gm, a, prompt, P, n2) - sample_seconds(e, gm, a, prompt, P, n1)) / (n2 - n1);
+        per[i] = 1e3 * (kgrl_gpu_sample_seconds(e, gm, NULL, a, &prompt, &P, 1, n2) -
+                        kgrl_gpu_sample_seconds(e, gm, NULL, a, &prompt, &P, 1, n1)) / (n2 - n1);
     kgrl_tstats st;
     kgrl_tstats_compute(per, ROOFLINE_PAIRS, &st);
     fprintf(stderr, "exp04: batch-1 step%s, ms: median %.4f, min %.4f, max %.4f of %d pairs\n", e->pdl ? "" : " without PDL",
@@ -334,7 +305,7 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     kgrl_gpu_acts *a = kgrl_gpu_acts_create(e, gm, NULL, &d);
     int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)P);
     for (int i = 0; i < P; i++) prompt[i] = (i * 31 + 1) % c->vocab_size;
-    sample_seconds(e, gm, a, prompt, P, n1);   // warm-up
+    kgrl_gpu_sample_seconds(e, gm, NULL, a, (const int *const *)&prompt, &P, 1, n1);   // warm-up
     double per = step_ms_median(e, gm, a, prompt, P, n1, n2) / 1e3;
     // the same steps without programmatic dependent launch (each kernel starts when the one before
     // it has finished): what the overlap of a kernel's start with its predecessor's end gives

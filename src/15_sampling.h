@@ -84,6 +84,11 @@ KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
 // the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
 // count). Past 16 rows (B*G), where the decode steps' sums depend on the batch anyway, one forward of
 // all B. Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+// Seconds of one greedy kgrl_gpu_sample of the B prompts (G = 1) with n new tokens and no stop ids,
+// the device idle before and after: the benchmarks' timer (exp04, tools/decode_sweep). Aborts on
+// inputs kgrl_gpu_sample refuses.
+KGRL_API double kgrl_gpu_sample_seconds(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                                        const int *const *prompts, const int *prompt_lens, int B, int n);
 KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                               const int *const *prompts, const int *prompt_lens, int B, int G);
 
@@ -367,6 +372,21 @@ static void kgrl__gsample_issue(kgrl_engine *e, const kgrl_gpu_model *gm, const 
         KGRL_CUDA_CHECK(cudaGraphLaunch(gr->exec, st));
     }
     KGRL_CUDA_CHECK(cudaEventRecord(done, st));
+}
+
+double kgrl_gpu_sample_seconds(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                               const int *const *prompts, const int *prompt_lens, int B, int n) {
+    kgrl_sample_desc sd = KGRL_ZERO;
+    sd.greedy = true; sd.max_new_tokens = n;
+    kgrl_sample_result r;
+    kgrl_err err;
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
+    double t0 = kgrl_now_s();
+    if (!kgrl_gpu_sample(e, gm, gl, a, prompts, prompt_lens, B, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
+    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
+    double dt = kgrl_now_s() - t0;
+    kgrl_sample_result_free(&r);
+    return dt;
 }
 
 int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,

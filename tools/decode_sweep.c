@@ -26,22 +26,6 @@ static kgrl_model *random_model(bool half) {
     return m;
 }
 
-static double run_s(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_lora *gl, kgrl_gpu_acts *a, const int **pp, int *lens, int B,
-                    int n) {
-    kgrl_sample_desc sd;
-    memset(&sd, 0, sizeof sd);
-    sd.greedy = true; sd.max_new_tokens = n;
-    kgrl_sample_result r;
-    kgrl_err err;
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double t0 = kgrl_now_s();
-    if (!kgrl_gpu_sample(e, gm, gl, a, pp, lens, B, 1, NULL, &sd, NULL, NULL, &r, &err)) KGRL_FATAL("%s", err.msg);
-    KGRL_CUDA_CHECK(cudaDeviceSynchronize());
-    double dt = kgrl_now_s() - t0;
-    kgrl_sample_result_free(&r);
-    return dt;
-}
-
 static void sweep(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_lora *gl, int B, int P) {
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
@@ -53,10 +37,11 @@ static void sweep(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_lora *gl, int B, 
     const int **pp = (const int **)kgrl_malloc(sizeof(int *) * (size_t)B);
     int *lens = (int *)kgrl_malloc(sizeof(int) * (size_t)B);
     for (int b = 0; b < B; b++) { pp[b] = prompt; lens[b] = P; }
-    run_s(e, gm, gl, a, pp, lens, B, 4);
+    kgrl_gpu_sample_seconds(e, gm, gl, a, pp, lens, B, 4);
     double best = 1e30;
     for (int i = 0; i < 3; i++) {
-        double ms = 1e3 * (run_s(e, gm, gl, a, pp, lens, B, n2) - run_s(e, gm, gl, a, pp, lens, B, n1)) / (n2 - n1);
+        double ms = 1e3 * (kgrl_gpu_sample_seconds(e, gm, gl, a, pp, lens, B, n2) -
+                           kgrl_gpu_sample_seconds(e, gm, gl, a, pp, lens, B, n1)) / (n2 - n1);
         if (ms < best) best = ms;
     }
     printf("rows %3d  lora %d  ms a step %.4f  tokens/s %.0f\n", B, gl != NULL, best, B / best * 1e3);
