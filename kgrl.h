@@ -3516,8 +3516,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each\n"
 "// warp walks slots s = start[b] + warp, + nw, ... with an online softmax; lanes own d = lane + 32j.\n"
 "// Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;\n"
-"// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled\n"
-"// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).\n"
+"// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS);\n"
+"// lse (B, NH, Tq) fp32 logsumexp of the scaled scores (-inf for a padding query, whose out is 0).\n"
+"// HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).\n"
 "#define KGRL_ATT_WARPS 4\n"
 "#define KGRL_HS_MAX 256\n"
 "extern \"C\" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,\n"
@@ -3536,8 +3537,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float qv[8], acc[8];\n"
 "    for (int j = 0; j < nj; j++) { int d = lane + 32 * j; qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f; acc[j] = 0.0f; }\n"
 "    float m = -INFINITY, l = 0.0f;\n"
-"    // warp w takes the slots start + w, + 2 w, ...: counted from the row's first real slot, so left\n"
-"    // padding (a shorter prompt beside a longer one) does not move a slot to another warp's sum\n"
+"    // warp w takes the slots start + w, start + w + KGRL_ATT_WARPS, ...: counted from the row's first\n"
+"    // real slot, so left padding (a shorter prompt beside a longer one) moves no slot to another warp\n"
 "    int s0 = start ? start[b] : 0;\n"
 "    for (int s = s0 + w; real && s <= slot; s += KGRL_ATT_WARPS) {\n"
 "        if (!kmask[(u64)b * Tk + s]) continue;\n"
@@ -3571,8 +3572,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "\n"
 "// Split-KV decode attention (one query per row, Tq = 1; \"flash-decoding\"), one launch. A walk over\n"
 "// the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the\n"
-"// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of\n"
-"// stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every\n"
+"// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's\n"
+"// kgrl__att_chunk: CH <= 256 slots and 32 KiB of stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every\n"
 "// load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one\n"
 "// round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot\n"
 "// group, dim). A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to\n"
@@ -3671,11 +3672,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// was 16.5 KB for four bodies and 33 KB for eight, and the 1.5B batch-1 step took 1.662 / 1.667 ms\n"
 "// with 33 KB against 1.578 / 1.574 with 16.5 (a26c62d) and 1.557 / 1.553 with this (0.5B: 0.6539 /\n"
 "// 0.6485 against 0.6478 / 0.6467; H100, same calls, forty-seventh session)\n"
-"struct kgrl_att_shared { float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32]; };\n"
+"struct kgrl_att_shared {\n"
+"    float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];\n"
+"};\n"
 "template <int bf, int HSC, bool START>\n"
-"__device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,\n"
-"                                                    const void* k, const void* v, const int* kmask, const int* start,\n"
-"                                                    const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {\n"
+"__device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count,\n"
+"                                                    const void* q, const void* k, const void* v, const int* kmask,\n"
+"                                                    const int* start, const int* t0p, int Tk, int t0, int NH, int KVH, int hs,\n"
+"                                                    int CH) {\n"
 "    const int HS = HSC > 0 ? HSC : hs;\n"
 "    extern __shared__ float kgrl_att_dsm[];\n"
 "    float *sq = S.sq, *sp = S.sp, *sacc = S.sacc, *sh = S.sh;\n"
@@ -3762,17 +3766,18 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch\n"
 "}\n"
 "template <bool START>\n"
-"__device__ __forceinline__ void kgrl_att_decode_bodies(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,\n"
-"                                                       const void* k, const void* v, const int* kmask, const int* start,\n"
-"                                                       const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH, int bf) {\n"
+"__device__ __forceinline__ void kgrl_att_decode_bodies(kgrl_att_shared& S, void* out, float* lse, float* part,\n"
+"                                                       unsigned int* count, const void* q, const void* k, const void* v,\n"
+"                                                       const int* kmask, const int* start, const int* t0p, int Tk, int t0,\n"
+"                                                       int NH, int KVH, int HS, int CH, int bf) {\n"
 "    if (bf && HS == 64) kgrl_att_decode_run<1, 64, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
 "    else if (bf && HS == 128) kgrl_att_decode_run<1, 128, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
 "    else if (bf) kgrl_att_decode_run<1, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
 "    else kgrl_att_decode_run<0, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);\n"
 "}\n"
 "// 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32\n"
-"// bytes); with the four bodies 119 registers, no spills, and each body's static shared arrays: 16.5 KB\n"
-"// in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)\n"
+"// bytes); with the eight bodies 123 registers, no spills, and 4.1 KB of static shared memory (one\n"
+"// kgrl_att_shared) beside at most ~68 KB of dynamic (ptxas -v, sm_90)\n"
 "extern \"C\" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)\n"
 "kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,\n"
 "                        const void* v, const int* kmask, const int* start, const int* t0p, int Tk, int t0, int NH, int KVH,\n"
@@ -12239,8 +12244,8 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
-                           c->head_dim, a->bf16);
+                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads,
+                           c->n_kv_heads, c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
     KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
@@ -12318,7 +12323,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1)
+        kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0,
+                               NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);

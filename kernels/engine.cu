@@ -970,8 +970,9 @@ extern "C" __global__ void kgrl_k_rope_qkv(void* q_out, const void* q, void* k_c
 // Attention (causal, GQA, key mask), flash-style: one block per (query i, head h, batch b), each
 // warp walks slots s = start[b] + warp, + nw, ... with an online softmax; lanes own d = lane + 32j.
 // Warps combine at the end in warp order. q (B, Tq, NH, HS); k, v (B, Tk, KVH, HS) slot buffers;
-// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS); lse (B, NH, Tq) fp32 logsumexp of the scaled
-// scores (-inf for a padding query, whose out is 0). HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).
+// query i sits in slot t0 + i; start (B): each row's first real slot (NULL: 0). out (B, Tq, NH, HS);
+// lse (B, NH, Tq) fp32 logsumexp of the scaled scores (-inf for a padding query, whose out is 0).
+// HS <= 256. t0p != NULL: t0 = *t0p (device-driven decode).
 #define KGRL_ATT_WARPS 4
 #define KGRL_HS_MAX 256
 extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const void* q, const void* k, const void* v,
@@ -990,8 +991,8 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
     float qv[8], acc[8];
     for (int j = 0; j < nj; j++) { int d = lane + 32 * j; qv[j] = d < HS ? kgrl_ld(q, qo + d, bf) : 0.0f; acc[j] = 0.0f; }
     float m = -INFINITY, l = 0.0f;
-    // warp w takes the slots start + w, + 2 w, ...: counted from the row's first real slot, so left
-    // padding (a shorter prompt beside a longer one) does not move a slot to another warp's sum
+    // warp w takes the slots start + w, start + w + KGRL_ATT_WARPS, ...: counted from the row's first
+    // real slot, so left padding (a shorter prompt beside a longer one) moves no slot to another warp
     int s0 = start ? start[b] : 0;
     for (int s = s0 + w; real && s <= slot; s += KGRL_ATT_WARPS) {
         if (!kmask[(u64)b * Tk + s]) continue;
@@ -1025,8 +1026,8 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 
 // Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"), one launch. A walk over
 // the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the
-// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's kgrl__att_chunk: CH <= 256 slots and 32 KiB of
-// stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every
+// slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's
+// kgrl__att_chunk: CH <= 256 slots and 32 KiB of stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every
 // load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one
 // round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot
 // group, dim). A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to
@@ -1125,11 +1126,14 @@ static_assert(KGRL_HS_MAX <= KGRL_ATT_DEC_THREADS, "a thread loads one element o
 // was 16.5 KB for four bodies and 33 KB for eight, and the 1.5B batch-1 step took 1.662 / 1.667 ms
 // with 33 KB against 1.578 / 1.574 with 16.5 (a26c62d) and 1.557 / 1.553 with this (0.5B: 0.6539 /
 // 0.6485 against 0.6478 / 0.6467; H100, same calls, forty-seventh session)
-struct kgrl_att_shared { float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32]; };
+struct kgrl_att_shared {
+    float sq[KGRL_HS_MAX], sp[KGRL_ATT_DEC_THREADS], sacc[2 * KGRL_ATT_DEC_THREADS], sh[KGRL_ATT_DEC_THREADS / 32];
+};
 template <int bf, int HSC, bool START>
-__device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,
-                                                    const void* k, const void* v, const int* kmask, const int* start,
-                                                    const int* t0p, int Tk, int t0, int NH, int KVH, int hs, int CH) {
+__device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count,
+                                                    const void* q, const void* k, const void* v, const int* kmask,
+                                                    const int* start, const int* t0p, int Tk, int t0, int NH, int KVH, int hs,
+                                                    int CH) {
     const int HS = HSC > 0 ? HSC : hs;
     extern __shared__ float kgrl_att_dsm[];
     float *sq = S.sq, *sp = S.sp, *sacc = S.sacc, *sh = S.sh;
@@ -1216,17 +1220,18 @@ __device__ __forceinline__ void kgrl_att_decode_run(kgrl_att_shared& S, void* ou
     if (t == 0) count[(u64)b * NH + h] = 0u;   // ready for the next launch
 }
 template <bool START>
-__device__ __forceinline__ void kgrl_att_decode_bodies(kgrl_att_shared& S, void* out, float* lse, float* part, unsigned int* count, const void* q,
-                                                       const void* k, const void* v, const int* kmask, const int* start,
-                                                       const int* t0p, int Tk, int t0, int NH, int KVH, int HS, int CH, int bf) {
+__device__ __forceinline__ void kgrl_att_decode_bodies(kgrl_att_shared& S, void* out, float* lse, float* part,
+                                                       unsigned int* count, const void* q, const void* k, const void* v,
+                                                       const int* kmask, const int* start, const int* t0p, int Tk, int t0,
+                                                       int NH, int KVH, int HS, int CH, int bf) {
     if (bf && HS == 64) kgrl_att_decode_run<1, 64, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
     else if (bf && HS == 128) kgrl_att_decode_run<1, 128, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
     else if (bf) kgrl_att_decode_run<1, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
     else kgrl_att_decode_run<0, 0, START>(S, out, lse, part, count, q, k, v, kmask, start, t0p, Tk, t0, NH, KVH, HS, CH);
 }
 // 1 block an SM asked of ptxas (a one-body kernel at its default kept 80 registers and spilled 32
-// bytes); with the four bodies 119 registers, no spills, and each body's static shared arrays: 16.5 KB
-// in all, beside at most ~68 KB of dynamic (ptxas -v, sm_90)
+// bytes); with the eight bodies 123 registers, no spills, and 4.1 KB of static shared memory (one
+// kgrl_att_shared) beside at most ~68 KB of dynamic (ptxas -v, sm_90)
 extern "C" __global__ void __launch_bounds__(KGRL_ATT_DEC_THREADS, 1)
 kgrl_k_attention_decode(void* out, float* lse, float* part, unsigned int* count, const void* q, const void* k,
                         const void* v, const int* kmask, const int* start, const int* t0p, int Tk, int t0, int NH, int KVH,

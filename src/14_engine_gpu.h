@@ -1542,8 +1542,8 @@ static void kgrl__gforward_layer_fused(kgrl_engine *e, const kgrl_gpu_model *gm,
     const kgrl_model_config *c = &gm->cfg;
     bool ok = kgrl__fused_qkv(e, gm, gl, a, l, N, t0, slot, x);
     kgrl__attention_decode(e, a->atty, a->lse, a->att_part, a->att_count, a->q, kgrl__layer_cache(a, a->k, l),
-                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads, c->n_kv_heads,
-                           c->head_dim, a->bf16);
+                           kgrl__layer_cache(a, a->v, l), a->kmask, kgrl__att_start(a), slot, N, a->T, t0, c->n_heads,
+                           c->n_kv_heads, c->head_dim, a->bf16);
     ok = ok && kgrl__fused_o(e, gm, gl, a, l, N, x) && kgrl__fused_gate_up(e, gm, gl, a, l, N) &&
          kgrl__fused_down(e, gm, gl, a, l, N, xo);
     KGRL_CHECK(ok, "fused decode layer %d: a GEMV did not apply after kgrl__decode_fused said it would", l);
@@ -1621,7 +1621,9 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
         qn = q; kn = a->d_norm;
     }
     kgrl__rope_qkv(e, q, qn, kc, kn, vc, atty, a->pos, gm->rope_inv_freq, slot, N, T, Tk, t0, NH, KVH, HS, bf);
-    if (T == 1) kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0, NH, KVH, HS, bf);
+    if (T == 1)
+        kgrl__attention_decode(e, atty, lse, a->att_part, a->att_count, q, kc, vc, a->kmask, kgrl__att_start(a), slot, B, Tk, t0,
+                               NH, KVH, HS, bf);
     else if (a->desc.training && t0 == 0) kgrl__attention_fwd_gemm(e, a, atty, lse, q, kc, vc, B, T);
     else kgrl__attention_fwd(e, atty, lse, q, kc, vc, a->kmask, a->start, slot, B, T, Tk, t0, NH, KVH, HS, bf);
     kgrl__proj_group(e, gm, gl, a, &mid, atty, l, &kgrl__o_proj, 1, false, N, gemv);
