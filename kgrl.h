@@ -1497,13 +1497,13 @@ KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
 // the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
 // count). Past 16 rows (B*G), where the decode steps' sums depend on the batch anyway, one forward of
 // all B. Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G);
 // Seconds of one greedy kgrl_gpu_sample of the B prompts (G = 1) with n new tokens and no stop ids,
 // the device idle before and after: the benchmarks' timer (exp04, tools/decode_sweep). Aborts on
 // inputs kgrl_gpu_sample refuses.
 KGRL_API double kgrl_gpu_sample_seconds(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                         const int *const *prompts, const int *prompt_lens, int B, int n);
-KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                              const int *const *prompts, const int *prompt_lens, int B, int G);
 
 // ============================================================================================
 // 20_candidate.h — API
@@ -11993,7 +11993,8 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
     a->h_next_pos[dst] = a->h_next_pos[src];
 }
 
-// Rows 0..B-1's first real slots from the host's slot mask, uploaded (a row with none: 0). The
+// Rows 0..B-1's first real slots from the host's slot mask (a row with none: 0), copied to the device
+// on the stream; the caller waits for the copy before h_start changes (pageable memory). The
 // attention counts a row's slots from there, so its sums do not depend on the left padding that a
 // longer prompt beside it puts in front of it.
 static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
@@ -12005,7 +12006,7 @@ static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
     }
     a->padded = false;
     for (int b = 0; b < B; b++) a->padded = a->padded || a->h_start[b] > 0;
-    kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice, e->ctx->stream));
 }
 
 // The decode attention's start argument: NULL where no row is padded (its faster bodies)
@@ -12287,9 +12288,9 @@ static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
+    kgrl__upload_start(e, a, B);
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
-    kgrl__upload_start(e, a, B);
 }
 
 // The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs
@@ -12836,10 +12837,10 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     // the host mirrors have them after the copies, and the slot of the newest token
     size_t nS = (size_t)S;
     int slot = a->len - 1;
+    kgrl__upload_start(e, a, S);   // waited for by the copies below
     kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
-    kgrl__upload_start(e, a, S);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);

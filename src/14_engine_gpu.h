@@ -1291,7 +1291,8 @@ void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, int src) 
     a->h_next_pos[dst] = a->h_next_pos[src];
 }
 
-// Rows 0..B-1's first real slots from the host's slot mask, uploaded (a row with none: 0). The
+// Rows 0..B-1's first real slots from the host's slot mask (a row with none: 0), copied to the device
+// on the stream; the caller waits for the copy before h_start changes (pageable memory). The
 // attention counts a row's slots from there, so its sums do not depend on the left padding that a
 // longer prompt beside it puts in front of it.
 static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
@@ -1303,7 +1304,7 @@ static void kgrl__upload_start(kgrl_engine *e, kgrl_gpu_acts *a, int B) {
     }
     a->padded = false;
     for (int b = 0; b < B; b++) a->padded = a->padded || a->h_start[b] > 0;
-    kgrl__ecopy(e, a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice);
+    KGRL_CUDA_CHECK(cudaMemcpyAsync(a->start, a->h_start, sizeof(int) * (size_t)B, cudaMemcpyHostToDevice, e->ctx->stream));
 }
 
 // The decode attention's start argument: NULL where no row is padded (its faster bodies)
@@ -1585,9 +1586,9 @@ static void kgrl__gforward_inputs(kgrl_engine *e, int V, kgrl_gpu_acts *a, const
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->tokens, a->h_tokens, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->pos, a->h_pos, sizeof(int) * N, cudaMemcpyHostToDevice, st));
     KGRL_CUDA_CHECK(cudaMemcpyAsync(a->kmask, a->h_kmask, sizeof(int) * (size_t)B * Tk, cudaMemcpyHostToDevice, st));
+    kgrl__upload_start(e, a, B);
     // the host arrays are reused by the next call: wait for the copies (pageable memory)
     KGRL_CUDA_CHECK(cudaStreamSynchronize(st));
-    kgrl__upload_start(e, a, B);
 }
 
 // The launches of a forward of B rows x T new tokens after t0 cached ones, from the device inputs

@@ -84,13 +84,13 @@ KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
 // the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
 // count). Past 16 rows (B*G), where the decode steps' sums depend on the batch anyway, one forward of
 // all B. Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
+                              const int *const *prompts, const int *prompt_lens, int B, int G);
 // Seconds of one greedy kgrl_gpu_sample of the B prompts (G = 1) with n new tokens and no stop ids,
 // the device idle before and after: the benchmarks' timer (exp04, tools/decode_sweep). Aborts on
 // inputs kgrl_gpu_sample refuses.
 KGRL_API double kgrl_gpu_sample_seconds(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                                         const int *const *prompts, const int *prompt_lens, int B, int n);
-KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
-                              const int *const *prompts, const int *prompt_lens, int B, int G);
 
 // kgrl:implementation
 
@@ -439,10 +439,10 @@ bool kgrl_gpu_sample(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     // the host mirrors have them after the copies, and the slot of the newest token
     size_t nS = (size_t)S;
     int slot = a->len - 1;
+    kgrl__upload_start(e, a, S);   // waited for by the copies below
     kgrl__ecopy(e, a->kmask, a->h_kmask, sizeof(int) * nS * Tk, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->next_pos, a->h_next_pos, sizeof(int) * nS, cudaMemcpyHostToDevice);
     kgrl__ecopy(e, a->slot, &slot, sizeof(int), cudaMemcpyHostToDevice);
-    kgrl__upload_start(e, a, S);
     a->nb = S; a->nt = 1;
     kgrl__gsampler g;
     kgrl__gsampler_create(e, &g, &d, seq_ids, S, G, a->V);
