@@ -1144,8 +1144,8 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
-// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
-// of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with the biases, the
+// A decode step of <= 16 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
+// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv: q/k/v in one launch with the biases, the
 // LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
 // and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
 // together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
@@ -1189,7 +1189,8 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_STREAM, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2848,11 +2849,13 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches\n"
 "// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one\n"
 "// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,\n"
-"// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own.\n"
+"// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The\n"
+"// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _stream, _copy, _mma): the\n"
+"// same code at MAXN 16, each weight chunk a lane loads serving all the rows.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
-"#define KGRL_GEMV_MAX_ROWS 8\n"
+"#define KGRL_GEMV_MAX_ROWS 16   // the most rows of x a launch: the host's KGRL__GEMV_MAX_ROWS\n"
 "#define KGRL_GEMV_SEGS 3\n"
 "#define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS\n"
 "#define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags\n"
@@ -2979,20 +2982,41 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// butterfly's tree (partners at 16, then 8, ...; own + other), so its bits are those of a sum alone:\n"
 "// a row's bits depend neither on MAXN nor on N. The NV sums go step by step together, so their\n"
 "// shuffles overlap. 9 shuffles for 8 values where a butterfly each took 40 (fortieth session).\n"
+"// The 16-row kernels' halving steps, a template a step so that every index is a constant: in the\n"
+"// loop below, at MAXN 16 the loop over k was not unrolled at h 8 and v went to local memory (ptxas:\n"
+"// 256 bytes of stack). Not for MAXN <= 8: in this form the 8-row kernels compiled otherwise, and\n"
+"// batch-8 decode at 0.5B fell from 6041-6067 to 5828-5898 tok/s (H100, forty-eighth session).\n"
+"template <int MAXN, int NV, int H>\n"
+"__device__ __forceinline__ void kgrl_warp_halve(float (*v)[MAXN], int lane) {\n"
+"    const int off = 32 * H / MAXN;\n"
+"    bool upper = lane & off;\n"
+"#pragma unroll\n"
+"    for (int k = 0; k < H; k++)\n"
+"#pragma unroll\n"
+"        for (int a = 0; a < NV; a++) {\n"
+"            float keep = upper ? v[a][k + H] : v[a][k], send = upper ? v[a][k] : v[a][k + H];\n"
+"            v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);\n"
+"        }\n"
+"    if constexpr (H > 1) kgrl_warp_halve<MAXN, NV, H / 2>(v, lane);\n"
+"}\n"
 "template <int MAXN, int NV>\n"
 "__device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {\n"
 "    int lane = threadIdx.x & 31;\n"
+"    if constexpr (MAXN > 8) {\n"
+"        kgrl_warp_halve<MAXN, NV, MAXN / 2>(v, lane);\n"
+"    } else {\n"
 "#pragma unroll\n"
-"    for (int h = MAXN / 2; h > 0; h /= 2) {   // h values kept of 2h\n"
-"        int off = 32 * h / MAXN;\n"
-"        bool upper = lane & off;\n"
+"        for (int h = MAXN / 2; h > 0; h /= 2) {   // h values kept of 2h\n"
+"            int off = 32 * h / MAXN;\n"
+"            bool upper = lane & off;\n"
 "#pragma unroll\n"
-"        for (int k = 0; k < h; k++)\n"
+"            for (int k = 0; k < h; k++)\n"
 "#pragma unroll\n"
-"            for (int a = 0; a < NV; a++) {\n"
-"                float keep = upper ? v[a][k + h] : v[a][k], send = upper ? v[a][k] : v[a][k + h];\n"
-"                v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);\n"
-"            }\n"
+"                for (int a = 0; a < NV; a++) {\n"
+"                    float keep = upper ? v[a][k + h] : v[a][k], send = upper ? v[a][k] : v[a][k + h];\n"
+"                    v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);\n"
+"                }\n"
+"        }\n"
 "    }\n"
 "#pragma unroll\n"
 "    for (int a = 0; a < NV; a++) out[a] = v[a][0];\n"
@@ -3293,9 +3317,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its\n"
 "// loop; at 4 blocks an SM it takes 124 registers and spills nothing. The N = 1 kernel fits 64 (70\n"
 "// bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
-"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
-"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    const int M = KGRL_GEMV_MAX_ROWS;\n"
+"// Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the\n"
+"// host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the\n"
+"// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 96 (_loop), 126 (_stream), 116\n"
+"// (_copy), 64 (_mma)\n"
+"template <int M, bool NORM, class V>\n"
+"__device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
+"    if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);\n"
+"    else kgrl_gemv_run<0, M, NORM, V>(sg, io);\n"
+"}\n"
+"template <int M>\n"
+"__device__ __forceinline__ void kgrl_gemv_main(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    if (io.staged) {\n"
 "        if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true, kgrl_gemv_staged>(sg, io);\n"
 "        else if (io.bf) kgrl_gemv_run<1, M, false, kgrl_gemv_staged>(sg, io);\n"
@@ -3304,6 +3336,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host sends\n"
 "    else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)\n"
 "}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<8>(sg, io); }\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<16>(sg, io); }\n"
 "// 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the\n"
 "// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside\n"
 "// kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B\n"
@@ -3313,8 +3349,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// next ahead spilled 16 bytes and took 19.8 at 0.5B (H100, forty-fourth session)\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);\n"
-"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);\n"
+"    kgrl_gemv_dtype<8, true, kgrl_gemv_looping>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv16_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_dtype<16, true, kgrl_gemv_looping>(sg, io);\n"
 "}\n"
 "// 2..8 rows of plain launches left to it (the fp32 LM head; the bf16 one until kgrl_k_gemv_mma and\n"
 "// down until kgrl_k_gemv_copy, the figures below from then): each round's weight loads go out before\n"
@@ -3325,8 +3364,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// 5379 / 5354 against 5239 / 5227 tok/s, 1.5B 2308 against 2255 (forty-third session)\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);\n"
-"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);\n"
+"    kgrl_gemv_dtype<8, false, kgrl_gemv_streaming>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
+"kgrl_k_gemv16_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_dtype<16, false, kgrl_gemv_streaming>(sg, io);\n"
 "}\n"
 "// 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block\n"
 "// copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's\n"
@@ -3337,13 +3379,16 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// loads a lane a round (UT 8, 128 registers) 8.7 and 18.7 (forty-fourth session).\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)\n"
 "kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);\n"
-"    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);\n"
+"    kgrl_gemv_dtype<8, false, kgrl_gemv_copying>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)\n"
+"kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_dtype<16, false, kgrl_gemv_copying>(sg, io);\n"
 "}\n"
 "// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least\n"
-"// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..8, so that a row's bits still do not\n"
+"// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not\n"
 "// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16\n"
-"// products, fp32 sums; columns N..7 zero), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking\n"
+"// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking\n"
 "// the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and\n"
 "// r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a\n"
 "// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no\n"
@@ -3389,10 +3434,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;\n"
 "    *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
 "}\n"
-"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS\n"
-"kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"// COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,\n"
+"// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1)\n"
+"template <int COLS>\n"
+"__device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;\n"
-"    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];\n"
+"    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][COLS][32];\n"
 "    const kgrl_gemv_seg& seg = sg.s[0];\n"
 "    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;\n"
 "    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;\n"
@@ -3404,40 +3451,63 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    uint4 wa[U], wb[U];\n"
 "    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
 "    kgrl_dep_wait();   // x is the kernel before's\n"
-"    const uint4* x = (const uint4*)io.x + (u64)min(g, io.N - 1) * nch + t + 4 * sb;   // x row g: column g\n"
-"    bool xlive = g < io.N;\n"
+"    const uint4* x[COLS];   // x row 8 c + g: column g of tile c\n"
+"    bool xlive[COLS];\n"
+"#pragma unroll\n"
+"    for (int c = 0; c < COLS; c++) {\n"
+"        x[c] = (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;\n"
+"        xlive[c] = 8 * c + g < io.N;\n"
+"    }\n"
 "    for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)\n"
-"        float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1\n"
+"        float d[COLS][4];   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1 of each tile\n"
+"#pragma unroll\n"
+"        for (int c = 0; c < COLS; c++) d[c][0] = d[c][1] = d[c][2] = d[c][3] = 0.0f;\n"
 "        for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {\n"
 "#pragma unroll\n"
 "            for (int i = 0; i < U; i++) {\n"
 "                if (s0 + i >= ns) break;\n"
-"                uint4 xv = xlive ? x[4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);\n"
-"                kgrl_mma_bf16(d, wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);\n"
-"                kgrl_mma_bf16(d, wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);\n"
+"#pragma unroll\n"
+"                for (int c = 0; c < COLS; c++) {\n"
+"                    uint4 xv = xlive[c] ? x[c][4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);\n"
+"                    kgrl_mma_bf16(d[c], wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);\n"
+"                    kgrl_mma_bf16(d[c], wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);\n"
+"                }\n"
 "            }\n"
 "            if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);\n"
 "        }\n"
 "        int next = tile + stride;   // the next tile's first round, in flight during the part sums\n"
 "        kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);\n"
 "        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
-"        parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);\n"
+"#pragma unroll\n"
+"        for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);\n"
 "        __syncthreads();\n"
 "        if (part == 0)\n"
-"            for (int q = 1; q < P; q++) {\n"
-"                float4 v = parts[w + q][lane];\n"
-"                d[0] += v.x; d[1] += v.y; d[2] += v.z; d[3] += v.w;\n"
-"            }\n"
+"            for (int q = 1; q < P; q++)\n"
+"#pragma unroll\n"
+"                for (int c = 0; c < COLS; c++) {\n"
+"                    float4 v = parts[w + q][c][lane];\n"
+"                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;\n"
+"                }\n"
 "        __syncthreads();\n"
 "        int o = tile * 16 + g;\n"
 "        if (part == 0 && tile < tiles)\n"
 "#pragma unroll\n"
-"            for (int k = 0; k < 4; k++) {\n"
-"                int n = 2 * t + (k & 1), ok = o + (k >> 1) * 8;\n"
-"                if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[k], 1);\n"
-"            }\n"
+"            for (int c = 0; c < COLS; c++)\n"
+"#pragma unroll\n"
+"                for (int k = 0; k < 4; k++) {\n"
+"                    int n = 8 * c + 2 * t + (k & 1), ok = o + (k >> 1) * 8;\n"
+"                    if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[c][k], 1);\n"
+"                }\n"
 "    }\n"
 "    kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS\n"
+"kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<1>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)\n"
+"kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<2>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -10980,7 +11050,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_stream", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -10996,13 +11067,15 @@ char *kgrl_engine_source(void) {
 // bf16 or HS + 1 fp32 values (kgrl_att_row in kernels/engine.cu) with CH * HS of at most 32 KiB
 // (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
 #define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
-#define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged 2..8-row GEMV holds (kgrl__gemv; opted in)
+#define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged multi-row GEMV holds (kgrl__gemv; opted in)
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
-// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
+// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB. kgrl_k_gemv16_loop may
+// hold twice the x, at fewer blocks an SM (kgrl__gemv_launch)
 #define KGRL__GEMV_LOOP_BLOCKS 4
 #define KGRL__GEMV_BLOCKS 4   // kgrl_k_gemv's blocks an SM, all resident at once: its launch bounds
-// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
-#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
+// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its static shared memory (3 KiB,
+// kgrl_k_gemv16_copy's 6 KiB: ptxas -v, sm_90)
+#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 8192)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -11024,13 +11097,16 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the 2..8-row GEMVs' staged x beside their ~3 KiB and ~1 KiB of static shared memory (kgrl__gemv)
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    KGRL__GEMV_XS_BYTES, ctx->device));
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    KGRL__GEMV_XS_BYTES, ctx->device));
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_COPY], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
+    // the multi-row GEMVs' staged x beside their ~1-6 KiB of static shared memory (kgrl__gemv;
+    // kgrl_k_gemv16_loop up to twice KGRL__GEMV_XS_BYTES)
+    const int staged_k[4] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP};
+    for (int i = 0; i < 4; i++)
+        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[staged_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        (i == 3 ? 2 : 1) * KGRL__GEMV_XS_BYTES, ctx->device));
+    const int copy_k[2] = {KGRL__EK_GEMV_COPY, KGRL__EK_GEMV16_COPY};
+    for (int i = 0; i < 2; i++)
+        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[copy_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -11174,7 +11250,8 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
 // rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
-#define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
+#define KGRL__GEMV_MAX_ROWS 16   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu: 2..8 rows on the 8-row
+#define KGRL__GEMV_WIDE_ROWS 8   // kernels, 9..16 on their 16-row twins (kgrl_k_gemv16*)
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
@@ -11257,7 +11334,8 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     int blocks = (tiles + slots - 1) / slots;
     if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
     void *args[] = {(void *)sg, (void *)o};
-    kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+    int k = o->N > KGRL__GEMV_WIDE_ROWS ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA;
+    kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;
 }
 // One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
@@ -11272,32 +11350,41 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     int units = kgrl__gemv_units(sg, io, false);
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);   // from the units at N = 1: the same bits
     int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;
-    // 2..8 rows: a plain segment's rows two a warp (kgrl_gemv_find), where that leaves a block an SM or
+    // 2..16 rows: a plain segment's rows two a warp (kgrl_gemv_find), where that leaves a block an SM or
     // more. H100, 0.5B, 8 rows, against one a warp: LM head 192-194 against 290 us, down 11.9 against
     // 20.5; o (112 blocks) 5.87 against 5.50 (forty-second session)
     int paired = kgrl__gemv_units(sg, io, true);
     o.pairs = o.N > 1 && (paired + per - 1) / per >= e->ctx->sm_count;
     if (o.pairs) units = paired;
     int blocks = (units + per - 1) / per;
-    // 2..8 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit KGRL__GEMV_XS_BYTES
+    // 2..16 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit KGRL__GEMV_XS_BYTES
     // (K <= 1536 at 8 rows) and the launch is at most 32 blocks an SM: each block unpacks x and
     // applies the norm weight once instead of each unit. H100, 0.5B, 8 rows: q/k/v 6.7 against 9.7 us,
     // o 5.4 against 7.9, gate/up 20.8 against 26.1 (1216 blocks); the LM head (37984 blocks, 288 an SM
     // with 4 resident) took 350.8 against 285.2 us staged, each block's staging a phase that the few
     // resident blocks did not hide (forty-first session)
-    size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
-    bool fits = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES;
+    // 9..16 rows of the norm past one wave (gate/up at K 896 and more): x may take up to twice
+    // KGRL__GEMV_XS_BYTES, at the blocks an SM that leaves (kgrl_k_gemv16_loop). H100, 0.5B shape, 16
+    // rows, decode step against the 16-row norm unstaged (tools/decode_sweep, forty-eighth session):
+    // 1.70 against 2.22 ms
+    bool wide = o.N > KGRL__GEMV_WIDE_ROWS;
+    size_t xs_bytes = (size_t)o.N * o.K * sizeof(float), xs_most = KGRL__GEMV_XS_BYTES;
+    if (wide && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) xs_most = 2 * KGRL__GEMV_XS_BYTES;
+    bool fits = o.N > 1 && xs_bytes <= xs_most;
+    int loop_blocks = KGRL__GEMV_LOOP_BLOCKS;
+    if (xs_bytes > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_bytes + 8192));
+    if (loop_blocks < 1) loop_blocks = 1;
     o.staged = fits && blocks <= 32 * e->ctx->sm_count;
-    // 2..8 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
+    // 2..16 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
     // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
     // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
     // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
     // before); batch-8 decode 0.5B 5286 / 5260 against 4814 / 5052 tok/s, 1.5B 2268 against 1840. At 2
     // blocks an SM the 1.5B gate/up took 59.8. Not for plain launches: the 8-row LM head staged and
     // looping took 201.7 against 195.3 us at 0.5B (forty-third session)
-    if (fits && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
+    if (fits && o.norm_w && blocks > loop_blocks * e->ctx->sm_count) {
         o.staged = 2;
-        blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
+        blocks = loop_blocks * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
     int threads = 32 * KGRL__GEMV_WARPS;
@@ -11310,15 +11397,25 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     // there. The same split lost on the other 2..8-row kernels (a scratch build whose loop kernel was
     // slower without it, gate/up 20.2 against main's 16.4 us): gate/up 22.9 against 20.2, down (the copy
     // kernel) 10.6 against 7.5.
-    int gy = 1, gy_want = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS;
-    if (gy_want > 1 && o.norm_w && o.staged == 1 && blocks * gy_want <= KGRL__GEMV_BLOCKS * e->ctx->sm_count) {
-        o.rows = KGRL__GEMV_GROUP_ROWS;
-        gy = gy_want;
+    // 9..16 rows of the norm in one wave of blocks, where groups of 4 do not fit one: groups of 8 on the
+    // 8-row kernel, staged, whether or not all N rows would fit. H100, decode step against the 16-row
+    // kernel (tools/decode_sweep, forty-eighth session): 0.5B shape, 16 rows, 2.23 against 2.53 ms (q/k/v,
+    // x unstaged there); the default model shape 12 rows 0.176 against 0.193 ms (gate/up, 256 blocks)
+    if (o.N > 1 && o.norm_w && o.staged != 2) {
+        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + 7) / 8;
+        if (g4 > 1 && o.staged == 1 && blocks * g4 <= KGRL__GEMV_BLOCKS * sm) o.rows = KGRL__GEMV_GROUP_ROWS;
+        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm && 8 * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
+            o.rows = KGRL__GEMV_WIDE_ROWS;
+    }
+    int gy = 1;
+    if (o.rows) {
+        o.staged = 1;
+        gy = (o.N + o.rows - 1) / o.rows;
         xs_bytes = (size_t)o.rows * o.K * sizeof(float);
     }
     size_t smem = o.staged ? xs_bytes : 0;
     if (o.N > 1 && !o.norm_w) {
-        // 2..8 rows of plain launches: where the units fit one block an SM of at most
+        // 2..16 rows of plain launches: where the units fit one block an SM of at most
         // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
         // takes an even share of the units (kgrl_k_gemv_copy); the rest stay staged as above or, left
         // unstaged, load each round ahead of the round before's arithmetic from x in L1
@@ -11346,6 +11443,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
             k = KGRL__EK_GEMV_STREAM;
         }
     }
+    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups)
+    if (wide && !o.rows)
+        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP
+          : k == KGRL__EK_GEMV_STREAM ? KGRL__EK_GEMV16_STREAM : KGRL__EK_GEMV16_COPY;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
@@ -12092,14 +12193,19 @@ static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q},
 static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
 static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
-// The most rows of a decode step on the GEMVs: up to 8 in one launch each, 9..16 in two (kgrl__gemv),
-// so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16 rows;
-// past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
-// tools/decode_sweep, ms a step, GEMVs against cuBLAS in the same call (H100, forty-seventh session):
-// the kit's default model (C 384, 6 layers) with LoRA on 7 modules 12 rows 0.399 / 0.365, 16 rows
-// 0.439 / 0.366, 32 rows 0.857 / 0.417, 64 rows 1.533 / 0.498; the 0.5B shape 12 rows 1.92 / 1.42, 64 rows
-// 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed from the same sequence sampled alone
-// by their second token, on the GEMVs none did in 128 (0.5B) and 256 (default model).
+// The most rows of a decode step on the GEMVs, one launch a GEMV (kgrl__gemv; 9..16 rows on the 16-row
+// kernels), so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16
+// rows; past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
+// tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session: these
+// GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
+//   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
+//     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
+//   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
+//     2.46, 16 rows 2.57 / 2.84 / 2.41.
+// The forty-seventh session's: 32 rows 0.857 / 0.417 (GEMVs / cuBLAS, default model, LoRA), 64 rows
+// 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
+// from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
+// 256 (default model), nor 16 of 16 with LoRA (forty-eighth session).
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;

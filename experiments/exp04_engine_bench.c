@@ -198,7 +198,7 @@
 //   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
 //     attention_fwd_ms, attention_bwd_ms: the step's attention alone, times the layers
-//   section decode_split (batch 1 and 8): us_<node> of each node type of a decode step with the model's
+//   section decode_split (batch 1, 8 and 16): us_<node> of each node type of a decode step with the model's
 //     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
 //     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
 //     _cublas, us_rope_qkv, us_attention_split_kv (P slots, one launch), us_add_rmsnorm,
@@ -332,7 +332,7 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
     kgrl_gpu_acts_free(a);
 }
 
-// Section decode_split: each node type of a decode step of batch 1 and 8 with the model's shapes, timed alone:
+// Section decode_split: each node type of a decode step of batch 1, 8 and 16 with the model's shapes, timed alone:
 // 50 repetitions captured in one CUDA graph, launched between two CUDA events; us per repetition.
 // The fused GEMV launches of a decode step (kgrl__decode_fused: q/k/v of the norm with the rope and KV
 // writes, o and down with the residual add, gate/up of the norm with the swiglu; the LM head's GEMV plain)
@@ -630,6 +630,7 @@ int main(int argc, char **argv) {
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
         bench_decode_split(e, gm, 1, P, &s);
         bench_decode_split(e, gm, 8, P, &s);
+        bench_decode_split(e, gm, 16, P, &s);   // the most rows on the decode GEMVs (KGRL__DECODE_GEMV_ROWS)
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, false, &s, &peak);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, true, &s, &peak);
         row(&s, "memory", 0, "peak_used_mib", peak - base);

@@ -302,11 +302,13 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches
 // unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one
 // block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,
-// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own.
+// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The
+// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _stream, _copy, _mma): the
+// same code at MAXN 16, each weight chunk a lane loads serving all the rows.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
-#define KGRL_GEMV_MAX_ROWS 8
+#define KGRL_GEMV_MAX_ROWS 16   // the most rows of x a launch: the host's KGRL__GEMV_MAX_ROWS
 #define KGRL_GEMV_SEGS 3
 #define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS
 #define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags
@@ -433,20 +435,41 @@ __device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4
 // butterfly's tree (partners at 16, then 8, ...; own + other), so its bits are those of a sum alone:
 // a row's bits depend neither on MAXN nor on N. The NV sums go step by step together, so their
 // shuffles overlap. 9 shuffles for 8 values where a butterfly each took 40 (fortieth session).
+// The 16-row kernels' halving steps, a template a step so that every index is a constant: in the
+// loop below, at MAXN 16 the loop over k was not unrolled at h 8 and v went to local memory (ptxas:
+// 256 bytes of stack). Not for MAXN <= 8: in this form the 8-row kernels compiled otherwise, and
+// batch-8 decode at 0.5B fell from 6041-6067 to 5828-5898 tok/s (H100, forty-eighth session).
+template <int MAXN, int NV, int H>
+__device__ __forceinline__ void kgrl_warp_halve(float (*v)[MAXN], int lane) {
+    const int off = 32 * H / MAXN;
+    bool upper = lane & off;
+#pragma unroll
+    for (int k = 0; k < H; k++)
+#pragma unroll
+        for (int a = 0; a < NV; a++) {
+            float keep = upper ? v[a][k + H] : v[a][k], send = upper ? v[a][k] : v[a][k + H];
+            v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);
+        }
+    if constexpr (H > 1) kgrl_warp_halve<MAXN, NV, H / 2>(v, lane);
+}
 template <int MAXN, int NV>
 __device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
     int lane = threadIdx.x & 31;
+    if constexpr (MAXN > 8) {
+        kgrl_warp_halve<MAXN, NV, MAXN / 2>(v, lane);
+    } else {
 #pragma unroll
-    for (int h = MAXN / 2; h > 0; h /= 2) {   // h values kept of 2h
-        int off = 32 * h / MAXN;
-        bool upper = lane & off;
+        for (int h = MAXN / 2; h > 0; h /= 2) {   // h values kept of 2h
+            int off = 32 * h / MAXN;
+            bool upper = lane & off;
 #pragma unroll
-        for (int k = 0; k < h; k++)
+            for (int k = 0; k < h; k++)
 #pragma unroll
-            for (int a = 0; a < NV; a++) {
-                float keep = upper ? v[a][k + h] : v[a][k], send = upper ? v[a][k] : v[a][k + h];
-                v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);
-            }
+                for (int a = 0; a < NV; a++) {
+                    float keep = upper ? v[a][k + h] : v[a][k], send = upper ? v[a][k] : v[a][k + h];
+                    v[a][k] = keep + __shfl_xor_sync(0xffffffffu, send, off);
+                }
+        }
     }
 #pragma unroll
     for (int a = 0; a < NV; a++) out[a] = v[a][0];
@@ -747,9 +770,17 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // Register caps (ptxas -v, sm_90): at 64 (8 blocks an SM) the N <= 8 kernel spilled ~400 bytes in its
 // loop; at 4 blocks an SM it takes 124 registers and spills nothing. The N = 1 kernel fits 64 (70
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
-extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
-kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    const int M = KGRL_GEMV_MAX_ROWS;
+// Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the
+// host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the
+// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 96 (_loop), 126 (_stream), 116
+// (_copy), 64 (_mma)
+template <int M, bool NORM, class V>
+__device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
+    if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);
+    else kgrl_gemv_run<0, M, NORM, V>(sg, io);
+}
+template <int M>
+__device__ __forceinline__ void kgrl_gemv_main(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     if (io.staged) {
         if (io.bf && io.norm_w) kgrl_gemv_run<1, M, true, kgrl_gemv_staged>(sg, io);
         else if (io.bf) kgrl_gemv_run<1, M, false, kgrl_gemv_staged>(sg, io);
@@ -758,6 +789,10 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
     } else if (io.bf) kgrl_gemv_run<1, M, true>(sg, io);   // unstaged: the norm's launches (the host sends
     else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)
 }
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<8>(sg, io); }
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<16>(sg, io); }
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
 // block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
 // kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B
@@ -767,8 +802,11 @@ kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ k
 // next ahead spilled 16 bytes and took 19.8 at 0.5B (H100, forty-fourth session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, true, kgrl_gemv_looping>(sg, io);
+    kgrl_gemv_dtype<8, true, kgrl_gemv_looping>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv16_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_dtype<16, true, kgrl_gemv_looping>(sg, io);
 }
 // 2..8 rows of plain launches left to it (the fp32 LM head; the bf16 one until kgrl_k_gemv_mma and
 // down until kgrl_k_gemv_copy, the figures below from then): each round's weight loads go out before
@@ -779,8 +817,11 @@ kgrl_k_gemv_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constan
 // 5379 / 5354 against 5239 / 5227 tok/s, 1.5B 2308 against 2255 (forty-third session)
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_streaming>(sg, io);
+    kgrl_gemv_dtype<8, false, kgrl_gemv_streaming>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
+kgrl_k_gemv16_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_dtype<16, false, kgrl_gemv_streaming>(sg, io);
 }
 // 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block
 // copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's
@@ -791,13 +832,16 @@ kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
 // loads a lane a round (UT 8, 128 registers) 8.7 and 18.7 (forty-fourth session).
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)
 kgrl_k_gemv_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    if (io.bf) kgrl_gemv_run<1, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);
-    else kgrl_gemv_run<0, KGRL_GEMV_MAX_ROWS, false, kgrl_gemv_copying>(sg, io);
+    kgrl_gemv_dtype<8, false, kgrl_gemv_copying>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)
+kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_dtype<16, false, kgrl_gemv_copying>(sg, io);
 }
 // The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least
-// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..8, so that a row's bits still do not
+// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not
 // depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16
-// products, fp32 sums; columns N..7 zero), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking
+// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking
 // the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and
 // r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a
 // permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no
@@ -843,10 +887,12 @@ __device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4
     *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;
     *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
 }
-extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS
-kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+// COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,
+// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1)
+template <int COLS>
+__device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;
-    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][32];
+    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][COLS][32];
     const kgrl_gemv_seg& seg = sg.s[0];
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;
     int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;
@@ -858,40 +904,63 @@ kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant
     uint4 wa[U], wb[U];
     if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
     kgrl_dep_wait();   // x is the kernel before's
-    const uint4* x = (const uint4*)io.x + (u64)min(g, io.N - 1) * nch + t + 4 * sb;   // x row g: column g
-    bool xlive = g < io.N;
+    const uint4* x[COLS];   // x row 8 c + g: column g of tile c
+    bool xlive[COLS];
+#pragma unroll
+    for (int c = 0; c < COLS; c++) {
+        x[c] = (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;
+        xlive[c] = 8 * c + g < io.N;
+    }
     for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)
-        float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1
+        float d[COLS][4];   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1 of each tile
+#pragma unroll
+        for (int c = 0; c < COLS; c++) d[c][0] = d[c][1] = d[c][2] = d[c][3] = 0.0f;
         for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {
 #pragma unroll
             for (int i = 0; i < U; i++) {
                 if (s0 + i >= ns) break;
-                uint4 xv = xlive ? x[4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);
-                kgrl_mma_bf16(d, wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);
-                kgrl_mma_bf16(d, wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);
+#pragma unroll
+                for (int c = 0; c < COLS; c++) {
+                    uint4 xv = xlive[c] ? x[c][4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);
+                    kgrl_mma_bf16(d[c], wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);
+                    kgrl_mma_bf16(d[c], wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);
+                }
             }
             if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);
         }
         int next = tile + stride;   // the next tile's first round, in flight during the part sums
         kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);
         if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
-        parts[w][lane] = make_float4(d[0], d[1], d[2], d[3]);
+#pragma unroll
+        for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);
         __syncthreads();
         if (part == 0)
-            for (int q = 1; q < P; q++) {
-                float4 v = parts[w + q][lane];
-                d[0] += v.x; d[1] += v.y; d[2] += v.z; d[3] += v.w;
-            }
+            for (int q = 1; q < P; q++)
+#pragma unroll
+                for (int c = 0; c < COLS; c++) {
+                    float4 v = parts[w + q][c][lane];
+                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;
+                }
         __syncthreads();
         int o = tile * 16 + g;
         if (part == 0 && tile < tiles)
 #pragma unroll
-            for (int k = 0; k < 4; k++) {
-                int n = 2 * t + (k & 1), ok = o + (k >> 1) * 8;
-                if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[k], 1);
-            }
+            for (int c = 0; c < COLS; c++)
+#pragma unroll
+                for (int k = 0; k < 4; k++) {
+                    int n = 8 * c + 2 * t + (k & 1), ok = o + (k >> 1) * 8;
+                    if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[c][k], 1);
+                }
     }
     kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS
+kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<1>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)
+kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<2>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

@@ -5,8 +5,8 @@
 // those with a bias to cuBLASLt with the bias epilogue (fp32: CUBLAS_COMPUTE_32F, no TF32 in Lt).
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
-// A decode step of <= 8 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
-// of cuBLAS, which is latency-bound at one row (kgrl_k_gemv: q/k/v in one launch with the biases, the
+// A decode step of <= 16 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
+// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv: q/k/v in one launch with the biases, the
 // LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
 // and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
 // together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
@@ -50,7 +50,8 @@ enum {
     KGRL__EK_ROPE, KGRL__EK_ATT_F, KGRL__EK_ATT_PRE, KGRL__EK_LP_F,
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
-    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY, KGRL__EK_COUNT
+    KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_STREAM, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -278,7 +279,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_logprobs_fwd", "kgrl_k_logprobs_bwd", "kgrl_k_adamw", "kgrl_k_sumsq",
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
-    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy"};
+    "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_stream", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -294,13 +296,15 @@ char *kgrl_engine_source(void) {
 // bf16 or HS + 1 fp32 values (kgrl_att_row in kernels/engine.cu) with CH * HS of at most 32 KiB
 // (kgrl__att_chunk), so 2 * (32 KiB + 256 * 4 bytes); the combine's 2 * nchunk floats are less.
 #define KGRL__ATT_DEC_SMEM (2 * (32768 + KGRL__ATT_DEC_THREADS * 4))
-#define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged 2..8-row GEMV holds (kgrl__gemv; opted in)
+#define KGRL__GEMV_XS_BYTES (48 * 1024)   // the most x a staged multi-row GEMV holds (kgrl__gemv; opted in)
 // kgrl_k_gemv_loop's blocks an SM, all resident at once on sm_90: its launch bounds (128 registers
-// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB
+// a thread) and 4 x (48 KiB + its static shared memory) of the SM's 228 KiB. kgrl_k_gemv16_loop may
+// hold twice the x, at fewer blocks an SM (kgrl__gemv_launch)
 #define KGRL__GEMV_LOOP_BLOCKS 4
 #define KGRL__GEMV_BLOCKS 4   // kgrl_k_gemv's blocks an SM, all resident at once: its launch bounds
-// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its ~3 KiB of static shared memory
-#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 4096)
+// kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its static shared memory (3 KiB,
+// kgrl_k_gemv16_copy's 6 KiB: ptxas -v, sm_90)
+#define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 8192)
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -322,13 +326,16 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the 2..8-row GEMVs' staged x beside their ~3 KiB and ~1 KiB of static shared memory (kgrl__gemv)
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    KGRL__GEMV_XS_BYTES, ctx->device));
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_LOOP], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    KGRL__GEMV_XS_BYTES, ctx->device));
-    KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_GEMV_COPY], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                    (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
+    // the multi-row GEMVs' staged x beside their ~1-6 KiB of static shared memory (kgrl__gemv;
+    // kgrl_k_gemv16_loop up to twice KGRL__GEMV_XS_BYTES)
+    const int staged_k[4] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP};
+    for (int i = 0; i < 4; i++)
+        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[staged_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        (i == 3 ? 2 : 1) * KGRL__GEMV_XS_BYTES, ctx->device));
+    const int copy_k[2] = {KGRL__EK_GEMV_COPY, KGRL__EK_GEMV16_COPY};
+    for (int i = 0; i < 2; i++)
+        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[copy_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
@@ -472,7 +479,8 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
 // rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
-#define KGRL__GEMV_MAX_ROWS 8   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu
+#define KGRL__GEMV_MAX_ROWS 16   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu: 2..8 rows on the 8-row
+#define KGRL__GEMV_WIDE_ROWS 8   // kernels, 9..16 on their 16-row twins (kgrl_k_gemv16*)
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
@@ -555,7 +563,8 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     int blocks = (tiles + slots - 1) / slots;
     if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
     void *args[] = {(void *)sg, (void *)o};
-    kgrl__ek_smem(e, KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+    int k = o->N > KGRL__GEMV_WIDE_ROWS ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA;
+    kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;
 }
 // One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
@@ -570,32 +579,41 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     int units = kgrl__gemv_units(sg, io, false);
     o.S = kgrl__gemv_split(o.K, units, e->ctx->sm_count, o.bf);   // from the units at N = 1: the same bits
     int per = KGRL__GEMV_WARPS / o.S, k = o.N > 1 ? KGRL__EK_GEMV : o.norm_w ? KGRL__EK_GEMV1_NORM : KGRL__EK_GEMV1;
-    // 2..8 rows: a plain segment's rows two a warp (kgrl_gemv_find), where that leaves a block an SM or
+    // 2..16 rows: a plain segment's rows two a warp (kgrl_gemv_find), where that leaves a block an SM or
     // more. H100, 0.5B, 8 rows, against one a warp: LM head 192-194 against 290 us, down 11.9 against
     // 20.5; o (112 blocks) 5.87 against 5.50 (forty-second session)
     int paired = kgrl__gemv_units(sg, io, true);
     o.pairs = o.N > 1 && (paired + per - 1) / per >= e->ctx->sm_count;
     if (o.pairs) units = paired;
     int blocks = (units + per - 1) / per;
-    // 2..8 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit KGRL__GEMV_XS_BYTES
+    // 2..16 rows of x in shared memory as fp32 (kgrl_gemv_stage) where they fit KGRL__GEMV_XS_BYTES
     // (K <= 1536 at 8 rows) and the launch is at most 32 blocks an SM: each block unpacks x and
     // applies the norm weight once instead of each unit. H100, 0.5B, 8 rows: q/k/v 6.7 against 9.7 us,
     // o 5.4 against 7.9, gate/up 20.8 against 26.1 (1216 blocks); the LM head (37984 blocks, 288 an SM
     // with 4 resident) took 350.8 against 285.2 us staged, each block's staging a phase that the few
     // resident blocks did not hide (forty-first session)
-    size_t xs_bytes = (size_t)o.N * o.K * sizeof(float);
-    bool fits = o.N > 1 && xs_bytes <= KGRL__GEMV_XS_BYTES;
+    // 9..16 rows of the norm past one wave (gate/up at K 896 and more): x may take up to twice
+    // KGRL__GEMV_XS_BYTES, at the blocks an SM that leaves (kgrl_k_gemv16_loop). H100, 0.5B shape, 16
+    // rows, decode step against the 16-row norm unstaged (tools/decode_sweep, forty-eighth session):
+    // 1.70 against 2.22 ms
+    bool wide = o.N > KGRL__GEMV_WIDE_ROWS;
+    size_t xs_bytes = (size_t)o.N * o.K * sizeof(float), xs_most = KGRL__GEMV_XS_BYTES;
+    if (wide && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) xs_most = 2 * KGRL__GEMV_XS_BYTES;
+    bool fits = o.N > 1 && xs_bytes <= xs_most;
+    int loop_blocks = KGRL__GEMV_LOOP_BLOCKS;
+    if (xs_bytes > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_bytes + 8192));
+    if (loop_blocks < 1) loop_blocks = 1;
     o.staged = fits && blocks <= 32 * e->ctx->sm_count;
-    // 2..8 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
+    // 2..16 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
     // once and looping over units (kgrl_k_gemv_loop), so that the norm and the unpacking of x leave the
     // units' loops everywhere. H100, 8 rows, against 180edf0 in the same calls: gate/up 0.5B 17.7 against
     // 20.8 us (1216 blocks, staged a block each before), 1.5B 40.1 against 52.1 (4480 blocks, not staged
     // before); batch-8 decode 0.5B 5286 / 5260 against 4814 / 5052 tok/s, 1.5B 2268 against 1840. At 2
     // blocks an SM the 1.5B gate/up took 59.8. Not for plain launches: the 8-row LM head staged and
     // looping took 201.7 against 195.3 us at 0.5B (forty-third session)
-    if (fits && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) {
+    if (fits && o.norm_w && blocks > loop_blocks * e->ctx->sm_count) {
         o.staged = 2;
-        blocks = KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count;
+        blocks = loop_blocks * e->ctx->sm_count;
         k = KGRL__EK_GEMV_LOOP;
     }
     int threads = 32 * KGRL__GEMV_WARPS;
@@ -608,15 +626,25 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     // there. The same split lost on the other 2..8-row kernels (a scratch build whose loop kernel was
     // slower without it, gate/up 20.2 against main's 16.4 us): gate/up 22.9 against 20.2, down (the copy
     // kernel) 10.6 against 7.5.
-    int gy = 1, gy_want = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS;
-    if (gy_want > 1 && o.norm_w && o.staged == 1 && blocks * gy_want <= KGRL__GEMV_BLOCKS * e->ctx->sm_count) {
-        o.rows = KGRL__GEMV_GROUP_ROWS;
-        gy = gy_want;
+    // 9..16 rows of the norm in one wave of blocks, where groups of 4 do not fit one: groups of 8 on the
+    // 8-row kernel, staged, whether or not all N rows would fit. H100, decode step against the 16-row
+    // kernel (tools/decode_sweep, forty-eighth session): 0.5B shape, 16 rows, 2.23 against 2.53 ms (q/k/v,
+    // x unstaged there); the default model shape 12 rows 0.176 against 0.193 ms (gate/up, 256 blocks)
+    if (o.N > 1 && o.norm_w && o.staged != 2) {
+        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + 7) / 8;
+        if (g4 > 1 && o.staged == 1 && blocks * g4 <= KGRL__GEMV_BLOCKS * sm) o.rows = KGRL__GEMV_GROUP_ROWS;
+        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm && 8 * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
+            o.rows = KGRL__GEMV_WIDE_ROWS;
+    }
+    int gy = 1;
+    if (o.rows) {
+        o.staged = 1;
+        gy = (o.N + o.rows - 1) / o.rows;
         xs_bytes = (size_t)o.rows * o.K * sizeof(float);
     }
     size_t smem = o.staged ? xs_bytes : 0;
     if (o.N > 1 && !o.norm_w) {
-        // 2..8 rows of plain launches: where the units fit one block an SM of at most
+        // 2..16 rows of plain launches: where the units fit one block an SM of at most
         // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
         // takes an even share of the units (kgrl_k_gemv_copy); the rest stay staged as above or, left
         // unstaged, load each round ahead of the round before's arithmetic from x in L1
@@ -644,6 +672,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
             k = KGRL__EK_GEMV_STREAM;
         }
     }
+    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups)
+    if (wide && !o.rows)
+        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP
+          : k == KGRL__EK_GEMV_STREAM ? KGRL__EK_GEMV16_STREAM : KGRL__EK_GEMV16_COPY;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
@@ -1390,14 +1422,19 @@ static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q},
 static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
 static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
-// The most rows of a decode step on the GEMVs: up to 8 in one launch each, 9..16 in two (kgrl__gemv),
-// so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16 rows;
-// past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
-// tools/decode_sweep, ms a step, GEMVs against cuBLAS in the same call (H100, forty-seventh session):
-// the kit's default model (C 384, 6 layers) with LoRA on 7 modules 12 rows 0.399 / 0.365, 16 rows
-// 0.439 / 0.366, 32 rows 0.857 / 0.417, 64 rows 1.533 / 0.498; the 0.5B shape 12 rows 1.92 / 1.42, 64 rows
-// 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed from the same sequence sampled alone
-// by their second token, on the GEMVs none did in 128 (0.5B) and 256 (default model).
+// The most rows of a decode step on the GEMVs, one launch a GEMV (kgrl__gemv; 9..16 rows on the 16-row
+// kernels), so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16
+// rows; past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
+// tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session: these
+// GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
+//   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
+//     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
+//   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
+//     2.46, 16 rows 2.57 / 2.84 / 2.41.
+// The forty-seventh session's: 32 rows 0.857 / 0.417 (GEMVs / cuBLAS, default model, LoRA), 64 rows
+// 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
+// from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
+// 256 (default model), nor 16 of 16 with LoRA (forty-eighth session).
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;

@@ -657,10 +657,12 @@ static void test_adamw_and_clip(void) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMV (kgrl_k_gemv): the projections of decode steps of <= 8 rows
+// decode GEMV (kgrl_k_gemv): the projections of decode steps of <= 16 rows
+
+#define GEMV_X_ROWS 16   // rows of x: a launch takes at most KGRL__GEMV_MAX_ROWS
 
 // One GEMV segment: host values as the device stores them (rounded to bf16 where bf16) and their
-// device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (8, R) or NULL; dout (8, OC); res (8, OC)
+// device copies. W (OC, K), b (OC) or NULL, lb (OC, R) and xa (16, R) or NULL; dout (16, OC); res (16, OC)
 // or NULL: the residual a single plain segment adds after its rounding (o and down of a decode layer).
 typedef struct gemv_seg { int OC; float *W, *b, *lb, *xa, *res; void *dW, *db, *dlb, *dxa, *dout, *dres; } gemv_seg;
 static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lora, uint64_t stream, bool bf16) {
@@ -671,16 +673,16 @@ static void gemv_seg_init(gemv_seg *g, int OC, int K, int R, bool bias, bool lor
     if (bias) { g->b = rnd_stored(OC, stream + 1, 0.5f, bf16); g->db = up(g->b, OC, bf16); }
     if (lora) {
         g->lb = rnd_stored((size_t)OC * R, stream + 2, 0.3f, bf16); g->dlb = up(g->lb, (size_t)OC * R, bf16);
-        g->xa = rnd_stored((size_t)8 * R, stream + 3, 1.0f, bf16); g->dxa = up(g->xa, (size_t)8 * R, bf16);
+        g->xa = rnd_stored((size_t)GEMV_X_ROWS * R, stream + 3, 1.0f, bf16); g->dxa = up(g->xa, (size_t)GEMV_X_ROWS * R, bf16);
     }
-    KGRL_CUDA_CHECK(cudaMalloc(&g->dout, (size_t)8 * OC * (bf16 ? 2 : 4)));
+    KGRL_CUDA_CHECK(cudaMalloc(&g->dout, (size_t)GEMV_X_ROWS * OC * (bf16 ? 2 : 4)));
 }
 static void gemv_seg_free(gemv_seg *g) {
     kgrl_free(g->W); kgrl_free(g->b); kgrl_free(g->lb); kgrl_free(g->xa); kgrl_free(g->res);
     dfree(g->dW); if (g->db) dfree(g->db); if (g->dlb) dfree(g->dlb); if (g->dxa) dfree(g->dxa); dfree(g->dout);
     if (g->dres) dfree(g->dres);
 }
-// One launch over rows n0 .. n0 + N - 1 of x (8, K) and of each segment's xa, into each dout; dnw
+// One launch over rows n0 .. n0 + N - 1 of x (16, K) and of each segment's xa, into each dout; dnw
 // (K) != NULL: of the RMSNorm of x with that weight (eps GEMV_EPS)
 #define GEMV_EPS 1e-6f
 static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx, const void *dnw, int n0, int N, int K, int R,
@@ -724,11 +726,11 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
         }
     return w;
 }
-// One configuration against the CPU loop: rows 0..7 each launched alone (kgrl_k_gemv1 or
+// One configuration against the CPU loop: rows 0..15 each launched alone (kgrl_k_gemv1 or
 // kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop,
 // kgrl_k_gemv_copy or kgrl_k_gemv_stream, as kgrl__gemv picks; the bf16 LM head kgrl_k_gemv_mma at
-// every N); every row of those against its launch alone, bit for bit (a row's result must not
-// depend on the rows beside it or on N). On a 132-SM GPU the "swiglu of the norm" launches of 5, 7
+// every N) and of 9, 12, 16 rows (their 16-row twins, kgrl_k_gemv16*); every row of those against
+// its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N). On a 132-SM GPU the "swiglu of the norm" launches of 5, 7
 // and 8 rows at K 64 and 896 (250 blocks) take x's rows in groups of 4 (kgrl_k_gemv, io.rows), the
 // second group of 1, 3 or 4 rows.
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
@@ -747,8 +749,8 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     const char *tag = bf16 ? "bf16" : "fp32";
     float *xn = NULL;
     if (nw) {
-        xn = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)K);
-        for (int n = 0; n < 8; n++) {
+        xn = (float *)kgrl_malloc(sizeof(float) * GEMV_X_ROWS * (size_t)K);
+        for (int n = 0; n < GEMV_X_ROWS; n++) {
             double ss = 0.0;
             for (int k = 0; k < K; k++) ss += (double)x[(size_t)n * K + k] * x[(size_t)n * K + k];
             double r = 1.0 / sqrt(ss / K + GEMV_EPS);
@@ -759,14 +761,14 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
     float scale = 2.0f;
     double tol = (bf16 ? 3.9e-3 : 1e-5) * (swiglu ? 2 : 1);
     int nout = swiglu ? 1 : nseg;
-    // (8, OC) each: every row launched alone (N = 1), and the CPU loop's rows, whose first N rows are
+    // (16, OC) each: every row launched alone (N = 1), and the CPU loop's rows, whose first N rows are
     // also what a launch of rows 0..N-1 must give
     float *alone[3] = {NULL, NULL, NULL}, *want[3] = {NULL, NULL, NULL};
     for (int s = 0; s < nout; s++) {
-        alone[s] = (float *)kgrl_malloc(sizeof(float) * 8 * (size_t)g[s].OC);
-        want[s] = gemv_want(g, s, swiglu, x, 8, K, R, scale, bf16);
+        alone[s] = (float *)kgrl_malloc(sizeof(float) * GEMV_X_ROWS * (size_t)g[s].OC);
+        want[s] = gemv_want(g, s, swiglu, x, GEMV_X_ROWS, K, R, scale, bf16);
     }
-    for (int n = 0; n < 8; n++) {
+    for (int n = 0; n < GEMV_X_ROWS; n++) {
         gemv_launch(g, nseg, swiglu, dx, dnw, n, 1, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
             float *one = down(g[s].dout, (size_t)g[s].OC, bf16);
@@ -775,12 +777,12 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
         }
     }
     for (int s = 0; s < nout; s++) {
-        double e = nrel(alone[s], want[s], 8 * (size_t)g[s].OC);
+        double e = nrel(alone[s], want[s], GEMV_X_ROWS * (size_t)g[s].OC);
         KT_CHECK(e <= tol, "%s gemv %s K %d N 1 segment %d (OC %d): rel err %.3g > %.3g", tag, what, K, s, g[s].OC, e, tol);
     }
-    // row counts of 2 to 8, odd and even (a kernel may treat them alike, as rows padded to a power of two)
-    int Ns[5] = {2, 3, 5, 7, 8}, bad = 0;
-    for (int i = 0; i < 5; i++) {
+    // row counts of 2 to 16, odd and even (a kernel may treat them alike, as rows padded to a power of two)
+    int Ns[8] = {2, 3, 5, 7, 8, 9, 12, 16}, bad = 0;
+    for (int i = 0; i < 8; i++) {
         int N = Ns[i];
         gemv_launch(g, nseg, swiglu, dx, dnw, 0, N, K, R, scale, bf16);
         for (int s = 0; s < nout; s++) {
@@ -792,7 +794,7 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
             kgrl_free(got);
         }
     }
-    KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 2..8 launches differ from the row alone", tag, what, K, bad);
+    KT_CHECK(bad == 0, "%s gemv %s K %d: %d rows of the N = 2..16 launches differ from the row alone", tag, what, K, bad);
     for (int s = 0; s < nout; s++) { kgrl_free(alone[s]); kgrl_free(want[s]); }
     kgrl_free(xn);
 }
@@ -807,8 +809,8 @@ static void test_gemv(bool bf16) {
     int Ks[4] = {64, 896, 1536, 4864}, R = 8;
     for (int ki = 0; ki < 4; ki++) {
         int K = Ks[ki];
-        float *x = rnd_stored((size_t)8 * K, 60, 1.0f, bf16), *nw = rnd_stored(K, 59, 1.0f, bf16);
-        void *dx = up(x, (size_t)8 * K, bf16), *dnw = up(nw, K, bf16);
+        float *x = rnd_stored((size_t)GEMV_X_ROWS * K, 60, 1.0f, bf16), *nw = rnd_stored(K, 59, 1.0f, bf16);
+        void *dx = up(x, (size_t)GEMV_X_ROWS * K, bf16), *dnw = up(nw, K, bf16);
         gemv_seg g[3];
         gemv_seg_init(&g[0], 1000, K, R, true, true, 61, bf16);
         gemv_seg_init(&g[1], 37, K, R, false, true, 65, bf16);
@@ -832,8 +834,8 @@ static void test_gemv(bool bf16) {
         // (kgrl_k_gemv_copy, as o and down do), fp32 and bf16
         int OCr = 2 * KGRL__GEMV_WARPS * eng->ctx->sm_count + 1;
         gemv_seg_init(&g[0], OCr, K, R, true, true, 83, bf16);
-        g[0].res = rnd_stored((size_t)8 * OCr, 87, 1.0f, bf16);
-        g[0].dres = up(g[0].res, (size_t)8 * OCr, bf16);
+        g[0].res = rnd_stored((size_t)GEMV_X_ROWS * OCr, 87, 1.0f, bf16);
+        g[0].dres = up(g[0].res, (size_t)GEMV_X_ROWS * OCr, bf16);
         gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual");
         gemv_seg_free(&g[0]);
         // launches of more than 32 blocks an SM, as the 1.5B gate/up at 8 rows: the plain one unstaged
@@ -868,8 +870,8 @@ static void test_gemv_fp32(void) { if (need_gpu()) test_gemv(false); }
 static void test_gemv_bf16(void) { if (need_gpu()) test_gemv(true); }
 
 // Decode steps of an inference plan (kgrl_gpu_model_decode, T = 1) against the CPU forward over the
-// whole sequence, every step: B = 1 and 8 run the GEMV path (kgrl__gemv_step), B = 12 too in two
-// launches a GEMV (8 + 4 rows), B = 17 the cuBLAS path. LoRA on every module, or on q, v, gate and
+// whole sequence, every step: B = 1 and 8 run the GEMV path (kgrl__gemv_step), B = 12 too, on the
+// 16-row kernels (kgrl_k_gemv16*), B = 17 the cuBLAS path. LoRA on every module, or on q, v, gate and
 // down only (partial targeting: k, o and up have no epilogue, gate and up's swiglu pair has one).
 // Qwen2 (q/k/v bias), Qwen3 (q/k norm). fp32 1e-5 (as model_case's decode); bf16 3e-2 (as
 // model_case's logits) on the GEMVs, 4e-2 on cuBLAS, which rounds every GEMM's input to bf16 (the

@@ -3,7 +3,7 @@
 // random weights, or with --half exp04's 0.5B shape). GPU only; KGRL__DECODE_GEMV_ROWS and NOTES.md
 // (forty-seventh session) have its figures.
 //
-//   ./build.sh decode_sweep && ./decode_sweep [--model DIR] [--lora] [--rows 1,8,9,12,16,32,64]
+//   ./build.sh decode_sweep && ./decode_sweep [--model DIR] [--half] [--rows 1,8,9,12,16,32,64] [--timings-only]
 //
 // ms a step = (t(n2 new) - t(n1 new)) / (n2 - n1), the median of five pairs, greedy, no stop, prompt P. The invariance check
 // samples B = 2 prompts x G rows at temperature 0.7 (exp03's rollouts), then every sequence alone with
@@ -96,6 +96,7 @@ int main(int argc, char **argv) {
     const char *rows = kgrl_flag_str(&f, "--rows", "1,8,9,12,16,32,64", "batch sizes");
     int P = (int)kgrl_flag_int(&f, "--prompt", 128, "prompt tokens");
     int NEW = (int)kgrl_flag_int(&f, "--new", 256, "new tokens of the invariance check");
+    bool timings_only = kgrl_flag_bool(&f, "--timings-only", "the sweep alone, no invariance check");
     if (!kgrl_flags_finish(&f)) { fprintf(stderr, "decode_sweep: %s\n", f.err.msg); kgrl_flags_usage(&f, stderr); return 2; }
     kgrl_ctx_desc cd = KGRL_ZERO;
     cd.logger.min_level = KGRL_LOG_WARN;
@@ -122,10 +123,13 @@ int main(int argc, char **argv) {
         if (!p) break;
         p++;
     }
-    invariance(e, gm, NULL, 4, NEW);
-    invariance(e, gm, NULL, 6, NEW);
-    invariance(e, gm, gl, 6, NEW);
-    invariance(e, gm, NULL, 32, NEW);
+    if (!timings_only) {
+        invariance(e, gm, NULL, 4, NEW);
+        invariance(e, gm, NULL, 6, NEW);
+        invariance(e, gm, gl, 6, NEW);
+        invariance(e, gm, gl, 8, NEW);
+        invariance(e, gm, NULL, 32, NEW);
+    }
     kgrl_gpu_lora_free(gl); kgrl_lora_free(lora);
     kgrl_gpu_model_free(gm); kgrl_model_free(m);
     kgrl_engine_destroy(e);
