@@ -567,6 +567,7 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
     return true;
 }
+static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, int most);
 // One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
 static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
     KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
@@ -672,6 +673,15 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
             k = KGRL__EK_GEMV_STREAM;
         }
     }
+    // 9..16 rows in two launches of at most 8 where a plain launch cannot copy x (the stream kernel) or
+    // the norm's loop holds x at fewer than 3 blocks an SM. H100, 1.5B shape, 16 rows, exp04
+    // decode_split (forty-eighth session), us: down 67.7 in one launch against 33.2 in two (x past the
+    // copy's shared memory), gate/up at 2 blocks an SM 83.1 against 77.9; kept in one, q/k/v of the
+    // norm unstaged 15.7 against 17.9; at the 0.5B shape gate/up at 3 blocks an SM 28.4 against 2 x 16.4
+    if (wide && (k == KGRL__EK_GEMV_STREAM || (o.staged == 2 && loop_blocks < 3))) {
+        kgrl__gemv_cut(e, sg, io, KGRL__GEMV_WIDE_ROWS);
+        return;
+    }
     // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups)
     if (wide && !o.rows)
         k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP
@@ -679,16 +689,16 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
-// Any N >= 1: launches of KGRL__GEMV_MAX_ROWS rows at a time, each over its rows of x, the residual,
-// the positions, the LoRA A outputs and the outputs. A row's bits depend neither on N nor on the rows
+// Any N >= 1: launches of at most `most` rows at a time, each over its rows of x, the residual, the
+// positions, the LoRA A outputs and the outputs. A row's bits depend neither on N nor on the rows
 // beside it (kgrl_gemv_run, kgrl_k_gemv_mma), so neither on which launch takes it.
-static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, int most) {
     KGRL_CHECK(io->N >= 1, "decode GEMV: N %d", io->N);
     size_t es = io->bf ? 2 : 4;
-    for (int n0 = 0; n0 < io->N; n0 += KGRL__GEMV_MAX_ROWS) {
+    for (int n0 = 0; n0 < io->N; n0 += most) {
         kgrl__gemv_segs segs = *sg;
         kgrl__gemv_io o = *io;
-        o.N = io->N - n0 < KGRL__GEMV_MAX_ROWS ? io->N - n0 : KGRL__GEMV_MAX_ROWS;
+        o.N = io->N - n0 < most ? io->N - n0 : most;
         o.x = (const char *)io->x + (size_t)n0 * io->K * es;
         if (io->resid) o.resid = (const char *)io->resid + (size_t)n0 * sg->s[0].OC * es;
         if (io->pos) o.pos = io->pos + n0;
@@ -700,6 +710,9 @@ static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__ge
         }
         kgrl__gemv_launch(e, &segs, &o);
     }
+}
+static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
+    kgrl__gemv_cut(e, sg, io, KGRL__GEMV_MAX_ROWS);
 }
 
 // ---------------------------------------------------------------------------------------------
