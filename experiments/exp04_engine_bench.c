@@ -189,6 +189,10 @@
 //   sequence alone at their first token). Batch 8 here runs 8 prefills: 6055 / 2874 tokens/s (prefill 22 /
 //   33 ms against 8 / 13 in one forward; the decode step unchanged, 1.159 / 2.543 ms). The decode
 //   attention's static shared memory, one block for its bodies: roofline 50.3% / 66.1% (0.655 / 1.554 ms).
+// Outcome (H100 80GB HBM3, forty-eighth session): 9..16 rows in one launch a GEMV (16-row kernels), so
+//   decode_split at batch 16 (new): step sums 1516 us against 1255 on cuBLAS at 0.5B, 4151 against 2361 at
+//   1.5B (two 8-row launches of down and gate/up there). Batch 1 and 8 unchanged: roofline 50.4% / 66.1%
+//   (0.652 / 1.555 ms), batch 8 6205 / 2920 tokens/s (67.1x / 28.9x HF generate).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms

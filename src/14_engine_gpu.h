@@ -1443,7 +1443,9 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 //   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
 //     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
 //   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
-//     2.46, 16 rows 2.57 / 2.84 / 2.41.
+//     2.46, 16 rows 2.57 / 2.84 / 2.41;
+//   - exp04 decode_split at 16 rows, the nodes' sum: 0.5B 1516 us against 1255 on cuBLAS, 1.5B 4151
+//     against 2361 (decode_sweep: 4.52 ms a step at 16 rows, 2.49 at 8).
 // The forty-seventh session's: 32 rows 0.857 / 0.417 (GEMVs / cuBLAS, default model, LoRA), 64 rows
 // 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
 // from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
