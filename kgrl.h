@@ -1145,9 +1145,10 @@ KGRL_API float kgrl_lr_at(const kgrl_lr_desc *d, int step);
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 // A decode step of <= 16 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
-// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv: q/k/v in one launch with the biases, the
-// LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
-// and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
+// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv:
+// q/k/v in one launch with the biases, the LoRA B products, the rope and the KV-cache writes in its
+// epilogue; o and down with the residual add and the next RMSNorm; gate/up with the swiglu:
+// kgrl__decode_fused); in bf16 it rounds the LoRA term
 // together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
 // programmatic dependent launch on sm_90+ (kgrl__ek), so a kernel's start overlaps the end of the
 // one before it.
@@ -3337,9 +3338,13 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
-"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<8>(sg, io); }\n"
+"kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_main<8>(sg, io);\n"
+"}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
-"kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<16>(sg, io); }\n"
+"kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_main<16>(sg, io);\n"
+"}\n"
 "// 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the\n"
 "// block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside\n"
 "// kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B\n"
@@ -3388,9 +3393,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least\n"
 "// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not\n"
 "// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16\n"
-"// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking\n"
-"// the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and\n"
-"// r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a\n"
+"// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and\n"
+"// KGRL_GEMV_MMA_PARTS warps share a tile, part p taking the p-th quarter of its steps of 32 k. Lane\n"
+"// 4 g + t of a part loads 16 bytes of rows r0 + g and r0 + g + 8 at k = 32 s + 8 t, and x row g's 16\n"
+"// bytes at the same k: the fragments' k index is a\n"
 "// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no\n"
 "// shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first\n"
 "// warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n\n"
@@ -11250,8 +11256,10 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
 // rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
-#define KGRL__GEMV_MAX_ROWS 16   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu: 2..8 rows on the 8-row
-#define KGRL__GEMV_WIDE_ROWS 8   // kernels, 9..16 on their 16-row twins (kgrl_k_gemv16*)
+// Rows a launch: at most KGRL__GEMV_MAX_ROWS (KGRL_GEMV_MAX_ROWS in kernels/engine.cu); up to
+// KGRL__GEMV_WIDE_ROWS on the 8-row kernels, more on their 16-row twins (kgrl_k_gemv16*)
+#define KGRL__GEMV_MAX_ROWS 16
+#define KGRL__GEMV_WIDE_ROWS 8
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
@@ -11403,9 +11411,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     // kernel (tools/decode_sweep, forty-eighth session): 0.5B shape, 16 rows, 2.23 against 2.53 ms (q/k/v,
     // x unstaged there); the default model shape 12 rows 0.176 against 0.193 ms (gate/up, 256 blocks)
     if (o.N > 1 && o.norm_w && o.staged != 2) {
-        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + 7) / 8;
+        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + KGRL__GEMV_WIDE_ROWS - 1) / KGRL__GEMV_WIDE_ROWS;
         if (g4 > 1 && o.staged == 1 && blocks * g4 <= KGRL__GEMV_BLOCKS * sm) o.rows = KGRL__GEMV_GROUP_ROWS;
-        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm && 8 * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
+        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm &&
+                 KGRL__GEMV_WIDE_ROWS * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
             o.rows = KGRL__GEMV_WIDE_ROWS;
     }
     int gy = 1;

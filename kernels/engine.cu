@@ -790,9 +790,13 @@ __device__ __forceinline__ void kgrl_gemv_main(const kgrl_gemv_segs& sg, const k
     else kgrl_gemv_run<0, M, true>(sg, io);                   // plain ones to kgrl_k_gemv_copy or _stream)
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
-kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<8>(sg, io); }
+kgrl_k_gemv(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_main<8>(sg, io);
+}
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
-kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) { kgrl_gemv_main<16>(sg, io); }
+kgrl_k_gemv16(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_main<16>(sg, io);
+}
 // 2..8 rows of the norm (gate/up, q/k/v) in launches of more than one wave: x staged once a block, the
 // block looping over units (io.staged 2; the host: kgrl__gemv). An entry point of its own: inside
 // kgrl_k_gemv the loop's instantiations took that kernel from 122 to 128 registers and its staged 0.5B
@@ -841,9 +845,10 @@ kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
 // The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least
 // KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not
 // depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16
-// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and KGRL_GEMV_MMA_PARTS warps share a tile, part p taking
-// the p-th quarter of its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of rows r0 + g and
-// r0 + g + 8 at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k index is a
+// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and
+// KGRL_GEMV_MMA_PARTS warps share a tile, part p taking the p-th quarter of its steps of 32 k. Lane
+// 4 g + t of a part loads 16 bytes of rows r0 + g and r0 + g + 8 at k = 32 s + 8 t, and x row g's 16
+// bytes at the same k: the fragments' k index is a
 // permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no
 // shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first
 // warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n

@@ -6,9 +6,10 @@
 // The forward fuses what is cheap and exact: q/k rope with the KV-cache writes, each residual add
 // with the RMSNorm after it; kgrl_gpu_sample runs its decode steps from device state in a CUDA graph.
 // A decode step of <= 16 rows (T = 1, an inference plan) runs its projections on a GEMV kernel instead
-// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv: q/k/v in one launch with the biases, the
-// LoRA B products, the rope and the KV-cache writes in its epilogue; o and down with the residual add
-// and the next RMSNorm; gate/up with the swiglu: kgrl__decode_fused); in bf16 it rounds the LoRA term
+// of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv:
+// q/k/v in one launch with the biases, the LoRA B products, the rope and the KV-cache writes in its
+// epilogue; o and down with the residual add and the next RMSNorm; gate/up with the swiglu:
+// kgrl__decode_fused); in bf16 it rounds the LoRA term
 // together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
 // programmatic dependent launch on sm_90+ (kgrl__ek), so a kernel's start overlaps the end of the
 // one before it.
@@ -479,8 +480,10 @@ static void kgrl__mm_bias(kgrl_engine *e, void *out, const void *inp, const void
 // products), the residual add, the rope and the KV-cache writes after (kernels/engine.cu says how each
 // rounds). The segments and the io go to
 // the kernel by value: the layouts of struct kgrl_gemv_segs and kgrl_gemv_io in kernels/engine.cu.
-#define KGRL__GEMV_MAX_ROWS 16   // KGRL_GEMV_MAX_ROWS in kernels/engine.cu: 2..8 rows on the 8-row
-#define KGRL__GEMV_WIDE_ROWS 8   // kernels, 9..16 on their 16-row twins (kgrl_k_gemv16*)
+// Rows a launch: at most KGRL__GEMV_MAX_ROWS (KGRL_GEMV_MAX_ROWS in kernels/engine.cu); up to
+// KGRL__GEMV_WIDE_ROWS on the 8-row kernels, more on their 16-row twins (kgrl_k_gemv16*)
+#define KGRL__GEMV_MAX_ROWS 16
+#define KGRL__GEMV_WIDE_ROWS 8
 #define KGRL__GEMV_SEGS 3       // KGRL_GEMV_SEGS
 #define KGRL__GEMV_WARPS 4      // KGRL_GEMV_WARPS: warps per block (the kernel's launch bounds)
 #define KGRL__GEMV_COPY_WARPS 16   // KGRL_GEMV_COPY_WARPS: kgrl_k_gemv_copy's
@@ -632,9 +635,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     // kernel (tools/decode_sweep, forty-eighth session): 0.5B shape, 16 rows, 2.23 against 2.53 ms (q/k/v,
     // x unstaged there); the default model shape 12 rows 0.176 against 0.193 ms (gate/up, 256 blocks)
     if (o.N > 1 && o.norm_w && o.staged != 2) {
-        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + 7) / 8;
+        int sm = e->ctx->sm_count, g4 = (o.N + KGRL__GEMV_GROUP_ROWS - 1) / KGRL__GEMV_GROUP_ROWS, g8 = (o.N + KGRL__GEMV_WIDE_ROWS - 1) / KGRL__GEMV_WIDE_ROWS;
         if (g4 > 1 && o.staged == 1 && blocks * g4 <= KGRL__GEMV_BLOCKS * sm) o.rows = KGRL__GEMV_GROUP_ROWS;
-        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm && 8 * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
+        else if (wide && blocks <= 32 * sm && blocks * g8 <= KGRL__GEMV_BLOCKS * sm &&
+                 KGRL__GEMV_WIDE_ROWS * o.K * sizeof(float) <= KGRL__GEMV_XS_BYTES)
             o.rows = KGRL__GEMV_WIDE_ROWS;
     }
     int gy = 1;

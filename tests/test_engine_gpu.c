@@ -730,9 +730,11 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 // kgrl_k_gemv1_norm), and launches of N = 2, 3, 5, 7, 8 rows (kgrl_k_gemv, kgrl_k_gemv_loop,
 // kgrl_k_gemv_copy or kgrl_k_gemv_stream, as kgrl__gemv picks; the bf16 LM head kgrl_k_gemv_mma at
 // every N) and of 9, 12, 16 rows (their 16-row twins, kgrl_k_gemv16*); every row of those against
-// its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N). On a 132-SM GPU the "swiglu of the norm" launches of 5, 7
-// and 8 rows at K 64 and 896 (250 blocks) take x's rows in groups of 4 (kgrl_k_gemv, io.rows), the
-// second group of 1, 3 or 4 rows.
+// its launch alone, bit for bit (a row's result must not depend on the rows beside it or on N). On a
+// 132-SM GPU the "swiglu of the norm" launches of 5, 7 and 8 rows at K 64 and 896 (250 blocks) take
+// x's rows in groups of 4 (kgrl_k_gemv, io.rows), the last group of 1 to 4 rows; of 9..16 rows,
+// groups of 4 or 8 (kgrl__gemv_launch), and the launches that would hold x at too few blocks an SM
+// go as two launches of 8.
 // Tolerances: fp32 1e-5 norm-wise as the other fp32 ops (fp32 sums of K <= 4864 products in another
 // order than the double loop: ~sqrt(K / 32) * 6e-8 relative). bf16: the same stored inputs on both
 // sides and fp32 sums (the LM head's tensor-core sums too: exact bf16 products into fp32
