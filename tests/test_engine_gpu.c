@@ -858,6 +858,14 @@ static void test_gemv(bool bf16) {
             gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "plain rows past the copy's share");
             gemv_seg_free(&g[0]);
         }
+        // 9..16 rows of the norm past one wave with x past KGRL__GEMV_XS_BYTES (the 0.5B gate/up): 16
+        // rows at K 896 are 56 KiB of fp32 x, staged by kgrl_k_gemv16_loop at fewer blocks an SM
+        if (K == 896) {
+            gemv_seg_init(&g[0], 2500, K, R, true, true, 101, bf16);
+            gemv_seg_init(&g[1], 2500, K, R, false, false, 103, bf16);
+            gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm past a wave");
+            for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+        }
         // the LM head at the models' K: a plain segment of a vocabulary's rows, its last tile of 16
         // rows partial (bf16: kgrl_k_gemv_mma; fp32: kgrl_k_gemv_stream)
         if (K == 896 || K == 1536) {
