@@ -191,7 +191,8 @@
 //   attention's static shared memory, one block for its bodies: roofline 50.3% / 66.1% (0.655 / 1.554 ms).
 // Outcome (H100 80GB HBM3, forty-eighth session): 9..16 rows in one launch a GEMV (16-row kernels), so
 //   decode_split at batch 16 (new): step sums 1516 us against 1255 on cuBLAS at 0.5B, 4151 against 2361 at
-//   1.5B (two 8-row launches of down and gate/up there). Batch 1 and 8 unchanged: roofline 50.4% / 66.1%
+//   1.5B (two 8-row launches of down and gate/up there; in that build q/k/v too, 17.9 us against the 15.7
+//   of the one launch kept). Batch 1 and 8 unchanged: roofline 50.4% / 66.1%
 //   (0.652 / 1.555 ms), batch 8 6205 / 2920 tokens/s (67.1x / 28.9x HF generate).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value

@@ -1449,7 +1449,8 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 //   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
 //     2.46, 16 rows 2.57 / 2.84 / 2.41;
 //   - exp04 decode_split at 16 rows, the nodes' sum: 0.5B 1516 us against 1255 on cuBLAS, 1.5B 4151
-//     against 2361 (decode_sweep: 4.52 ms a step at 16 rows, 2.49 at 8).
+//     against 2361 (q/k/v there in two launches, 17.9 us, where one now takes 15.7; decode_sweep: 4.52
+//     ms a step at 16 rows, 2.49 at 8).
 // The forty-seventh session's: 32 rows 0.857 / 0.417 (GEMVs / cuBLAS, default model, LoRA), 64 rows
 // 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
 // from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
