@@ -1101,8 +1101,8 @@ extern "C" __global__ void kgrl_k_attention_fwd(void* out, float* lse, const voi
 // Split-KV decode attention (one query per row, Tq = 1; "flash-decoding"), one launch. A walk over
 // the slots gives each warp a chain of dependent loads (~0.5 ms a layer at a 2k-token cache), so the
 // slots start[b]..t0 (start: the row's first real slot, NULL: 0) are cut into chunks of CH (the host's
-// kgrl__att_chunk: CH <= 256 slots and 32 KiB of stored keys) and block (chunk, h, b) loads its chunk's keys and values into shared memory with every
-// load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one
+// kgrl__att_chunk: CH <= 256 slots and 32 KiB of stored keys) and block (chunk, h, b) loads its
+// chunk's keys and values into shared memory with every load in flight at once (a decode step's cache was last read a step ago, so it comes from DRAM: one
 // round trip, not one per slot), scores one slot per thread, and sums p * v with threads over (slot
 // group, dim). A chunk's partial (its max score m, sum of exp(score - m), unnormalized output) goes to
 // part (B, NH, nchunk, 2 + HS) fp32; the last chunk block of (b, h) to finish (count (B, NH), 0 before

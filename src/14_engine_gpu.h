@@ -9,8 +9,8 @@
 // of cuBLAS, which is latency-bound at one row and whose sums depend on the row count (kgrl_k_gemv:
 // q/k/v in one launch with the biases, the LoRA B products, the rope and the KV-cache writes in its
 // epilogue; o and down with the residual add and the next RMSNorm; gate/up with the swiglu:
-// kgrl__decode_fused); in bf16 it rounds the LoRA term
-// together with the product, one rounding fewer than the cuBLAS path. Every kernel launches with
+// kgrl__decode_fused); in bf16 it rounds the LoRA term together with the product, one rounding fewer
+// than the cuBLAS path. Every kernel launches with
 // programmatic dependent launch on sm_90+ (kgrl__ek), so a kernel's start overlaps the end of the
 // one before it.
 //
@@ -327,16 +327,15 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the multi-row GEMVs' staged x beside their ~1-6 KiB of static shared memory (kgrl__gemv;
-    // kgrl_k_gemv16_loop up to twice KGRL__GEMV_XS_BYTES)
-    const int staged_k[4] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP};
-    for (int i = 0; i < 4; i++)
-        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[staged_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                        (i == 3 ? 2 : 1) * KGRL__GEMV_XS_BYTES, ctx->device));
-    const int copy_k[2] = {KGRL__EK_GEMV_COPY, KGRL__EK_GEMV16_COPY};
-    for (int i = 0; i < 2; i++)
-        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[copy_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                        (int)KGRL__GEMV_COPY_BYTES(ctx), ctx->device));
+    // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory
+    // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
+    const int gemv_k[6] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
+                           KGRL__EK_GEMV16_COPY};
+    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, 2 * KGRL__GEMV_XS_BYTES,
+                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx)};
+    for (int i = 0; i < 6; i++)
+        KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                        gemv_smem[i], ctx->device));
     e->pdl = ctx->cc_major >= 9;
     return e;
 }
