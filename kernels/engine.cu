@@ -478,38 +478,73 @@ __device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
 #pragma unroll
         for (int a = 0; a < NV; a++) out[a] += __shfl_xor_sync(0xffffffffu, out[a], off);
 }
-// The block's rows of x in shared memory for the launches of 2..8 rows where they fit: xs row n holds
+// The block's rows of x in shared memory for the launches of 2..16 rows where they fit: xs row n holds
 // half h of chunk c at float4 (n * E/4 + h) * nch + c, the values kgrl_gemv_fma would unpack (times the
 // norm weight under NORM), so each warp unpacks and scales x once a launch instead of once a unit. NORM:
 // rstd[n] = 1 / rms of row n, its sum of squares in the one-row kernel's order (lane l of part j over
 // chunks j * 32 + l, + 32 S, ... in element order, the lanes in the butterfly's tree, the parts in part
 // order), so the rows' bits do not change. Warp w stages rows w, w + KGRL_GEMV_WARPS, ...
-template <int BF, bool NORM>
+// RW rows of x a warp at once, L chunks of each (and of g) a lane: all those loads in flight together,
+// then their arithmetic in row and chunk order (the same sums), so one L2 round trip per L chunks of
+// RW rows, where a load a chunk left each chunk a round trip of its own. The 16-row kernels take 2
+// rows of 4 chunks: H100, 0.5B shape, no LoRA, decode_sweep, two rounds in one call, ms a step: 12
+// rows 1.406 / 1.408 against 1.481 / 1.480 a chunk at a time, 16 rows 1.662 / 1.660 against 1.704 /
+// 1.714; 16-row gate/up 27.3 against 28.5 us. The 8-row kernels keep a chunk at a time (L 1, RW 1:
+// their PTX as before): 2 rows of 4 chunks there too took 8 rows to 1.186 / 1.187 ms against 1.114 /
+// 1.113, though 12 and 16 rows then gained more (1.387 / 1.394, 1.626 / 1.629) (forty-ninth session).
+template <int BF, bool NORM, int RW, int L>
 __device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {
     const int E = BF ? 8 : 4;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int n = w; n < N; n += KGRL_GEMV_WARPS) {
-        float ss = 0.0f;
+    for (int n0 = w; n0 < N; n0 += RW * KGRL_GEMV_WARPS) {
+        float ss[RW];
+#pragma unroll
+        for (int q = 0; q < RW; q++) ss[q] = 0.0f;
         for (int j = 0; j < S; j++) {
-            float part = 0.0f;
-            for (int c = j * 32 + lane; c < nch; c += 32 * S) {
-                float xv[8], gv[8];
-                kgrl_unpack16<BF>(x[(u64)n * nch + c], xv);
-                if (NORM) {
-                    kgrl_unpack16<BF>(g[c], gv);
-                    kgrl_gemv_norm_chunk<E>(xv, gv, part);
+            float part[RW];
+#pragma unroll
+            for (int q = 0; q < RW; q++) part[q] = 0.0f;
+            for (int c = j * 32 + lane; c < nch; c += L * 32 * S) {
+                uint4 xr[RW][L], gr[L];   // past the rows' or a row's end: its last again (unused)
+#pragma unroll
+                for (int i = 0; i < L; i++) {
+                    int ci = L == 1 ? c : min(c + i * 32 * S, nch - 1);
+#pragma unroll
+                    for (int q = 0; q < RW; q++) xr[q][i] = x[(u64)(RW == 1 ? n0 : min(n0 + q * KGRL_GEMV_WARPS, N - 1)) * nch + ci];
+                    if (NORM && L > 1) gr[i] = g[ci];   // L 1: loaded below, as before (the 8-row kernels' PTX)
                 }
-                float4* row = xs + (u64)n * (E / 4) * nch + c;
-                row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
-                if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
+#pragma unroll
+                for (int q = 0; q < RW; q++) {
+                    int n = n0 + q * KGRL_GEMV_WARPS;
+                    if (n >= N) break;
+#pragma unroll
+                    for (int i = 0; i < L; i++) {
+                        int ci = c + i * 32 * S;
+                        if (ci >= nch) break;
+                        float xv[8], gv[8];
+                        kgrl_unpack16<BF>(xr[q][i], xv);
+                        if (NORM) {
+                            kgrl_unpack16<BF>(L > 1 ? gr[i] : g[ci], gv);
+                            kgrl_gemv_norm_chunk<E>(xv, gv, part[q]);
+                        }
+                        float4* row = xs + (u64)n * (E / 4) * nch + ci;
+                        row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
+                        if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
+                    }
+                }
             }
-            if (NORM) {
-                float v[1][1] = {{part}};
-                kgrl_warp_sums<1, 1>(v, &part);   // the lanes in the one-row kernel's tree
-                ss = j == 0 ? part : ss + part;
-            }
+            if (NORM)
+#pragma unroll
+                for (int q = 0; q < RW; q++) {
+                    float v[1][1] = {{part[q]}};
+                    kgrl_warp_sums<1, 1>(v, &part[q]);   // the lanes in the one-row kernel's tree
+                    ss[q] = j == 0 ? part[q] : ss[q] + part[q];
+                }
         }
-        if (NORM && lane == 0) rstd[n] = kgrl_rmsnorm_rstd(ss, K, eps);
+        if (NORM && lane == 0)
+#pragma unroll
+            for (int q = 0; q < RW; q++)
+                if (n0 + q * KGRL_GEMV_WARPS < N) rstd[n0 + q * KGRL_GEMV_WARPS] = kgrl_rmsnorm_rstd(ss[q], K, eps);
     }
     __syncthreads();
 }
@@ -721,7 +756,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch) : xg;
     const uint4* g = (const uint4*)io.norm_w;
     __shared__ float rstd[MAXN];
-    if (STAGED) kgrl_gemv_stage<BF, NORM>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);
+    if (STAGED) kgrl_gemv_stage<BF, NORM, (MAXN > 8 ? 2 : 1), (MAXN > 8 ? 4 : 1)>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);
     const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
     for (;;) {
         float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)

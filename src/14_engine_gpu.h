@@ -1454,6 +1454,12 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 // 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
 // from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
 // 256 (default model), nor 16 of 16 with LoRA (forty-eighth session).
+// Past 16 rows on the GEMVs (launches of 16 rows, kgrl__gemv_cut; a scratch switch, H100, forty-ninth
+// session), ms a step, GEMVs / cuBLAS in one call: the 0.5B shape 32 rows 3.19 / 1.56, 64 rows 6.29 /
+// 1.90; the 1.5B bench model 32 rows 8.89 / 3.11, 64 rows 17.66 / 3.76; the default model 64 rows 0.59
+// / 0.27, where 0 of 64 sequences (B 2 x G 32) then differed from the row alone. The time grows with
+// the rows (32 rows take twice 16), so batch 64 at 1.5B would decode ~3.6k tokens/s, ~4x HF generate,
+// under issue 6's 5x. So cuBLAS stays past 16 rows.
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;
