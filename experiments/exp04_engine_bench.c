@@ -194,6 +194,10 @@
 //   1.5B (two 8-row launches of down and gate/up there; in that build q/k/v too, 17.9 us against the 15.7
 //   of the one launch kept). Batch 1 and 8 unchanged: roofline 50.4% / 66.1%
 //   (0.652 / 1.555 ms), batch 8 6205 / 2920 tokens/s (67.1x / 28.9x HF generate).
+// Outcome (H100 80GB HBM3, forty-ninth session): the 16-row GEMVs stage x with 2 rows of 4 chunks' loads
+//   in flight a warp: decode_split at batch 16, step sums 1482 us against 1254 on cuBLAS at 0.5B (1516
+//   before), 4094 against 2365 at 1.5B. Batch 1, 8 and 64 kernels unchanged: roofline 51.1% / 66.1%
+//   (0.643 / 1.554 ms), batch 64 35.0x / 17.5x HF generate, LoRA step 2.75x / 3.54x PyTorch + peft.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
