@@ -807,8 +807,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 // Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the
 // host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the
-// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 96 (_loop), 126 (_stream), 116
-// (_copy), 64 (_mma)
+// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 111 (_loop; 96 before its staging
+// took 2 rows of 4 chunks at once, kgrl_gemv_stage), 126 (_stream), 116 (_copy), 64 (_mma)
 template <int M, bool NORM, class V>
 __device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);
