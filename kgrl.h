@@ -2940,9 +2940,52 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#pragma unroll\n"
 "        for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);\n"
 "}\n"
+"// The 16-row kernels' x in shared memory, chunk-major: chunk c of row n at entry c * cs + n * Q (16-byte\n"
+"// entries; Q 2 for x staged as fp32 from bf16, kgrl_gemv_stage, else 1), cs = kgrl_gemv_cs(N, Q). Every\n"
+"// row of a chunk then sits at a constant offset from the chunk, so a row costs its loads and products\n"
+"// and no address arithmetic or branch; cs is odd, so a warp's lanes (chunks c, c + 1, ...) hit distinct\n"
+"// banks. Rows 0..11, and 12..15 where N > 12, are computed whatever N is (N >= 9 here): a row past N reads\n"
+"// the pad, the next chunk's entries or the zeroed tail, and is never stored. The row-major layout of the\n"
+"// 8-row kernels took a branch and ~10 instructions of address arithmetic a row and chunk, between\n"
+"// whose basic blocks the compiler kept the loads and products apart (kgrl_k_gemv16_loop at 16 rows:\n"
+"// 445 instructions for a chunk's 256 products, issue stalled on shared loads and the fma chains;\n"
+"// Nsight Compute, H100, fiftieth session). The host sizes it: kgrl__gemv_cm_bytes\n"
+"__device__ __forceinline__ int kgrl_gemv_cs(int N, int Q) { return (Q * N + 1) | 1; }\n"
+"#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk: rows up to 15 of it (2 * 16 - cs)\n"
+"// zero each chunk's pad (entries Q * N .. cs - 1) and the tail, which only rows past N read\n"
+"__device__ __forceinline__ void kgrl_gemv_cm_zero(void* xs, int N, int nch, int cs, int Q) {\n"
+"    uint4* e = (uint4*)xs;\n"
+"    int pad = cs - Q * N;\n"
+"    for (int i = threadIdx.x; i < nch * pad + KGRL_GEMV_CM_TAIL; i += blockDim.x) {\n"
+"        int c = i / pad, at = c < nch ? c * cs + Q * N + i % pad : nch * cs + (i - nch * pad);\n"
+"        e[at] = make_uint4(0u, 0u, 0u, 0u);\n"
+"    }\n"
+"}\n"
+"// rows N0..N1-1 of one chunk of x chunk-major: from the 16-byte entries x[n] as they are (bf16 or fp32)\n"
+"template <int BF, int NW, int MAXN, int N0, int N1>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const uint4* x) {\n"
+"    const int E = BF ? 8 : 4;\n"
+"#pragma unroll\n"
+"    for (int n = N0; n < N1; n++) {\n"
+"        float xv[8];\n"
+"        kgrl_unpack16<BF>(x[n], xv);\n"
+"        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"    }\n"
+"}\n"
+"// the same from x staged as fp32 (kgrl_gemv_stage): row n's halves at xs[2n], xs[2n + 1] (bf16), xs[n] (fp32)\n"
+"template <int BF, int NW, int MAXN, int N0, int N1>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma_xs_cm(float (*acc)[MAXN], float (*wv)[8], const float4* xs) {\n"
+"    const int E = BF ? 8 : 4, Q = E / 4;\n"
+"#pragma unroll\n"
+"    for (int n = N0; n < N1; n++) {\n"
+"        float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;\n"
+"        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};\n"
+"        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"    }\n"
+"}\n"
 "// acc[r][n] += w_r . x[n] over one 16-byte chunk. NORM: ss[n] += x[n] . x[n] over the chunk, and the\n"
 "// products take x[n] * g (the norm weight's chunk) instead of x[n]\n"
-"template <int BF, int NW, int MAXN, bool NORM>\n"
+"template <int BF, int NW, int MAXN, bool NORM, bool CM = false>\n"
 "__device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,\n"
 "                                              int xstride, const uint4* g, int N) {\n"
 "    const int E = BF ? 8 : 4;\n"
@@ -2950,13 +2993,18 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (NORM) kgrl_unpack16<BF>(*g, gv);\n"
 "#pragma unroll\n"
 "    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);\n"
+"    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]; rows past N computed, not stored\n"
+"        kgrl_gemv_fma_cm<BF, NW, MAXN, 0, 12>(acc, wv, x);\n"
+"        if (N > 12) kgrl_gemv_fma_cm<BF, NW, MAXN, 12, 16>(acc, wv, x);\n"
+"    } else {\n"
 "#pragma unroll\n"
-"    for (int n = 0; n < MAXN; n++) {\n"
-"        if (n >= N) continue;\n"
-"        float xv[8];\n"
-"        kgrl_unpack16<BF>(x[(u64)n * xstride], xv);\n"
-"        if (NORM) kgrl_gemv_norm_chunk<E>(xv, gv, ss[n]);\n"
-"        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"        for (int n = 0; n < MAXN; n++) {\n"
+"            if (n >= N) continue;\n"
+"            float xv[8];\n"
+"            kgrl_unpack16<BF>(x[(u64)n * xstride], xv);\n"
+"            if (NORM) kgrl_gemv_norm_chunk<E>(xv, gv, ss[n]);\n"
+"            kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"        }\n"
 "    }\n"
 "}\n"
 "// The same products from x staged in shared memory (kgrl_gemv_stage: fp32, x * g under NORM, each\n"
@@ -2967,12 +3015,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    float wv[NW][8];\n"
 "#pragma unroll\n"
 "    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);\n"
+"    if constexpr (MAXN > 8) {   // chunk-major (kgrl_gemv_cs), xs at the chunk\n"
+"        kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 0, 12>(acc, wv, xs);\n"
+"        if (N > 12) kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 12, 16>(acc, wv, xs);\n"
+"    } else {\n"
 "#pragma unroll\n"
-"    for (int n = 0; n < MAXN; n++) {\n"
-"        if (n >= N) continue;\n"
-"        float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;\n"
-"        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};\n"
-"        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"        for (int n = 0; n < MAXN; n++) {\n"
+"            if (n >= N) continue;\n"
+"            float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;\n"
+"            float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};\n"
+"            kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
+"        }\n"
 "    }\n"
 "}\n"
 "// The warp's sums of NV x MAXN values at once: v[a][n] is this lane's part of sum (a, n), and out[a]\n"
@@ -3040,10 +3093,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// 1.714; 16-row gate/up 27.3 against 28.5 us. The 8-row kernels keep a chunk at a time (L 1, RW 1:\n"
 "// their PTX as before): 2 rows of 4 chunks there too took 8 rows to 1.186 / 1.187 ms against 1.114 /\n"
 "// 1.113, though 12 and 16 rows then gained more (1.387 / 1.394, 1.626 / 1.629) (forty-ninth session).\n"
-"template <int BF, bool NORM, int RW, int L>\n"
-"__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {\n"
+"// CM (the 16-row kernels): xs chunk-major, chunk c at entry c * xcs (kgrl_gemv_cs), the pads and tail zeroed.\n"
+"template <int BF, bool NORM, int RW, int L, bool CM>\n"
+"__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps, int xcs) {\n"
 "    const int E = BF ? 8 : 4;\n"
 "    int w = threadIdx.x >> 5, lane = threadIdx.x & 31;\n"
+"    if (CM) kgrl_gemv_cm_zero(xs, N, nch, xcs, E / 4);\n"
 "    for (int n0 = w; n0 < N; n0 += RW * KGRL_GEMV_WARPS) {\n"
 "        float ss[RW];\n"
 "#pragma unroll\n"
@@ -3075,9 +3130,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                            kgrl_unpack16<BF>(L > 1 ? gr[i] : g[ci], gv);\n"
 "                            kgrl_gemv_norm_chunk<E>(xv, gv, part[q]);\n"
 "                        }\n"
-"                        float4* row = xs + (u64)n * (E / 4) * nch + ci;\n"
+"                        float4* row = CM ? xs + (u64)ci * xcs + (E / 4) * n : xs + (u64)n * (E / 4) * nch + ci;\n"
 "                        row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);\n"
-"                        if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);\n"
+"                        if (BF) row[CM ? 1 : nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);\n"
 "                    }\n"
 "                }\n"
 "            }\n"
@@ -3101,9 +3156,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are\n"
 "// loaded here, after each round's arithmetic, or with AHEAD before it (into wn: NW * U registers more).\n"
 "// STAGED: x from xs (kgrl_gemv_stage) and NORM false (the norm is in xs and the staged rstd).\n"
-"template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD>\n"
+"// CM: x (or xs) chunk-major, chunk c at entry c * xcs (kgrl_gemv_cs; the 16-row kernels' shared memory).\n"
+"template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD, bool CM>\n"
 "__device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,\n"
-"                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep) {\n"
+"                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep,\n"
+"                                              int xcs) {\n"
 "#pragma unroll\n"
 "    for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;\n"
 "    for (int c = c0; c < nch; c += U * cstep) {\n"
@@ -3111,8 +3168,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        if (AHEAD && c + U * cstep < nch) kgrl_gemv_load<NW, U>(wn, W0, o0, W1, o1, nch, c + U * cstep, cstep);\n"
 "#pragma unroll\n"
 "        for (int i = 0; i < U; i++)\n"
-"            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, xs + c + i * cstep, nch, N);\n"
-"            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);\n"
+"            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, CM ? xs + (u64)(c + i * cstep) * xcs : xs + c + i * cstep, nch, N);\n"
+"            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM, CM && !STAGED>(acc, ss, wc + i, U, CM ? x + (u64)(c + i * cstep) * xcs : x + c + i * cstep, nch, g + c + i * cstep, N);\n"
 "        if (AHEAD)\n"
 "#pragma unroll\n"
 "            for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];   // (wn has 1 entry without AHEAD)\n"
@@ -3247,6 +3304,32 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    __syncthreads();\n"
 "    return xs;\n"
 "}\n"
+"// The same for the 16-row kernels, chunk-major (kgrl_gemv_cs, Q 1): row n's chunk c to xs[c * cs + n],\n"
+"// the pads and the tail zeroed. Thread t copies x's chunks t, t + blockDim.x, ... (row n, chunk c kept\n"
+"// by steps, no division), 4 loads in flight, then their stores. Through registers, not cp.async: with\n"
+"// cp.async's shared-memory side scattered this way, the 0.5B down's 16-row launch took 23.9 us against\n"
+"// 16.1 with main's contiguous copy (ncu, H100, fiftieth session)\n"
+"__device__ __forceinline__ const uint4* kgrl_gemv_copy_cm(uint4* xs, const uint4* x, int N, int nch, int cs) {\n"
+"    int n = threadIdx.x / nch, c = threadIdx.x % nch, dn = blockDim.x / nch, dc = blockDim.x % nch;\n"
+"    while (n < N) {\n"
+"        uint4 v[4];\n"
+"        int at[4];\n"
+"#pragma unroll\n"
+"        for (int k = 0; k < 4; k++) {\n"
+"            at[k] = n < N ? c * cs + n : -1;\n"
+"            if (n < N) v[k] = x[(u64)n * nch + c];\n"
+"            n += dn;\n"
+"            c += dc;\n"
+"            if (c >= nch) { c -= nch; n++; }\n"
+"        }\n"
+"#pragma unroll\n"
+"        for (int k = 0; k < 4; k++)\n"
+"            if (at[k] >= 0) xs[at[k]] = v[k];\n"
+"    }\n"
+"    kgrl_gemv_cm_zero(xs, N, nch, cs, 1);\n"
+"    __syncthreads();\n"
+"    return xs;\n"
+"}\n"
 "// How an entry point of kgrl_gemv_run reads x and goes through its units; the units' arithmetic is the\n"
 "// same in every variant. STAGED (N >= 2 where the rows fit, io.staged): x staged once a block\n"
 "// (kgrl_gemv_stage), in the dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2): a\n"
@@ -3301,18 +3384,22 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    kgrl_dep_launch();\n"
 "    extern __shared__ float4 kgrl_gemv_xs[];\n"
 "    const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;\n"
-"    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch) : xg;\n"
+"    // CM: the 16-row kernels' x in shared memory chunk-major (kgrl_gemv_cs), chunk c at entry c * xcs\n"
+"    constexpr bool CM = MAXN > 8 && (STAGED || COPY);\n"
+"    const int xcs = CM ? kgrl_gemv_cs(kgrl_gemv_rows<V::GROUPS>(io), STAGED && BF ? 2 : 1) : 0;\n"
+"    const uint4* x = xg;\n"
+"    if (COPY) x = CM ? kgrl_gemv_copy_cm((uint4*)kgrl_gemv_xs, xg, io.N, nch, xcs) : kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch);\n"
 "    const uint4* g = (const uint4*)io.norm_w;\n"
 "    __shared__ float rstd[MAXN];\n"
-"    if (STAGED) kgrl_gemv_stage<BF, NORM, (MAXN > 8 ? 2 : 1), (MAXN > 8 ? 4 : 1)>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);\n"
+"    if (STAGED) kgrl_gemv_stage<BF, NORM, (MAXN > 8 ? 2 : 1), (MAXN > 8 ? 4 : 1), CM>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps, xcs);\n"
 "    const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop\n"
 "    for (;;) {\n"
 "        float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)\n"
 "        float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)\n"
 "        if (live && t.nw == 2)\n"
-"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD, CM>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep, xcs);\n"
 "        else if (live)\n"
-"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);\n"
+"            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD, CM>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep, xcs);\n"
 "        kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc\n"
 "        bool nlive = false;\n"
 "        if (LOOP) {\n"
@@ -3355,8 +3442,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.\n"
 "// Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the\n"
 "// host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the\n"
-"// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 111 (_loop; 96 before its staging\n"
-"// took 2 rows of 4 chunks at once, kgrl_gemv_stage), 126 (_stream), 116 (_copy), 64 (_mma)\n"
+"// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 124 (_loop; 96 before its staging\n"
+"// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 126\n"
+"// (_stream), 128 and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)\n"
 "template <int M, bool NORM, class V>\n"
 "__device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);\n"
@@ -11142,7 +11230,8 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
     const int gemv_k[6] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
                            KGRL__EK_GEMV16_COPY};
-    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, 2 * KGRL__GEMV_XS_BYTES,
+    // (the 16-row ones up to the copy kernel's most: their chunk-major x's pads, kgrl__gemv_cm_bytes)
+    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
                               (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx)};
     for (int i = 0; i < 6; i++)
         KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -11340,6 +11429,13 @@ _Static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kg
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
+// The 16-row kernels' x in shared memory, chunk-major (kgrl_gemv_cs in kernels/engine.cu): K / E chunks
+// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL_GEMV_CM_TAIL (32)
+// entries of tail. Q: 2 for x staged as fp32 from bf16, else 1 (E: 8 bf16 or 4 fp32 values a chunk)
+static size_t kgrl__gemv_cm_bytes(int N, int K, int bf, int Q) {
+    size_t nch = (size_t)K / (bf ? 8 : 4), cs = (size_t)((Q * N + 1) | 1);
+    return (nch * cs + 32) * 16;
+}
 // The warps that share a row (the kernel's S), from K, the launch's units and the GPU, never from N,
 // so that a row's bits do not depend on N: a lane's loads of a row fit one round where they can (up to
 // 4 chunks of 16 bytes a lane and weight), except that 4 warps a row drop to 2 when one unit a block
@@ -11414,8 +11510,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float), xs_most = KGRL__GEMV_XS_BYTES;
     if (wide && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) xs_most = 2 * KGRL__GEMV_XS_BYTES;
     bool fits = o.N > 1 && xs_bytes <= xs_most;
+    // what the 16-row kernels hold: x chunk-major, with pads (kgrl__gemv_cm_bytes)
+    size_t xs_smem = wide ? kgrl__gemv_cm_bytes(o.N, o.K, o.bf, o.bf ? 2 : 1) : xs_bytes;
     int loop_blocks = KGRL__GEMV_LOOP_BLOCKS;
-    if (xs_bytes > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_bytes + 8192));
+    if (xs_smem > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_smem + 8192));
     if (loop_blocks < 1) loop_blocks = 1;
     o.staged = fits && blocks <= 32 * e->ctx->sm_count;
     // 2..16 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
@@ -11455,9 +11553,9 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     if (o.rows) {
         o.staged = 1;
         gy = (o.N + o.rows - 1) / o.rows;
-        xs_bytes = (size_t)o.rows * o.K * sizeof(float);
+        xs_smem = (size_t)o.rows * o.K * sizeof(float);   // the 8-row kernel's
     }
-    size_t smem = o.staged ? xs_bytes : 0;
+    size_t smem = o.staged ? xs_smem : 0;
     if (o.N > 1 && !o.norm_w) {
         // 2..16 rows of plain launches: where the units fit one block an SM of at most
         // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
@@ -11476,7 +11574,7 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
         //     16 to 4 warps, 188-204 against 178 us at 0.5B and 322-347 against 287 at 1.5B
         // (forty-fourth session).
         int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
-        size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);
+        size_t x_bytes = wide ? kgrl__gemv_cm_bytes(o.N, o.K, o.bf, 1) : (size_t)o.N * o.K * (o.bf ? 2 : 4);
         if (units > 0 && share <= KGRL__GEMV_COPY_WARPS / o.S && x_bytes <= KGRL__GEMV_COPY_BYTES(e->ctx)) {
             k = KGRL__EK_GEMV_COPY;
             o.staged = 0;

@@ -392,9 +392,52 @@ __device__ __forceinline__ void kgrl_gemv_products(float (*acc)[MAXN], int n, fl
 #pragma unroll
         for (int i = 0; i < E; i++) acc[r][n] = fmaf(wv[r][i], xv[i], acc[r][n]);
 }
+// The 16-row kernels' x in shared memory, chunk-major: chunk c of row n at entry c * cs + n * Q (16-byte
+// entries; Q 2 for x staged as fp32 from bf16, kgrl_gemv_stage, else 1), cs = kgrl_gemv_cs(N, Q). Every
+// row of a chunk then sits at a constant offset from the chunk, so a row costs its loads and products
+// and no address arithmetic or branch; cs is odd, so a warp's lanes (chunks c, c + 1, ...) hit distinct
+// banks. Rows 0..11, and 12..15 where N > 12, are computed whatever N is (N >= 9 here): a row past N reads
+// the pad, the next chunk's entries or the zeroed tail, and is never stored. The row-major layout of the
+// 8-row kernels took a branch and ~10 instructions of address arithmetic a row and chunk, between
+// whose basic blocks the compiler kept the loads and products apart (kgrl_k_gemv16_loop at 16 rows:
+// 445 instructions for a chunk's 256 products, issue stalled on shared loads and the fma chains;
+// Nsight Compute, H100, fiftieth session). The host sizes it: kgrl__gemv_cm_bytes
+__device__ __forceinline__ int kgrl_gemv_cs(int N, int Q) { return (Q * N + 1) | 1; }
+#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk: rows up to 15 of it (2 * 16 - cs)
+// zero each chunk's pad (entries Q * N .. cs - 1) and the tail, which only rows past N read
+__device__ __forceinline__ void kgrl_gemv_cm_zero(void* xs, int N, int nch, int cs, int Q) {
+    uint4* e = (uint4*)xs;
+    int pad = cs - Q * N;
+    for (int i = threadIdx.x; i < nch * pad + KGRL_GEMV_CM_TAIL; i += blockDim.x) {
+        int c = i / pad, at = c < nch ? c * cs + Q * N + i % pad : nch * cs + (i - nch * pad);
+        e[at] = make_uint4(0u, 0u, 0u, 0u);
+    }
+}
+// rows N0..N1-1 of one chunk of x chunk-major: from the 16-byte entries x[n] as they are (bf16 or fp32)
+template <int BF, int NW, int MAXN, int N0, int N1>
+__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const uint4* x) {
+    const int E = BF ? 8 : 4;
+#pragma unroll
+    for (int n = N0; n < N1; n++) {
+        float xv[8];
+        kgrl_unpack16<BF>(x[n], xv);
+        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+    }
+}
+// the same from x staged as fp32 (kgrl_gemv_stage): row n's halves at xs[2n], xs[2n + 1] (bf16), xs[n] (fp32)
+template <int BF, int NW, int MAXN, int N0, int N1>
+__device__ __forceinline__ void kgrl_gemv_fma_xs_cm(float (*acc)[MAXN], float (*wv)[8], const float4* xs) {
+    const int E = BF ? 8 : 4, Q = E / 4;
+#pragma unroll
+    for (int n = N0; n < N1; n++) {
+        float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;
+        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+    }
+}
 // acc[r][n] += w_r . x[n] over one 16-byte chunk. NORM: ss[n] += x[n] . x[n] over the chunk, and the
 // products take x[n] * g (the norm weight's chunk) instead of x[n]
-template <int BF, int NW, int MAXN, bool NORM>
+template <int BF, int NW, int MAXN, bool NORM, bool CM = false>
 __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, const uint4* w, int wstride, const uint4* x,
                                               int xstride, const uint4* g, int N) {
     const int E = BF ? 8 : 4;
@@ -402,13 +445,18 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
     if (NORM) kgrl_unpack16<BF>(*g, gv);
 #pragma unroll
     for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
+    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]; rows past N computed, not stored
+        kgrl_gemv_fma_cm<BF, NW, MAXN, 0, 12>(acc, wv, x);
+        if (N > 12) kgrl_gemv_fma_cm<BF, NW, MAXN, 12, 16>(acc, wv, x);
+    } else {
 #pragma unroll
-    for (int n = 0; n < MAXN; n++) {
-        if (n >= N) continue;
-        float xv[8];
-        kgrl_unpack16<BF>(x[(u64)n * xstride], xv);
-        if (NORM) kgrl_gemv_norm_chunk<E>(xv, gv, ss[n]);
-        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+        for (int n = 0; n < MAXN; n++) {
+            if (n >= N) continue;
+            float xv[8];
+            kgrl_unpack16<BF>(x[(u64)n * xstride], xv);
+            if (NORM) kgrl_gemv_norm_chunk<E>(xv, gv, ss[n]);
+            kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+        }
     }
 }
 // The same products from x staged in shared memory (kgrl_gemv_stage: fp32, x * g under NORM, each
@@ -419,12 +467,17 @@ __device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4
     float wv[NW][8];
 #pragma unroll
     for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
+    if constexpr (MAXN > 8) {   // chunk-major (kgrl_gemv_cs), xs at the chunk
+        kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 0, 12>(acc, wv, xs);
+        if (N > 12) kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 12, 16>(acc, wv, xs);
+    } else {
 #pragma unroll
-    for (int n = 0; n < MAXN; n++) {
-        if (n >= N) continue;
-        float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;
-        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
-        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+        for (int n = 0; n < MAXN; n++) {
+            if (n >= N) continue;
+            float4 lo = xs[(u64)n * (E / 4) * nch], hi = BF ? xs[(u64)n * (E / 4) * nch + nch] : lo;
+            float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+            kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
+        }
     }
 }
 // The warp's sums of NV x MAXN values at once: v[a][n] is this lane's part of sum (a, n), and out[a]
@@ -492,10 +545,12 @@ __device__ __forceinline__ void kgrl_warp_sums(float (*v)[MAXN], float* out) {
 // 1.714; 16-row gate/up 27.3 against 28.5 us. The 8-row kernels keep a chunk at a time (L 1, RW 1:
 // their PTX as before): 2 rows of 4 chunks there too took 8 rows to 1.186 / 1.187 ms against 1.114 /
 // 1.113, though 12 and 16 rows then gained more (1.387 / 1.394, 1.626 / 1.629) (forty-ninth session).
-template <int BF, bool NORM, int RW, int L>
-__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps) {
+// CM (the 16-row kernels): xs chunk-major, chunk c at entry c * xcs (kgrl_gemv_cs), the pads and tail zeroed.
+template <int BF, bool NORM, int RW, int L, bool CM>
+__device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const uint4* g, int N, int nch, int S, int K, float eps, int xcs) {
     const int E = BF ? 8 : 4;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    if (CM) kgrl_gemv_cm_zero(xs, N, nch, xcs, E / 4);
     for (int n0 = w; n0 < N; n0 += RW * KGRL_GEMV_WARPS) {
         float ss[RW];
 #pragma unroll
@@ -527,9 +582,9 @@ __device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const u
                             kgrl_unpack16<BF>(L > 1 ? gr[i] : g[ci], gv);
                             kgrl_gemv_norm_chunk<E>(xv, gv, part[q]);
                         }
-                        float4* row = xs + (u64)n * (E / 4) * nch + ci;
+                        float4* row = CM ? xs + (u64)ci * xcs + (E / 4) * n : xs + (u64)n * (E / 4) * nch + ci;
                         row[0] = make_float4(xv[0], xv[1], xv[2], xv[3]);
-                        if (BF) row[nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
+                        if (BF) row[CM ? 1 : nch] = make_float4(xv[4], xv[5], xv[6], xv[7]);
                     }
                 }
             }
@@ -553,9 +608,11 @@ __device__ void kgrl_gemv_stage(float4* xs, float* rstd, const uint4* x, const u
 // take x * g, g the norm weight. wc holds the first round, loaded by the caller; later rounds are
 // loaded here, after each round's arithmetic, or with AHEAD before it (into wn: NW * U registers more).
 // STAGED: x from xs (kgrl_gemv_stage) and NORM false (the norm is in xs and the staged rstd).
-template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD>
+// CM: x (or xs) chunk-major, chunk c at entry c * xcs (kgrl_gemv_cs; the 16-row kernels' shared memory).
+template <int BF, int NW, int U, int MAXN, bool NORM, bool STAGED, bool AHEAD, bool CM>
 __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], float* ss, uint4* wc, const void* W0, int o0, const void* W1,
-                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep) {
+                                              int o1, const uint4* x, const uint4* g, const float4* xs, int N, int nch, int c0, int cstep,
+                                              int xcs) {
 #pragma unroll
     for (int n = 0; n < MAXN; n++) acc[0][n] = acc[1][n] = ss[n] = 0.0f;
     for (int c = c0; c < nch; c += U * cstep) {
@@ -563,8 +620,8 @@ __device__ __forceinline__ void kgrl_gemv_dot(float* y, float (*acc)[MAXN], floa
         if (AHEAD && c + U * cstep < nch) kgrl_gemv_load<NW, U>(wn, W0, o0, W1, o1, nch, c + U * cstep, cstep);
 #pragma unroll
         for (int i = 0; i < U; i++)
-            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, xs + c + i * cstep, nch, N);
-            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM>(acc, ss, wc + i, U, x + c + i * cstep, nch, g + c + i * cstep, N);
+            if (STAGED && c + i * cstep < nch) kgrl_gemv_fma_xs<BF, NW, MAXN>(acc, wc + i, U, CM ? xs + (u64)(c + i * cstep) * xcs : xs + c + i * cstep, nch, N);
+            else if (c + i * cstep < nch) kgrl_gemv_fma<BF, NW, MAXN, NORM, CM && !STAGED>(acc, ss, wc + i, U, CM ? x + (u64)(c + i * cstep) * xcs : x + c + i * cstep, nch, g + c + i * cstep, N);
         if (AHEAD)
 #pragma unroll
             for (int k = 0; k < NW * U; k++) wc[k] = wn[AHEAD ? k : 0];   // (wn has 1 entry without AHEAD)
@@ -699,6 +756,32 @@ __device__ __forceinline__ const uint4* kgrl_gemv_copy(uint4* xs, const uint4* x
     __syncthreads();
     return xs;
 }
+// The same for the 16-row kernels, chunk-major (kgrl_gemv_cs, Q 1): row n's chunk c to xs[c * cs + n],
+// the pads and the tail zeroed. Thread t copies x's chunks t, t + blockDim.x, ... (row n, chunk c kept
+// by steps, no division), 4 loads in flight, then their stores. Through registers, not cp.async: with
+// cp.async's shared-memory side scattered this way, the 0.5B down's 16-row launch took 23.9 us against
+// 16.1 with main's contiguous copy (ncu, H100, fiftieth session)
+__device__ __forceinline__ const uint4* kgrl_gemv_copy_cm(uint4* xs, const uint4* x, int N, int nch, int cs) {
+    int n = threadIdx.x / nch, c = threadIdx.x % nch, dn = blockDim.x / nch, dc = blockDim.x % nch;
+    while (n < N) {
+        uint4 v[4];
+        int at[4];
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            at[k] = n < N ? c * cs + n : -1;
+            if (n < N) v[k] = x[(u64)n * nch + c];
+            n += dn;
+            c += dc;
+            if (c >= nch) { c -= nch; n++; }
+        }
+#pragma unroll
+        for (int k = 0; k < 4; k++)
+            if (at[k] >= 0) xs[at[k]] = v[k];
+    }
+    kgrl_gemv_cm_zero(xs, N, nch, cs, 1);
+    __syncthreads();
+    return xs;
+}
 // How an entry point of kgrl_gemv_run reads x and goes through its units; the units' arithmetic is the
 // same in every variant. STAGED (N >= 2 where the rows fit, io.staged): x staged once a block
 // (kgrl_gemv_stage), in the dynamic shared memory the host sizes (N, K) fp32. LOOP (io.staged 2): a
@@ -753,18 +836,22 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     kgrl_dep_launch();
     extern __shared__ float4 kgrl_gemv_xs[];
     const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;
-    const uint4 *x = COPY ? kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch) : xg;
+    // CM: the 16-row kernels' x in shared memory chunk-major (kgrl_gemv_cs), chunk c at entry c * xcs
+    constexpr bool CM = MAXN > 8 && (STAGED || COPY);
+    const int xcs = CM ? kgrl_gemv_cs(kgrl_gemv_rows<V::GROUPS>(io), STAGED && BF ? 2 : 1) : 0;
+    const uint4* x = xg;
+    if (COPY) x = CM ? kgrl_gemv_copy_cm((uint4*)kgrl_gemv_xs, xg, io.N, nch, xcs) : kgrl_gemv_copy((uint4*)kgrl_gemv_xs, xg, io.N * nch);
     const uint4* g = (const uint4*)io.norm_w;
     __shared__ float rstd[MAXN];
-    if (STAGED) kgrl_gemv_stage<BF, NORM, (MAXN > 8 ? 2 : 1), (MAXN > 8 ? 4 : 1)>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps);
+    if (STAGED) kgrl_gemv_stage<BF, NORM, (MAXN > 8 ? 2 : 1), (MAXN > 8 ? 4 : 1), CM>(kgrl_gemv_xs, rstd, x, g, kgrl_gemv_rows<V::GROUPS>(io), nch, S, io.K, io.eps, xcs);
     const bool LOOPNORM = NORM && !STAGED;   // the norm's work in the dot products' loop
     for (;;) {
         float acc[3][MAXN];   // rows o0 and o1; [2]: the sum of squares of x (LOOPNORM)
         float y[3] = {0.0f, 0.0f, 0.0f};   // the warp's sums for row n of x: rows o0, o1, and x . x (NORM)
         if (live && t.nw == 2)
-            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);
+            kgrl_gemv_dot<BF, 2, UT / 2, MAXN, LOOPNORM, STAGED, AHEAD, CM>(y, acc, acc[2], wc, W0, t.o0, W1, t.o1, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep, xcs);
         else if (live)
-            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep);
+            kgrl_gemv_dot<BF, 1, UT, MAXN, LOOPNORM, STAGED, AHEAD, CM>(y, acc, acc[2], wc, W0, t.o0, W0, t.o0, x, g, kgrl_gemv_xs, kgrl_gemv_rows<V::GROUPS>(io), nch, c0, cstep, xcs);
         kgrl_gemv_unit tn = t;   // LOOP: the warp's next unit, its first round now in wc
         bool nlive = false;
         if (LOOP) {
@@ -807,8 +894,9 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // bytes spilled); at 10 or 12 blocks an SM (48 or 40 registers) it spilled 240-500 bytes.
 // Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the
 // host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the
-// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 111 (_loop; 96 before its staging
-// took 2 rows of 4 chunks at once, kgrl_gemv_stage), 126 (_stream), 116 (_copy), 64 (_mma)
+// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 124 (_loop; 96 before its staging
+// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 126
+// (_stream), 128 and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)
 template <int M, bool NORM, class V>
 __device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);

@@ -331,7 +331,8 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
     const int gemv_k[6] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
                            KGRL__EK_GEMV16_COPY};
-    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, 2 * KGRL__GEMV_XS_BYTES,
+    // (the 16-row ones up to the copy kernel's most: their chunk-major x's pads, kgrl__gemv_cm_bytes)
+    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
                               (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx)};
     for (int i = 0; i < 6; i++)
         KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -529,6 +530,13 @@ _Static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kg
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
+// The 16-row kernels' x in shared memory, chunk-major (kgrl_gemv_cs in kernels/engine.cu): K / E chunks
+// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL_GEMV_CM_TAIL (32)
+// entries of tail. Q: 2 for x staged as fp32 from bf16, else 1 (E: 8 bf16 or 4 fp32 values a chunk)
+static size_t kgrl__gemv_cm_bytes(int N, int K, int bf, int Q) {
+    size_t nch = (size_t)K / (bf ? 8 : 4), cs = (size_t)((Q * N + 1) | 1);
+    return (nch * cs + 32) * 16;
+}
 // The warps that share a row (the kernel's S), from K, the launch's units and the GPU, never from N,
 // so that a row's bits do not depend on N: a lane's loads of a row fit one round where they can (up to
 // 4 chunks of 16 bytes a lane and weight), except that 4 warps a row drop to 2 when one unit a block
@@ -603,8 +611,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     size_t xs_bytes = (size_t)o.N * o.K * sizeof(float), xs_most = KGRL__GEMV_XS_BYTES;
     if (wide && o.norm_w && blocks > KGRL__GEMV_LOOP_BLOCKS * e->ctx->sm_count) xs_most = 2 * KGRL__GEMV_XS_BYTES;
     bool fits = o.N > 1 && xs_bytes <= xs_most;
+    // what the 16-row kernels hold: x chunk-major, with pads (kgrl__gemv_cm_bytes)
+    size_t xs_smem = wide ? kgrl__gemv_cm_bytes(o.N, o.K, o.bf, o.bf ? 2 : 1) : xs_bytes;
     int loop_blocks = KGRL__GEMV_LOOP_BLOCKS;
-    if (xs_bytes > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_bytes + 8192));
+    if (xs_smem > KGRL__GEMV_XS_BYTES) loop_blocks = (int)(e->ctx->smem_optin_bytes / (xs_smem + 8192));
     if (loop_blocks < 1) loop_blocks = 1;
     o.staged = fits && blocks <= 32 * e->ctx->sm_count;
     // 2..16 rows of the norm with more blocks than one wave: KGRL__GEMV_LOOP_BLOCKS an SM, each staging x
@@ -644,9 +654,9 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
     if (o.rows) {
         o.staged = 1;
         gy = (o.N + o.rows - 1) / o.rows;
-        xs_bytes = (size_t)o.rows * o.K * sizeof(float);
+        xs_smem = (size_t)o.rows * o.K * sizeof(float);   // the 8-row kernel's
     }
-    size_t smem = o.staged ? xs_bytes : 0;
+    size_t smem = o.staged ? xs_smem : 0;
     if (o.N > 1 && !o.norm_w) {
         // 2..16 rows of plain launches: where the units fit one block an SM of at most
         // KGRL__GEMV_COPY_WARPS warps and x fits its shared memory, each block copies x there once and
@@ -665,7 +675,7 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
         //     16 to 4 warps, 188-204 against 178 us at 0.5B and 322-347 against 287 at 1.5B
         // (forty-fourth session).
         int sm = e->ctx->sm_count, share = (units + sm - 1) / sm;   // units a block
-        size_t x_bytes = (size_t)o.N * o.K * (o.bf ? 2 : 4);
+        size_t x_bytes = wide ? kgrl__gemv_cm_bytes(o.N, o.K, o.bf, 1) : (size_t)o.N * o.K * (o.bf ? 2 : 4);
         if (units > 0 && share <= KGRL__GEMV_COPY_WARPS / o.S && x_bytes <= KGRL__GEMV_COPY_BYTES(e->ctx)) {
             k = KGRL__EK_GEMV_COPY;
             o.staged = 0;
