@@ -198,6 +198,10 @@
 //   in flight a warp: decode_split at batch 16, step sums 1482 us against 1254 on cuBLAS at 0.5B (1516
 //   before), 4094 against 2365 at 1.5B. Batch 1, 8 and 64 kernels unchanged: roofline 51.1% / 66.1%
 //   (0.643 / 1.554 ms), batch 64 35.0x / 17.5x HF generate, LoRA step 2.75x / 3.54x PyTorch + peft.
+// Outcome (H100 80GB HBM3, fiftieth session): the 16-row GEMVs hold x chunk-major (rows at constant
+//   offsets, no branch a row): decode_split at batch 16, 0.5B, step sums 1286 us against 1259 on cuBLAS
+//   (1490 against 1255 for 243880c in the same call); gate/up 21.6 us (27.3), o 4.2 (6.7). Batch 1 and 8
+//   kernels unchanged (PTX identical): one round each, 0.6596 / 0.6482 ms a token, 6100 / 6169 tok/s.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms

@@ -401,7 +401,10 @@ __device__ __forceinline__ void kgrl_gemv_products(float (*acc)[MAXN], int n, fl
 // 8-row kernels took a branch and ~10 instructions of address arithmetic a row and chunk, between
 // whose basic blocks the compiler kept the loads and products apart (kgrl_k_gemv16_loop at 16 rows:
 // 445 instructions for a chunk's 256 products, issue stalled on shared loads and the fma chains;
-// Nsight Compute, H100, fiftieth session). The host sizes it: kgrl__gemv_cm_bytes
+// Nsight Compute, H100, fiftieth session). Chunk-major, the same launches at the 0.5B shape, 16 rows
+// (ncu, caches flushed): gate/up 32.19 -> 25.73 us (13.36 M -> 10.45 M instructions), o 11.36 -> 8.13,
+// down 16.13 -> 16.93; exp04 decode_split: gate/up 27.3 -> 21.6 us, o 6.7 -> 4.2, down 11.8 -> 11.6.
+// The host sizes it: kgrl__gemv_cm_bytes
 __device__ __forceinline__ int kgrl_gemv_cs(int N, int Q) { return (Q * N + 1) | 1; }
 #define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk: rows up to 15 of it (2 * 16 - cs)
 // zero each chunk's pad (entries Q * N .. cs - 1) and the tail, which only rows past N read

@@ -1470,6 +1470,12 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 // / 0.27, where 0 of 64 sequences (B 2 x G 32) then differed from the row alone. The time grows with
 // the rows (32 rows take twice 16), so batch 64 at 1.5B would decode ~3.6k tokens/s, ~4x HF generate,
 // under issue 6's 5x. So cuBLAS stays past 16 rows.
+// With x chunk-major in the 16-row kernels (kgrl_gemv_cs, fiftieth session; H100, against 243880c in
+// one call): the 0.5B shape 12 rows 1.240 / 1.409 ms a step, 16 rows 1.439 / 1.651, LoRA 12 rows
+// 1.997 / 2.090, 16 rows 2.453 / 2.526; exp04 decode_split at 16 rows 1286 us on the GEMVs against
+// 1259 on cuBLAS (1490 / 1255 before). The default model's 12 rows with LoRA (exp03's rollouts)
+// 0.250 against 0.263 ms (one round). 1.5B not measured: its 16-row gate/up and down run as two
+// 8-row launches, which did not change.
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;
