@@ -2595,6 +2595,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// launches back has finished: the decode GEMV and attention read weights and such older data (biases,\n"
 "// the residual, the cache slot, the KV cache of earlier steps) before their wait.\n"
 "// Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.\n"
+"// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run) follows its own LoRA A launch,\n"
+"// which writes only the xa that this launch's epilogue reads. It reads its x (from two launches back)\n"
+"// without waiting, triggers at once, and waits just before its epilogue, so the A launch runs beside\n"
+"// its dot products. The kernel after it may then start before that A launch has finished; it reads\n"
+"// nothing the A launch writes, and its own wait still covers both.\n"
 "// Without the launch attribute, or below sm_90, both are no-ops.\n"
 "__device__ __forceinline__ void kgrl_dep_wait(void) {\n"
 "#if __CUDA_ARCH__ >= 900\n"
@@ -2881,6 +2886,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP\n"
 "    int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)\n"
 "    int rows;               // N >= 2: rows of x a group of blocks (blockIdx.y), or 0: all N\n"
+"    int xa_late;            // the kernel just ahead is this launch's LoRA A launch: wait before the epilogue only\n"
 "};\n"
 "// A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).\n"
 "// PAIRS (the kernel of 2..8 rows) and io.pairs: a plain segment's rows go two a unit too, o and o + 1\n"
@@ -3383,8 +3389,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);\n"
 "    kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;\n"
 "    if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);   // the unit's storing warp\n"
-"    kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
-"    kgrl_dep_launch();\n"
+"    if (!io.xa_late) kgrl_dep_wait();   // from here on the kernel before this one has finished\n"
+"    kgrl_dep_launch();                  // (xa_late: x is older; the wait is before the epilogue, below)\n"
 "    extern __shared__ float4 kgrl_gemv_xs[];\n"
 "    const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;\n"
 "    // CM: the 16-row kernels' x in shared memory chunk-major (kgrl_gemv_cs), chunk c at entry c * xcs\n"
@@ -3427,6 +3433,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                    for (int p = 1; p < 4; p++)   // S <= 4; a loop to S came out unrolled 16\n"
 "                        if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)\n"
 "        }\n"
+"        if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the finish\n"
 "        float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish\n"
 "        if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);\n"
 "        if (store) kgrl_gemv_finish<BF, MAXN, NORM, V::GROUPS>(sg, io, t, early, y, r, n);\n"
@@ -11422,13 +11429,14 @@ typedef struct kgrl__gemv_io {
     int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs, rows: set by kgrl__gemv
     int pairs;
     int rows;                // rows of x a group of blocks (the grid's y), or 0: all
+    int xa_late;             // the launch just before is this one's LoRA A launch (kgrl__gemv_proj)
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-_Static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
@@ -12443,6 +12451,13 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
         kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
         ia.norm_w = io.norm_w; ia.eps = io.eps;
         kgrl__gemv(e, &sa, &ia);
+        // the main launch waits for it only before its epilogue, which reads xa (kgrl_gemv_run): the
+        // A launch runs beside the dot products instead of ahead of them in the step's chain. H100,
+        // decode_sweep with LoRA on 7 modules, ms a step, against 9b9acea in one call (two rounds): the
+        // default model 12 rows (exp03's rollouts) 0.220 / 0.216 against 0.265 / 0.267, 16 rows 0.226 /
+        // 0.253 against 0.290 / 0.296, 1 row 0.136 / 0.136 against 0.145 / 0.147; the 0.5B shape 16 rows
+        // 1.912 against 2.462, 1 row 0.889 against 0.901; without LoRA unchanged (fiftieth session)
+        io.xa_late = 1;
     }
     kgrl__gemv(e, &sg, &io);
     return true;

@@ -47,6 +47,11 @@ __device__ __forceinline__ void kgrl_unpack16(uint4 c, float* v) {
 // launches back has finished: the decode GEMV and attention read weights and such older data (biases,
 // the residual, the cache slot, the KV cache of earlier steps) before their wait.
 // Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.
+// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run) follows its own LoRA A launch,
+// which writes only the xa that this launch's epilogue reads. It reads its x (from two launches back)
+// without waiting, triggers at once, and waits just before its epilogue, so the A launch runs beside
+// its dot products. The kernel after it may then start before that A launch has finished; it reads
+// nothing the A launch writes, and its own wait still covers both.
 // Without the launch attribute, or below sm_90, both are no-ops.
 __device__ __forceinline__ void kgrl_dep_wait(void) {
 #if __CUDA_ARCH__ >= 900
@@ -333,6 +338,7 @@ struct kgrl_gemv_io {       // the host's kgrl__gemv_io, byte for byte
     int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // staged: x in shared memory (kgrl_gemv_stage); 2: and LOOP
     int pairs;              // N >= 2: a plain segment's rows two a unit (kgrl_gemv_find)
     int rows;               // N >= 2: rows of x a group of blocks (blockIdx.y), or 0: all N
+    int xa_late;            // the kernel just ahead is this launch's LoRA A launch: wait before the epilogue only
 };
 // A work unit: row o0 of segment s0, and with nw = 2 row o1 of segment s1 (f: a rope pair's frequency).
 // PAIRS (the kernel of 2..8 rows) and io.pairs: a plain segment's rows go two a unit too, o and o + 1
@@ -835,8 +841,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
     else if (live) kgrl_gemv_load<1, UT>(wc, W0, t.o0, W0, t.o0, nch, c0, cstep);
     kgrl_gemv_early early = KGRL_GEMV_EARLY_NONE;
     if (live && j == 0) early = kgrl_gemv_early_load<MAXN>(sg, io, t, n0 + n, BF);   // the unit's storing warp
-    kgrl_dep_wait();   // from here on the kernel before this one has finished
-    kgrl_dep_launch();
+    if (!io.xa_late) kgrl_dep_wait();   // from here on the kernel before this one has finished
+    kgrl_dep_launch();                  // (xa_late: x is older; the wait is before the epilogue, below)
     extern __shared__ float4 kgrl_gemv_xs[];
     const uint4* xg = (const uint4*)io.x + (u64)n0 * nch;
     // CM: the 16-row kernels' x in shared memory chunk-major (kgrl_gemv_cs), chunk c at entry c * xcs
@@ -879,6 +885,7 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
                     for (int p = 1; p < 4; p++)   // S <= 4; a loop to S came out unrolled 16
                         if (p < S) y[r] += part[w + p][r][n];    // times behind a chain of branches (5 us a token)
         }
+        if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the finish
         float r = 1.0f;   // NORM: 1 / rms of row n, taken in the finish
         if (NORM && store) r = STAGED ? rstd[n] : kgrl_rmsnorm_rstd(y[2], io.K, io.eps);
         if (store) kgrl_gemv_finish<BF, MAXN, NORM, V::GROUPS>(sg, io, t, early, y, r, n);

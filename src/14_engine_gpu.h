@@ -520,13 +520,14 @@ typedef struct kgrl__gemv_io {
     int N, K, R, S, swiglu, bf, t0, Tk, HS, staged;   // S, staged, pairs, rows: set by kgrl__gemv
     int pairs;
     int rows;                // rows of x a group of blocks (the grid's y), or 0: all
+    int xa_late;             // the launch just before is this one's LoRA A launch (kgrl__gemv_proj)
 } kgrl__gemv_io;
 #ifdef __cplusplus
 static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #else
 _Static_assert(sizeof(kgrl__gemv_segs) == 152, "kgrl__gemv_segs must match struct kgrl_gemv_segs of kernels/engine.cu");
-_Static_assert(sizeof(kgrl__gemv_io) == 104, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
+_Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kgrl_gemv_io of kernels/engine.cu");
 #endif
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
@@ -1541,6 +1542,13 @@ static bool kgrl__gemv_proj(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl
         kgrl__gemv_io ia = kgrl__gemv_plain(io.x, io.N, io.K, a->bf16);
         ia.norm_w = io.norm_w; ia.eps = io.eps;
         kgrl__gemv(e, &sa, &ia);
+        // the main launch waits for it only before its epilogue, which reads xa (kgrl_gemv_run): the
+        // A launch runs beside the dot products instead of ahead of them in the step's chain. H100,
+        // decode_sweep with LoRA on 7 modules, ms a step, against 9b9acea in one call (two rounds): the
+        // default model 12 rows (exp03's rollouts) 0.220 / 0.216 against 0.265 / 0.267, 16 rows 0.226 /
+        // 0.253 against 0.290 / 0.296, 1 row 0.136 / 0.136 against 0.145 / 0.147; the 0.5B shape 16 rows
+        // 1.912 against 2.462, 1 row 0.889 against 0.901; without LoRA unchanged (fiftieth session)
+        io.xa_late = 1;
     }
     kgrl__gemv(e, &sg, &io);
     return true;
