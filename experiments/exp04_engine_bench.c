@@ -201,7 +201,9 @@
 // Outcome (H100 80GB HBM3, fiftieth session): the 16-row GEMVs hold x chunk-major (rows at constant
 //   offsets, no branch a row): decode_split at batch 16, 0.5B, step sums 1286 us against 1259 on cuBLAS
 //   (1490 against 1255 for 243880c in the same call); gate/up 21.6 us (27.3), o 4.2 (6.7). Batch 1 and 8
-//   kernels unchanged (PTX identical): one round each, 0.6596 / 0.6482 ms a token, 6100 / 6169 tok/s.
+//   kernels unchanged (PTX identical): one round each, 0.6596 ms a token against 0.6482 for 243880c,
+//   batch 8 6100 against 6169 tok/s. With LoRA the main GEMV launches now wait for their A launch only
+//   before the epilogue (3bf00b5): decode_sweep 0.5B shape 16 rows 1.912 against 2.462 ms a step.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
