@@ -2960,7 +2960,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// down 16.13 -> 16.93; exp04 decode_split: gate/up 27.3 -> 21.6 us, o 6.7 -> 4.2, down 11.8 -> 11.6.\n"
 "// The host sizes it: kgrl__gemv_cm_bytes\n"
 "__device__ __forceinline__ int kgrl_gemv_cs(int N, int Q) { return (Q * N + 1) | 1; }\n"
-"#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk: rows up to 15 of it (2 * 16 - cs)\n"
+"#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk (rows up to 15 of it): the host's KGRL__GEMV_CM_TAIL\n"
 "// zero each chunk's pad (entries Q * N .. cs - 1) and the tail, which only rows past N read\n"
 "__device__ __forceinline__ void kgrl_gemv_cm_zero(void* xs, int N, int nch, int cs, int Q) {\n"
 "    uint4* e = (uint4*)xs;\n"
@@ -2970,27 +2970,30 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        e[at] = make_uint4(0u, 0u, 0u, 0u);\n"
 "    }\n"
 "}\n"
-"// rows N0..N1-1 of one chunk of x chunk-major: from the 16-byte entries x[n] as they are (bf16 or fp32)\n"
-"template <int BF, int NW, int MAXN, int N0, int N1>\n"
-"__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const uint4* x) {\n"
-"    const int E = BF ? 8 : 4;\n"
-"#pragma unroll\n"
-"    for (int n = N0; n < N1; n++) {\n"
-"        float xv[8];\n"
-"        kgrl_unpack16<BF>(x[n], xv);\n"
-"        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
-"    }\n"
-"}\n"
-"// the same from x staged as fp32 (kgrl_gemv_stage): row n's halves at xs[2n], xs[2n + 1] (bf16), xs[n] (fp32)\n"
-"template <int BF, int NW, int MAXN, int N0, int N1>\n"
-"__device__ __forceinline__ void kgrl_gemv_fma_xs_cm(float (*acc)[MAXN], float (*wv)[8], const float4* xs) {\n"
+"// acc[r][n] += w_r . x[n] for rows N0..N1-1 of one chunk of x chunk-major: XS, x staged as fp32\n"
+"// (kgrl_gemv_stage: row n's halves at xs[2n], xs[2n + 1] in bf16, xs[n] in fp32); else the 16-byte\n"
+"// entries x[n] as they are (bf16 or fp32)\n"
+"template <int BF, int NW, int MAXN, bool XS, int N0, int N1>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma_cm_rows(float (*acc)[MAXN], float (*wv)[8], const void* x) {\n"
 "    const int E = BF ? 8 : 4, Q = E / 4;\n"
 "#pragma unroll\n"
 "    for (int n = N0; n < N1; n++) {\n"
-"        float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;\n"
-"        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};\n"
+"        float xv[8];\n"
+"        if constexpr (XS) {\n"
+"            const float4* xs = (const float4*)x;\n"
+"            float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;\n"
+"            xv[0] = lo.x; xv[1] = lo.y; xv[2] = lo.z; xv[3] = lo.w; xv[4] = hi.x; xv[5] = hi.y; xv[6] = hi.z; xv[7] = hi.w;\n"
+"        } else {\n"
+"            kgrl_unpack16<BF>(((const uint4*)x)[n], xv);\n"
+"        }\n"
 "        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);\n"
 "    }\n"
+"}\n"
+"// Rows 0..11 of the chunk, and 12..15 where N > 12 (kgrl_gemv_cs: rows past N computed, not stored)\n"
+"template <int BF, int NW, int MAXN, bool XS>\n"
+"__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const void* x, int N) {\n"
+"    kgrl_gemv_fma_cm_rows<BF, NW, MAXN, XS, 0, 12>(acc, wv, x);\n"
+"    if (N > 12) kgrl_gemv_fma_cm_rows<BF, NW, MAXN, XS, 12, 16>(acc, wv, x);\n"
 "}\n"
 "// acc[r][n] += w_r . x[n] over one 16-byte chunk. NORM: ss[n] += x[n] . x[n] over the chunk, and the\n"
 "// products take x[n] * g (the norm weight's chunk) instead of x[n]\n"
@@ -3002,9 +3005,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (NORM) kgrl_unpack16<BF>(*g, gv);\n"
 "#pragma unroll\n"
 "    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);\n"
-"    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]; rows past N computed, not stored\n"
-"        kgrl_gemv_fma_cm<BF, NW, MAXN, 0, 12>(acc, wv, x);\n"
-"        if (N > 12) kgrl_gemv_fma_cm<BF, NW, MAXN, 12, 16>(acc, wv, x);\n"
+"    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]\n"
+"        kgrl_gemv_fma_cm<BF, NW, MAXN, false>(acc, wv, x, N);\n"
 "    } else {\n"
 "#pragma unroll\n"
 "        for (int n = 0; n < MAXN; n++) {\n"
@@ -3025,8 +3027,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#pragma unroll\n"
 "    for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);\n"
 "    if constexpr (MAXN > 8) {   // chunk-major (kgrl_gemv_cs), xs at the chunk\n"
-"        kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 0, 12>(acc, wv, xs);\n"
-"        if (N > 12) kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 12, 16>(acc, wv, xs);\n"
+"        kgrl_gemv_fma_cm<BF, NW, MAXN, true>(acc, wv, xs, N);\n"
 "    } else {\n"
 "#pragma unroll\n"
 "        for (int n = 0; n < MAXN; n++) {\n"
@@ -11441,11 +11442,12 @@ _Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kg
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
 // The 16-row kernels' x in shared memory, chunk-major (kgrl_gemv_cs in kernels/engine.cu): K / E chunks
-// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL_GEMV_CM_TAIL (32)
+// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL__GEMV_CM_TAIL
 // entries of tail. Q: 2 for x staged as fp32 from bf16, else 1 (E: 8 bf16 or 4 fp32 values a chunk)
+#define KGRL__GEMV_CM_TAIL 32   // KGRL_GEMV_CM_TAIL
 static size_t kgrl__gemv_cm_bytes(int N, int K, int bf, int Q) {
     size_t nch = (size_t)K / (bf ? 8 : 4), cs = (size_t)((Q * N + 1) | 1);
-    return (nch * cs + 32) * 16;
+    return (nch * cs + KGRL__GEMV_CM_TAIL) * 16;
 }
 // The warps that share a row (the kernel's S), from K, the launch's units and the GPU, never from N,
 // so that a row's bits do not depend on N: a lane's loads of a row fit one round where they can (up to

@@ -412,7 +412,7 @@ __device__ __forceinline__ void kgrl_gemv_products(float (*acc)[MAXN], int n, fl
 // down 16.13 -> 16.93; exp04 decode_split: gate/up 27.3 -> 21.6 us, o 6.7 -> 4.2, down 11.8 -> 11.6.
 // The host sizes it: kgrl__gemv_cm_bytes
 __device__ __forceinline__ int kgrl_gemv_cs(int N, int Q) { return (Q * N + 1) | 1; }
-#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk: rows up to 15 of it (2 * 16 - cs)
+#define KGRL_GEMV_CM_TAIL 32   // zeroed entries past the last chunk (rows up to 15 of it): the host's KGRL__GEMV_CM_TAIL
 // zero each chunk's pad (entries Q * N .. cs - 1) and the tail, which only rows past N read
 __device__ __forceinline__ void kgrl_gemv_cm_zero(void* xs, int N, int nch, int cs, int Q) {
     uint4* e = (uint4*)xs;
@@ -422,27 +422,30 @@ __device__ __forceinline__ void kgrl_gemv_cm_zero(void* xs, int N, int nch, int 
         e[at] = make_uint4(0u, 0u, 0u, 0u);
     }
 }
-// rows N0..N1-1 of one chunk of x chunk-major: from the 16-byte entries x[n] as they are (bf16 or fp32)
-template <int BF, int NW, int MAXN, int N0, int N1>
-__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const uint4* x) {
-    const int E = BF ? 8 : 4;
-#pragma unroll
-    for (int n = N0; n < N1; n++) {
-        float xv[8];
-        kgrl_unpack16<BF>(x[n], xv);
-        kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
-    }
-}
-// the same from x staged as fp32 (kgrl_gemv_stage): row n's halves at xs[2n], xs[2n + 1] (bf16), xs[n] (fp32)
-template <int BF, int NW, int MAXN, int N0, int N1>
-__device__ __forceinline__ void kgrl_gemv_fma_xs_cm(float (*acc)[MAXN], float (*wv)[8], const float4* xs) {
+// acc[r][n] += w_r . x[n] for rows N0..N1-1 of one chunk of x chunk-major: XS, x staged as fp32
+// (kgrl_gemv_stage: row n's halves at xs[2n], xs[2n + 1] in bf16, xs[n] in fp32); else the 16-byte
+// entries x[n] as they are (bf16 or fp32)
+template <int BF, int NW, int MAXN, bool XS, int N0, int N1>
+__device__ __forceinline__ void kgrl_gemv_fma_cm_rows(float (*acc)[MAXN], float (*wv)[8], const void* x) {
     const int E = BF ? 8 : 4, Q = E / 4;
 #pragma unroll
     for (int n = N0; n < N1; n++) {
-        float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;
-        float xv[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+        float xv[8];
+        if constexpr (XS) {
+            const float4* xs = (const float4*)x;
+            float4 lo = xs[Q * n], hi = BF ? xs[Q * n + 1] : lo;
+            xv[0] = lo.x; xv[1] = lo.y; xv[2] = lo.z; xv[3] = lo.w; xv[4] = hi.x; xv[5] = hi.y; xv[6] = hi.z; xv[7] = hi.w;
+        } else {
+            kgrl_unpack16<BF>(((const uint4*)x)[n], xv);
+        }
         kgrl_gemv_products<E, NW, MAXN>(acc, n, wv, xv);
     }
+}
+// Rows 0..11 of the chunk, and 12..15 where N > 12 (kgrl_gemv_cs: rows past N computed, not stored)
+template <int BF, int NW, int MAXN, bool XS>
+__device__ __forceinline__ void kgrl_gemv_fma_cm(float (*acc)[MAXN], float (*wv)[8], const void* x, int N) {
+    kgrl_gemv_fma_cm_rows<BF, NW, MAXN, XS, 0, 12>(acc, wv, x);
+    if (N > 12) kgrl_gemv_fma_cm_rows<BF, NW, MAXN, XS, 12, 16>(acc, wv, x);
 }
 // acc[r][n] += w_r . x[n] over one 16-byte chunk. NORM: ss[n] += x[n] . x[n] over the chunk, and the
 // products take x[n] * g (the norm weight's chunk) instead of x[n]
@@ -454,9 +457,8 @@ __device__ __forceinline__ void kgrl_gemv_fma(float (*acc)[MAXN], float* ss, con
     if (NORM) kgrl_unpack16<BF>(*g, gv);
 #pragma unroll
     for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
-    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]; rows past N computed, not stored
-        kgrl_gemv_fma_cm<BF, NW, MAXN, 0, 12>(acc, wv, x);
-        if (N > 12) kgrl_gemv_fma_cm<BF, NW, MAXN, 12, 16>(acc, wv, x);
+    if constexpr (CM) {   // x chunk-major (kgrl_gemv_cs): row n at x[n]
+        kgrl_gemv_fma_cm<BF, NW, MAXN, false>(acc, wv, x, N);
     } else {
 #pragma unroll
         for (int n = 0; n < MAXN; n++) {
@@ -477,8 +479,7 @@ __device__ __forceinline__ void kgrl_gemv_fma_xs(float (*acc)[MAXN], const uint4
 #pragma unroll
     for (int r = 0; r < NW; r++) kgrl_unpack16<BF>(w[r * wstride], wv[r]);
     if constexpr (MAXN > 8) {   // chunk-major (kgrl_gemv_cs), xs at the chunk
-        kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 0, 12>(acc, wv, xs);
-        if (N > 12) kgrl_gemv_fma_xs_cm<BF, NW, MAXN, 12, 16>(acc, wv, xs);
+        kgrl_gemv_fma_cm<BF, NW, MAXN, true>(acc, wv, xs, N);
     } else {
 #pragma unroll
         for (int n = 0; n < MAXN; n++) {

@@ -532,11 +532,12 @@ _Static_assert(sizeof(kgrl__gemv_io) == 112, "kgrl__gemv_io must match struct kg
 // The kernel's layout contract: K % 8 == 0 and every row of p (rows of K elements) 16-byte aligned.
 static bool kgrl__gemv_fits(const void *p, int K) { return K % 8 == 0 && (uintptr_t)p % 16 == 0; }
 // The 16-row kernels' x in shared memory, chunk-major (kgrl_gemv_cs in kernels/engine.cu): K / E chunks
-// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL_GEMV_CM_TAIL (32)
+// of N rows of Q 16-byte entries each, the stride (Q * N + 1) | 1 entries, and KGRL__GEMV_CM_TAIL
 // entries of tail. Q: 2 for x staged as fp32 from bf16, else 1 (E: 8 bf16 or 4 fp32 values a chunk)
+#define KGRL__GEMV_CM_TAIL 32   // KGRL_GEMV_CM_TAIL
 static size_t kgrl__gemv_cm_bytes(int N, int K, int bf, int Q) {
     size_t nch = (size_t)K / (bf ? 8 : 4), cs = (size_t)((Q * N + 1) | 1);
-    return (nch * cs + 32) * 16;
+    return (nch * cs + KGRL__GEMV_CM_TAIL) * 16;
 }
 // The warps that share a row (the kernel's S), from K, the launch's units and the GPU, never from N,
 // so that a row's bits do not depend on N: a lane's loads of a row fit one round where they can (up to
