@@ -1191,7 +1191,7 @@ enum {
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
-    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_STREAM, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2856,8 +2856,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one\n"
 "// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,\n"
 "// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The\n"
-"// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _stream, _copy, _mma): the\n"
-"// same code at MAXN 16, each weight chunk a lane loads serving all the rows.\n"
+"// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _copy, _mma; none of _stream:\n"
+"// the host takes such launches as two of 8 rows, kgrl__gemv_launch): the same code at MAXN 16, each\n"
+"// weight chunk a lane loads serving all the rows.\n"
 "// Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,\n"
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
@@ -3454,8 +3455,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the\n"
 "// host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the\n"
 "// 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 124 (_loop; 96 before its staging\n"
-"// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 126\n"
-"// (_stream), 128 and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)\n"
+"// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 128\n"
+"// and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)\n"
 "template <int M, bool NORM, class V>\n"
 "__device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
 "    if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);\n"
@@ -3504,10 +3505,6 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
 "kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_dtype<8, false, kgrl_gemv_streaming>(sg, io);\n"
-"}\n"
-"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)\n"
-"kgrl_k_gemv16_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    kgrl_gemv_dtype<16, false, kgrl_gemv_streaming>(sg, io);\n"
 "}\n"
 "// 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block\n"
 "// copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's\n"
@@ -11191,7 +11188,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
-    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_stream", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -11607,10 +11604,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
         kgrl__gemv_cut(e, sg, io, KGRL__GEMV_WIDE_ROWS);
         return;
     }
-    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups)
+    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups; the stream
+    // kernel's launches were cut above)
     if (wide && !o.rows)
-        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP
-          : k == KGRL__EK_GEMV_STREAM ? KGRL__EK_GEMV16_STREAM : KGRL__EK_GEMV16_COPY;
+        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP : KGRL__EK_GEMV16_COPY;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }

@@ -308,8 +308,9 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one
 // block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,
 // kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The
-// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _stream, _copy, _mma): the
-// same code at MAXN 16, each weight chunk a lane loads serving all the rows.
+// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _copy, _mma; none of _stream:
+// the host takes such launches as two of 8 rows, kgrl__gemv_launch): the same code at MAXN 16, each
+// weight chunk a lane loads serving all the rows.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -906,8 +907,8 @@ __device__ __forceinline__ void kgrl_gemv_run(const kgrl_gemv_segs& sg, const kg
 // Each multi-row entry point comes twice: M = 8 for 2..8 rows, and kgrl_k_gemv16* for 9..16 (the
 // host's kgrl__gemv_launch), so that a weight chunk serves up to 16 rows of x. ptxas -v, sm_90, the
 // 16-row twins: 128 registers and 8 bytes spilled (kgrl_k_gemv16), 124 (_loop; 96 before its staging
-// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 126
-// (_stream), 128 and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)
+// took 2 rows of 4 chunks at once, kgrl_gemv_stage, 111 before x went chunk-major, kgrl_gemv_cs), 128
+// and 8 bytes spilled (_copy; 116 before chunk-major), 64 (_mma)
 template <int M, bool NORM, class V>
 __device__ __forceinline__ void kgrl_gemv_dtype(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
     if (io.bf) kgrl_gemv_run<1, M, NORM, V>(sg, io);
@@ -956,10 +957,6 @@ kgrl_k_gemv16_loop(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
 kgrl_k_gemv_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_dtype<8, false, kgrl_gemv_streaming>(sg, io);
-}
-extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 4)
-kgrl_k_gemv16_stream(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    kgrl_gemv_dtype<16, false, kgrl_gemv_streaming>(sg, io);
 }
 // 2..8 rows of plain launches whose units fit one block an SM (o, down; the host: kgrl__gemv): each block
 // copies x, as it is, into shared memory (COPY) and takes blockDim.x / 32 / S units, with each round's

@@ -52,7 +52,7 @@ enum {
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
-    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_STREAM, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -281,7 +281,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
-    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_stream", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -697,10 +697,10 @@ static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const k
         kgrl__gemv_cut(e, sg, io, KGRL__GEMV_WIDE_ROWS);
         return;
     }
-    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups)
+    // the 16-row twin of the kernel where a block takes more than 8 rows (not in groups; the stream
+    // kernel's launches were cut above)
     if (wide && !o.rows)
-        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP
-          : k == KGRL__EK_GEMV_STREAM ? KGRL__EK_GEMV16_STREAM : KGRL__EK_GEMV16_COPY;
+        k = k == KGRL__EK_GEMV ? KGRL__EK_GEMV16 : k == KGRL__EK_GEMV_LOOP ? KGRL__EK_GEMV16_LOOP : KGRL__EK_GEMV16_COPY;
     void *args[] = {&segs, &o};
     if (units > 0) kgrl__ek_smem(e, k, (unsigned)blocks, (unsigned)gy, 1, (unsigned)threads, smem, args);
 }
