@@ -1191,7 +1191,7 @@ enum {
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
-    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -2854,8 +2854,9 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w\n"
 "// (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches\n"
 "// unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one\n"
-"// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,\n"
-"// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The\n"
+"// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. On tensor cores,\n"
+"// with sums of their own, at every N: kgrl_k_gemv_mma takes the bf16 LM head, and kgrl_k_gemv_mma_wide\n"
+"// and kgrl_k_gemv_mma_glu the bf16 launches past the host's KGRL__GEMV_MMA_BYTES (kgrl_gemv_mma_run). The\n"
 "// multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _copy, _mma; none of _stream:\n"
 "// the host takes such launches as two of 8 rows, kgrl__gemv_launch): the same code at MAXN 16, each\n"
 "// weight chunk a lane loads serving all the rows.\n"
@@ -3521,22 +3522,88 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_dtype<16, false, kgrl_gemv_copying>(sg, io);\n"
 "}\n"
-"// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least\n"
-"// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not\n"
-"// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16\n"
-"// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and\n"
-"// KGRL_GEMV_MMA_PARTS warps share a tile, part p taking the p-th quarter of its steps of 32 k. Lane\n"
-"// 4 g + t of a part loads 16 bytes of rows r0 + g and r0 + g + 8 at k = 32 s + 8 t, and x row g's 16\n"
-"// bytes at the same k: the fragments' k index is a\n"
-"// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no\n"
-"// shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first\n"
-"// warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n\n"
-"// alone: a row's bits do not depend on N. They are the tensor cores' sums, not kgrl_gemv_run's fmaf\n"
-"// chain, so they differ from the other GEMV kernels' (within bf16 rounding: test_gemv).\n"
+"// A tile's two weight rows of this lane (pointers at the lane's first chunk): rows r0 + g and r0 + g +\n"
+"// 8 of W (r0 = 16 tile), or with GLU row r0 + g of gate (W) and of up (W2) (r0 = 8 tile); a row past\n"
+"// OC: the last row, loaded and not stored\n"
+"template <bool GLU>\n"
+"__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, const uint4* W2, int tile, int g,\n"
+"                                                   int OC, int nch) {\n"
+"    if (GLU) {\n"
+"        *ra = W + (u64)min(tile * 8 + g, OC - 1) * nch;\n"
+"        *rb = W2 + (u64)min(tile * 8 + g, OC - 1) * nch;\n"
+"    } else {\n"
+"        *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;\n"
+"        *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
+"    }\n"
+"}\n"
+"// The 16-byte row stride of x staged for the fragments (kgrl_gemv_mma_stage): 4 past a multiple of 8,\n"
+"// so a quarter warp's loads (rows g, g + 1, chunks t = 0..3 each) fall on distinct banks\n"
+"__device__ __forceinline__ int kgrl_gemv_mma_xst(int nch) { return nch + (12 - nch % 8) % 8; }\n"
+"// x's N rows (bf16) normalized into shared memory as kgrl_k_rmsnorm_fwd stores them, w * bf16(x * r)\n"
+"// rounded to bf16, r = 1 / rms from the row's sum of squares: each chunk's in element order (sq, N\n"
+"// nch floats), a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's\n"
+"// threads take the N nch chunks together, so all rows cost one round trip a pass. Neither sum depends\n"
+"// on N. (A warp a row: the 1.5B gate/up at one row 26.4 us; all threads on a row at a time: 24.2, and\n"
+"// the 16-row step 2.93 ms; this form, with the tiles a slot balanced: 21.4 us, 2.55 ms; H100,\n"
+"// fifty-first session.)\n"
+"__device__ void kgrl_gemv_mma_stage(uint4* xs, float* sq, const kgrl_gemv_io& io, int xst) {\n"
+"    __shared__ float rr[KGRL_GEMV_MAX_ROWS];\n"
+"    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, nch = io.K / 8, items = io.N * nch;\n"
+"    const uint4 *x = (const uint4*)io.x, *gw = (const uint4*)io.norm_w;\n"
+"#pragma unroll 4\n"
+"    for (int i = threadIdx.x; i < items; i += blockDim.x) {\n"
+"        float v[8], ss = 0.0f;\n"
+"        kgrl_unpack16<1>(x[i], v);\n"
+"#pragma unroll\n"
+"        for (int e = 0; e < 8; e++) ss = fmaf(v[e], v[e], ss);\n"
+"        sq[i] = ss;\n"
+"    }\n"
+"    __syncthreads();\n"
+"    for (int n = w; n < io.N; n += nw) {\n"
+"        float ss = 0.0f;\n"
+"        for (int c = lane; c < nch; c += 32) ss += sq[n * nch + c];\n"
+"        for (int off = 16; off > 0; off >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, off);   // every lane the same sum\n"
+"        if (lane == 0) rr[n] = kgrl_rmsnorm_rstd(ss, io.K, io.eps);\n"
+"    }\n"
+"    __syncthreads();\n"
+"#pragma unroll 4\n"
+"    for (int i = threadIdx.x; i < items; i += blockDim.x) {\n"
+"        int n = i / nch, c = i - n * nch;\n"
+"        float v[8], gv[8], r = rr[n];\n"
+"        kgrl_unpack16<1>(x[i], v);\n"
+"        kgrl_unpack16<1>(gw[c], gv);\n"
+"        unsigned int p[4];\n"
+"#pragma unroll\n"
+"        for (int j = 0; j < 4; j++)\n"
+"            p[j] = (unsigned int)kgrl_f2bf(kgrl_rmsnorm_value(v[2 * j], r, gv[2 * j], 1)) |\n"
+"                   ((unsigned int)kgrl_f2bf(kgrl_rmsnorm_value(v[2 * j + 1], r, gv[2 * j + 1], 1)) << 16);\n"
+"        xs[(u64)n * xst + c] = make_uint4(p[0], p[1], p[2], p[3]);\n"
+"    }\n"
+"    __syncthreads();\n"
+"}\n"
+"// The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N of 1..16 for the\n"
+"// launches they take, so that a row's bits still do not depend on N. A tile is 16 rows of W against\n"
+"// the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products, fp32 sums; columns N..7 zero;\n"
+"// 9..16 rows: a second 8 columns, COLS 2), and P warps share a tile, part p taking the p-th share of\n"
+"// its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of its two rows at k = 32 s + 8 t, and x row\n"
+"// g's 16 bytes at the same k: the fragments' k index is a permutation of those bytes' (A and B\n"
+"// permuted alike), so every load is a plain 16-byte load and no shuffle moves data. A step is two mmas\n"
+"// into the part's accumulator, steps in order; the tile's first warp adds the parts in part order. So\n"
+"// a sum's order is fixed, and column n of an mma reads x row n alone: a row's bits do not depend on N.\n"
+"// They are the tensor cores' sums, not kgrl_gemv_run's fmaf chain, so they differ from the other\n"
+"// GEMV kernels' (within bf16 rounding: test_gemv).\n"
 "// Each lane keeps KGRL_GEMV_MMA_ROUND steps (4 loads of 16 bytes) in flight and loads the next tile's\n"
-"// first round before the parts are added; a block's warps take tiles blockIdx.x * 2 + w / 4, + 2\n"
-"// gridDim.x, ... (one wave of blocks: 9496 tiles at Qwen2.5's vocabulary, ~9 a pair of warps).\n"
-"// H100, against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth\n"
+"// first round before the parts are added; a block's warps take tiles blockIdx.x * SLOTS + w / P, +\n"
+"// SLOTS gridDim.x, ... Three uses:\n"
+"//   - the LM head (PC = KGRL_GEMV_MMA_PARTS, blocks of KGRL_GEMV_MMA_WARPS, one wave looping over the\n"
+"//     tiles: 9496 at Qwen2.5's vocabulary, ~9 a pair of warps);\n"
+"//   - a plain launch past KGRL__GEMV_MMA_BYTES (the 1.5B down: PC 0, io.S parts, one tile a block), its\n"
+"//     bias and residual read before the wait;\n"
+"//   - GLU: gate/up of RMSNorm(x) past KGRL__GEMV_MMA_BYTES with the swiglu. A tile is 8 rows of gate (A\n"
+"//     rows 0..7) and the same 8 rows of up (8..15), so a lane holds both halves of h = silu(gate) * up\n"
+"//     for its columns; x is normalized into shared memory once a block (kgrl_gemv_mma_stage), where the\n"
+"//     other launches read x from global memory.\n"
+"// H100, LM head against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth\n"
 "// session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS\n"
 "// 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against\n"
 "// 6039 tok/s, 1.5B 3084 against 2938; the batch-1 step 0.6467 against 0.6448 ms a token (0.5B), 1.5705\n"
@@ -3546,6 +3613,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "#define KGRL_GEMV_MMA_WARPS 8   // warps per block: the host's KGRL__GEMV_MMA_WARPS\n"
 "#define KGRL_GEMV_MMA_PARTS 4   // warps a tile: the host's KGRL__GEMV_MMA_PARTS\n"
 "#define KGRL_GEMV_MMA_ROUND 2   // steps of 32 k a lane keeps in flight\n"
+"#define KGRL_GEMV_GLU_WARPS 16  // warps per block of the GLU launches: the host's KGRL__GEMV_GLU_WARPS\n"
 "__device__ __forceinline__ void kgrl_mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1) {\n"
 "#if __CUDA_ARCH__ >= 800\n"
 "    asm(\"mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\"\n"
@@ -3564,39 +3632,77 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        wb[i] = __ldcs(rb + c);\n"
 "    }\n"
 "}\n"
-"// the tile's rows r0 + g and r0 + g + 8 (a row past OC: the last row, loaded and not stored), from\n"
-"// W at the lane's first chunk\n"
-"__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, int tile, int g, int OC,\n"
-"                                                   int nch) {\n"
-"    *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;\n"
-"    *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;\n"
+"// Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of\n"
+"// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias and the residual (early, read before the\n"
+"// wait); the LM head has neither\n"
+"template <bool GLU, bool EPI>\n"
+"__device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,\n"
+"                                                    int tile, int g, int n0) {\n"
+"    const kgrl_gemv_seg& seg = sg.s[0];\n"
+"    int OC = seg.OC;\n"
+"    if constexpr (GLU) {\n"
+"        int o = tile * 8 + g;\n"
+"#pragma unroll\n"
+"        for (int j = 0; j < 2; j++) {\n"
+"            int n = n0 + j;\n"
+"            if (n >= io.N || o >= OC) continue;\n"
+"            float yg = d[j], yu = d[2 + j];\n"
+"            if (seg.bias) yg += kgrl_ld(seg.bias, o, 1);\n"
+"            if (sg.s[1].bias) yu += kgrl_ld(sg.s[1].bias, o, 1);\n"
+"            float gt = kgrl_round(yg, 1), up = kgrl_round(yu, 1);   // as kgrl_gemv_finish's swiglu\n"
+"            kgrl_st(seg.out, (u64)n * OC + o, kgrl_round(gt / (1.0f + expf(-gt)), 1) * up, 1);\n"
+"        }\n"
+"    } else {\n"
+"#pragma unroll\n"
+"        for (int k = 0; k < 4; k++) {\n"
+"            int n = n0 + (k & 1), o = tile * 16 + g + (k >> 1) * 8;\n"
+"            if (n >= io.N || o >= OC) continue;\n"
+"            float y = d[k];\n"
+"            if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);\n"
+"            if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];\n"
+"            kgrl_st(seg.out, (u64)n * OC + o, y, 1);\n"
+"        }\n"
+"    }\n"
 "}\n"
 "// COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,\n"
-"// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1)\n"
-"template <int COLS>\n"
+"// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1).\n"
+"// PC: the parts a tile (0: io.S, one tile a block); WB: the most warps a block.\n"
+"template <int COLS, int WB, int PC, bool GLU>\n"
 "__device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
-"    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;\n"
-"    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][COLS][32];\n"
+"    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1;\n"
+"    __shared__ float4 parts[WB][COLS][32];\n"
+"    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x, then (8 COLS, K / 8) floats\n"
 "    const kgrl_gemv_seg& seg = sg.s[0];\n"
 "    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;\n"
-"    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;\n"
+"    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + (GLU ? 7 : 15)) / (GLU ? 8 : 16), stride = gridDim.x * SLOTS;\n"
 "    int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps\n"
 "    int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's\n"
-"    const uint4* W = (const uint4*)seg.W + t + 4 * sb;\n"
+"    const uint4 *W = (const uint4*)seg.W + t + 4 * sb, *W2 = GLU ? (const uint4*)sg.s[1].W + t + 4 * sb : W;\n"
 "    const uint4 *ra, *rb;\n"
-"    kgrl_gemv_mma_rows(&ra, &rb, W, tile, g, OC, nch);\n"
+"    kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, tile, g, OC, nch);\n"
 "    uint4 wa[U], wb[U];\n"
 "    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
+"    float early[COLS][4];   // a plain launch's residual (written launches ago) for its one tile\n"
+"#pragma unroll\n"
+"    for (int c = 0; c < COLS; c++)\n"
+"#pragma unroll\n"
+"        for (int k = 0; k < 4; k++) {\n"
+"            int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;\n"
+"            early[c][k] = PC == 0 && !GLU && io.resid && n < io.N && o < OC && tile < tiles ? kgrl_ld(io.resid, (u64)n * OC + o, 1) : 0.0f;\n"
+"        }\n"
 "    kgrl_dep_wait();   // x is the kernel before's\n"
+"    if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait\n"
+"    int xst = kgrl_gemv_mma_xst(nch);\n"
+"    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);\n"
 "    const uint4* x[COLS];   // x row 8 c + g: column g of tile c\n"
 "    bool xlive[COLS];\n"
 "#pragma unroll\n"
 "    for (int c = 0; c < COLS; c++) {\n"
-"        x[c] = (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;\n"
+"        x[c] = GLU ? kgrl_mma_xs + (u64)(8 * c + g) * xst + t + 4 * sb : (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;\n"
 "        xlive[c] = 8 * c + g < io.N;\n"
 "    }\n"
 "    for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)\n"
-"        float d[COLS][4];   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1 of each tile\n"
+"        float d[COLS][4];\n"
 "#pragma unroll\n"
 "        for (int c = 0; c < COLS; c++) d[c][0] = d[c][1] = d[c][2] = d[c][3] = 0.0f;\n"
 "        for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {\n"
@@ -3613,7 +3719,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);\n"
 "        }\n"
 "        int next = tile + stride;   // the next tile's first round, in flight during the part sums\n"
-"        kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);\n"
+"        kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, next, g, OC, nch);\n"
 "        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
 "#pragma unroll\n"
 "        for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);\n"
@@ -3626,25 +3732,38 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;\n"
 "                }\n"
 "        __syncthreads();\n"
-"        int o = tile * 16 + g;\n"
 "        if (part == 0 && tile < tiles)\n"
 "#pragma unroll\n"
-"            for (int c = 0; c < COLS; c++)\n"
-"#pragma unroll\n"
-"                for (int k = 0; k < 4; k++) {\n"
-"                    int n = 8 * c + 2 * t + (k & 1), ok = o + (k >> 1) * 8;\n"
-"                    if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[c][k], 1);\n"
-"                }\n"
+"            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);\n"
 "    }\n"
-"    kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)\n"
+"    if (PC > 0 && !GLU) kgrl_dep_launch();   // the LM head: after the loop; right after the wait the step took 2-4 us longer (above)\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS\n"
 "kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    kgrl_gemv_mma_run<1>(sg, io);\n"
+"    kgrl_gemv_mma_run<1, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)\n"
 "kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
-"    kgrl_gemv_mma_run<2>(sg, io);\n"
+"    kgrl_gemv_mma_run<2, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);\n"
+"}\n"
+"// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block\n"
+"extern \"C\" __global__ void __launch_bounds__(1024, 1)\n"
+"kgrl_k_gemv_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<1, 32, 0, false>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(1024, 1)\n"
+"kgrl_k_gemv16_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<2, 32, 0, false>(sg, io);\n"
+"}\n"
+"// gate/up of the norm with the swiglu past KGRL__GEMV_MMA_BYTES: KGRL_GEMV_MMA_PARTS parts a tile, blocks\n"
+"// of KGRL_GEMV_GLU_WARPS looping over the tiles\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)\n"
+"kgrl_k_gemv_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<1, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)\n"
+"kgrl_k_gemv16_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<2, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -11188,7 +11307,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
-    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma", "kgrl_k_gemv_mma_wide", "kgrl_k_gemv16_mma_wide", "kgrl_k_gemv_mma_glu", "kgrl_k_gemv16_mma_glu"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -11213,6 +11332,7 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its static shared memory (3 KiB,
 // kgrl_k_gemv16_copy's 6 KiB: ptxas -v, sm_90)
 #define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 8192)
+#define KGRL__GEMV_GLU_SMEM(ctx) ((ctx)->smem_optin_bytes - 24576)   // kgrl__gemv_mma's GLU x: 16 KiB of parts static
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -11234,14 +11354,16 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory
+    // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory (the GLU
+    // tensor-core launches' normalized x beside 16 KiB)
     // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
-    const int gemv_k[6] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
-                           KGRL__EK_GEMV16_COPY};
+    const int gemv_k[8] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
+                           KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU};
     // (the 16-row ones up to the copy kernel's most: their chunk-major x's pads, kgrl__gemv_cm_bytes)
-    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
-                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx)};
-    for (int i = 0; i < 6; i++)
+    const int gemv_smem[8] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
+                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx),
+                              (int)KGRL__GEMV_GLU_SMEM(ctx)};
+    for (int i = 0; i < 8; i++)
         KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                         gemv_smem[i], ctx->device));
     e->pdl = ctx->cc_major >= 9;
@@ -11469,22 +11591,79 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
     }
     return units;
 }
-// The LM head (bf16, one plain segment of at least KGRL__GEMV_MMA_ROWS rows, K a multiple of 32) on
-// kgrl_k_gemv_mma, at every N, so that a row's bits do not depend on N; false where it does not apply.
-// Its sums are the tensor cores', so its bits differ from the other GEMVs' (kernels/engine.cu).
-static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
+// The bf16 decode launches on tensor cores (kgrl_gemv_mma_run; K a multiple of 32), at every N, so that a
+// row's bits do not depend on N; false where the CUDA-core kernels take the launch. Their sums are the
+// tensor cores', so their bits differ from the other GEMVs' (kernels/engine.cu). Three uses:
+//   - the LM head: one plain segment of at least KGRL__GEMV_MMA_ROWS rows, one wave of blocks taking
+//     tiles of 16 rows two at a time;
+//   - a plain one-segment launch (a residual allowed) whose weights are at least KGRL__GEMV_MMA_BYTES:
+//     one tile a block, its steps of 32 k in P parts, P the power of two that leaves a part at most a
+//     round (KGRL__GEMV_MMA_ROUND steps), at most 32;
+//   - gate/up of the norm with the swiglu, weights at least KGRL__GEMV_MMA_BYTES, x's normalized rows in
+//     the block's shared memory: blocks of KGRL__GEMV_GLU_WARPS, one wave looping over the tiles.
+// Not with LoRA, a rope or a cache segment (the CUDA-core epilogues), nor below sm_80.
+// Why a size: on tensor cores the 9..16-row launches stop being bound by the products' instructions,
+// but a small launch at one row is slower there. H100, against the CUDA-core kernels in the same calls
+// (fifty-first session; exp04 decode_split nodes in us, steps from exp04 and tools/decode_sweep):
+//   - the 0.5B o (1.6 MB) and down (8.7 MB) as wide plain launches: at one row o 3.2-3.9 against 2.3,
+//     down 6.1-8.3 against 4.2, the batch-1 step 0.72-0.78 against 0.65 ms a token. So the 0.5B
+//     launches (issue 6's batch-1 roofline target) stay on CUDA cores;
+//   - the 1.5B bench model, main (8cf95e6) / down on tensor cores / down and gate/up on tensor cores,
+//     one call: down (27.5 MB) at one row 11.9 / 11.9 / 11.8 us, 8 rows 16.4 / 12.2 / 12.1 (cuBLAS
+//     13.5), 16 rows 33.5 / 15.3 / 15.3 (cuBLAS 13.7); gate/up (55 MB) at one row 19.3 / 19.2 / 21.4,
+//     8 rows 37.8 / 37.3 / 23.6 (cuBLAS 26.5), 16 rows 77.5 / 74.5 / 29.4 (cuBLAS 26.6); the
+//     decode_split step sums at 16 rows 4065 / 3460 / 2211 (cuBLAS 2333), at 8 rows 2182 / 2043 / 1656
+//     (cuBLAS 2246); the batch-1 step 1.537 / 1.495 / 1.574 ms a token (66.4 / 68.3 / 64.9% of the
+//     roofline); batch 8 2930 / 2919 / 3073 tok/s; tools/decode_sweep at 16 rows 4.13 (down only) /
+//     2.55 ms a step (main: 4.49 in an earlier call). So gate/up on tensor cores costs the 1.5B batch 1
+//     ~2% and takes 9..16 rows from ~3x cuBLAS's gate/up to ~1.1x.
+#define KGRL__GEMV_MMA_BYTES ((size_t)24 << 20)
+#define KGRL__GEMV_MMA_ROUND 2    // KGRL_GEMV_MMA_ROUND
+#define KGRL__GEMV_GLU_WARPS 16   // KGRL_GEMV_GLU_WARPS; 2 blocks an SM (kgrl_k_gemv_mma_glu's launch bounds)
+// the GLU launch's shared x: 8 COLS rows of kgrl_gemv_mma_xst 16-byte chunks, then a float a chunk
+// (kgrl_gemv_mma_stage's sums of squares)
+static size_t kgrl__gemv_glu_smem(int N, int K) {
+    int nch = K / 8, xst = nch + (12 - nch % 8) % 8;
+    return (size_t)(N > KGRL__GEMV_WIDE_ROWS ? 16 : 8) * ((size_t)xst * 16 + (size_t)nch * 4);
+}
+static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
     const kgrl__gemv_seg *s = &sg->s[0];
-    if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
-        s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
-        return false;
-    // one wave of blocks, each taking tiles of 16 rows two at a time
-    int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
-    int blocks = (tiles + slots - 1) / slots;
-    if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
+    if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return false;
+    size_t bytes = 0;
+    for (int i = 0; i < sg->n; i++) {
+        if (sg->s[i].lb || sg->s[i].flags) return false;
+        bytes += (size_t)sg->s[i].OC * o->K * 2;
+    }
     void *args[] = {(void *)sg, (void *)o};
-    int k = o->N > KGRL__GEMV_WIDE_ROWS ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA;
-    kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
-    return true;
+    bool wide = o->N > KGRL__GEMV_WIDE_ROWS;
+    int sm = e->ctx->sm_count;
+    bool plain = sg->n == 1 && !o->swiglu && !o->norm_w;
+    if (plain && !o->resid && !s->bias && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
+        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
+        int blocks = (tiles + slots - 1) / slots;
+        if (blocks > KGRL__GEMV_MMA_BLOCKS * sm) blocks = KGRL__GEMV_MMA_BLOCKS * sm;
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+        return true;
+    }
+    if (bytes < KGRL__GEMV_MMA_BYTES) return false;
+    if (plain) {
+        int P = 1;
+        while (P < 32 && KGRL__GEMV_MMA_ROUND * P < o->K / 32) P *= 2;
+        o->S = P;
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_WIDE : KGRL__EK_GEMV_MMA_WIDE, (unsigned)((s->OC + 15) / 16), 1, 1,
+                      (unsigned)(32 * P), 0, args);
+        return true;
+    }
+    size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
+    if (sg->n == 2 && o->swiglu && o->norm_w && smem <= KGRL__GEMV_GLU_SMEM(e->ctx)) {
+        // as many tiles a slot everywhere (k): with the grid at 2 blocks an SM, the 1.5B gate/up's 1120
+        // tiles took 1056 slots one each and 64 a second, a tail of their own
+        int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * 2 * sm;
+        int k = (tiles + most - 1) / most, blocks = (tiles + slots * k - 1) / (slots * k);
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_GLU : KGRL__EK_GEMV_MMA_GLU, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_GLU_WARPS, smem, args);
+        return true;
+    }
+    return false;
 }
 static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, int most);
 // One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
@@ -12383,8 +12562,10 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 // one call): the 0.5B shape 12 rows 1.240 / 1.409 ms a step, 16 rows 1.439 / 1.651, LoRA 12 rows
 // 1.997 / 2.090, 16 rows 2.453 / 2.526; exp04 decode_split at 16 rows 1286 us on the GEMVs against
 // 1259 on cuBLAS (1490 / 1255 before). The default model's 12 rows with LoRA (exp03's rollouts)
-// 0.250 against 0.263 ms (one round). 1.5B not measured: its 16-row gate/up and down run as two
-// 8-row launches, which did not change.
+// 0.250 against 0.263 ms (one round). The 1.5B bench model's gate/up and down, past
+// KGRL__GEMV_MMA_BYTES, run on tensor cores at every N since the fifty-first session (kgrl__gemv_mma):
+// exp04 decode_split's step sums at 16 rows 2211 us against 4065 before and 2333 on cuBLAS, at 8 rows
+// 1656 against 2182 and 2246 (H100, one call; its figures at kgrl__gemv_mma).
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;

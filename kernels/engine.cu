@@ -306,8 +306,9 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // kgrl_k_gemv1 for N = 1 (fewer registers, a longer round), kgrl_k_gemv1_norm for N = 1 with norm_w
 // (more blocks an SM), and for 2..8 rows kgrl_k_gemv (x staged a block, or the norm's launches
 // unstaged), kgrl_k_gemv_loop (the norm's, past one wave), kgrl_k_gemv_copy (plain, units for one
-// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. A seventh,
-// kgrl_k_gemv_mma, takes the bf16 LM head at every N on tensor cores, with sums of its own. The
+// block an SM) and kgrl_k_gemv_stream (plain, the rest); the host (kgrl__gemv) picks. On tensor cores,
+// with sums of their own, at every N: kgrl_k_gemv_mma takes the bf16 LM head, and kgrl_k_gemv_mma_wide
+// and kgrl_k_gemv_mma_glu the bf16 launches past the host's KGRL__GEMV_MMA_BYTES (kgrl_gemv_mma_run). The
 // multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _copy, _mma; none of _stream:
 // the host takes such launches as two of 8 rows, kgrl__gemv_launch): the same code at MAXN 16, each
 // weight chunk a lane loads serving all the rows.
@@ -973,22 +974,88 @@ extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_COPY_WARPS, 1)
 kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_dtype<16, false, kgrl_gemv_copying>(sg, io);
 }
-// The LM head on tensor cores (the host, kgrl__gemv_mma: bf16, one plain segment of at least
-// KGRL__GEMV_MMA_ROWS rows, K a multiple of 32, at every N of 1..16, so that a row's bits still do not
-// depend on N). A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16
-// products, fp32 sums; columns N..7 zero; 9..16 rows: a second 8 columns, kgrl_k_gemv16_mma), and
-// KGRL_GEMV_MMA_PARTS warps share a tile, part p taking the p-th quarter of its steps of 32 k. Lane
-// 4 g + t of a part loads 16 bytes of rows r0 + g and r0 + g + 8 at k = 32 s + 8 t, and x row g's 16
-// bytes at the same k: the fragments' k index is a
-// permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte load and no
-// shuffle moves data. A step is two mmas into the part's accumulator, steps in order; the tile's first
-// warp adds the parts in part order. So a sum's order is fixed, and column n of an mma reads x row n
-// alone: a row's bits do not depend on N. They are the tensor cores' sums, not kgrl_gemv_run's fmaf
-// chain, so they differ from the other GEMV kernels' (within bf16 rounding: test_gemv).
+// A tile's two weight rows of this lane (pointers at the lane's first chunk): rows r0 + g and r0 + g +
+// 8 of W (r0 = 16 tile), or with GLU row r0 + g of gate (W) and of up (W2) (r0 = 8 tile); a row past
+// OC: the last row, loaded and not stored
+template <bool GLU>
+__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, const uint4* W2, int tile, int g,
+                                                   int OC, int nch) {
+    if (GLU) {
+        *ra = W + (u64)min(tile * 8 + g, OC - 1) * nch;
+        *rb = W2 + (u64)min(tile * 8 + g, OC - 1) * nch;
+    } else {
+        *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;
+        *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
+    }
+}
+// The 16-byte row stride of x staged for the fragments (kgrl_gemv_mma_stage): 4 past a multiple of 8,
+// so a quarter warp's loads (rows g, g + 1, chunks t = 0..3 each) fall on distinct banks
+__device__ __forceinline__ int kgrl_gemv_mma_xst(int nch) { return nch + (12 - nch % 8) % 8; }
+// x's N rows (bf16) normalized into shared memory as kgrl_k_rmsnorm_fwd stores them, w * bf16(x * r)
+// rounded to bf16, r = 1 / rms from the row's sum of squares: each chunk's in element order (sq, N
+// nch floats), a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's
+// threads take the N nch chunks together, so all rows cost one round trip a pass. Neither sum depends
+// on N. (A warp a row: the 1.5B gate/up at one row 26.4 us; all threads on a row at a time: 24.2, and
+// the 16-row step 2.93 ms; this form, with the tiles a slot balanced: 21.4 us, 2.55 ms; H100,
+// fifty-first session.)
+__device__ void kgrl_gemv_mma_stage(uint4* xs, float* sq, const kgrl_gemv_io& io, int xst) {
+    __shared__ float rr[KGRL_GEMV_MAX_ROWS];
+    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, nch = io.K / 8, items = io.N * nch;
+    const uint4 *x = (const uint4*)io.x, *gw = (const uint4*)io.norm_w;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < items; i += blockDim.x) {
+        float v[8], ss = 0.0f;
+        kgrl_unpack16<1>(x[i], v);
+#pragma unroll
+        for (int e = 0; e < 8; e++) ss = fmaf(v[e], v[e], ss);
+        sq[i] = ss;
+    }
+    __syncthreads();
+    for (int n = w; n < io.N; n += nw) {
+        float ss = 0.0f;
+        for (int c = lane; c < nch; c += 32) ss += sq[n * nch + c];
+        for (int off = 16; off > 0; off >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, off);   // every lane the same sum
+        if (lane == 0) rr[n] = kgrl_rmsnorm_rstd(ss, io.K, io.eps);
+    }
+    __syncthreads();
+#pragma unroll 4
+    for (int i = threadIdx.x; i < items; i += blockDim.x) {
+        int n = i / nch, c = i - n * nch;
+        float v[8], gv[8], r = rr[n];
+        kgrl_unpack16<1>(x[i], v);
+        kgrl_unpack16<1>(gw[c], gv);
+        unsigned int p[4];
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            p[j] = (unsigned int)kgrl_f2bf(kgrl_rmsnorm_value(v[2 * j], r, gv[2 * j], 1)) |
+                   ((unsigned int)kgrl_f2bf(kgrl_rmsnorm_value(v[2 * j + 1], r, gv[2 * j + 1], 1)) << 16);
+        xs[(u64)n * xst + c] = make_uint4(p[0], p[1], p[2], p[3]);
+    }
+    __syncthreads();
+}
+// The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N of 1..16 for the
+// launches they take, so that a row's bits still do not depend on N. A tile is 16 rows of W against
+// the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products, fp32 sums; columns N..7 zero;
+// 9..16 rows: a second 8 columns, COLS 2), and P warps share a tile, part p taking the p-th share of
+// its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of its two rows at k = 32 s + 8 t, and x row
+// g's 16 bytes at the same k: the fragments' k index is a permutation of those bytes' (A and B
+// permuted alike), so every load is a plain 16-byte load and no shuffle moves data. A step is two mmas
+// into the part's accumulator, steps in order; the tile's first warp adds the parts in part order. So
+// a sum's order is fixed, and column n of an mma reads x row n alone: a row's bits do not depend on N.
+// They are the tensor cores' sums, not kgrl_gemv_run's fmaf chain, so they differ from the other
+// GEMV kernels' (within bf16 rounding: test_gemv).
 // Each lane keeps KGRL_GEMV_MMA_ROUND steps (4 loads of 16 bytes) in flight and loads the next tile's
-// first round before the parts are added; a block's warps take tiles blockIdx.x * 2 + w / 4, + 2
-// gridDim.x, ... (one wave of blocks: 9496 tiles at Qwen2.5's vocabulary, ~9 a pair of warps).
-// H100, against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth
+// first round before the parts are added; a block's warps take tiles blockIdx.x * SLOTS + w / P, +
+// SLOTS gridDim.x, ... Three uses:
+//   - the LM head (PC = KGRL_GEMV_MMA_PARTS, blocks of KGRL_GEMV_MMA_WARPS, one wave looping over the
+//     tiles: 9496 at Qwen2.5's vocabulary, ~9 a pair of warps);
+//   - a plain launch past KGRL__GEMV_MMA_BYTES (the 1.5B down: PC 0, io.S parts, one tile a block), its
+//     bias and residual read before the wait;
+//   - GLU: gate/up of RMSNorm(x) past KGRL__GEMV_MMA_BYTES with the swiglu. A tile is 8 rows of gate (A
+//     rows 0..7) and the same 8 rows of up (8..15), so a lane holds both halves of h = silu(gate) * up
+//     for its columns; x is normalized into shared memory once a block (kgrl_gemv_mma_stage), where the
+//     other launches read x from global memory.
+// H100, LM head against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth
 // session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS
 // 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against
 // 6039 tok/s, 1.5B 3084 against 2938; the batch-1 step 0.6467 against 0.6448 ms a token (0.5B), 1.5705
@@ -998,6 +1065,7 @@ kgrl_k_gemv16_copy(const __grid_constant__ kgrl_gemv_segs sg, const __grid_const
 #define KGRL_GEMV_MMA_WARPS 8   // warps per block: the host's KGRL__GEMV_MMA_WARPS
 #define KGRL_GEMV_MMA_PARTS 4   // warps a tile: the host's KGRL__GEMV_MMA_PARTS
 #define KGRL_GEMV_MMA_ROUND 2   // steps of 32 k a lane keeps in flight
+#define KGRL_GEMV_GLU_WARPS 16  // warps per block of the GLU launches: the host's KGRL__GEMV_GLU_WARPS
 __device__ __forceinline__ void kgrl_mma_bf16(float* d, unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned b0, unsigned b1) {
 #if __CUDA_ARCH__ >= 800
     asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
@@ -1016,39 +1084,77 @@ __device__ __forceinline__ void kgrl_gemv_mma_load(uint4* wa, uint4* wb, const u
         wb[i] = __ldcs(rb + c);
     }
 }
-// the tile's rows r0 + g and r0 + g + 8 (a row past OC: the last row, loaded and not stored), from
-// W at the lane's first chunk
-__device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4** rb, const uint4* W, int tile, int g, int OC,
-                                                   int nch) {
-    *ra = W + (u64)min(tile * 16 + g, OC - 1) * nch;
-    *rb = W + (u64)min(tile * 16 + g + 8, OC - 1) * nch;
+// Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of
+// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias and the residual (early, read before the
+// wait); the LM head has neither
+template <bool GLU, bool EPI>
+__device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,
+                                                    int tile, int g, int n0) {
+    const kgrl_gemv_seg& seg = sg.s[0];
+    int OC = seg.OC;
+    if constexpr (GLU) {
+        int o = tile * 8 + g;
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            int n = n0 + j;
+            if (n >= io.N || o >= OC) continue;
+            float yg = d[j], yu = d[2 + j];
+            if (seg.bias) yg += kgrl_ld(seg.bias, o, 1);
+            if (sg.s[1].bias) yu += kgrl_ld(sg.s[1].bias, o, 1);
+            float gt = kgrl_round(yg, 1), up = kgrl_round(yu, 1);   // as kgrl_gemv_finish's swiglu
+            kgrl_st(seg.out, (u64)n * OC + o, kgrl_round(gt / (1.0f + expf(-gt)), 1) * up, 1);
+        }
+    } else {
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            int n = n0 + (k & 1), o = tile * 16 + g + (k >> 1) * 8;
+            if (n >= io.N || o >= OC) continue;
+            float y = d[k];
+            if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);
+            if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];
+            kgrl_st(seg.out, (u64)n * OC + o, y, 1);
+        }
+    }
 }
 // COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,
-// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1)
-template <int COLS>
+// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1).
+// PC: the parts a tile (0: io.S, one tile a block); WB: the most warps a block.
+template <int COLS, int WB, int PC, bool GLU>
 __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
-    const int U = KGRL_GEMV_MMA_ROUND, P = KGRL_GEMV_MMA_PARTS, SLOTS = KGRL_GEMV_MMA_WARPS / P;
-    __shared__ float4 parts[KGRL_GEMV_MMA_WARPS][COLS][32];
+    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1;
+    __shared__ float4 parts[WB][COLS][32];
+    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x, then (8 COLS, K / 8) floats
     const kgrl_gemv_seg& seg = sg.s[0];
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;
-    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + 15) / 16, stride = gridDim.x * SLOTS;
+    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + (GLU ? 7 : 15)) / (GLU ? 8 : 16), stride = gridDim.x * SLOTS;
     int per = (steps + P - 1) / P, sb = part * per, ns = min(steps, sb + per) - sb;   // this part's steps
     int base = blockIdx.x * SLOTS, tile = base + w / P;   // the block's first tile, this warp's
-    const uint4* W = (const uint4*)seg.W + t + 4 * sb;
+    const uint4 *W = (const uint4*)seg.W + t + 4 * sb, *W2 = GLU ? (const uint4*)sg.s[1].W + t + 4 * sb : W;
     const uint4 *ra, *rb;
-    kgrl_gemv_mma_rows(&ra, &rb, W, tile, g, OC, nch);
+    kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, tile, g, OC, nch);
     uint4 wa[U], wb[U];
     if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
+    float early[COLS][4];   // a plain launch's residual (written launches ago) for its one tile
+#pragma unroll
+    for (int c = 0; c < COLS; c++)
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;
+            early[c][k] = PC == 0 && !GLU && io.resid && n < io.N && o < OC && tile < tiles ? kgrl_ld(io.resid, (u64)n * OC + o, 1) : 0.0f;
+        }
     kgrl_dep_wait();   // x is the kernel before's
+    if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait
+    int xst = kgrl_gemv_mma_xst(nch);
+    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);
     const uint4* x[COLS];   // x row 8 c + g: column g of tile c
     bool xlive[COLS];
 #pragma unroll
     for (int c = 0; c < COLS; c++) {
-        x[c] = (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;
+        x[c] = GLU ? kgrl_mma_xs + (u64)(8 * c + g) * xst + t + 4 * sb : (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;
         xlive[c] = 8 * c + g < io.N;
     }
     for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)
-        float d[COLS][4];   // rows r0 + g, r0 + g + 8; columns 2 t, 2 t + 1 of each tile
+        float d[COLS][4];
 #pragma unroll
         for (int c = 0; c < COLS; c++) d[c][0] = d[c][1] = d[c][2] = d[c][3] = 0.0f;
         for (int s0 = 0; s0 < ns && tile < tiles; s0 += U) {
@@ -1065,7 +1171,7 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
             if (s0 + U < ns) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, s0 + U, ns);
         }
         int next = tile + stride;   // the next tile's first round, in flight during the part sums
-        kgrl_gemv_mma_rows(&ra, &rb, W, next, g, OC, nch);
+        kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, next, g, OC, nch);
         if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
 #pragma unroll
         for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);
@@ -1078,25 +1184,38 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
                     d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;
                 }
         __syncthreads();
-        int o = tile * 16 + g;
         if (part == 0 && tile < tiles)
 #pragma unroll
-            for (int c = 0; c < COLS; c++)
-#pragma unroll
-                for (int k = 0; k < 4; k++) {
-                    int n = 8 * c + 2 * t + (k & 1), ok = o + (k >> 1) * 8;
-                    if (n < io.N && ok < OC) kgrl_st(seg.out, (u64)n * OC + ok, d[c][k], 1);
-                }
+            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);
     }
-    kgrl_dep_launch();   // after the loop: right after the wait the step took 2-4 us longer (above)
+    if (PC > 0 && !GLU) kgrl_dep_launch();   // the LM head: after the loop; right after the wait the step took 2-4 us longer (above)
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)   // the host's KGRL__GEMV_MMA_BLOCKS
 kgrl_k_gemv_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    kgrl_gemv_mma_run<1>(sg, io);
+    kgrl_gemv_mma_run<1, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)
 kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
-    kgrl_gemv_mma_run<2>(sg, io);
+    kgrl_gemv_mma_run<2, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);
+}
+// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block
+extern "C" __global__ void __launch_bounds__(1024, 1)
+kgrl_k_gemv_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<1, 32, 0, false>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(1024, 1)
+kgrl_k_gemv16_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<2, 32, 0, false>(sg, io);
+}
+// gate/up of the norm with the swiglu past KGRL__GEMV_MMA_BYTES: KGRL_GEMV_MMA_PARTS parts a tile, blocks
+// of KGRL_GEMV_GLU_WARPS looping over the tiles
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)
+kgrl_k_gemv_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<1, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)
+kgrl_k_gemv16_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<2, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

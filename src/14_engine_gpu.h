@@ -52,7 +52,7 @@ enum {
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
-    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_COUNT
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -281,7 +281,7 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
-    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma"};
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma", "kgrl_k_gemv_mma_wide", "kgrl_k_gemv16_mma_wide", "kgrl_k_gemv_mma_glu", "kgrl_k_gemv16_mma_glu"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -306,6 +306,7 @@ char *kgrl_engine_source(void) {
 // kgrl_k_gemv_copy's x in shared memory: what a block may hold beside its static shared memory (3 KiB,
 // kgrl_k_gemv16_copy's 6 KiB: ptxas -v, sm_90)
 #define KGRL__GEMV_COPY_BYTES(ctx) ((ctx)->smem_optin_bytes - 8192)
+#define KGRL__GEMV_GLU_SMEM(ctx) ((ctx)->smem_optin_bytes - 24576)   // kgrl__gemv_mma's GLU x: 16 KiB of parts static
 kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     KGRL_CHECK(ctx && ctx->has_gpu, "kgrl_engine_create needs a GPU: %s", ctx ? ctx->no_gpu_reason : "no ctx");
     kgrl_engine *e = (kgrl_engine *)kgrl_calloc(1, sizeof *e);
@@ -327,14 +328,16 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
                "for the decode attention's %d (and its static 4 KiB)", ctx->smem_optin_bytes, KGRL__ATT_DEC_SMEM);
     KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[KGRL__EK_ATT_DEC], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                     KGRL__ATT_DEC_SMEM, ctx->device));
-    // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory
+    // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory (the GLU
+    // tensor-core launches' normalized x beside 16 KiB)
     // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
-    const int gemv_k[6] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
-                           KGRL__EK_GEMV16_COPY};
+    const int gemv_k[8] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
+                           KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU};
     // (the 16-row ones up to the copy kernel's most: their chunk-major x's pads, kgrl__gemv_cm_bytes)
-    const int gemv_smem[6] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
-                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx)};
-    for (int i = 0; i < 6; i++)
+    const int gemv_smem[8] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
+                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx),
+                              (int)KGRL__GEMV_GLU_SMEM(ctx)};
+    for (int i = 0; i < 8; i++)
         KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                         gemv_smem[i], ctx->device));
     e->pdl = ctx->cc_major >= 9;
@@ -562,22 +565,79 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
     }
     return units;
 }
-// The LM head (bf16, one plain segment of at least KGRL__GEMV_MMA_ROWS rows, K a multiple of 32) on
-// kgrl_k_gemv_mma, at every N, so that a row's bits do not depend on N; false where it does not apply.
-// Its sums are the tensor cores', so its bits differ from the other GEMVs' (kernels/engine.cu).
-static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
+// The bf16 decode launches on tensor cores (kgrl_gemv_mma_run; K a multiple of 32), at every N, so that a
+// row's bits do not depend on N; false where the CUDA-core kernels take the launch. Their sums are the
+// tensor cores', so their bits differ from the other GEMVs' (kernels/engine.cu). Three uses:
+//   - the LM head: one plain segment of at least KGRL__GEMV_MMA_ROWS rows, one wave of blocks taking
+//     tiles of 16 rows two at a time;
+//   - a plain one-segment launch (a residual allowed) whose weights are at least KGRL__GEMV_MMA_BYTES:
+//     one tile a block, its steps of 32 k in P parts, P the power of two that leaves a part at most a
+//     round (KGRL__GEMV_MMA_ROUND steps), at most 32;
+//   - gate/up of the norm with the swiglu, weights at least KGRL__GEMV_MMA_BYTES, x's normalized rows in
+//     the block's shared memory: blocks of KGRL__GEMV_GLU_WARPS, one wave looping over the tiles.
+// Not with LoRA, a rope or a cache segment (the CUDA-core epilogues), nor below sm_80.
+// Why a size: on tensor cores the 9..16-row launches stop being bound by the products' instructions,
+// but a small launch at one row is slower there. H100, against the CUDA-core kernels in the same calls
+// (fifty-first session; exp04 decode_split nodes in us, steps from exp04 and tools/decode_sweep):
+//   - the 0.5B o (1.6 MB) and down (8.7 MB) as wide plain launches: at one row o 3.2-3.9 against 2.3,
+//     down 6.1-8.3 against 4.2, the batch-1 step 0.72-0.78 against 0.65 ms a token. So the 0.5B
+//     launches (issue 6's batch-1 roofline target) stay on CUDA cores;
+//   - the 1.5B bench model, main (8cf95e6) / down on tensor cores / down and gate/up on tensor cores,
+//     one call: down (27.5 MB) at one row 11.9 / 11.9 / 11.8 us, 8 rows 16.4 / 12.2 / 12.1 (cuBLAS
+//     13.5), 16 rows 33.5 / 15.3 / 15.3 (cuBLAS 13.7); gate/up (55 MB) at one row 19.3 / 19.2 / 21.4,
+//     8 rows 37.8 / 37.3 / 23.6 (cuBLAS 26.5), 16 rows 77.5 / 74.5 / 29.4 (cuBLAS 26.6); the
+//     decode_split step sums at 16 rows 4065 / 3460 / 2211 (cuBLAS 2333), at 8 rows 2182 / 2043 / 1656
+//     (cuBLAS 2246); the batch-1 step 1.537 / 1.495 / 1.574 ms a token (66.4 / 68.3 / 64.9% of the
+//     roofline); batch 8 2930 / 2919 / 3073 tok/s; tools/decode_sweep at 16 rows 4.13 (down only) /
+//     2.55 ms a step (main: 4.49 in an earlier call). So gate/up on tensor cores costs the 1.5B batch 1
+//     ~2% and takes 9..16 rows from ~3x cuBLAS's gate/up to ~1.1x.
+#define KGRL__GEMV_MMA_BYTES ((size_t)24 << 20)
+#define KGRL__GEMV_MMA_ROUND 2    // KGRL_GEMV_MMA_ROUND
+#define KGRL__GEMV_GLU_WARPS 16   // KGRL_GEMV_GLU_WARPS; 2 blocks an SM (kgrl_k_gemv_mma_glu's launch bounds)
+// the GLU launch's shared x: 8 COLS rows of kgrl_gemv_mma_xst 16-byte chunks, then a float a chunk
+// (kgrl_gemv_mma_stage's sums of squares)
+static size_t kgrl__gemv_glu_smem(int N, int K) {
+    int nch = K / 8, xst = nch + (12 - nch % 8) % 8;
+    return (size_t)(N > KGRL__GEMV_WIDE_ROWS ? 16 : 8) * ((size_t)xst * 16 + (size_t)nch * 4);
+}
+static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
     const kgrl__gemv_seg *s = &sg->s[0];
-    if (!o->bf || sg->n != 1 || o->swiglu || o->norm_w || o->resid || s->bias || s->lb || s->flags || o->K % 32 ||
-        s->OC < KGRL__GEMV_MMA_ROWS || e->ctx->cc_major < 8)
-        return false;
-    // one wave of blocks, each taking tiles of 16 rows two at a time
-    int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
-    int blocks = (tiles + slots - 1) / slots;
-    if (blocks > KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count) blocks = KGRL__GEMV_MMA_BLOCKS * e->ctx->sm_count;
+    if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return false;
+    size_t bytes = 0;
+    for (int i = 0; i < sg->n; i++) {
+        if (sg->s[i].lb || sg->s[i].flags) return false;
+        bytes += (size_t)sg->s[i].OC * o->K * 2;
+    }
     void *args[] = {(void *)sg, (void *)o};
-    int k = o->N > KGRL__GEMV_WIDE_ROWS ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA;
-    kgrl__ek_smem(e, k, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
-    return true;
+    bool wide = o->N > KGRL__GEMV_WIDE_ROWS;
+    int sm = e->ctx->sm_count;
+    bool plain = sg->n == 1 && !o->swiglu && !o->norm_w;
+    if (plain && !o->resid && !s->bias && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
+        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
+        int blocks = (tiles + slots - 1) / slots;
+        if (blocks > KGRL__GEMV_MMA_BLOCKS * sm) blocks = KGRL__GEMV_MMA_BLOCKS * sm;
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+        return true;
+    }
+    if (bytes < KGRL__GEMV_MMA_BYTES) return false;
+    if (plain) {
+        int P = 1;
+        while (P < 32 && KGRL__GEMV_MMA_ROUND * P < o->K / 32) P *= 2;
+        o->S = P;
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_WIDE : KGRL__EK_GEMV_MMA_WIDE, (unsigned)((s->OC + 15) / 16), 1, 1,
+                      (unsigned)(32 * P), 0, args);
+        return true;
+    }
+    size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
+    if (sg->n == 2 && o->swiglu && o->norm_w && smem <= KGRL__GEMV_GLU_SMEM(e->ctx)) {
+        // as many tiles a slot everywhere (k): with the grid at 2 blocks an SM, the 1.5B gate/up's 1120
+        // tiles took 1056 slots one each and 64 a second, a tail of their own
+        int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * 2 * sm;
+        int k = (tiles + most - 1) / most, blocks = (tiles + slots * k - 1) / (slots * k);
+        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_GLU : KGRL__EK_GEMV_MMA_GLU, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_GLU_WARPS, smem, args);
+        return true;
+    }
+    return false;
 }
 static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, int most);
 // One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
@@ -1476,8 +1536,10 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 // one call): the 0.5B shape 12 rows 1.240 / 1.409 ms a step, 16 rows 1.439 / 1.651, LoRA 12 rows
 // 1.997 / 2.090, 16 rows 2.453 / 2.526; exp04 decode_split at 16 rows 1286 us on the GEMVs against
 // 1259 on cuBLAS (1490 / 1255 before). The default model's 12 rows with LoRA (exp03's rollouts)
-// 0.250 against 0.263 ms (one round). 1.5B not measured: its 16-row gate/up and down run as two
-// 8-row launches, which did not change.
+// 0.250 against 0.263 ms (one round). The 1.5B bench model's gate/up and down, past
+// KGRL__GEMV_MMA_BYTES, run on tensor cores at every N since the fifty-first session (kgrl__gemv_mma):
+// exp04 decode_split's step sums at 16 rows 2211 us against 4065 before and 2333 on cuBLAS, at 8 rows
+// 1656 against 2182 and 2246 (H100, one call; its figures at kgrl__gemv_mma).
 #define KGRL__DECODE_GEMV_ROWS 16
 static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
     return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;

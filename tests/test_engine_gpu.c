@@ -745,18 +745,26 @@ static float *gemv_want(const gemv_seg *g, int s, bool swiglu, const float *x, i
 // land on the other neighbour (one bf16 ulp of y, on a few values), the second adds at most 2^-9 of
 // the output, both inside 2^-8 norm-wise.
 // nw != NULL (dnw its device copy): the launch reads the RMSNorm of x, and the CPU loop reads x
-// normalized in double, not rounded (the kernel does not round it either).
+// normalized in double, not rounded (the CUDA-core kernels do not round it either). The bf16 swiglu
+// launch past KGRL__GEMV_MMA_BYTES (tensor cores, kgrl_k_gemv_mma_glu) takes x as kgrl_k_rmsnorm_fwd
+// stores it, w * bf16(x r) rounded to bf16, so the CPU loop rounds it the same way there (with its
+// double r: a rounding may land on the other neighbour where the kernel's fp32 r differs, one bf16
+// ulp of that value, rare and averaged in the sums). Left unrounded there, the loop's error was
+// 0.0080-0.0086 against the 2 x 2^-8 (H100, fifty-first session).
 static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x, const void *dx, const float *nw,
                        const void *dnw, int K, int R, bool bf16, const char *what) {
     const char *tag = bf16 ? "bf16" : "fp32";
     float *xn = NULL;
+    bool xn_stored = bf16 && swiglu && nw && !g[0].lb && !g[1].lb && (size_t)2 * g[0].OC * K * 2 >= KGRL__GEMV_MMA_BYTES;
     if (nw) {
         xn = (float *)kgrl_malloc(sizeof(float) * GEMV_X_ROWS * (size_t)K);
         for (int n = 0; n < GEMV_X_ROWS; n++) {
             double ss = 0.0;
             for (int k = 0; k < K; k++) ss += (double)x[(size_t)n * K + k] * x[(size_t)n * K + k];
             double r = 1.0 / sqrt(ss / K + GEMV_EPS);
-            for (int k = 0; k < K; k++) xn[(size_t)n * K + k] = (float)(x[(size_t)n * K + k] * r * nw[k]);
+            for (int k = 0; k < K; k++)
+                xn[(size_t)n * K + k] = xn_stored ? bf16_round(nw[k] * bf16_round((float)(x[(size_t)n * K + k] * r)))
+                                                  : (float)(x[(size_t)n * K + k] * r * nw[k]);
         }
         x = xn;
     }
@@ -865,6 +873,24 @@ static void test_gemv(bool bf16) {
             gemv_seg_init(&g[1], 2500, K, R, false, false, 103, bf16);
             gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm past a wave");
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+        }
+        // launches past KGRL__GEMV_MMA_BYTES (bf16: on tensor cores, kgrl__gemv_mma): gate/up of the norm
+        // with the swiglu (kgrl_k_gemv_mma_glu, the 1.5B gate/up's shape: K 1536) and a residual segment
+        // with a bias (kgrl_k_gemv_mma_wide, the 1.5B down's: K past 4096), each last tile partial
+        if (K == 1536) {
+            int OCg = (int)(KGRL__GEMV_MMA_BYTES / (2 * 2 * (size_t)K)) + 5;   // 8-row tiles: 5 rows in the last
+            gemv_seg_init(&g[0], OCg, K, R, false, false, 105, bf16);
+            gemv_seg_init(&g[1], OCg, K, R, false, false, 107, bf16);
+            gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm past the tensor cores' size");
+            for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
+        }
+        if (K == 4864) {
+            int OCw = (int)(KGRL__GEMV_MMA_BYTES / (2 * (size_t)K)) + 9;   // 16-row tiles: 9 rows in the last
+            gemv_seg_init(&g[0], OCw, K, R, true, false, 109, bf16);
+            g[0].res = rnd_stored((size_t)GEMV_X_ROWS * OCw, 111, 1.0f, bf16);
+            g[0].dres = up(g[0].res, (size_t)GEMV_X_ROWS * OCw, bf16);
+            gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual past the tensor cores' size");
+            gemv_seg_free(&g[0]);
         }
         // the LM head at the models' K: a plain segment of a vocabulary's rows, its last tile of 16
         // rows partial (bf16: kgrl_k_gemv_mma; fp32: kgrl_k_gemv_stream)
