@@ -875,11 +875,12 @@ static void test_gemv(bool bf16) {
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
         }
         // launches past KGRL__GEMV_MMA_BYTES (bf16: on tensor cores, kgrl__gemv_mma): gate/up of the norm
-        // with the swiglu (kgrl_k_gemv_mma_glu, the 1.5B gate/up's shape: K 1536) and a residual segment
-        // with a bias (kgrl_k_gemv_mma_wide, the 1.5B down's: K past 4096), each last tile partial
+        // with the swiglu (kgrl_k_gemv_mma_glu, the 1.5B gate/up's shape: K 1536; a bias on gate, as the
+        // swiglu cases above) and a residual segment with a bias (kgrl_k_gemv_mma_wide, the 1.5B down's: K
+        // past 4096), each last tile partial
         if (K == 1536) {
             int OCg = (int)(KGRL__GEMV_MMA_BYTES / (2 * 2 * (size_t)K)) + 5;   // 8-row tiles: 5 rows in the last
-            gemv_seg_init(&g[0], OCg, K, R, false, false, 105, bf16);
+            gemv_seg_init(&g[0], OCg, K, R, true, false, 105, bf16);
             gemv_seg_init(&g[1], OCg, K, R, false, false, 107, bf16);
             gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm past the tensor cores' size");
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
