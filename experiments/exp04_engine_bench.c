@@ -217,7 +217,9 @@
 //     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
 //     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
 //     _cublas, us_rope_qkv, us_attention_split_kv (P slots, one launch), us_add_rmsnorm,
-//     us_sample_greedy; us_step_sum_gemv, us_step_sum_cublas: a step as the sum of its nodes
+//     us_sample_greedy; us_step_sum_gemv, us_step_sum_cublas: a step as the sum of its nodes; the four
+//     projections' nodes again with a rank-16 LoRA on every module (us_<node>_lora) and the step sums
+//     with them (us_step_sum_gemv_lora, us_step_sum_cublas_lora)
 //   section memory: weights_mib, plan_planned_mib, plan_measured_mib, peak_used_mib
 // Ratios: `python3 tests/oracles/engine_comparator.py --ratios results/exp04_engine_bench.csv` joins
 // both CSVs and writes results/exp04_engine_ratios.csv (model,section,batch,metric,kgrl,torch,ratio).
@@ -355,18 +357,26 @@ static void bench_roofline(kgrl_engine *e, kgrl_gpu_model *gm, int P, int NEW, d
 // matrices of all L layers can still partly sit in the 50 MB L2, which a real step, streaming ~1 GB
 // between two uses, does not allow: their times are a lower bound). Attention reads the KV cache of a
 // P-token prefill (the query at slot P - 1: P slots, as decode at the start of --new).
+// The first eight ops again with LoRA (rank 16, q/k/v/o/gate/up/down, as the train section's adapter):
+// a GEMV node is then its A launch and the main launch, a cuBLAS node its projections with their LoRA
+// GEMMs. GRPO's rollouts decode with the adapter.
 enum { DS_QKV_GEMV, DS_QKV_CUBLAS, DS_O_GEMV, DS_O_CUBLAS, DS_GATE_UP_GEMV, DS_GATE_UP_CUBLAS, DS_DOWN_GEMV,
-       DS_DOWN_CUBLAS, DS_HEAD_GEMV, DS_HEAD_CUBLAS, DS_ROPE_QKV, DS_ATTENTION, DS_ADD_RMSNORM, DS_SAMPLE, DS_COUNT };
+       DS_DOWN_CUBLAS, DS_HEAD_GEMV, DS_HEAD_CUBLAS, DS_ROPE_QKV, DS_ATTENTION, DS_ADD_RMSNORM, DS_SAMPLE, DS_PLAIN_COUNT,
+       DS_LORA = DS_PLAIN_COUNT, DS_COUNT = DS_LORA + DS_HEAD_GEMV };
 static const char *const ds_names[DS_COUNT] = {
     "qkv_gemv", "qkv_cublas", "o_gemv", "o_cublas", "gate_up_swiglu_gemv", "gate_up_swiglu_cublas", "down_gemv",
-    "down_cublas", "lm_head_gemv", "lm_head_cublas", "rope_qkv", "attention_split_kv", "add_rmsnorm", "sample_greedy"};
+    "down_cublas", "lm_head_gemv", "lm_head_cublas", "rope_qkv", "attention_split_kv", "add_rmsnorm", "sample_greedy",
+    "qkv_gemv_lora", "qkv_cublas_lora", "o_gemv_lora", "o_cublas_lora", "gate_up_swiglu_gemv_lora",
+    "gate_up_swiglu_cublas_lora", "down_gemv_lora", "down_cublas_lora"};
 
-typedef struct ds_state { kgrl_engine *e; kgrl_gpu_model *gm; kgrl_gpu_acts *a; kgrl__gsampler g; int t0, B; } ds_state;
+typedef struct ds_state { kgrl_engine *e; kgrl_gpu_model *gm; kgrl_gpu_lora *gl; kgrl_gpu_acts *a; kgrl__gsampler g; int t0, B; } ds_state;
 
 // One node of op on layer l's weights (the GEMV ops abort if the GEMV does not apply: no silent cuBLAS)
 static void ds_op(ds_state *d, int op, int l) {
     kgrl_engine *e = d->e;
     kgrl_gpu_model *gm = d->gm;
+    kgrl_gpu_lora *gl = op >= DS_LORA ? d->gl : NULL;
+    if (op >= DS_LORA) op -= DS_LORA;
     kgrl_gpu_acts *a = d->a;
     const kgrl_model_config *c = &gm->cfg;
     int C = c->hidden_size, V = c->vocab_size, NH = c->n_heads, KVH = c->n_kv_heads, HS = c->head_dim, Tk = a->T, B = d->B;
@@ -375,14 +385,14 @@ static void ds_op(ds_state *d, int op, int l) {
     kgrl__gemv_io head_io = kgrl__gemv_plain(a->lnf, B, C, true);
     bool ok = true;
     switch (op) {
-    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, NULL, a, l, B, d->t0, NULL, a->res); break;
-    case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, NULL, a, qkv_out, a->ln1, l, kgrl__qkv_proj, 3, false, B, false); break;
-    case DS_O_GEMV: ok = kgrl__fused_o(e, gm, NULL, a, l, B, a->res); break;
-    case DS_O_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->mid, a->atty, l, &kgrl__o_proj, 1, false, B, false); break;
-    case DS_GATE_UP_GEMV: ok = kgrl__fused_gate_up(e, gm, NULL, a, l, B); break;
-    case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, NULL, a, mlp_out, a->ln2, l, kgrl__mlp_proj, 2, true, B, false); break;
-    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, NULL, a, l, B, a->scratch); break;
-    case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, NULL, a, &a->scratch, a->hact, l, &kgrl__down_proj, 1, false, B, false); break;
+    case DS_QKV_GEMV: ok = kgrl__fused_qkv(e, gm, gl, a, l, B, d->t0, NULL, a->res); break;
+    case DS_QKV_CUBLAS: kgrl__proj_group(e, gm, gl, a, qkv_out, a->ln1, l, kgrl__qkv_proj, 3, false, B, false); break;
+    case DS_O_GEMV: ok = kgrl__fused_o(e, gm, gl, a, l, B, a->res); break;
+    case DS_O_CUBLAS: kgrl__proj_group(e, gm, gl, a, &a->mid, a->atty, l, &kgrl__o_proj, 1, false, B, false); break;
+    case DS_GATE_UP_GEMV: ok = kgrl__fused_gate_up(e, gm, gl, a, l, B); break;
+    case DS_GATE_UP_CUBLAS: kgrl__proj_group(e, gm, gl, a, mlp_out, a->ln2, l, kgrl__mlp_proj, 2, true, B, false); break;
+    case DS_DOWN_GEMV: ok = kgrl__fused_down(e, gm, gl, a, l, B, a->scratch); break;
+    case DS_DOWN_CUBLAS: kgrl__proj_group(e, gm, gl, a, &a->scratch, a->hact, l, &kgrl__down_proj, 1, false, B, false); break;
     case DS_HEAD_GEMV: ok = kgrl__gemv_forward(e, a->logits, &head_io, head, NULL, V); break;
     case DS_HEAD_CUBLAS: kgrl_gpu_matmul_forward(e, a->logits, a->lnf, head, NULL, B, C, V, true); break;
     case DS_ROPE_QKV:
@@ -427,6 +437,7 @@ static double ds_time_us(ds_state *d, int op, int reps) {
 
 // Bytes a node of op must read from memory: its weights (bf16), or the KV cache of P slots of B rows; 0 for the rest
 static double ds_bytes(const kgrl_model_config *c, int op, int B, int P) {
+    if (op >= DS_LORA) op -= DS_LORA;   // the adapter's bytes left out (rank 16: ~1% of a module's)
     double C = c->hidden_size, QD = (double)c->n_heads * c->head_dim, KD = (double)c->n_kv_heads * c->head_dim;
     double F = c->ffn_size, V = c->vocab_size;
     switch (op) {
@@ -440,14 +451,14 @@ static double ds_bytes(const kgrl_model_config *c, int op, int B, int P) {
     }
 }
 
-static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, row_sink *s) {
+static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, kgrl_gpu_lora *gl, int B, int P, row_sink *s) {
     const kgrl_model_config *c = &gm->cfg;
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
     d.max_batch = B; d.max_tokens = P; d.last_logits = true;
     ds_state st;
     memset(&st, 0, sizeof st);
-    st.e = e; st.gm = gm; st.a = kgrl_gpu_acts_create(e, gm, NULL, &d); st.t0 = P - 1; st.B = B;
+    st.e = e; st.gm = gm; st.gl = gl; st.a = kgrl_gpu_acts_create(e, gm, gl, &d); st.t0 = P - 1; st.B = B;
     int *prompt = (int *)kgrl_malloc(sizeof(int) * (size_t)B * P);
     for (int i = 0; i < B * P; i++) prompt[i] = (i * 7919 + 13) % c->vocab_size;
     kgrl_gpu_model_forward(e, gm, NULL, st.a, prompt, NULL, NULL, B, P);   // KV cache, kmask, logits for the sampler
@@ -475,9 +486,16 @@ static void bench_decode_split(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P,
                us[DS_ADD_RMSNORM] + us[DS_HEAD_GEMV] + us[DS_SAMPLE];   // the fused step's head is a GEMV
     double shared = us[DS_ROPE_QKV] + us[DS_ATTENTION] + 2 * us[DS_ADD_RMSNORM];
     double b = c->n_layers * (us[DS_QKV_CUBLAS] + us[DS_O_CUBLAS] + us[DS_GATE_UP_CUBLAS] + us[DS_DOWN_CUBLAS] + shared) + us[DS_HEAD_CUBLAS] + us[DS_SAMPLE];
-    printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us\n", g, b);
+    double *u = us + DS_LORA;   // the same sums with LoRA's nodes
+    double gl_sum = g + c->n_layers * (u[DS_QKV_GEMV] + u[DS_O_GEMV] + u[DS_GATE_UP_GEMV] + u[DS_DOWN_GEMV] -
+                                       us[DS_QKV_GEMV] - us[DS_O_GEMV] - us[DS_GATE_UP_GEMV] - us[DS_DOWN_GEMV]);
+    double bl_sum = b + c->n_layers * (u[DS_QKV_CUBLAS] + u[DS_O_CUBLAS] + u[DS_GATE_UP_CUBLAS] + u[DS_DOWN_CUBLAS] -
+                                       us[DS_QKV_CUBLAS] - us[DS_O_CUBLAS] - us[DS_GATE_UP_CUBLAS] - us[DS_DOWN_CUBLAS]);
+    printf("  step as the sum of its nodes: GEMV path %.0f us, cuBLAS path %.0f us; with LoRA %.0f and %.0f us\n", g, b, gl_sum, bl_sum);
     csv_row(s, "decode_split", B, "us_step_sum_gemv", g);
     csv_row(s, "decode_split", B, "us_step_sum_cublas", b);
+    csv_row(s, "decode_split", B, "us_step_sum_gemv_lora", gl_sum);
+    csv_row(s, "decode_split", B, "us_step_sum_cublas_lora", bl_sum);
     kgrl__gsampler_free(&st.g);
     kgrl_free(prompt);
     kgrl_gpu_acts_free(st.a);
@@ -643,9 +661,18 @@ int main(int argc, char **argv) {
         bench_decode(e, gm, 8, P, NEW, &s, &peak);   // the largest batch on the decode GEMVs (a GRPO group of 8)
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
-        bench_decode_split(e, gm, 1, P, &s);
-        bench_decode_split(e, gm, 8, P, &s);
-        bench_decode_split(e, gm, 16, P, &s);   // the most rows on the decode GEMVs (KGRL__DECODE_GEMV_ROWS)
+        {
+            kgrl_lora_desc ld;   // the train section's adapter, for the LoRA nodes
+            memset(&ld, 0, sizeof ld);
+            ld.rank = 16; ld.alpha = 32; ld.seed = (uint64_t)seed;
+            kgrl_lora *lora = kgrl_lora_create(&m->cfg, &ld);
+            kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);
+            bench_decode_split(e, gm, gl, 1, P, &s);
+            bench_decode_split(e, gm, gl, 8, P, &s);
+            bench_decode_split(e, gm, gl, 16, P, &s);   // the most rows on the decode GEMVs (KGRL__DECODE_GEMV_ROWS)
+            kgrl_gpu_lora_free(gl);
+            kgrl_lora_free(lora);
+        }
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, false, &s, &peak);
         bench_train(e, gm, &m->cfg, one ? 2 : train_B[mi], train_T, steps, (uint64_t)seed, true, &s, &peak);
         row(&s, "memory", 0, "peak_used_mib", peak - base);
