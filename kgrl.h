@@ -2595,7 +2595,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// launches back has finished: the decode GEMV and attention read weights and such older data (biases,\n"
 "// the residual, the cache slot, the KV cache of earlier steps) before their wait.\n"
 "// Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.\n"
-"// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run) follows its own LoRA A launch,\n"
+"// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run, kgrl_gemv_mma_run) follows its own LoRA A launch,\n"
 "// which writes only the xa that this launch's epilogue reads. It reads its x (from two launches back)\n"
 "// without waiting, triggers at once, and waits just before its epilogue, so the A launch runs beside\n"
 "// its dot products. The kernel after it may then start before that A launch has finished; it reads\n"
@@ -3598,11 +3598,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "//   - the LM head (PC = KGRL_GEMV_MMA_PARTS, blocks of KGRL_GEMV_MMA_WARPS, one wave looping over the\n"
 "//     tiles: 9496 at Qwen2.5's vocabulary, ~9 a pair of warps);\n"
 "//   - a plain launch past KGRL__GEMV_MMA_BYTES (the 1.5B down: PC 0, io.S parts, one tile a block), its\n"
-"//     bias and residual read before the wait;\n"
+"//     bias and residual read before the wait, a LoRA term added to the sums before the rounding;\n"
 "//   - GLU: gate/up of RMSNorm(x) past KGRL__GEMV_MMA_BYTES with the swiglu. A tile is 8 rows of gate (A\n"
 "//     rows 0..7) and the same 8 rows of up (8..15), so a lane holds both halves of h = silu(gate) * up\n"
 "//     for its columns; x is normalized into shared memory once a block (kgrl_gemv_mma_stage), where the\n"
-"//     other launches read x from global memory.\n"
+"//     other launches read x from global memory; gate's and up's LoRA terms added as in the plain launch.\n"
+"// With LoRA (io.xa_late) the launch follows its A launch and waits for it only before the stores.\n"
 "// H100, LM head against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth\n"
 "// session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS\n"
 "// 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against\n"
@@ -3632,9 +3633,17 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        wb[i] = __ldcs(rb + c);\n"
 "    }\n"
 "}\n"
+"// y + scale * xa[n, :] . lb[o, :], the LoRA term of output o of x row n, r in order (one lane an\n"
+"// output: no sum of lanes, so its bits do not depend on N either)\n"
+"__device__ __forceinline__ float kgrl_gemv_mma_lora(float y, const kgrl_gemv_seg& g, const kgrl_gemv_io& io, int n, int o) {\n"
+"    if (!g.lb) return y;\n"
+"    float l = 0.0f;\n"
+"    for (int r = 0; r < io.R; r++) l = fmaf(kgrl_ld(g.xa, (u64)n * io.R + r, 1), kgrl_ld(g.lb, (u64)o * io.R + r, 1), l);\n"
+"    return fmaf(io.scale, l, y);\n"
+"}\n"
 "// Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of\n"
-"// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias and the residual (early, read before the\n"
-"// wait); the LM head has neither\n"
+"// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias, the LoRA term and the residual (early,\n"
+"// read before the wait), each as kgrl_gemv_finish adds them; the LM head has none\n"
 "template <bool GLU, bool EPI>\n"
 "__device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,\n"
 "                                                    int tile, int g, int n0) {\n"
@@ -3649,6 +3658,8 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            float yg = d[j], yu = d[2 + j];\n"
 "            if (seg.bias) yg += kgrl_ld(seg.bias, o, 1);\n"
 "            if (sg.s[1].bias) yu += kgrl_ld(sg.s[1].bias, o, 1);\n"
+"            yg = kgrl_gemv_mma_lora(yg, seg, io, n, o);\n"
+"            yu = kgrl_gemv_mma_lora(yu, sg.s[1], io, n, o);\n"
 "            float gt = kgrl_round(yg, 1), up = kgrl_round(yu, 1);   // as kgrl_gemv_finish's swiglu\n"
 "            kgrl_st(seg.out, (u64)n * OC + o, kgrl_round(gt / (1.0f + expf(-gt)), 1) * up, 1);\n"
 "        }\n"
@@ -3659,6 +3670,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            if (n >= io.N || o >= OC) continue;\n"
 "            float y = d[k];\n"
 "            if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);\n"
+"            if (EPI) y = kgrl_gemv_mma_lora(y, seg, io, n, o);\n"
 "            if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];\n"
 "            kgrl_st(seg.out, (u64)n * OC + o, y, 1);\n"
 "        }\n"
@@ -3690,7 +3702,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;\n"
 "            early[c][k] = PC == 0 && !GLU && io.resid && n < io.N && o < OC && tile < tiles ? kgrl_ld(io.resid, (u64)n * OC + o, 1) : 0.0f;\n"
 "        }\n"
-"    kgrl_dep_wait();   // x is the kernel before's\n"
+"    if (!io.xa_late) kgrl_dep_wait();   // x is the kernel before's (xa_late: older; the wait is before the stores)\n"
 "    if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait\n"
 "    int xst = kgrl_gemv_mma_xst(nch);\n"
 "    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);\n"
@@ -3732,6 +3744,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;\n"
 "                }\n"
 "        __syncthreads();\n"
+"        if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the stores\n"
 "        if (part == 0 && tile < tiles)\n"
 "#pragma unroll\n"
 "            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);\n"
@@ -11601,7 +11614,13 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
 //     round (KGRL__GEMV_MMA_ROUND steps), at most 32;
 //   - gate/up of the norm with the swiglu, weights at least KGRL__GEMV_MMA_BYTES, x's normalized rows in
 //     the block's shared memory: blocks of KGRL__GEMV_GLU_WARPS, one wave looping over the tiles.
-// Not with LoRA, a rope or a cache segment (the CUDA-core epilogues), nor below sm_80.
+// The last two add a LoRA term (xa from the launch's A launch, waited for before the stores). Not with
+// a rope or a cache segment (the CUDA-core epilogues), nor below sm_80. With LoRA on the 1.5B bench
+// model (rank 16, 7 modules; H100, against 2dd57b5, where LoRA kept these launches on CUDA cores, in one
+// call, fifty-second session): exp04 decode_split's step sums at 16 rows 3209 us against 5501 (cuBLAS
+// with LoRA 3644), at 8 rows 2164 against 2993 (cuBLAS 3587), at one row 1687 against 1650 (gate/up
+// 24.6 against 23.6 us); tools/decode_sweep at 16 rows 3.62 against 5.99 ms a step, 8 rows 2.45
+// against 3.31, one row 1.892 against 1.875.
 // Why a size: on tensor cores the 9..16-row launches stop being bound by the products' instructions,
 // but a small launch at one row is slower there. H100, against the CUDA-core kernels in the same calls
 // (fifty-first session; exp04 decode_split nodes in us, steps from exp04 and tools/decode_sweep):
@@ -11630,15 +11649,17 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv
     const kgrl__gemv_seg *s = &sg->s[0];
     if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return false;
     size_t bytes = 0;
+    bool lora = false;
     for (int i = 0; i < sg->n; i++) {
-        if (sg->s[i].lb || sg->s[i].flags) return false;
+        if (sg->s[i].flags) return false;
+        lora = lora || sg->s[i].lb;
         bytes += (size_t)sg->s[i].OC * o->K * 2;
     }
     void *args[] = {(void *)sg, (void *)o};
     bool wide = o->N > KGRL__GEMV_WIDE_ROWS;
     int sm = e->ctx->sm_count;
     bool plain = sg->n == 1 && !o->swiglu && !o->norm_w;
-    if (plain && !o->resid && !s->bias && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
+    if (plain && !o->resid && !s->bias && !lora && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
         int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
         int blocks = (tiles + slots - 1) / slots;
         if (blocks > KGRL__GEMV_MMA_BLOCKS * sm) blocks = KGRL__GEMV_MMA_BLOCKS * sm;

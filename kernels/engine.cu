@@ -47,7 +47,7 @@ __device__ __forceinline__ void kgrl_unpack16(uint4 c, float* v) {
 // launches back has finished: the decode GEMV and attention read weights and such older data (biases,
 // the residual, the cache slot, the KV cache of earlier steps) before their wait.
 // Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.
-// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run) follows its own LoRA A launch,
+// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run, kgrl_gemv_mma_run) follows its own LoRA A launch,
 // which writes only the xa that this launch's epilogue reads. It reads its x (from two launches back)
 // without waiting, triggers at once, and waits just before its epilogue, so the A launch runs beside
 // its dot products. The kernel after it may then start before that A launch has finished; it reads
@@ -1050,11 +1050,12 @@ __device__ void kgrl_gemv_mma_stage(uint4* xs, float* sq, const kgrl_gemv_io& io
 //   - the LM head (PC = KGRL_GEMV_MMA_PARTS, blocks of KGRL_GEMV_MMA_WARPS, one wave looping over the
 //     tiles: 9496 at Qwen2.5's vocabulary, ~9 a pair of warps);
 //   - a plain launch past KGRL__GEMV_MMA_BYTES (the 1.5B down: PC 0, io.S parts, one tile a block), its
-//     bias and residual read before the wait;
+//     bias and residual read before the wait, a LoRA term added to the sums before the rounding;
 //   - GLU: gate/up of RMSNorm(x) past KGRL__GEMV_MMA_BYTES with the swiglu. A tile is 8 rows of gate (A
 //     rows 0..7) and the same 8 rows of up (8..15), so a lane holds both halves of h = silu(gate) * up
 //     for its columns; x is normalized into shared memory once a block (kgrl_gemv_mma_stage), where the
-//     other launches read x from global memory.
+//     other launches read x from global memory; gate's and up's LoRA terms added as in the plain launch.
+// With LoRA (io.xa_late) the launch follows its A launch and waits for it only before the stores.
 // H100, LM head against kgrl_k_gemv1 / kgrl_k_gemv_stream (main at 64f1a21) in the same calls (forty-fifth
 // session), us: 8 rows 0.5B 98.5 against 178.2 (cuBLAS 100.2), 1.5B 162.8 against 286.4 (cuBLAS
 // 167.6); one row 0.5B 99.1 against 95.6, 1.5B 160.8 against 172.8. Batch-8 decode 0.5B 6415 against
@@ -1084,9 +1085,17 @@ __device__ __forceinline__ void kgrl_gemv_mma_load(uint4* wa, uint4* wb, const u
         wb[i] = __ldcs(rb + c);
     }
 }
+// y + scale * xa[n, :] . lb[o, :], the LoRA term of output o of x row n, r in order (one lane an
+// output: no sum of lanes, so its bits do not depend on N either)
+__device__ __forceinline__ float kgrl_gemv_mma_lora(float y, const kgrl_gemv_seg& g, const kgrl_gemv_io& io, int n, int o) {
+    if (!g.lb) return y;
+    float l = 0.0f;
+    for (int r = 0; r < io.R; r++) l = fmaf(kgrl_ld(g.xa, (u64)n * io.R + r, 1), kgrl_ld(g.lb, (u64)o * io.R + r, 1), l);
+    return fmaf(io.scale, l, y);
+}
 // Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of
-// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias and the residual (early, read before the
-// wait); the LM head has neither
+// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias, the LoRA term and the residual (early,
+// read before the wait), each as kgrl_gemv_finish adds them; the LM head has none
 template <bool GLU, bool EPI>
 __device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,
                                                     int tile, int g, int n0) {
@@ -1101,6 +1110,8 @@ __device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, co
             float yg = d[j], yu = d[2 + j];
             if (seg.bias) yg += kgrl_ld(seg.bias, o, 1);
             if (sg.s[1].bias) yu += kgrl_ld(sg.s[1].bias, o, 1);
+            yg = kgrl_gemv_mma_lora(yg, seg, io, n, o);
+            yu = kgrl_gemv_mma_lora(yu, sg.s[1], io, n, o);
             float gt = kgrl_round(yg, 1), up = kgrl_round(yu, 1);   // as kgrl_gemv_finish's swiglu
             kgrl_st(seg.out, (u64)n * OC + o, kgrl_round(gt / (1.0f + expf(-gt)), 1) * up, 1);
         }
@@ -1111,6 +1122,7 @@ __device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, co
             if (n >= io.N || o >= OC) continue;
             float y = d[k];
             if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);
+            if (EPI) y = kgrl_gemv_mma_lora(y, seg, io, n, o);
             if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];
             kgrl_st(seg.out, (u64)n * OC + o, y, 1);
         }
@@ -1142,7 +1154,7 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
             int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;
             early[c][k] = PC == 0 && !GLU && io.resid && n < io.N && o < OC && tile < tiles ? kgrl_ld(io.resid, (u64)n * OC + o, 1) : 0.0f;
         }
-    kgrl_dep_wait();   // x is the kernel before's
+    if (!io.xa_late) kgrl_dep_wait();   // x is the kernel before's (xa_late: older; the wait is before the stores)
     if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait
     int xst = kgrl_gemv_mma_xst(nch);
     if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);
@@ -1184,6 +1196,7 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
                     d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;
                 }
         __syncthreads();
+        if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the stores
         if (part == 0 && tile < tiles)
 #pragma unroll
             for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);

@@ -575,7 +575,13 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
 //     round (KGRL__GEMV_MMA_ROUND steps), at most 32;
 //   - gate/up of the norm with the swiglu, weights at least KGRL__GEMV_MMA_BYTES, x's normalized rows in
 //     the block's shared memory: blocks of KGRL__GEMV_GLU_WARPS, one wave looping over the tiles.
-// Not with LoRA, a rope or a cache segment (the CUDA-core epilogues), nor below sm_80.
+// The last two add a LoRA term (xa from the launch's A launch, waited for before the stores). Not with
+// a rope or a cache segment (the CUDA-core epilogues), nor below sm_80. With LoRA on the 1.5B bench
+// model (rank 16, 7 modules; H100, against 2dd57b5, where LoRA kept these launches on CUDA cores, in one
+// call, fifty-second session): exp04 decode_split's step sums at 16 rows 3209 us against 5501 (cuBLAS
+// with LoRA 3644), at 8 rows 2164 against 2993 (cuBLAS 3587), at one row 1687 against 1650 (gate/up
+// 24.6 against 23.6 us); tools/decode_sweep at 16 rows 3.62 against 5.99 ms a step, 8 rows 2.45
+// against 3.31, one row 1.892 against 1.875.
 // Why a size: on tensor cores the 9..16-row launches stop being bound by the products' instructions,
 // but a small launch at one row is slower there. H100, against the CUDA-core kernels in the same calls
 // (fifty-first session; exp04 decode_split nodes in us, steps from exp04 and tools/decode_sweep):
@@ -604,15 +610,17 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv
     const kgrl__gemv_seg *s = &sg->s[0];
     if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return false;
     size_t bytes = 0;
+    bool lora = false;
     for (int i = 0; i < sg->n; i++) {
-        if (sg->s[i].lb || sg->s[i].flags) return false;
+        if (sg->s[i].flags) return false;
+        lora = lora || sg->s[i].lb;
         bytes += (size_t)sg->s[i].OC * o->K * 2;
     }
     void *args[] = {(void *)sg, (void *)o};
     bool wide = o->N > KGRL__GEMV_WIDE_ROWS;
     int sm = e->ctx->sm_count;
     bool plain = sg->n == 1 && !o->swiglu && !o->norm_w;
-    if (plain && !o->resid && !s->bias && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
+    if (plain && !o->resid && !s->bias && !lora && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
         int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
         int blocks = (tiles + slots - 1) / slots;
         if (blocks > KGRL__GEMV_MMA_BLOCKS * sm) blocks = KGRL__GEMV_MMA_BLOCKS * sm;

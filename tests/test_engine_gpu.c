@@ -698,6 +698,7 @@ static void gemv_launch(const gemv_seg *g, int nseg, bool swiglu, const void *dx
     kgrl__gemv_io io = kgrl__gemv_plain((const char *)dx + (size_t)n0 * K * es, N, K, bf16);
     io.R = R; io.scale = scale; io.swiglu = swiglu; io.norm_w = dnw; io.eps = GEMV_EPS;
     io.resid = g[0].dres ? (const char *)g[0].dres + (size_t)n0 * g[0].OC * es : NULL;
+    for (int s = 0; s < nseg; s++) io.xa_late |= g[s].dlb != NULL;   // as kgrl__gemv_proj sets it after the A launch
     kgrl__gemv(eng, &sg, &io);
 }
 // The CPU loop: x[n] . W[o] + b[o] + scale * xa[n] . lb[o], double sums of the stored values
@@ -755,7 +756,7 @@ static void gemv_check(const gemv_seg *g, int nseg, bool swiglu, const float *x,
                        const void *dnw, int K, int R, bool bf16, const char *what) {
     const char *tag = bf16 ? "bf16" : "fp32";
     float *xn = NULL;
-    bool xn_stored = bf16 && swiglu && nw && !g[0].lb && !g[1].lb && (size_t)2 * g[0].OC * K * 2 >= KGRL__GEMV_MMA_BYTES;
+    bool xn_stored = bf16 && swiglu && nw && (size_t)2 * g[0].OC * K * 2 >= KGRL__GEMV_MMA_BYTES;
     if (nw) {
         xn = (float *)kgrl_malloc(sizeof(float) * GEMV_X_ROWS * (size_t)K);
         for (int n = 0; n < GEMV_X_ROWS; n++) {
@@ -877,20 +878,22 @@ static void test_gemv(bool bf16) {
         // launches past KGRL__GEMV_MMA_BYTES (bf16: on tensor cores, kgrl__gemv_mma): gate/up of the norm
         // with the swiglu (kgrl_k_gemv_mma_glu, the 1.5B gate/up's shape: K 1536; a bias on gate, as the
         // swiglu cases above) and a residual segment with a bias (kgrl_k_gemv_mma_wide, the 1.5B down's: K
-        // past 4096), each last tile partial
-        if (K == 1536) {
+        // past 4096), each last tile partial; each without LoRA, then with it (on gate and up; on down)
+        for (int lora = 0; lora < 2 && K == 1536; lora++) {
             int OCg = (int)(KGRL__GEMV_MMA_BYTES / (2 * 2 * (size_t)K)) + 5;   // 8-row tiles: 5 rows in the last
-            gemv_seg_init(&g[0], OCg, K, R, true, false, 105, bf16);
-            gemv_seg_init(&g[1], OCg, K, R, false, false, 107, bf16);
-            gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16, "swiglu of the norm past the tensor cores' size");
+            gemv_seg_init(&g[0], OCg, K, R, true, lora, 105, bf16);
+            gemv_seg_init(&g[1], OCg, K, R, false, lora, 107, bf16);
+            gemv_check(g, 2, true, x, dx, nw, dnw, K, R, bf16,
+                       lora ? "swiglu of the norm with LoRA past the tensor cores' size" : "swiglu of the norm past the tensor cores' size");
             for (int s = 0; s < 2; s++) gemv_seg_free(&g[s]);
         }
-        if (K == 4864) {
+        for (int lora = 0; lora < 2 && K == 4864; lora++) {
             int OCw = (int)(KGRL__GEMV_MMA_BYTES / (2 * (size_t)K)) + 9;   // 16-row tiles: 9 rows in the last
-            gemv_seg_init(&g[0], OCw, K, R, true, false, 109, bf16);
+            gemv_seg_init(&g[0], OCw, K, R, true, lora, 109, bf16);
             g[0].res = rnd_stored((size_t)GEMV_X_ROWS * OCw, 111, 1.0f, bf16);
             g[0].dres = up(g[0].res, (size_t)GEMV_X_ROWS * OCw, bf16);
-            gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16, "residual past the tensor cores' size");
+            gemv_check(g, 1, false, x, dx, NULL, NULL, K, R, bf16,
+                       lora ? "residual with LoRA past the tensor cores' size" : "residual past the tensor cores' size");
             gemv_seg_free(&g[0]);
         }
         // the LM head at the models' K: a plain segment of a vocabulary's rows, its last tile of 16
