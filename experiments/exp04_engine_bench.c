@@ -204,6 +204,12 @@
 //   kernels unchanged (PTX identical): one round each, 0.6596 ms a token against 0.6482 for 243880c,
 //   batch 8 6100 against 6169 tok/s. With LoRA the main GEMV launches now wait for their A launch only
 //   before the epilogue (3bf00b5): decode_sweep 0.5B shape 16 rows 1.912 against 2.462 ms a step.
+// Outcome (H100 80GB HBM3, fifty-second session): the 1.5B launches past 24 MiB stay on tensor cores
+//   with LoRA (6907601), and decode_split times each projection with LoRA too. Full run with the
+//   comparators: roofline 50.3% / 63.4% (0.654 / 1.620 ms), batch 8 6219 / 3113 tokens/s (69.5x / 28.2x
+//   HF generate), batch 64 41.0x / 17.7x, LoRA step 2.88x / 3.80x PyTorch + peft, peak 8406 / 9180 MiB.
+//   decode_split step sums with LoRA, GEMVs / cuBLAS, 1 / 8 / 16 rows: 0.5B 799 / 2235, 1255 / 2241,
+//   1731 / 2291 us; 1.5B 1684 / 3559, 2168 / 3600, 3247 / 3679 (5501 at 16 rows before 6907601).
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
