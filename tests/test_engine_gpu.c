@@ -113,8 +113,7 @@ static kgrl_model_config tiny_cfg(kgrl_model_family fam) {
     c.bos_token_id = c.eos_token_id = -1;
     return c;
 }
-static kgrl_model *tiny_model(kgrl_model_family fam, uint64_t seed) {
-    kgrl_model_config c = tiny_cfg(fam);
+static kgrl_model *random_model(kgrl_model_config c, uint64_t seed) {
     kgrl_model *m = kgrl_model_create(&c);
     kgrl_model_init_random(m, seed);
     // random biases and norm weights too, so a dropped bias or norm weight shows
@@ -129,6 +128,7 @@ static kgrl_model *tiny_model(kgrl_model_family fam, uint64_t seed) {
     }
     return m;
 }
+static kgrl_model *tiny_model(kgrl_model_family fam, uint64_t seed) { return random_model(tiny_cfg(fam), seed); }
 // targets: bits (1 << KGRL_LORA_Q) ..., 0 = every module
 static kgrl_lora *tiny_lora_targets(const kgrl_model_config *c, float dropout, uint32_t targets) {
     kgrl_lora_desc d;
@@ -917,8 +917,16 @@ static void test_gemv_bf16(void) { if (need_gpu()) test_gemv(true); }
 // model_case's logits) on the GEMVs, 4e-2 on cuBLAS, which rounds every GEMM's input to bf16 (the
 // norm's output, the attention's) where the fused GEMVs keep the normalized input in fp32: 17 rows
 // measured 0.0314 there against 0.0224 for 12 rows on the GEMVs (H100, forty-seventh session).
-static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets, int B) {
-    kgrl_model *m = tiny_model(fam, 41);
+// wide: one Qwen2 layer of the 1.5B's C and HS with F 8192, so gate/up (50 MB) and down (25 MB) pass
+// KGRL__GEMV_MMA_BYTES and run on tensor cores (kgrl__gemv_mma) with their LoRA A launches; bf16 3e-2 as
+// the other GEMV cases (measured 0.0100 / 0.0149 / 0.0149 at 1 / 8 / 12 rows, H100, fifty-second session;
+// the adapter alone moves these logits by 1.24 norm-wise, so a LoRA term lost or doubled fails).
+static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets, int B, bool wide) {
+    kgrl_model_config wc = tiny_cfg(KGRL_FAMILY_QWEN2);
+    wc.hidden_size = 1536; wc.n_layers = 1; wc.n_heads = 12; wc.head_dim = 128; wc.ffn_size = 8192;
+    wc.initializer_range = 0.02f;   // std 0.02 over C 1536 keeps the activations O(1), as a trained model's
+    KT_CHECK(!wide || (size_t)wc.ffn_size * wc.hidden_size * 2 >= KGRL__GEMV_MMA_BYTES, "the wide layer's down is under the tensor cores' size");
+    kgrl_model *m = wide ? random_model(wc, 43) : tiny_model(fam, 41);
     const kgrl_model_config *c = &m->cfg;
     kgrl_lora *lora = tiny_lora_targets(c, 0.0f, targets);
     if (bf16) round_to_bf16(m, lora);   // the CPU reference sees the weights the GPU stores
@@ -957,8 +965,8 @@ static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets,
         }
     }
     double tol = bf16 ? (on ? 3e-2 : 4e-2) : 1e-5;
-    printf("  family %d %s LoRA targets 0x%02x B=%d (%s): decode vs CPU rel err %.3g\n", (int)fam, bf16 ? "bf16" : "fp32",
-           targets, B, fused ? "fused GEMV" : on ? "GEMV" : "cuBLAS", worst);
+    printf("  family %d %s LoRA targets 0x%02x B=%d (%s%s): decode vs CPU rel err %.3g\n", (int)fam, bf16 ? "bf16" : "fp32",
+           targets, B, fused ? "fused GEMV" : on ? "GEMV" : "cuBLAS", wide ? ", wide layer" : "", worst);
     KT_CHECK(worst <= tol, "family %d %s targets 0x%02x B=%d: decode vs CPU rel err %.3g > %.0e", (int)fam, bf16 ? "bf16" : "fp32",
              targets, B, worst, tol);
     kgrl_free(toks); kgrl_free(mask); kgrl_free(pt); kgrl_free(pm); kgrl_free(st); kgrl_free(sm); kgrl_free(got);
@@ -970,11 +978,12 @@ static void test_gemv_decode(void) {
     uint32_t partial = (1u << KGRL_LORA_Q) | (1u << KGRL_LORA_V) | (1u << KGRL_LORA_GATE) | (1u << KGRL_LORA_DOWN);
     int Bs[4] = {1, 8, 12, 17};
     for (int bi = 0; bi < 4; bi++) {
-        gemv_decode_case(KGRL_FAMILY_QWEN2, false, KGRL_LORA_ALL, Bs[bi]);
-        gemv_decode_case(KGRL_FAMILY_QWEN2, false, partial, Bs[bi]);
-        gemv_decode_case(KGRL_FAMILY_QWEN3, false, partial, Bs[bi]);
-        gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi]);
+        gemv_decode_case(KGRL_FAMILY_QWEN2, false, KGRL_LORA_ALL, Bs[bi], false);
+        gemv_decode_case(KGRL_FAMILY_QWEN2, false, partial, Bs[bi], false);
+        gemv_decode_case(KGRL_FAMILY_QWEN3, false, partial, Bs[bi], false);
+        gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi], false);
     }
+    for (int bi = 0; bi < 3; bi++) gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi], true);   // 1, 8, 12 rows
 }
 
 // ---------------------------------------------------------------------------------------------
