@@ -47,10 +47,10 @@ __device__ __forceinline__ void kgrl_unpack16(uint4 c, float* v) {
 // launches back has finished: the decode GEMV and attention read weights and such older data (biases,
 // the residual, the cache slot, the KV cache of earlier steps) before their wait.
 // Kernels that write weights (AdamW, casts) never call it, so nothing can read weights ahead of them.
-// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run, kgrl_gemv_mma_run) follows its own LoRA A launch,
-// which writes only the xa that this launch's epilogue reads. It reads its x (from two launches back)
-// without waiting, triggers at once, and waits just before its epilogue, so the A launch runs beside
-// its dot products. The kernel after it may then start before that A launch has finished; it reads
+// One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run, kgrl_gemv_mma_run) follows its
+// own LoRA A launch, which writes only the xa that this launch's epilogue reads. It reads its x (from
+// two launches back) without waiting, triggers at once, and waits just before its epilogue, so the A
+// launch runs beside its dot products. The kernel after it may then start before that A launch has finished; it reads
 // nothing the A launch writes, and its own wait still covers both.
 // Without the launch attribute, or below sm_90, both are no-ops.
 __device__ __forceinline__ void kgrl_dep_wait(void) {
