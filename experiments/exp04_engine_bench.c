@@ -528,14 +528,18 @@ static void bench_train_attention(kgrl_engine *e, kgrl_gpu_acts *a, int L, int B
     for (int i = 0; i < 3; i++) KGRL_CUDA_CHECK(cudaEventDestroy(ev[i]));
 }
 
+// The benchmark's adapter: rank 16, alpha 32, every module (the train section's, decode_split's LoRA nodes)
+static kgrl_lora *bench_lora(const kgrl_model_config *cfg, uint64_t seed) {
+    kgrl_lora_desc ld;
+    memset(&ld, 0, sizeof ld);
+    ld.rank = 16; ld.alpha = 32; ld.seed = seed;
+    return kgrl_lora_create(cfg, &ld);
+}
 // checkpoint: activation checkpointing (each layer recomputed in the backward); its rows go to
 // section train_ckpt and the memory metrics train_ckpt_plan_*, and it skips the time split.
 static void bench_train(kgrl_engine *e, kgrl_gpu_model *gm, const kgrl_model_config *cfg, int B, int T, int steps,
                         uint64_t seed, bool checkpoint, row_sink *s, double *peak) {
-    kgrl_lora_desc ld;
-    memset(&ld, 0, sizeof ld);
-    ld.rank = 16; ld.alpha = 32; ld.seed = seed;
-    kgrl_lora *lora = kgrl_lora_create(cfg, &ld);
+    kgrl_lora *lora = bench_lora(cfg, seed);
     kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);
     kgrl_engine_desc d;
     memset(&d, 0, sizeof d);
@@ -668,10 +672,7 @@ int main(int argc, char **argv) {
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
         {
-            kgrl_lora_desc ld;   // the train section's adapter, for the LoRA nodes
-            memset(&ld, 0, sizeof ld);
-            ld.rank = 16; ld.alpha = 32; ld.seed = (uint64_t)seed;
-            kgrl_lora *lora = kgrl_lora_create(&m->cfg, &ld);
+            kgrl_lora *lora = bench_lora(&m->cfg, (uint64_t)seed);   // for the LoRA nodes
             kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);
             bench_decode_split(e, gm, gl, 1, P, &s);
             bench_decode_split(e, gm, gl, 8, P, &s);

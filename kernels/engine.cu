@@ -50,8 +50,8 @@ __device__ __forceinline__ void kgrl_unpack16(uint4 c, float* v) {
 // One exception: a decode GEMV launch with io.xa_late (kgrl_gemv_run, kgrl_gemv_mma_run) follows its
 // own LoRA A launch, which writes only the xa that this launch's epilogue reads. It reads its x (from
 // two launches back) without waiting, triggers at once, and waits just before its epilogue, so the A
-// launch runs beside its dot products. The kernel after it may then start before that A launch has finished; it reads
-// nothing the A launch writes, and its own wait still covers both.
+// launch runs beside its dot products. The kernel after it may then start before that A launch has
+// finished; it reads nothing the A launch writes, and its own wait still covers both.
 // Without the launch attribute, or below sm_90, both are no-ops.
 __device__ __forceinline__ void kgrl_dep_wait(void) {
 #if __CUDA_ARCH__ >= 900

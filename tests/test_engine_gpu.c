@@ -113,6 +113,14 @@ static kgrl_model_config tiny_cfg(kgrl_model_family fam) {
     c.bos_token_id = c.eos_token_id = -1;
     return c;
 }
+// One Qwen2 layer of the 1.5B's C and HS with F 8192: its gate/up (50 MB) and down (25 MB) pass
+// KGRL__GEMV_MMA_BYTES, so its decode runs them on tensor cores (kgrl__gemv_mma)
+static kgrl_model_config wide_cfg(void) {
+    kgrl_model_config c = tiny_cfg(KGRL_FAMILY_QWEN2);
+    c.hidden_size = 1536; c.n_layers = 1; c.n_heads = 12; c.head_dim = 128; c.ffn_size = 8192;
+    c.initializer_range = 0.02f;   // std 0.02 over C 1536 keeps the activations O(1), as a trained model's
+    return c;
+}
 static kgrl_model *random_model(kgrl_model_config c, uint64_t seed) {
     kgrl_model *m = kgrl_model_create(&c);
     kgrl_model_init_random(m, seed);
@@ -917,16 +925,11 @@ static void test_gemv_bf16(void) { if (need_gpu()) test_gemv(true); }
 // model_case's logits) on the GEMVs, 4e-2 on cuBLAS, which rounds every GEMM's input to bf16 (the
 // norm's output, the attention's) where the fused GEMVs keep the normalized input in fp32: 17 rows
 // measured 0.0314 there against 0.0224 for 12 rows on the GEMVs (H100, forty-seventh session).
-// wide: one Qwen2 layer of the 1.5B's C and HS with F 8192, so gate/up (50 MB) and down (25 MB) pass
-// KGRL__GEMV_MMA_BYTES and run on tensor cores (kgrl__gemv_mma) with their LoRA A launches; bf16 3e-2 as
+// wide: wide_cfg's layer, gate/up and down on tensor cores with their LoRA A launches; bf16 3e-2 as
 // the other GEMV cases (measured 0.0100 / 0.0149 / 0.0149 at 1 / 8 / 12 rows, H100, fifty-second session;
 // the adapter alone moves these logits by 1.24 norm-wise, so a LoRA term lost or doubled fails).
 static void gemv_decode_case(kgrl_model_family fam, bool bf16, uint32_t targets, int B, bool wide) {
-    kgrl_model_config wc = tiny_cfg(KGRL_FAMILY_QWEN2);
-    wc.hidden_size = 1536; wc.n_layers = 1; wc.n_heads = 12; wc.head_dim = 128; wc.ffn_size = 8192;
-    wc.initializer_range = 0.02f;   // std 0.02 over C 1536 keeps the activations O(1), as a trained model's
-    KT_CHECK(!wide || (size_t)wc.ffn_size * wc.hidden_size * 2 >= KGRL__GEMV_MMA_BYTES, "the wide layer's down is under the tensor cores' size");
-    kgrl_model *m = wide ? random_model(wc, 43) : tiny_model(fam, 41);
+    kgrl_model *m = wide ? random_model(wide_cfg(), 43) : tiny_model(fam, 41);
     const kgrl_model_config *c = &m->cfg;
     kgrl_lora *lora = tiny_lora_targets(c, 0.0f, targets);
     if (bf16) round_to_bf16(m, lora);   // the CPU reference sees the weights the GPU stores
@@ -983,6 +986,8 @@ static void test_gemv_decode(void) {
         gemv_decode_case(KGRL_FAMILY_QWEN3, false, partial, Bs[bi], false);
         gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi], false);
     }
+    kgrl_model_config wc = wide_cfg();
+    KT_CHECK((size_t)wc.ffn_size * wc.hidden_size * 2 >= KGRL__GEMV_MMA_BYTES, "the wide layer's down is under the tensor cores' size");
     for (int bi = 0; bi < 3; bi++) gemv_decode_case(KGRL_FAMILY_QWEN2, true, KGRL_LORA_ALL, Bs[bi], true);   // 1, 8, 12 rows
 }
 
