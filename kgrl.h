@@ -1191,7 +1191,8 @@ enum {
     KGRL__EK_LP_B, KGRL__EK_ADAMW, KGRL__EK_SUMSQ, KGRL__EK_SCALE, KGRL__EK_SAMPLE, KGRL__EK_ROPE_QKV,
     KGRL__EK_DECODE_ADVANCE, KGRL__EK_ATT_DEC,
     KGRL__EK_ATT_PTRS, KGRL__EK_ATT_SM_F, KGRL__EK_ATT_SM_B, KGRL__EK_ATT_DKV_SUM, KGRL__EK_GEMV, KGRL__EK_GEMV1, KGRL__EK_GEMV1_NORM, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV_STREAM, KGRL__EK_GEMV_COPY, KGRL__EK_GEMV_MMA, KGRL__EK_SAMPLE_GREEDY,
-    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_COUNT
+    KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU,
+    KGRL__EK_GEMV32_MMA, KGRL__EK_GEMV32_MMA_WIDE, KGRL__EK_GEMV32_MMA_GLU, KGRL__EK_GEMV64_MMA, KGRL__EK_GEMV64_MMA_GLU, KGRL__EK_COUNT
 };
 
 // A cuBLASLt algorithm of a bias GEMM for key (N, C, OC, bf16, the alignments of W, inp, out, bias).
@@ -1423,13 +1424,13 @@ KGRL_API void kgrl_gpu_acts_copy_row(kgrl_engine *e, kgrl_gpu_acts *a, int dst, 
 // kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
 // prompt, same tokens; exact when the model's logits for the row are the same). On the GPU they are,
-// bit for bit, for batches of up to 16 rows (B*G) in fp32 and bf16 (test_gpu_sampling_batch_invariant):
-// each prompt prefills in a forward of its own (kgrl_gpu_prefill), the attention counts a row's slots
-// from its first real one (left padding moves no sum), and the decode GEMVs' sums do not depend on the
-// row count (KGRL__DECODE_GEMV_ROWS). Past 16 rows the decode steps run on cuBLAS, which picks its
-// GEMM for the row count: a logit moves by an ulp, and a sampled token can follow (tools/decode_sweep
-// measured both, and the cost of the GEMVs there). So do weights over the GEMV's 8 MiB outside the
-// fused layers (Qwen3's q/k norms).
+// bit for bit, at any batch size (B*G) in fp32 and bf16 (test_gpu_sampling_batch_invariant: 6, 12 and 36
+// rows): each prompt prefills in a forward of its own (kgrl_gpu_prefill), the attention counts a row's
+// slots from its first real one (left padding moves no sum), and every decode step runs on the GEMVs,
+// whose sums do not depend on the row count (kgrl__gemv_step; cuBLAS, which took the steps past 16 rows
+// until the fifty-third session, picks its GEMM for the row count: a logit moves by an ulp, and a
+// sampled token can follow). Not so for weights over the GEMV's 8 MiB outside the fused layers
+// (Qwen3's q/k norms), which stay on cuBLAS.
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
@@ -1497,8 +1498,7 @@ KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
 // it were alone), left-padded to the longest, P (slots P - len .. P - 1 of row b), then copied into its
 // G rows b*G .. b*G+G-1; prompt b's last logits stay in row b. So no prompt's cache or logits depend on
 // the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
-// count). Past 16 rows (B*G), where the decode steps' sums depend on the batch anyway, one forward of
-// all B. Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+// count). Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
 KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                               const int *const *prompts, const int *prompt_lens, int B, int G);
 // Seconds of one greedy kgrl_gpu_sample of the B prompts (G = 1) with n new tokens and no stop ids,
@@ -2864,6 +2864,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an\n"
 "// SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.\n"
 "#define KGRL_GEMV_MAX_ROWS 16   // the most rows of x a launch: the host's KGRL__GEMV_MAX_ROWS\n"
+"#define KGRL_GEMV_MMA_MAX_ROWS 64   // the tensor-core launches' (kgrl_gemv_mma_run, COLS 8): KGRL__GEMV_MMA_MAX_ROWS\n"
 "#define KGRL_GEMV_SEGS 3\n"
 "#define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS\n"
 "#define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags\n"
@@ -3541,13 +3542,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "__device__ __forceinline__ int kgrl_gemv_mma_xst(int nch) { return nch + (12 - nch % 8) % 8; }\n"
 "// x's N rows (bf16) normalized into shared memory as kgrl_k_rmsnorm_fwd stores them, w * bf16(x * r)\n"
 "// rounded to bf16, r = 1 / rms from the row's sum of squares: each chunk's in element order (sq, N\n"
-"// nch floats), a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's\n"
+"// nch floats, held where xs goes: every thread has read them, behind a barrier, before any writes xs),\n"
+"// a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's\n"
 "// threads take the N nch chunks together, so all rows cost one round trip a pass. Neither sum depends\n"
 "// on N. (A warp a row: the 1.5B gate/up at one row 26.4 us; all threads on a row at a time: 24.2, and\n"
 "// the 16-row step 2.93 ms; this form, with the tiles a slot balanced: 21.4 us, 2.55 ms; H100,\n"
 "// fifty-first session.)\n"
-"__device__ void kgrl_gemv_mma_stage(uint4* xs, float* sq, const kgrl_gemv_io& io, int xst) {\n"
-"    __shared__ float rr[KGRL_GEMV_MAX_ROWS];\n"
+"__device__ void kgrl_gemv_mma_stage(uint4* xs, const kgrl_gemv_io& io, int xst) {\n"
+"    __shared__ float rr[KGRL_GEMV_MMA_MAX_ROWS];\n"
+"    float* sq = (float*)xs;\n"
 "    int w = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, nch = io.K / 8, items = io.N * nch;\n"
 "    const uint4 *x = (const uint4*)io.x, *gw = (const uint4*)io.norm_w;\n"
 "#pragma unroll 4\n"
@@ -3643,7 +3646,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "}\n"
 "// Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of\n"
 "// W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias, the LoRA term and the residual (early,\n"
-"// read before the wait), each as kgrl_gemv_finish adds them; the LM head has none\n"
+"// read before the wait; NULL: read here), each as kgrl_gemv_finish adds them; the LM head has none\n"
 "template <bool GLU, bool EPI>\n"
 "__device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,\n"
 "                                                    int tile, int g, int n0) {\n"
@@ -3671,19 +3674,22 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "            float y = d[k];\n"
 "            if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);\n"
 "            if (EPI) y = kgrl_gemv_mma_lora(y, seg, io, n, o);\n"
-"            if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];\n"
+"            if (EPI && io.resid) y = kgrl_round(y, 1) + (early ? early[k] : kgrl_ld(io.resid, (u64)n * OC + o, 1));\n"
 "            kgrl_st(seg.out, (u64)n * OC + o, y, 1);\n"
 "        }\n"
 "    }\n"
 "}\n"
-"// COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,\n"
-"// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1).\n"
+"// COLS tiles of 8 columns: x's rows 0..7, with COLS 2, 4 or 8 rows 8..15, ..31 or ..63 as the next\n"
+"// tiles' columns, each against the same loads of W (a column reads its row of x alone, so its bits are\n"
+"// those of COLS 1).\n"
 "// PC: the parts a tile (0: io.S, one tile a block); WB: the most warps a block.\n"
 "template <int COLS, int WB, int PC, bool GLU>\n"
 "__device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {\n"
-"    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1;\n"
-"    __shared__ float4 parts[WB][COLS][32];\n"
-"    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x, then (8 COLS, K / 8) floats\n"
+"    // the part sums a column tile at a time past 2 (COLS 4: 32 warps' parts of 4 tiles would pass the\n"
+"    // 48 KiB of static shared memory, and the GLU's 16 warps' its second block an SM)\n"
+"    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1, PCOLS = COLS == 2 ? 2 : 1;\n"
+"    __shared__ float4 parts[WB][PCOLS][32];\n"
+"    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x\n"
 "    const kgrl_gemv_seg& seg = sg.s[0];\n"
 "    int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;\n"
 "    int nch = io.K / 8, steps = io.K / 32, tiles = (OC + (GLU ? 7 : 15)) / (GLU ? 8 : 16), stride = gridDim.x * SLOTS;\n"
@@ -3694,9 +3700,12 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, tile, g, OC, nch);\n"
 "    uint4 wa[U], wb[U];\n"
 "    if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
-"    float early[COLS][4];   // a plain launch's residual (written launches ago) for its one tile\n"
+"    // a plain launch's residual (written launches ago) for its one tile, read before the wait; at COLS\n"
+"    // 4 in the stores (its 16 registers would spill the 1024-thread wide kernel's 64: 132 bytes, ptxas)\n"
+"    constexpr int EARLY = COLS <= 2 ? COLS : 0;\n"
+"    float early[EARLY > 0 ? EARLY : 1][4];\n"
 "#pragma unroll\n"
-"    for (int c = 0; c < COLS; c++)\n"
+"    for (int c = 0; c < EARLY; c++)\n"
 "#pragma unroll\n"
 "        for (int k = 0; k < 4; k++) {\n"
 "            int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;\n"
@@ -3705,12 +3714,15 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "    if (!io.xa_late) kgrl_dep_wait();   // x is the kernel before's (xa_late: older; the wait is before the stores)\n"
 "    if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait\n"
 "    int xst = kgrl_gemv_mma_xst(nch);\n"
-"    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);\n"
-"    const uint4* x[COLS];   // x row 8 c + g: column g of tile c\n"
+"    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, io, xst);\n"
+"    // x row 8 c + g, column g of tile c, at x0 + xoff[c] (32-bit offsets: 64-bit pointers a tile spilled\n"
+"    // the 1024-thread wide kernel at COLS 4, ptxas)\n"
+"    const uint4* x0 = (GLU ? kgrl_mma_xs : (const uint4*)io.x) + t + 4 * sb;\n"
+"    unsigned xoff[COLS];\n"
 "    bool xlive[COLS];\n"
 "#pragma unroll\n"
 "    for (int c = 0; c < COLS; c++) {\n"
-"        x[c] = GLU ? kgrl_mma_xs + (u64)(8 * c + g) * xst + t + 4 * sb : (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;\n"
+"        xoff[c] = GLU ? (unsigned)((8 * c + g) * xst) : (unsigned)(min(8 * c + g, io.N - 1) * nch);\n"
 "        xlive[c] = 8 * c + g < io.N;\n"
 "    }\n"
 "    for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)\n"
@@ -3723,7 +3735,7 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "                if (s0 + i >= ns) break;\n"
 "#pragma unroll\n"
 "                for (int c = 0; c < COLS; c++) {\n"
-"                    uint4 xv = xlive[c] ? x[c][4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);\n"
+"                    uint4 xv = xlive[c] ? x0[xoff[c] + 4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);\n"
 "                    kgrl_mma_bf16(d[c], wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);\n"
 "                    kgrl_mma_bf16(d[c], wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);\n"
 "                }\n"
@@ -3734,20 +3746,23 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "        kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, next, g, OC, nch);\n"
 "        if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);\n"
 "#pragma unroll\n"
-"        for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);\n"
-"        __syncthreads();\n"
-"        if (part == 0)\n"
-"            for (int q = 1; q < P; q++)\n"
+"        for (int c0 = 0; c0 < COLS; c0 += PCOLS) {\n"
 "#pragma unroll\n"
-"                for (int c = 0; c < COLS; c++) {\n"
-"                    float4 v = parts[w + q][c][lane];\n"
-"                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;\n"
-"                }\n"
-"        __syncthreads();\n"
+"            for (int c = 0; c < PCOLS; c++) parts[w][c][lane] = make_float4(d[c0 + c][0], d[c0 + c][1], d[c0 + c][2], d[c0 + c][3]);\n"
+"            __syncthreads();\n"
+"            if (part == 0)\n"
+"                for (int q = 1; q < P; q++)\n"
+"#pragma unroll\n"
+"                    for (int c = 0; c < PCOLS; c++) {\n"
+"                        float4 v = parts[w + q][c][lane];\n"
+"                        d[c0 + c][0] += v.x; d[c0 + c][1] += v.y; d[c0 + c][2] += v.z; d[c0 + c][3] += v.w;\n"
+"                    }\n"
+"            __syncthreads();\n"
+"        }\n"
 "        if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the stores\n"
 "        if (part == 0 && tile < tiles)\n"
 "#pragma unroll\n"
-"            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);\n"
+"            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], EARLY ? early[c] : NULL, tile, g, 8 * c + 2 * t);\n"
 "    }\n"
 "    if (PC > 0 && !GLU) kgrl_dep_launch();   // the LM head: after the loop; right after the wait the step took 2-4 us longer (above)\n"
 "}\n"
@@ -3759,7 +3774,16 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_mma_run<2, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);\n"
 "}\n"
-"// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 2)   // at 4 an SM it spilled 72 bytes (ptxas)\n"
+"kgrl_k_gemv32_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<4, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 2)\n"
+"kgrl_k_gemv64_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<8, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);\n"
+"}\n"
+"// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block; none at COLS 8\n"
+"// (1024 threads leave 64 registers a thread, which COLS 4 already fills)\n"
 "extern \"C\" __global__ void __launch_bounds__(1024, 1)\n"
 "kgrl_k_gemv_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_mma_run<1, 32, 0, false>(sg, io);\n"
@@ -3767,6 +3791,10 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void __launch_bounds__(1024, 1)\n"
 "kgrl_k_gemv16_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_mma_run<2, 32, 0, false>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(1024, 1)\n"
+"kgrl_k_gemv32_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<4, 32, 0, false>(sg, io);\n"
 "}\n"
 "// gate/up of the norm with the swiglu past KGRL__GEMV_MMA_BYTES: KGRL_GEMV_MMA_PARTS parts a tile, blocks\n"
 "// of KGRL_GEMV_GLU_WARPS looping over the tiles\n"
@@ -3777,6 +3805,14 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)\n"
 "kgrl_k_gemv16_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
 "    kgrl_gemv_mma_run<2, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)\n"
+"kgrl_k_gemv32_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<4, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);\n"
+"}\n"
+"extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 1)   // its 64 rows of x fill the SM's shared memory\n"
+"kgrl_k_gemv64_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
+"    kgrl_gemv_mma_run<8, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);\n"
 "}\n"
 "extern \"C\" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)\n"
 "kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {\n"
@@ -11320,7 +11356,8 @@ static const char *const kgrl__engine_kernel_names[KGRL__EK_COUNT] = {
     "kgrl_k_scale", "kgrl_k_sample", "kgrl_k_rope_qkv", "kgrl_k_decode_advance", "kgrl_k_attention_decode",
     "kgrl_k_attention_ptrs", "kgrl_k_attention_softmax_fwd",
     "kgrl_k_attention_softmax_bwd", "kgrl_k_attention_dkv_sum", "kgrl_k_gemv", "kgrl_k_gemv1", "kgrl_k_gemv1_norm", "kgrl_k_gemv_loop", "kgrl_k_gemv_stream", "kgrl_k_gemv_copy", "kgrl_k_gemv_mma", "kgrl_k_sample_greedy",
-    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma", "kgrl_k_gemv_mma_wide", "kgrl_k_gemv16_mma_wide", "kgrl_k_gemv_mma_glu", "kgrl_k_gemv16_mma_glu"};
+    "kgrl_k_gemv16", "kgrl_k_gemv16_loop", "kgrl_k_gemv16_copy", "kgrl_k_gemv16_mma", "kgrl_k_gemv_mma_wide", "kgrl_k_gemv16_mma_wide", "kgrl_k_gemv_mma_glu", "kgrl_k_gemv16_mma_glu",
+    "kgrl_k_gemv32_mma", "kgrl_k_gemv32_mma_wide", "kgrl_k_gemv32_mma_glu", "kgrl_k_gemv64_mma", "kgrl_k_gemv64_mma_glu"};
 
 const char *kgrl_engine_kernel_name(int i) { return (i >= 0 && i < KGRL__EK_COUNT) ? kgrl__engine_kernel_names[i] : NULL; }
 
@@ -11370,13 +11407,14 @@ kgrl_engine *kgrl_engine_create(kgrl_ctx *ctx) {
     // the multi-row GEMVs' staged or copied x beside their ~1-6 KiB of static shared memory (the GLU
     // tensor-core launches' normalized x beside 16 KiB)
     // (kgrl__gemv_launch; kgrl_k_gemv16_loop stages up to twice KGRL__GEMV_XS_BYTES)
-    const int gemv_k[8] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
-                           KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU};
+    const int gemv_k[10] = {KGRL__EK_GEMV, KGRL__EK_GEMV_LOOP, KGRL__EK_GEMV16, KGRL__EK_GEMV16_LOOP, KGRL__EK_GEMV_COPY,
+                            KGRL__EK_GEMV16_COPY, KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_GEMV32_MMA_GLU,
+                            KGRL__EK_GEMV64_MMA_GLU};
     // (the 16-row ones up to the copy kernel's most: their chunk-major x's pads, kgrl__gemv_cm_bytes)
-    const int gemv_smem[8] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
-                              (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx),
-                              (int)KGRL__GEMV_GLU_SMEM(ctx)};
-    for (int i = 0; i < 8; i++)
+    const int gemv_smem[10] = {KGRL__GEMV_XS_BYTES, KGRL__GEMV_XS_BYTES, (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx),
+                               (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_COPY_BYTES(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx),
+                               (int)KGRL__GEMV_GLU_SMEM(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx), (int)KGRL__GEMV_GLU_SMEM(ctx)};
+    for (int i = 0; i < 10; i++)
         KGRL_CUDA_CHECK(cudaKernelSetAttributeForDevice(e->k[gemv_k[i]], cudaFuncAttributeMaxDynamicSharedMemorySize,
                                                         gemv_smem[i], ctx->device));
     e->pdl = ctx->cc_major >= 9;
@@ -11639,57 +11677,80 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
 #define KGRL__GEMV_MMA_BYTES ((size_t)24 << 20)
 #define KGRL__GEMV_MMA_ROUND 2    // KGRL_GEMV_MMA_ROUND
 #define KGRL__GEMV_GLU_WARPS 16   // KGRL_GEMV_GLU_WARPS; 2 blocks an SM (kgrl_k_gemv_mma_glu's launch bounds)
-// the GLU launch's shared x: 8 COLS rows of kgrl_gemv_mma_xst 16-byte chunks, then a float a chunk
-// (kgrl_gemv_mma_stage's sums of squares)
+#define KGRL__GEMV_MMA_MAX_ROWS 64   // KGRL_GEMV_MMA_MAX_ROWS: a tensor-core launch's most rows (8 tiles of 8 columns)
+#define KGRL__GEMV_WIDE_MMA_ROWS 32  // the plain launch's (kgrl_k_gemv32_mma_wide: none at COLS 8)
+enum { KGRL__MMA_NONE, KGRL__MMA_HEAD, KGRL__MMA_WIDE, KGRL__MMA_GLU };
+// The GLU launch's shared x: 8 COLS rows of kgrl_gemv_mma_xst 16-byte chunks (kgrl_gemv_mma_stage's
+// sums of squares, a float a chunk, go there first). COLS 1, 2, 4 or 8 for N up to 8, 16, 32 or 64 rows.
+static int kgrl__gemv_mma_cols(int N) { return N <= KGRL__GEMV_WIDE_ROWS ? 1 : N <= KGRL__GEMV_MAX_ROWS ? 2 : N <= 32 ? 4 : 8; }
 static size_t kgrl__gemv_glu_smem(int N, int K) {
     int nch = K / 8, xst = nch + (12 - nch % 8) % 8;
-    return (size_t)(N > KGRL__GEMV_WIDE_ROWS ? 16 : 8) * ((size_t)xst * 16 + (size_t)nch * 4);
+    return (size_t)8 * kgrl__gemv_mma_cols(N) * xst * 16;
 }
-static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
+// Which tensor-core launch takes the launch, whatever its N (so a row's bits do not depend on N)
+static int kgrl__gemv_mma_kind(const kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
     const kgrl__gemv_seg *s = &sg->s[0];
-    if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return false;
+    if (!o->bf || o->K % 32 || e->ctx->cc_major < 8) return KGRL__MMA_NONE;
     size_t bytes = 0;
     bool lora = false;
     for (int i = 0; i < sg->n; i++) {
-        if (sg->s[i].flags) return false;
+        if (sg->s[i].flags) return KGRL__MMA_NONE;
         lora = lora || sg->s[i].lb;
         bytes += (size_t)sg->s[i].OC * o->K * 2;
     }
-    void *args[] = {(void *)sg, (void *)o};
-    bool wide = o->N > KGRL__GEMV_WIDE_ROWS;
-    int sm = e->ctx->sm_count;
     bool plain = sg->n == 1 && !o->swiglu && !o->norm_w;
-    if (plain && !o->resid && !s->bias && !lora && s->OC >= KGRL__GEMV_MMA_ROWS) {   // the LM head
-        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS;
+    if (plain && !o->resid && !s->bias && !lora && s->OC >= KGRL__GEMV_MMA_ROWS) return KGRL__MMA_HEAD;
+    if (bytes < KGRL__GEMV_MMA_BYTES) return KGRL__MMA_NONE;
+    if (plain) return KGRL__MMA_WIDE;
+    bool glu = sg->n == 2 && o->swiglu && o->norm_w;
+    return glu && kgrl__gemv_glu_smem(1, o->K) <= KGRL__GEMV_GLU_SMEM(e->ctx) ? KGRL__MMA_GLU : KGRL__MMA_NONE;
+}
+// The most rows of one launch (kgrl__gemv cuts the rest): 16 on CUDA cores, 64 on tensor cores (32 for a
+// plain launch past KGRL__GEMV_MMA_BYTES), less for a GLU launch whose x would not fit its shared memory
+static int kgrl__gemv_most_rows(const kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *o) {
+    int kind = kgrl__gemv_mma_kind(e, sg, o);
+    if (kind == KGRL__MMA_NONE) return KGRL__GEMV_MAX_ROWS;
+    int most = kind == KGRL__MMA_WIDE ? KGRL__GEMV_WIDE_MMA_ROWS : KGRL__GEMV_MMA_MAX_ROWS;
+    while (kind == KGRL__MMA_GLU && most > KGRL__GEMV_WIDE_ROWS && kgrl__gemv_glu_smem(most, o->K) > KGRL__GEMV_GLU_SMEM(e->ctx)) most /= 2;
+    return most;
+}
+static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
+    int kind = kgrl__gemv_mma_kind(e, sg, o), cols = kgrl__gemv_mma_cols(o->N), ci = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
+    if (kind == KGRL__MMA_NONE) return false;
+    const int head_k[4] = {KGRL__EK_GEMV_MMA, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV32_MMA, KGRL__EK_GEMV64_MMA};
+    const int wide_k[3] = {KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV32_MMA_WIDE};
+    const int glu_k[4] = {KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_GEMV32_MMA_GLU, KGRL__EK_GEMV64_MMA_GLU};
+    KGRL_CHECK(kind != KGRL__MMA_WIDE || cols <= 4, "decode GEMV: %d rows in one plain tensor-core launch", o->N);
+    const kgrl__gemv_seg *s = &sg->s[0];
+    void *args[] = {(void *)sg, (void *)o};
+    int sm = e->ctx->sm_count;
+    if (kind == KGRL__MMA_HEAD) {   // the LM head
+        // one wave: KGRL__GEMV_MMA_BLOCKS an SM, 2 at COLS 4 and 8 (kgrl_k_gemv32_mma's launch bounds)
+        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS, bps = cols == 4 ? 2 : KGRL__GEMV_MMA_BLOCKS;
         int blocks = (tiles + slots - 1) / slots;
-        if (blocks > KGRL__GEMV_MMA_BLOCKS * sm) blocks = KGRL__GEMV_MMA_BLOCKS * sm;
-        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA : KGRL__EK_GEMV_MMA, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
-        return true;
-    }
-    if (bytes < KGRL__GEMV_MMA_BYTES) return false;
-    if (plain) {
+        if (blocks > bps * sm) blocks = bps * sm;
+        kgrl__ek_smem(e, head_k[ci], (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
+    } else if (kind == KGRL__MMA_WIDE) {
         int P = 1;
         while (P < 32 && KGRL__GEMV_MMA_ROUND * P < o->K / 32) P *= 2;
         o->S = P;
-        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_WIDE : KGRL__EK_GEMV_MMA_WIDE, (unsigned)((s->OC + 15) / 16), 1, 1,
-                      (unsigned)(32 * P), 0, args);
-        return true;
-    }
-    size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
-    if (sg->n == 2 && o->swiglu && o->norm_w && smem <= KGRL__GEMV_GLU_SMEM(e->ctx)) {
+        kgrl__ek_smem(e, wide_k[ci], (unsigned)((s->OC + 15) / 16), 1, 1, (unsigned)(32 * P), 0, args);
+    } else {
         // as many tiles a slot everywhere (k): with the grid at 2 blocks an SM, the 1.5B gate/up's 1120
         // tiles took 1056 slots one each and 64 a second, a tail of their own
-        int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * 2 * sm;
+        size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
+        KGRL_CHECK(smem <= KGRL__GEMV_GLU_SMEM(e->ctx), "decode GEMV: %d rows of x at K %d past the GLU launch's shared memory", o->N, o->K);
+        // 2 blocks an SM, 1 at COLS 8 (kgrl_k_gemv64_mma_glu's launch bounds: 121 registers, ptxas)
+        int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * (cols == 8 ? 1 : 2) * sm;
         int k = (tiles + most - 1) / most, blocks = (tiles + slots * k - 1) / (slots * k);
-        kgrl__ek_smem(e, wide ? KGRL__EK_GEMV16_MMA_GLU : KGRL__EK_GEMV_MMA_GLU, (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_GLU_WARPS, smem, args);
-        return true;
+        kgrl__ek_smem(e, glu_k[ci], (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_GLU_WARPS, smem, args);
     }
-    return false;
+    return true;
 }
 static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, int most);
-// One launch of at most KGRL__GEMV_MAX_ROWS rows (kgrl__gemv)
+// One launch of at most kgrl__gemv_most_rows rows (kgrl__gemv)
 static void kgrl__gemv_launch(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
-    KGRL_CHECK(io->N >= 1 && io->N <= KGRL__GEMV_MAX_ROWS && kgrl__gemv_fits(io->x, io->K) &&
+    KGRL_CHECK(io->N >= 1 && io->N <= kgrl__gemv_most_rows(e, sg, io) && kgrl__gemv_fits(io->x, io->K) &&
                (!io->swiglu || (sg->n == 2 && sg->s[0].OC == sg->s[1].OC)) &&
                (!io->resid || (sg->n == 1 && !io->swiglu && !sg->s[0].flags)) && (!io->norm_w || kgrl__gemv_fits(io->norm_w, io->K)),
                "decode GEMV: N %d, K %d, the swiglu, residual or norm segments outside the kernel's contract", io->N, io->K);
@@ -11834,7 +11895,7 @@ static void kgrl__gemv_cut(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl
     }
 }
 static void kgrl__gemv(kgrl_engine *e, const kgrl__gemv_segs *sg, const kgrl__gemv_io *io) {
-    kgrl__gemv_cut(e, sg, io, KGRL__GEMV_MAX_ROWS);
+    kgrl__gemv_cut(e, sg, io, kgrl__gemv_most_rows(e, sg, io));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -12541,8 +12602,8 @@ static void kgrl__gproj_backward(kgrl_engine *e, const kgrl_gpu_model *gm, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// decode GEMVs: a forward of T == 1 over N <= KGRL__DECODE_GEMV_ROWS rows (an inference plan's decode
-// step) runs its projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at
+// decode GEMVs: a forward of T == 1 (an inference plan's decode step, any rows)
+// runs its projections and LM head on kgrl_k_gemv instead of cuBLAS, which is latency-bound at
 // one row and whose sums depend on the row count. Where
 // every piece applies (kgrl__decode_fused), a layer is five launches: q/k/v of the first RMSNorm
 // (folded into the dot products) with the rope and the KV-cache writes after, the split-KV attention,
@@ -12557,40 +12618,27 @@ static const kgrl__proj kgrl__qkv_proj[3] = {{KGRL_W_Q, KGRL_W_QB, KGRL_LORA_Q},
 static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LORA_GATE}, {KGRL_W_UP, KGRL_W_UPB, KGRL_LORA_UP}};
 static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
-// The most rows of a decode step on the GEMVs, one launch a GEMV (kgrl__gemv; 9..16 rows on the 16-row
-// kernels), so that a sequence's bits do not depend on the batch around it (kgrl_gpu_sample) up to 16
-// rows; past that cuBLAS, whose sums depend on the row count but which takes many rows at once.
-// tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session: these
-// GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
+// Every decode step of an inference plan runs on the GEMVs, whatever its rows: kgrl__gemv cuts them into
+// launches of 16 (32 on tensor cores), and a row's bits depend neither on N nor on the launch that takes
+// it, so a sequence's tokens do not depend on the batch around it (kgrl_gpu_sample) at any batch size.
+// cuBLAS would take many rows at once in less time, but picks its GEMM for the row count: on it 12 of 12
+// sequences (B 2 x G 6) differed from the same sequence sampled alone by their second token, and 64 of 64
+// at 64 rows (forty-seventh and fifty-second sessions). Until the fifty-third session it took every step
+// past 16 rows; what the GEMVs cost there is in NOTES.md (forty-ninth, fifty-second and fifty-third
+// sessions). tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session:
+// these GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
 //   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
 //     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
 //   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
-//     2.46, 16 rows 2.57 / 2.84 / 2.41;
-//   - exp04 decode_split at 16 rows, the nodes' sum: 0.5B 1516 us against 1255 on cuBLAS, 1.5B 4151
-//     against 2361 (q/k/v there in two launches, 17.9 us, where one now takes 15.7; decode_sweep: 4.52
-//     ms a step at 16 rows, 2.49 at 8).
-// The forty-seventh session's: 32 rows 0.857 / 0.417 (GEMVs / cuBLAS, default model, LoRA), 64 rows
-// 1.533 / 0.498; the 0.5B shape 64 rows 7.99 / 2.12. On cuBLAS 12 of 12 sequences (B 2 x G 6) differed
-// from the same sequence sampled alone by their second token, on the GEMVs none did in 128 (0.5B) and
-// 256 (default model), nor 16 of 16 with LoRA (forty-eighth session).
-// Past 16 rows on the GEMVs (launches of 16 rows, kgrl__gemv_cut; a scratch switch, H100, forty-ninth
-// session), ms a step, GEMVs / cuBLAS in one call: the 0.5B shape 32 rows 3.19 / 1.56, 64 rows 6.29 /
-// 1.90; the 1.5B bench model 32 rows 8.89 / 3.11, 64 rows 17.66 / 3.76; the default model 64 rows 0.59
-// / 0.27, where 0 of 64 sequences (B 2 x G 32) then differed from the row alone. The time grows with
-// the rows (32 rows take twice 16), so batch 64 at 1.5B would decode ~3.6k tokens/s, ~4x HF generate,
-// under issue 6's 5x. So cuBLAS stays past 16 rows.
+//     2.46, 16 rows 2.57 / 2.84 / 2.41.
 // With x chunk-major in the 16-row kernels (kgrl_gemv_cs, fiftieth session; H100, against 243880c in
 // one call): the 0.5B shape 12 rows 1.240 / 1.409 ms a step, 16 rows 1.439 / 1.651, LoRA 12 rows
 // 1.997 / 2.090, 16 rows 2.453 / 2.526; exp04 decode_split at 16 rows 1286 us on the GEMVs against
-// 1259 on cuBLAS (1490 / 1255 before). The default model's 12 rows with LoRA (exp03's rollouts)
-// 0.250 against 0.263 ms (one round). The 1.5B bench model's gate/up and down, past
+// 1259 on cuBLAS (1490 / 1255 before). The 1.5B bench model's gate/up and down, past
 // KGRL__GEMV_MMA_BYTES, run on tensor cores at every N since the fifty-first session (kgrl__gemv_mma):
 // exp04 decode_split's step sums at 16 rows 2211 us against 4065 before and 2333 on cuBLAS, at 8 rows
 // 1656 against 2182 and 2246 (H100, one call; its figures at kgrl__gemv_mma).
-#define KGRL__DECODE_GEMV_ROWS 16
-static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T, int N) {
-    return T == 1 && !a->desc.training && N <= KGRL__DECODE_GEMV_ROWS;
-}
+static bool kgrl__gemv_step(const kgrl_gpu_acts *a, int T) { return T == 1 && !a->desc.training; }
 static bool kgrl__gemv_pays(size_t weight_bytes) { return weight_bytes <= KGRL__GEMV_MAX_BYTES; }
 // The weights of the projections p[0..nseg), in bytes
 static size_t kgrl__proj_bytes(const kgrl_gpu_model *gm, const kgrl__proj *p, int nseg) {
@@ -12677,12 +12725,12 @@ static void kgrl__proj_group(kgrl_engine *e, const kgrl_gpu_model *gm, const kgr
     for (int s = 0; s < nseg; s++) kgrl__gproj_forward(e, gm, gl, a, outs[s], inp, layer, p[s].w, p[s].wb, p[s].mod, N);
     if (swiglu) kgrl_gpu_swiglu_forward(e, outs[2], outs[0], outs[1], (size_t)N * gm->cfg.ffn_size, a->bf16);
 }
-// Whether a decode step of N rows runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
+// Whether a decode step runs the fused layers: the GEMV path, no q/k norms (Qwen3 norms
 // between the projection and the rope), no LoRA dropout, and every weight, norm weight and LoRA A
 // matrix in the kernel's layout (checked before any launch, so a step never stops half fused).
-static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T, int N) {
+static bool kgrl__decode_fused(const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, const kgrl_gpu_acts *a, int T) {
     const kgrl_model_config *c = &gm->cfg;
-    if (!kgrl__gemv_step(a, T, N) || c->qk_norm || c->head_dim % 2) return false;
+    if (!kgrl__gemv_step(a, T) || c->qk_norm || c->head_dim % 2) return false;
     if (gl && a->lora_dropout && gl->desc.dropout > 0.0f) return false;
     const kgrl__proj *all[7] = {&kgrl__qkv_proj[0], &kgrl__qkv_proj[1], &kgrl__qkv_proj[2], &kgrl__o_proj,
                                 &kgrl__mlp_proj[0], &kgrl__mlp_proj[1], &kgrl__down_proj};
@@ -12808,7 +12856,7 @@ static void kgrl__gforward_layer(kgrl_engine *e, const kgrl_gpu_model *gm, const
     void *kc = kgrl__layer_cache(a, a->k, l), *vc = kgrl__layer_cache(a, a->v, l);
     void *gate = KGRL__EP(a->gate, li * a->ls_f), *up = KGRL__EP(a->up, li * a->ls_f), *hact = KGRL__EP(a->hact, li * a->ls_f);
     float *lse = a->lse + li * a->ls_lse;
-    bool gemv = kgrl__gemv_step(a, T, N);   // a decode step of few rows: GEMVs instead of cuBLAS
+    bool gemv = kgrl__gemv_step(a, T);   // a decode step: GEMVs instead of cuBLAS
     void *qkv_out[3] = {qr, kr, atty}, *mlp_out[3] = {gate, up, hact};   // v via atty
     kgrl__proj_group(e, gm, gl, a, qkv_out, ln1, l, kgrl__qkv_proj, 3, false, N, gemv);
     const void *qn = qr, *kn = kr;
@@ -12837,7 +12885,7 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     bool bf = a->bf16;
     size_t es = a->esize;
     size_t NC = (size_t)a->B * a->T * C;
-    bool fused = kgrl__decode_fused(gm, gl, a, T, N);
+    bool fused = kgrl__decode_fused(gm, gl, a, T);
     kgrl_gpu_embedding_forward(e, a->res, a->tokens, kgrl__gpu_at(gm, gm->embed_off), N, C, bf);
     // layer 0's first norm; every later norm runs in one launch with the residual add before it (fused:
     // in the GEMVs that read it, and the final norm on its own after the last layer)
@@ -12866,7 +12914,7 @@ static void kgrl__gforward_layers(kgrl_engine *e, const kgrl_gpu_model *gm, cons
     // (scratch probe of the graph-launched batch-1 step, H100, against cuBLAS in the same call: 0.5B
     // 761.1 / 761.3 -> 720.7 / 720.7 us, 1.5B 1631.4 / 1632.3 -> 1630.3 / 1629.2; with the final norm
     // folded into it, 726.7 and 1628.0, since that launch keeps fewer loads in flight)
-    bool gemv = fused || (kgrl__gemv_step(a, T, nr) && kgrl__gemv_pays((size_t)c->vocab_size * C * es));
+    bool gemv = fused || (kgrl__gemv_step(a, T) && kgrl__gemv_pays((size_t)c->vocab_size * C * es));
     kgrl__gemv_io io = kgrl__gemv_plain(rows, nr, C, bf);
     if (!gemv || !kgrl__gemv_forward(e, a->logits, &io, head, NULL, c->vocab_size))
         kgrl_gpu_matmul_forward(e, a->logits, rows, head, NULL, nr, C, c->vocab_size, bf);
@@ -13291,22 +13339,11 @@ int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
                B, G, P, a->B, a->T);
     kgrl_gpu_acts_reset(a);
-    if (B * G <= KGRL__DECODE_GEMV_ROWS) {
-        for (int b = 0; b < B; b++) {   // prompt b alone into row b, after its left padding
-            kgrl_gpu_acts row = kgrl__acts_row(a, b);
-            kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
-        }
-    } else {
-        // more rows than the decode GEMVs take: the decode steps run on cuBLAS, whose sums depend on the
-        // row count anyway, so the prompts go in one forward (a 0.5B forward of 128 tokens costs ~3 ms
-        // alone: batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
-        int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
-        for (int b = 0; b < B; b++) {
-            int pad = P - prompt_lens[b];
-            for (int i = 0; i < prompt_lens[b]; i++) { toks[b * P + pad + i] = prompts[b][i]; mask[b * P + pad + i] = 1; }
-        }
-        kgrl__gforward(e, gm, gl, a, toks, NULL, mask, B, P, 0);
-        kgrl_free(toks); kgrl_free(mask);
+    // prompt b alone into row b, after its left padding. (A 0.5B forward of 128 tokens costs ~3 ms alone:
+    // batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
+    for (int b = 0; b < B; b++) {
+        kgrl_gpu_acts row = kgrl__acts_row(a, b);
+        kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
     }
     // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
     // source row is never overwritten before it is read (b*G + g >= b)

@@ -284,7 +284,7 @@ static void bench_decode(kgrl_engine *e, kgrl_gpu_model *gm, int B, int P, int N
     for (int b = 0; b < B; b++) { pp[b] = prompt; lens[b] = P; }
     kgrl_gpu_sample_seconds(e, gm, NULL, a, pp, lens, B, 4);   // warm-up (cuBLAS heuristics, module load)
     double dt = kgrl_gpu_sample_seconds(e, gm, NULL, a, pp, lens, B, NEW);
-    // prefill alone, as kgrl_gpu_sample runs it (up to 16 rows each prompt in a forward of its own)
+    // prefill alone, as kgrl_gpu_sample runs it (each prompt in a forward of its own)
     double t0 = kgrl_now_s();
     kgrl_gpu_prefill(e, gm, NULL, a, pp, lens, B, 1);
     KGRL_CUDA_CHECK(cudaDeviceSynchronize());
@@ -676,7 +676,8 @@ int main(int argc, char **argv) {
             kgrl_gpu_lora *gl = kgrl_gpu_lora_upload(e, lora, KGRL_ENGINE_BF16);
             bench_decode_split(e, gm, gl, 1, P, &s);
             bench_decode_split(e, gm, gl, 8, P, &s);
-            bench_decode_split(e, gm, gl, 16, P, &s);   // the most rows on the decode GEMVs (KGRL__DECODE_GEMV_ROWS)
+            bench_decode_split(e, gm, gl, 16, P, &s);   // the most rows of one CUDA-core GEMV launch
+            bench_decode_split(e, gm, gl, 64, P, &s);   // the large batch: launches of 16 (32 on tensor cores)
             kgrl_gpu_lora_free(gl);
             kgrl_lora_free(lora);
         }

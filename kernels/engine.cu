@@ -316,6 +316,7 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
 #define KGRL_GEMV_MAX_ROWS 16   // the most rows of x a launch: the host's KGRL__GEMV_MAX_ROWS
+#define KGRL_GEMV_MMA_MAX_ROWS 64   // the tensor-core launches' (kgrl_gemv_mma_run, COLS 8): KGRL__GEMV_MMA_MAX_ROWS
 #define KGRL_GEMV_SEGS 3
 #define KGRL_GEMV_WARPS 4    // warps per block: the host's KGRL__GEMV_WARPS
 #define KGRL_GEMV_ROPE 1     // kgrl_gemv_seg.flags
@@ -993,13 +994,15 @@ __device__ __forceinline__ void kgrl_gemv_mma_rows(const uint4** ra, const uint4
 __device__ __forceinline__ int kgrl_gemv_mma_xst(int nch) { return nch + (12 - nch % 8) % 8; }
 // x's N rows (bf16) normalized into shared memory as kgrl_k_rmsnorm_fwd stores them, w * bf16(x * r)
 // rounded to bf16, r = 1 / rms from the row's sum of squares: each chunk's in element order (sq, N
-// nch floats), a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's
+// nch floats, held where xs goes: every thread has read them, behind a barrier, before any writes xs),
+// a row's chunks lane l over l, l + 32, ... in order, the lanes in a butterfly. The block's
 // threads take the N nch chunks together, so all rows cost one round trip a pass. Neither sum depends
 // on N. (A warp a row: the 1.5B gate/up at one row 26.4 us; all threads on a row at a time: 24.2, and
 // the 16-row step 2.93 ms; this form, with the tiles a slot balanced: 21.4 us, 2.55 ms; H100,
 // fifty-first session.)
-__device__ void kgrl_gemv_mma_stage(uint4* xs, float* sq, const kgrl_gemv_io& io, int xst) {
-    __shared__ float rr[KGRL_GEMV_MAX_ROWS];
+__device__ void kgrl_gemv_mma_stage(uint4* xs, const kgrl_gemv_io& io, int xst) {
+    __shared__ float rr[KGRL_GEMV_MMA_MAX_ROWS];
+    float* sq = (float*)xs;
     int w = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5, nch = io.K / 8, items = io.N * nch;
     const uint4 *x = (const uint4*)io.x, *gw = (const uint4*)io.norm_w;
 #pragma unroll 4
@@ -1095,7 +1098,7 @@ __device__ __forceinline__ float kgrl_gemv_mma_lora(float y, const kgrl_gemv_seg
 }
 // Lane (g, t)'s outputs of a tile: d[k] is row g (k < 2; GLU: gate) or g + 8 (k >= 2; GLU: up) of
 // W x, column 2 t + (k & 1) of the tile's 8. EPI: the bias, the LoRA term and the residual (early,
-// read before the wait), each as kgrl_gemv_finish adds them; the LM head has none
+// read before the wait; NULL: read here), each as kgrl_gemv_finish adds them; the LM head has none
 template <bool GLU, bool EPI>
 __device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io, const float* d, const float* early,
                                                     int tile, int g, int n0) {
@@ -1123,19 +1126,22 @@ __device__ __forceinline__ void kgrl_gemv_mma_store(const kgrl_gemv_segs& sg, co
             float y = d[k];
             if (EPI && seg.bias) y += kgrl_ld(seg.bias, o, 1);
             if (EPI) y = kgrl_gemv_mma_lora(y, seg, io, n, o);
-            if (EPI && io.resid) y = kgrl_round(y, 1) + early[k];
+            if (EPI && io.resid) y = kgrl_round(y, 1) + (early ? early[k] : kgrl_ld(io.resid, (u64)n * OC + o, 1));
             kgrl_st(seg.out, (u64)n * OC + o, y, 1);
         }
     }
 }
-// COLS tiles of 8 columns: x's rows 0..7, and with COLS 2 rows 8..15 as the second tile's columns,
-// each against the same loads of W (a column reads its row of x alone, so its bits are those of COLS 1).
+// COLS tiles of 8 columns: x's rows 0..7, with COLS 2, 4 or 8 rows 8..15, ..31 or ..63 as the next
+// tiles' columns, each against the same loads of W (a column reads its row of x alone, so its bits are
+// those of COLS 1).
 // PC: the parts a tile (0: io.S, one tile a block); WB: the most warps a block.
 template <int COLS, int WB, int PC, bool GLU>
 __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, const kgrl_gemv_io& io) {
-    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1;
-    __shared__ float4 parts[WB][COLS][32];
-    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x, then (8 COLS, K / 8) floats
+    // the part sums a column tile at a time past 2 (COLS 4: 32 warps' parts of 4 tiles would pass the
+    // 48 KiB of static shared memory, and the GLU's 16 warps' its second block an SM)
+    const int U = KGRL_GEMV_MMA_ROUND, P = PC > 0 ? PC : io.S, SLOTS = PC > 0 ? WB / P : 1, PCOLS = COLS == 2 ? 2 : 1;
+    __shared__ float4 parts[WB][PCOLS][32];
+    extern __shared__ uint4 kgrl_mma_xs[];   // GLU: (8 COLS, xst) 16-byte chunks of the normalized x
     const kgrl_gemv_seg& seg = sg.s[0];
     int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, OC = seg.OC, w = threadIdx.x >> 5, part = w % P;
     int nch = io.K / 8, steps = io.K / 32, tiles = (OC + (GLU ? 7 : 15)) / (GLU ? 8 : 16), stride = gridDim.x * SLOTS;
@@ -1146,9 +1152,12 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
     kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, tile, g, OC, nch);
     uint4 wa[U], wb[U];
     if (tile < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
-    float early[COLS][4];   // a plain launch's residual (written launches ago) for its one tile
+    // a plain launch's residual (written launches ago) for its one tile, read before the wait; at COLS
+    // 4 in the stores (its 16 registers would spill the 1024-thread wide kernel's 64: 132 bytes, ptxas)
+    constexpr int EARLY = COLS <= 2 ? COLS : 0;
+    float early[EARLY > 0 ? EARLY : 1][4];
 #pragma unroll
-    for (int c = 0; c < COLS; c++)
+    for (int c = 0; c < EARLY; c++)
 #pragma unroll
         for (int k = 0; k < 4; k++) {
             int n = 8 * c + 2 * t + (k & 1), o = tile * 16 + g + (k >> 1) * 8;
@@ -1157,12 +1166,15 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
     if (!io.xa_late) kgrl_dep_wait();   // x is the kernel before's (xa_late: older; the wait is before the stores)
     if (PC == 0 || GLU) kgrl_dep_launch();   // a layer's launch: as kgrl_gemv_run, at the wait
     int xst = kgrl_gemv_mma_xst(nch);
-    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, (float*)(kgrl_mma_xs + 8 * COLS * xst), io, xst);
-    const uint4* x[COLS];   // x row 8 c + g: column g of tile c
+    if (GLU) kgrl_gemv_mma_stage(kgrl_mma_xs, io, xst);
+    // x row 8 c + g, column g of tile c, at x0 + xoff[c] (32-bit offsets: 64-bit pointers a tile spilled
+    // the 1024-thread wide kernel at COLS 4, ptxas)
+    const uint4* x0 = (GLU ? kgrl_mma_xs : (const uint4*)io.x) + t + 4 * sb;
+    unsigned xoff[COLS];
     bool xlive[COLS];
 #pragma unroll
     for (int c = 0; c < COLS; c++) {
-        x[c] = GLU ? kgrl_mma_xs + (u64)(8 * c + g) * xst + t + 4 * sb : (const uint4*)io.x + (u64)min(8 * c + g, io.N - 1) * nch + t + 4 * sb;
+        xoff[c] = GLU ? (unsigned)((8 * c + g) * xst) : (unsigned)(min(8 * c + g, io.N - 1) * nch);
         xlive[c] = 8 * c + g < io.N;
     }
     for (; base < tiles; base += stride, tile += stride) {   // the block's warps together (the part sums)
@@ -1175,7 +1187,7 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
                 if (s0 + i >= ns) break;
 #pragma unroll
                 for (int c = 0; c < COLS; c++) {
-                    uint4 xv = xlive[c] ? x[c][4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);
+                    uint4 xv = xlive[c] ? x0[xoff[c] + 4 * (s0 + i)] : make_uint4(0u, 0u, 0u, 0u);
                     kgrl_mma_bf16(d[c], wa[i].x, wb[i].x, wa[i].y, wb[i].y, xv.x, xv.y);
                     kgrl_mma_bf16(d[c], wa[i].z, wb[i].z, wa[i].w, wb[i].w, xv.z, xv.w);
                 }
@@ -1186,20 +1198,23 @@ __device__ __forceinline__ void kgrl_gemv_mma_run(const kgrl_gemv_segs& sg, cons
         kgrl_gemv_mma_rows<GLU>(&ra, &rb, W, W2, next, g, OC, nch);
         if (next < tiles && ns > 0) kgrl_gemv_mma_load<U>(wa, wb, ra, rb, 0, ns);
 #pragma unroll
-        for (int c = 0; c < COLS; c++) parts[w][c][lane] = make_float4(d[c][0], d[c][1], d[c][2], d[c][3]);
-        __syncthreads();
-        if (part == 0)
-            for (int q = 1; q < P; q++)
+        for (int c0 = 0; c0 < COLS; c0 += PCOLS) {
 #pragma unroll
-                for (int c = 0; c < COLS; c++) {
-                    float4 v = parts[w + q][c][lane];
-                    d[c][0] += v.x; d[c][1] += v.y; d[c][2] += v.z; d[c][3] += v.w;
-                }
-        __syncthreads();
+            for (int c = 0; c < PCOLS; c++) parts[w][c][lane] = make_float4(d[c0 + c][0], d[c0 + c][1], d[c0 + c][2], d[c0 + c][3]);
+            __syncthreads();
+            if (part == 0)
+                for (int q = 1; q < P; q++)
+#pragma unroll
+                    for (int c = 0; c < PCOLS; c++) {
+                        float4 v = parts[w + q][c][lane];
+                        d[c0 + c][0] += v.x; d[c0 + c][1] += v.y; d[c0 + c][2] += v.z; d[c0 + c][3] += v.w;
+                    }
+            __syncthreads();
+        }
         if (io.xa_late) kgrl_dep_wait();   // the LoRA A launch's xa, read in the stores
         if (part == 0 && tile < tiles)
 #pragma unroll
-            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], early[c], tile, g, 8 * c + 2 * t);
+            for (int c = 0; c < COLS; c++) kgrl_gemv_mma_store<GLU, PC == 0>(sg, io, d[c], EARLY ? early[c] : NULL, tile, g, 8 * c + 2 * t);
     }
     if (PC > 0 && !GLU) kgrl_dep_launch();   // the LM head: after the loop; right after the wait the step took 2-4 us longer (above)
 }
@@ -1211,7 +1226,16 @@ extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 4)
 kgrl_k_gemv16_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_mma_run<2, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);
 }
-// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 2)   // at 4 an SM it spilled 72 bytes (ptxas)
+kgrl_k_gemv32_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<4, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_MMA_WARPS, 2)
+kgrl_k_gemv64_mma(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<8, KGRL_GEMV_MMA_WARPS, KGRL_GEMV_MMA_PARTS, false>(sg, io);
+}
+// a plain launch past KGRL__GEMV_MMA_BYTES: io.S parts (at most 32) of one tile a block; none at COLS 8
+// (1024 threads leave 64 registers a thread, which COLS 4 already fills)
 extern "C" __global__ void __launch_bounds__(1024, 1)
 kgrl_k_gemv_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_mma_run<1, 32, 0, false>(sg, io);
@@ -1219,6 +1243,10 @@ kgrl_k_gemv_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_con
 extern "C" __global__ void __launch_bounds__(1024, 1)
 kgrl_k_gemv16_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_mma_run<2, 32, 0, false>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(1024, 1)
+kgrl_k_gemv32_mma_wide(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<4, 32, 0, false>(sg, io);
 }
 // gate/up of the norm with the swiglu past KGRL__GEMV_MMA_BYTES: KGRL_GEMV_MMA_PARTS parts a tile, blocks
 // of KGRL_GEMV_GLU_WARPS looping over the tiles
@@ -1229,6 +1257,14 @@ kgrl_k_gemv_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_cons
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)
 kgrl_k_gemv16_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
     kgrl_gemv_mma_run<2, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 2)
+kgrl_k_gemv32_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<4, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);
+}
+extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_GLU_WARPS, 1)   // its 64 rows of x fill the SM's shared memory
+kgrl_k_gemv64_mma_glu(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {
+    kgrl_gemv_mma_run<8, KGRL_GEMV_GLU_WARPS, KGRL_GEMV_MMA_PARTS, true>(sg, io);
 }
 extern "C" __global__ void __launch_bounds__(32 * KGRL_GEMV_WARPS, 8)
 kgrl_k_gemv1(const __grid_constant__ kgrl_gemv_segs sg, const __grid_constant__ kgrl_gemv_io io) {

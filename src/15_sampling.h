@@ -8,13 +8,13 @@
 // kgrl_stream_mix(kgrl_stream_id("sampling"), seq_id[s]), t), and each row is sampled by one block
 // in a fixed order, so a sequence's tokens do not depend on the batch around it (same seq_id, same
 // prompt, same tokens; exact when the model's logits for the row are the same). On the GPU they are,
-// bit for bit, for batches of up to 16 rows (B*G) in fp32 and bf16 (test_gpu_sampling_batch_invariant):
-// each prompt prefills in a forward of its own (kgrl_gpu_prefill), the attention counts a row's slots
-// from its first real one (left padding moves no sum), and the decode GEMVs' sums do not depend on the
-// row count (KGRL__DECODE_GEMV_ROWS). Past 16 rows the decode steps run on cuBLAS, which picks its
-// GEMM for the row count: a logit moves by an ulp, and a sampled token can follow (tools/decode_sweep
-// measured both, and the cost of the GEMVs there). So do weights over the GEMV's 8 MiB outside the
-// fused layers (Qwen3's q/k norms).
+// bit for bit, at any batch size (B*G) in fp32 and bf16 (test_gpu_sampling_batch_invariant: 6, 12 and 36
+// rows): each prompt prefills in a forward of its own (kgrl_gpu_prefill), the attention counts a row's
+// slots from its first real one (left padding moves no sum), and every decode step runs on the GEMVs,
+// whose sums do not depend on the row count (kgrl__gemv_step; cuBLAS, which took the steps past 16 rows
+// until the fifty-third session, picks its GEMM for the row count: a logit moves by an ulp, and a
+// sampled token can follow). Not so for weights over the GEMV's 8 MiB outside the fused layers
+// (Qwen3's q/k norms), which stay on cuBLAS.
 //
 // GPU loop: the prompts prefill through the host-driven forward; every later step needs no host data
 // (kgrl__gsample_step: an advance kernel turns the sampled tokens into the forward's inputs, the
@@ -82,8 +82,7 @@ KGRL_API void kgrl_sample_result_free(kgrl_sample_result *r);
 // it were alone), left-padded to the longest, P (slots P - len .. P - 1 of row b), then copied into its
 // G rows b*G .. b*G+G-1; prompt b's last logits stay in row b. So no prompt's cache or logits depend on
 // the prompts beside it (one forward of all B would give cuBLAS B*P rows, whose sums depend on that
-// count). Past 16 rows (B*G), where the decode steps' sums depend on the batch anyway, one forward of
-// all B. Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
+// count). Returns P. The acts then hold B*G sequences (needs B*G rows, P slots).
 KGRL_API int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lora *gl, kgrl_gpu_acts *a,
                               const int *const *prompts, const int *prompt_lens, int B, int G);
 // Seconds of one greedy kgrl_gpu_sample of the B prompts (G = 1) with n new tokens and no stop ids,
@@ -399,22 +398,11 @@ int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
                B, G, P, a->B, a->T);
     kgrl_gpu_acts_reset(a);
-    if (B * G <= KGRL__DECODE_GEMV_ROWS) {
-        for (int b = 0; b < B; b++) {   // prompt b alone into row b, after its left padding
-            kgrl_gpu_acts row = kgrl__acts_row(a, b);
-            kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
-        }
-    } else {
-        // more rows than the decode GEMVs take: the decode steps run on cuBLAS, whose sums depend on the
-        // row count anyway, so the prompts go in one forward (a 0.5B forward of 128 tokens costs ~3 ms
-        // alone: batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
-        int *toks = (int *)kgrl_calloc((size_t)B * P, sizeof(int)), *mask = (int *)kgrl_calloc((size_t)B * P, sizeof(int));
-        for (int b = 0; b < B; b++) {
-            int pad = P - prompt_lens[b];
-            for (int i = 0; i < prompt_lens[b]; i++) { toks[b * P + pad + i] = prompts[b][i]; mask[b * P + pad + i] = 1; }
-        }
-        kgrl__gforward(e, gm, gl, a, toks, NULL, mask, B, P, 0);
-        kgrl_free(toks); kgrl_free(mask);
+    // prompt b alone into row b, after its left padding. (A 0.5B forward of 128 tokens costs ~3 ms alone:
+    // batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
+    for (int b = 0; b < B; b++) {
+        kgrl_gpu_acts row = kgrl__acts_row(a, b);
+        kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
     }
     // share each prompt's cache with its G sequences: row b -> rows b*G+g, highest first, so a
     // source row is never overwritten before it is read (b*G + g >= b)

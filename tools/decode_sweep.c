@@ -1,7 +1,7 @@
 // decode_sweep: batch-size sweep of kgrl_gpu_sample's decode step, and whether a sequence's tokens
 // depend on the batch around it, on one model (a directory, the kit's default GPU model shape with
-// random weights, or with --half exp04's 0.5B shape). GPU only; KGRL__DECODE_GEMV_ROWS and NOTES.md
-// (forty-seventh session) have its figures.
+// random weights, or with --half exp04's 0.5B shape). GPU only; kgrl__gemv_step and NOTES.md
+// (forty-seventh to fifty-third sessions) have its figures.
 //
 //   ./build.sh decode_sweep && ./decode_sweep [--model DIR] [--half] [--rows 1,8,9,12,16,32,64] [--timings-only]
 //
@@ -129,6 +129,7 @@ int main(int argc, char **argv) {
         invariance(e, gm, gl, 6, NEW);
         invariance(e, gm, gl, 8, NEW);
         invariance(e, gm, NULL, 32, NEW);
+        invariance(e, gm, gl, 32, NEW);
     }
     kgrl_gpu_lora_free(gl); kgrl_lora_free(lora);
     kgrl_gpu_model_free(gm); kgrl_model_free(m);
