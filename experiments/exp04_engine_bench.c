@@ -210,6 +210,13 @@
 //   HF generate), batch 64 41.0x / 17.7x, LoRA step 2.88x / 3.80x PyTorch + peft, peak 8406 / 9180 MiB.
 //   decode_split step sums with LoRA, GEMVs / cuBLAS, 1 / 8 / 16 rows: 0.5B 799 / 2235, 1255 / 2241,
 //   1731 / 2291 us; 1.5B 1684 / 3559, 2168 / 3600, 3247 / 3679 (5501 at 16 rows before 6907601).
+// Outcome (H100 80GB HBM3, fifty-third session): every decode step on the GEMVs (cuBLAS took the steps
+//   past 16 rows), so a sequence's tokens do not depend on the batch at any size; the tensor-core
+//   GEMVs take up to 64 rows a launch. Full run with the comparators: batch 64 9940 / 6366 tokens/s,
+//   12.9x / 7.1x HF generate (41.0x / 17.7x on cuBLAS the session before; main's cuBLAS 27757 at 0.5B
+//   interleaved in another call); batch 1 and 8 unchanged: roofline 50.1% / 64.4% (0.657 / 1.596 ms),
+//   batch 8 6135 / 3119 (48.3x / 32.5x), LoRA step 2.75x / 3.37x, peak 8406 / 9180 MiB. decode_split
+//   at 64 rows (new), step sums GEMVs / cuBLAS: 0.5B 4801 / 1553 us, 1.5B 6325 / 2788.
 //
 // Output: results/exp04_engine_bench.csv, tidy long format: model,section,batch,metric,value
 //   section decode: tokens_per_s, ms_per_step (batch 1, 8 and 64), prefill_ms
@@ -219,7 +226,7 @@
 //   section train_ckpt: the same with activation checkpointing (memory: train_ckpt_plan_*_mib)
 //   section train_split: forward_ms, loss_ms, backward_ms, optimizer_ms of that step (CUDA events), and
 //     attention_fwd_ms, attention_bwd_ms: the step's attention alone, times the layers
-//   section decode_split (batch 1, 8 and 16): us_<node> of each node type of a decode step with the model's
+//   section decode_split (batch 1, 8, 16 and 64): us_<node> of each node type of a decode step with the model's
 //     shapes (a graph of 50, layers rotated): us_qkv_gemv / us_qkv_cublas, us_o_gemv / _cublas,
 //     us_gate_up_swiglu_gemv / _cublas (two GEMMs + swiglu), us_down_gemv / _cublas, us_lm_head_gemv /
 //     _cublas, us_rope_qkv, us_attention_split_kv (P slots, one launch), us_add_rmsnorm,
@@ -668,7 +675,7 @@ int main(int argc, char **argv) {
         kgrl_gpu_model *gm = kgrl_gpu_model_upload(e, m, KGRL_ENGINE_BF16);
         row(&s, "memory", 0, "weights_mib", (double)gm->n_params * gm->esize / 1048576.0);
         bench_decode(e, gm, 1, P, NEW, &s, &peak);
-        bench_decode(e, gm, 8, P, NEW, &s, &peak);   // the largest batch on the decode GEMVs (a GRPO group of 8)
+        bench_decode(e, gm, 8, P, NEW, &s, &peak);   // a GRPO group of 8
         bench_decode(e, gm, 64, P, NEW, &s, &peak);
         bench_roofline(e, gm, P, NEW, ceil.copy_gbps, &s);
         {

@@ -311,7 +311,8 @@ extern "C" __global__ void kgrl_k_to_f32(float* out, const void* inp, u64 n, int
 // and kgrl_k_gemv_mma_glu the bf16 launches past the host's KGRL__GEMV_MMA_BYTES (kgrl_gemv_mma_run). The
 // multi-row ones have 16-row twins for 9..16 rows (kgrl_k_gemv16, _loop, _copy, _mma; none of _stream:
 // the host takes such launches as two of 8 rows, kgrl__gemv_launch): the same code at MAXN 16, each
-// weight chunk a lane loads serving all the rows.
+// weight chunk a lane loads serving all the rows. The tensor-core ones also have twins for 17..32 rows
+// (kgrl_k_gemv32_mma, _wide, _glu) and 33..64 (kgrl_k_gemv64_mma, _glu). Past that the host cuts.
 // Tuning history (H100, Qwen2.5-0.5B shapes, exp04 decode_split): occupancy decides for short rows,
 // since a warp waits one round trip per round; 4 warps a block and at most 64 registers (8 blocks an
 // SM) ran the LM head at 2.5 TB/s where 8 warps and 96 registers ran it at 1.5.
@@ -1036,10 +1037,10 @@ __device__ void kgrl_gemv_mma_stage(uint4* xs, const kgrl_gemv_io& io, int xst) 
     }
     __syncthreads();
 }
-// The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N of 1..16 for the
-// launches they take, so that a row's bits still do not depend on N. A tile is 16 rows of W against
-// the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products, fp32 sums; columns N..7 zero;
-// 9..16 rows: a second 8 columns, COLS 2), and P warps share a tile, part p taking the p-th share of
+// The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N for the launches they
+// take (1..64 rows a launch, the host cutting the rest), so that a row's bits still do not depend on N.
+// A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products,
+// fp32 sums; columns N..7 zero; 9..16, ..32, ..64 rows: COLS 2, 4, 8 tiles of 8 columns), and P warps share a tile, part p taking the p-th share of
 // its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of its two rows at k = 32 s + 8 t, and x row
 // g's 16 bytes at the same k: the fragments' k index is a permutation of those bytes' (A and B
 // permuted alike), so every load is a plain 16-byte load and no shuffle moves data. A step is two mmas

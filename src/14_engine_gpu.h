@@ -585,6 +585,12 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
 // with LoRA 3644), at 8 rows 2164 against 2993 (cuBLAS 3587), at one row 1687 against 1650 (gate/up
 // 24.6 against 23.6 us); tools/decode_sweep at 16 rows 3.62 against 5.99 ms a step, 8 rows 2.45
 // against 3.31, one row 1.892 against 1.875.
+// A launch takes up to 64 rows (COLS 8; the plain one 32: its 1024 threads leave 64 registers a
+// thread, which COLS 4 fills), where the CUDA-core kernels take 16, so that past 16 rows
+// (kgrl__gemv_step) the weights are read once for up to 64. H100, exp04 decode_split at 64 rows, us
+// (fifty-third session, two calls): 1.5B gate/up 96.8 as two launches of 32 against 66.6 in one, the LM
+// head 369.8 against 233.9 (cuBLAS 177.5), down 44.4 as two of 32 (cuBLAS 14.6); 0.5B LM head 232.3
+// against 154.8 (cuBLAS 108.8); tools/decode_sweep at 64 rows, 1.5B 8.72 against 7.88 ms a step.
 // Why a size: on tensor cores the 9..16-row launches stop being bound by the products' instructions,
 // but a small launch at one row is slower there. H100, against the CUDA-core kernels in the same calls
 // (fifty-first session; exp04 decode_split nodes in us, steps from exp04 and tools/decode_sweep):
@@ -1545,13 +1551,18 @@ static const kgrl__proj kgrl__mlp_proj[2] = {{KGRL_W_GATE, KGRL_W_GATEB, KGRL_LO
 static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl__down_proj = {KGRL_W_DOWN, KGRL_W_DOWNB, KGRL_LORA_DOWN};
 
 // Every decode step of an inference plan runs on the GEMVs, whatever its rows: kgrl__gemv cuts them into
-// launches of 16 (32 on tensor cores), and a row's bits depend neither on N nor on the launch that takes
-// it, so a sequence's tokens do not depend on the batch around it (kgrl_gpu_sample) at any batch size.
-// cuBLAS would take many rows at once in less time, but picks its GEMM for the row count: on it 12 of 12
+// launches of 16 (32 or 64 on tensor cores), and a row's bits depend neither on N nor on the launch that
+// takes it, so a sequence's tokens do not depend on the batch around it (kgrl_gpu_sample) at any batch
+// size. cuBLAS takes many rows at once in less time, but picks its GEMM for the row count: on it 12 of 12
 // sequences (B 2 x G 6) differed from the same sequence sampled alone by their second token, and 64 of 64
-// at 64 rows (forty-seventh and fifty-second sessions). Until the fifty-third session it took every step
-// past 16 rows; what the GEMVs cost there is in NOTES.md (forty-ninth, fifty-second and fifty-third
-// sessions). tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session:
+// at 64 rows (forty-seventh and fifty-second sessions). It took every step past 16 rows until the
+// fifty-third session. The price, H100, fifty-third session: batch-64 decode (exp04, 128 new tokens, 64
+// prompts prefilled one by one) at 0.5B 9967 / 9960 against main's 27757 / 27749 tokens/s on cuBLAS,
+// interleaved in one call; in the full run 9940 at 0.5B and 6366 at 1.5B (14355 the session before), 12.9x
+// and 7.1x HF generate in the same call (issue 6's target 5x); tools/decode_sweep at 64 rows 5.15 against 1.89 ms a step (0.5B), 7.88
+// against 3.79 (1.5B). Up to 16 rows nothing changed (batch 1 0.6454 / 0.6462 against 0.6532 / 0.6500 ms a
+// token, batch 8 6230 against 6216 tokens/s, interleaved in one call). NOTES.md has the rest (forty-ninth,
+// fifty-second and fifty-third sessions). tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session:
 // these GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
 //   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
 //     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
