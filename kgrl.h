@@ -3588,10 +3588,11 @@ KGRL__KERNEL_SOURCE kgrl__kernel_engine_cu[] =
 "// The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N for the launches they\n"
 "// take (1..64 rows a launch, the host cutting the rest), so that a row's bits still do not depend on N.\n"
 "// A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products,\n"
-"// fp32 sums; columns N..7 zero; 9..16, ..32, ..64 rows: COLS 2, 4, 8 tiles of 8 columns), and P warps share a tile, part p taking the p-th share of\n"
-"// its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of its two rows at k = 32 s + 8 t, and x row\n"
-"// g's 16 bytes at the same k: the fragments' k index is a permutation of those bytes' (A and B\n"
-"// permuted alike), so every load is a plain 16-byte load and no shuffle moves data. A step is two mmas\n"
+"// fp32 sums; columns N..7 zero; 9..16, ..32, ..64 rows: COLS 2, 4, 8 tiles of 8 columns), and P warps\n"
+"// share a tile, part p taking the p-th share of its steps of 32 k. Lane 4 g + t of a part loads 16\n"
+"// bytes of its two rows at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k\n"
+"// index is a permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte\n"
+"// load and no shuffle moves data. A step is two mmas\n"
 "// into the part's accumulator, steps in order; the tile's first warp adds the parts in part order. So\n"
 "// a sum's order is fixed, and column n of an mma reads x row n alone: a row's bits do not depend on N.\n"
 "// They are the tensor cores' sums, not kgrl_gemv_run's fmaf chain, so they differ from the other\n"
@@ -11718,7 +11719,8 @@ static int kgrl__gemv_most_rows(const kgrl_engine *e, const kgrl__gemv_segs *sg,
     int kind = kgrl__gemv_mma_kind(e, sg, o);
     if (kind == KGRL__MMA_NONE) return KGRL__GEMV_MAX_ROWS;
     int most = kind == KGRL__MMA_WIDE ? KGRL__GEMV_WIDE_MMA_ROWS : KGRL__GEMV_MMA_MAX_ROWS;
-    while (kind == KGRL__MMA_GLU && most > KGRL__GEMV_WIDE_ROWS && kgrl__gemv_glu_smem(most, o->K) > KGRL__GEMV_GLU_SMEM(e->ctx)) most /= 2;
+    while (kind == KGRL__MMA_GLU && most > KGRL__GEMV_WIDE_ROWS && kgrl__gemv_glu_smem(most, o->K) > KGRL__GEMV_GLU_SMEM(e->ctx))
+        most /= 2;
     return most;
 }
 static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
@@ -11746,7 +11748,8 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv
         // as many tiles a slot everywhere (k): with the grid at 2 blocks an SM, the 1.5B gate/up's 1120
         // tiles took 1056 slots one each and 64 a second, a tail of their own
         size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
-        KGRL_CHECK(smem <= KGRL__GEMV_GLU_SMEM(e->ctx), "decode GEMV: %d rows of x at K %d past the GLU launch's shared memory", o->N, o->K);
+        KGRL_CHECK(smem <= KGRL__GEMV_GLU_SMEM(e->ctx), "decode GEMV: %d rows of x at K %d past the GLU launch's shared memory",
+                   o->N, o->K);
         // 2 blocks an SM, 1 at COLS 8 (kgrl_k_gemv64_mma_glu's launch bounds: 121 registers, ptxas)
         int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * (cols == 8 ? 1 : 2) * sm;
         int k = (tiles + most - 1) / most, blocks = (tiles + slots * k - 1) / (slots * k);

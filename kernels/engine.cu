@@ -1040,10 +1040,11 @@ __device__ void kgrl_gemv_mma_stage(uint4* xs, const kgrl_gemv_io& io, int xst) 
 // The bf16 decode GEMVs on tensor cores (the host, kgrl__gemv_mma), at every N for the launches they
 // take (1..64 rows a launch, the host cutting the rest), so that a row's bits still do not depend on N.
 // A tile is 16 rows of W against the N rows of x as the 8 columns of mma.m16n8k16 (bf16 products,
-// fp32 sums; columns N..7 zero; 9..16, ..32, ..64 rows: COLS 2, 4, 8 tiles of 8 columns), and P warps share a tile, part p taking the p-th share of
-// its steps of 32 k. Lane 4 g + t of a part loads 16 bytes of its two rows at k = 32 s + 8 t, and x row
-// g's 16 bytes at the same k: the fragments' k index is a permutation of those bytes' (A and B
-// permuted alike), so every load is a plain 16-byte load and no shuffle moves data. A step is two mmas
+// fp32 sums; columns N..7 zero; 9..16, ..32, ..64 rows: COLS 2, 4, 8 tiles of 8 columns), and P warps
+// share a tile, part p taking the p-th share of its steps of 32 k. Lane 4 g + t of a part loads 16
+// bytes of its two rows at k = 32 s + 8 t, and x row g's 16 bytes at the same k: the fragments' k
+// index is a permutation of those bytes' (A and B permuted alike), so every load is a plain 16-byte
+// load and no shuffle moves data. A step is two mmas
 // into the part's accumulator, steps in order; the tile's first warp adds the parts in part order. So
 // a sum's order is fixed, and column n of an mma reads x row n alone: a row's bits do not depend on N.
 // They are the tensor cores' sums, not kgrl_gemv_run's fmaf chain, so they differ from the other

@@ -643,7 +643,8 @@ static int kgrl__gemv_most_rows(const kgrl_engine *e, const kgrl__gemv_segs *sg,
     int kind = kgrl__gemv_mma_kind(e, sg, o);
     if (kind == KGRL__MMA_NONE) return KGRL__GEMV_MAX_ROWS;
     int most = kind == KGRL__MMA_WIDE ? KGRL__GEMV_WIDE_MMA_ROWS : KGRL__GEMV_MMA_MAX_ROWS;
-    while (kind == KGRL__MMA_GLU && most > KGRL__GEMV_WIDE_ROWS && kgrl__gemv_glu_smem(most, o->K) > KGRL__GEMV_GLU_SMEM(e->ctx)) most /= 2;
+    while (kind == KGRL__MMA_GLU && most > KGRL__GEMV_WIDE_ROWS && kgrl__gemv_glu_smem(most, o->K) > KGRL__GEMV_GLU_SMEM(e->ctx))
+        most /= 2;
     return most;
 }
 static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
@@ -671,7 +672,8 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv
         // as many tiles a slot everywhere (k): with the grid at 2 blocks an SM, the 1.5B gate/up's 1120
         // tiles took 1056 slots one each and 64 a second, a tail of their own
         size_t smem = kgrl__gemv_glu_smem(o->N, o->K);
-        KGRL_CHECK(smem <= KGRL__GEMV_GLU_SMEM(e->ctx), "decode GEMV: %d rows of x at K %d past the GLU launch's shared memory", o->N, o->K);
+        KGRL_CHECK(smem <= KGRL__GEMV_GLU_SMEM(e->ctx), "decode GEMV: %d rows of x at K %d past the GLU launch's shared memory",
+                   o->N, o->K);
         // 2 blocks an SM, 1 at COLS 8 (kgrl_k_gemv64_mma_glu's launch bounds: 121 registers, ptxas)
         int tiles = (s->OC + 7) / 8, slots = KGRL__GEMV_GLU_WARPS / KGRL__GEMV_MMA_PARTS, most = slots * (cols == 8 ? 1 : 2) * sm;
         int k = (tiles + most - 1) / most, blocks = (tiles + slots * k - 1) / (slots * k);
