@@ -11689,8 +11689,13 @@ static int kgrl__gemv_units(const kgrl__gemv_segs *sg, const kgrl__gemv_io *io, 
 #define KGRL__GEMV_WIDE_MMA_ROWS 32  // the plain launch's (kgrl_k_gemv32_mma_wide: none at COLS 8)
 enum { KGRL__MMA_NONE, KGRL__MMA_HEAD, KGRL__MMA_WIDE, KGRL__MMA_GLU };
 // The GLU launch's shared x: 8 COLS rows of kgrl_gemv_mma_xst 16-byte chunks (kgrl_gemv_mma_stage's
-// sums of squares, a float a chunk, go there first). COLS 1, 2, 4 or 8 for N up to 8, 16, 32 or 64 rows.
-static int kgrl__gemv_mma_cols(int N) { return N <= KGRL__GEMV_WIDE_ROWS ? 1 : N <= KGRL__GEMV_MAX_ROWS ? 2 : N <= 32 ? 4 : 8; }
+// sums of squares, a float a chunk, go there first). COLS: the fewest tiles of 8 columns, a power of two,
+// that hold N rows (1, 2, 4 or 8 for up to 8, 16, 32 or 64).
+static int kgrl__gemv_mma_cols(int N) {
+    int cols = 1;
+    while (8 * cols < N) cols *= 2;
+    return cols;
+}
 static size_t kgrl__gemv_glu_smem(int N, int K) {
     int nch = K / 8, xst = nch + (12 - nch % 8) % 8;
     return (size_t)8 * kgrl__gemv_mma_cols(N) * xst * 16;
@@ -11724,8 +11729,9 @@ static int kgrl__gemv_most_rows(const kgrl_engine *e, const kgrl__gemv_segs *sg,
     return most;
 }
 static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv_io *o) {
-    int kind = kgrl__gemv_mma_kind(e, sg, o), cols = kgrl__gemv_mma_cols(o->N), ci = cols == 1 ? 0 : cols == 2 ? 1 : cols == 4 ? 2 : 3;
+    int kind = kgrl__gemv_mma_kind(e, sg, o), cols = kgrl__gemv_mma_cols(o->N), ci = 0;   // ci: log2 cols
     if (kind == KGRL__MMA_NONE) return false;
+    while ((1 << ci) < cols) ci++;
     const int head_k[4] = {KGRL__EK_GEMV_MMA, KGRL__EK_GEMV16_MMA, KGRL__EK_GEMV32_MMA, KGRL__EK_GEMV64_MMA};
     const int wide_k[3] = {KGRL__EK_GEMV_MMA_WIDE, KGRL__EK_GEMV16_MMA_WIDE, KGRL__EK_GEMV32_MMA_WIDE};
     const int glu_k[4] = {KGRL__EK_GEMV_MMA_GLU, KGRL__EK_GEMV16_MMA_GLU, KGRL__EK_GEMV32_MMA_GLU, KGRL__EK_GEMV64_MMA_GLU};
@@ -11735,7 +11741,7 @@ static bool kgrl__gemv_mma(kgrl_engine *e, const kgrl__gemv_segs *sg, kgrl__gemv
     int sm = e->ctx->sm_count;
     if (kind == KGRL__MMA_HEAD) {   // the LM head
         // one wave: KGRL__GEMV_MMA_BLOCKS an SM, 2 at COLS 4 and 8 (kgrl_k_gemv32_mma's launch bounds)
-        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS, bps = cols == 4 ? 2 : KGRL__GEMV_MMA_BLOCKS;
+        int tiles = (s->OC + 15) / 16, slots = KGRL__GEMV_MMA_WARPS / KGRL__GEMV_MMA_PARTS, bps = cols >= 4 ? 2 : KGRL__GEMV_MMA_BLOCKS;
         int blocks = (tiles + slots - 1) / slots;
         if (blocks > bps * sm) blocks = bps * sm;
         kgrl__ek_smem(e, head_k[ci], (unsigned)blocks, 1, 1, 32 * KGRL__GEMV_MMA_WARPS, 0, args);
@@ -12636,12 +12642,13 @@ static const kgrl__proj kgrl__o_proj = {KGRL_W_O, KGRL_W_OB, KGRL_LORA_O}, kgrl_
 // at 64 rows (forty-seventh and fifty-second sessions). It took every step past 16 rows until the
 // fifty-third session. The price, H100, fifty-third session: batch-64 decode (exp04, 128 new tokens, 64
 // prompts prefilled one by one) at 0.5B 9967 / 9960 against main's 27757 / 27749 tokens/s on cuBLAS,
-// interleaved in one call; in the full run 9940 at 0.5B and 6366 at 1.5B (14355 the session before), 12.9x
-// and 7.1x HF generate in the same call (issue 6's target 5x); tools/decode_sweep at 64 rows 5.15 against 1.89 ms a step (0.5B), 7.88
-// against 3.79 (1.5B). Up to 16 rows nothing changed (batch 1 0.6454 / 0.6462 against 0.6532 / 0.6500 ms a
-// token, batch 8 6230 against 6216 tokens/s, interleaved in one call). NOTES.md has the rest (forty-ninth,
-// fifty-second and fifty-third sessions). tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session:
-// these GEMVs / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
+// interleaved in one call; in the full run 9940 at 0.5B and 6366 at 1.5B (14355 the session before),
+// 12.9x and 7.1x HF generate in the same call (issue 6's target 5x); tools/decode_sweep at 64 rows 5.15
+// against 1.89 ms a step (0.5B), 7.88 against 3.79 (1.5B). Up to 16 rows nothing changed (batch 1 0.6454
+// / 0.6462 against 0.6532 / 0.6500 ms a token, batch 8 6230 against 6216 tokens/s, interleaved in one
+// call). NOTES.md has the rest (forty-ninth, fifty-second and fifty-third sessions).
+// tools/decode_sweep, ms a step (median of 5 pairs, two rounds), H100, forty-eighth session: these GEMVs
+// / the 8-row launches of before (16 rows in two) / cuBLAS, in the same call:
 //   - the kit's default model (C 384, 6 layers), LoRA on 7 modules: 12 rows 0.280 / 0.383 / 0.419,
 //     16 rows 0.298 / 0.433 / 0.417; without LoRA 12 rows 0.182 / 0.213 / 0.228, 16 rows 0.197 / 0.230 / 0.208;
 //   - the 0.5B shape: 12 rows 1.48 / 1.93 / 1.38, 16 rows 1.71 / 2.15 / 1.39; LoRA 12 rows 2.14 / 3.04 /
@@ -13354,8 +13361,8 @@ int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
                B, G, P, a->B, a->T);
     kgrl_gpu_acts_reset(a);
-    // prompt b alone into row b, after its left padding. (A 0.5B forward of 128 tokens costs ~3 ms alone:
-    // batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
+    // prompt b alone into row b, after its left padding, at any B (a 0.5B forward of 128 tokens costs
+    // ~3 ms alone: exp04's batch 64 prefills 64 of them in 174 ms, H100, fifty-third session)
     for (int b = 0; b < B; b++) {
         kgrl_gpu_acts row = kgrl__acts_row(a, b);
         kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);

@@ -684,7 +684,7 @@ int main(int argc, char **argv) {
             bench_decode_split(e, gm, gl, 1, P, &s);
             bench_decode_split(e, gm, gl, 8, P, &s);
             bench_decode_split(e, gm, gl, 16, P, &s);   // the most rows of one CUDA-core GEMV launch
-            bench_decode_split(e, gm, gl, 64, P, &s);   // the large batch: launches of 16 (32 on tensor cores)
+            bench_decode_split(e, gm, gl, 64, P, &s);   // the large batch: launches of 16 (32 or 64 on tensor cores)
             kgrl_gpu_lora_free(gl);
             kgrl_lora_free(lora);
         }

@@ -398,8 +398,8 @@ int kgrl_gpu_prefill(kgrl_engine *e, const kgrl_gpu_model *gm, const kgrl_gpu_lo
     KGRL_CHECK(B > 0 && G > 0 && B * G <= a->B && P <= a->T, "gpu prefill: %d x %d rows of %d tokens exceed the plan's %d x %d",
                B, G, P, a->B, a->T);
     kgrl_gpu_acts_reset(a);
-    // prompt b alone into row b, after its left padding. (A 0.5B forward of 128 tokens costs ~3 ms alone:
-    // batch 64 decoded 18.2k against 27.2k tokens/s with 64 of them; exp04, H100, forty-seventh session)
+    // prompt b alone into row b, after its left padding, at any B (a 0.5B forward of 128 tokens costs
+    // ~3 ms alone: exp04's batch 64 prefills 64 of them in 174 ms, H100, fifty-third session)
     for (int b = 0; b < B; b++) {
         kgrl_gpu_acts row = kgrl__acts_row(a, b);
         kgrl__gforward(e, gm, gl, &row, prompts[b], NULL, NULL, 1, prompt_lens[b], P - prompt_lens[b]);
